@@ -1,0 +1,144 @@
+package ledger
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Journal is the append-only, hash-chained points journal with the state
+// derived from it. The bbolt store implements it; a PostgreSQL store may later.
+// Every write is durable (synced to disk) before it returns.
+type Journal interface {
+	// OpenAccount makes an account known to the ledger; transfers may only
+	// touch open accounts. Opening an open account does nothing.
+	// The escrow account is always open. Returns EINVALID for a malformed account.
+	OpenAccount(ctx context.Context, a Account) error
+
+	// Append checks t against the rules and the current balances and appends
+	// it, updating balances, the per-account index and the monthly totals in
+	// the same transaction. If t carries an idempotency key that was used
+	// before, the first entry is returned and nothing is written when the
+	// requests are equal; ECONFLICT ("idempotency.mismatch") when they differ.
+	// Returns EINVALID for a malformed transfer, ENOTFOUND for an account that
+	// is not open, ECONFLICT for an insufficient balance, EUNAVAILABLE when the
+	// disk is full or the store is closing.
+	Append(ctx context.Context, t Transfer) (Entry, error)
+
+	// Reverse appends the reverse of entry seq. Returns ENOTFOUND for an
+	// unknown seq, EINVALID for a reverse of a reverse, ECONFLICT if the entry
+	// was reversed before (with the reversing seq in Fields["reversed_by"]) or
+	// the reversal would take an account below zero.
+	Reverse(ctx context.Context, seq uint64, actor, memo, key string) (Entry, error)
+
+	// Balance returns an account's balance. Returns ENOTFOUND for an account that is not open.
+	Balance(ctx context.Context, a Account) (Balance, error)
+
+	// AccountEntries returns up to limit entries touching a, newest first,
+	// starting below seq before (0: from the newest). Returns ENOTFOUND for an
+	// account that is not open, EINVALID if before is not an entry of a.
+	AccountEntries(ctx context.Context, a Account, before uint64, limit int) ([]Entry, error)
+
+	// Entries returns up to limit entries with seq greater than after, in order.
+	Entries(ctx context.Context, after uint64, limit int) ([]Entry, error)
+
+	// Head returns the seq and hash of the newest entry (0 and the zero hash if none).
+	Head(ctx context.Context) (uint64, Hash, error)
+
+	// MonthTotals returns the totals of every account that moved in month m,
+	// in account order, without reading the journal.
+	MonthTotals(ctx context.Context, m Month) ([]MonthTotals, error)
+
+	// Verify recomputes the hash chain and every derived value from the
+	// journal and reports the first mismatch.
+	Verify(ctx context.Context) (VerifyReport, error)
+
+	// Backup writes a consistent copy of the whole store to w while it stays
+	// open, and returns the number of bytes written.
+	Backup(ctx context.Context, w io.Writer) (int64, error)
+}
+
+// VerifyReport is the outcome of Journal.Verify.
+type VerifyReport struct {
+	OK       bool   `json:"ok"`
+	Entries  uint64 `json:"entries"`
+	Accounts int    `json:"accounts"`
+	HeadSeq  uint64 `json:"head_seq"`
+	HeadHash Hash   `json:"head_hash"`
+	// FirstBadSeq is the seq at which the first mismatch was found (0 if OK).
+	FirstBadSeq uint64 `json:"first_bad_seq,omitempty"`
+	// Problem says in English what did not match (empty if OK).
+	Problem string        `json:"problem,omitempty"`
+	Elapsed time.Duration `json:"elapsed_ns"`
+}
+
+// Role is what a user may do.
+type Role string
+
+// The roles.
+const (
+	RoleAdmin     Role = "admin"     // everything, everywhere
+	RoleOrganizer Role = "organizer" // a unit's subtree
+	RoleClerk     Role = "clerk"     // one shop's counter
+	RoleVolunteer Role = "volunteer" // themself
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleAdmin, RoleOrganizer, RoleClerk, RoleVolunteer:
+		return true
+	}
+	return false
+}
+
+// User is someone who can log in.
+type User struct {
+	ID    uuid.UUID `json:"id"`
+	Login string    `json:"login"`
+	Name  string    `json:"name"`
+	Role  Role      `json:"role"`
+	// PasswordHash is an argon2id PHC string; never sent to clients.
+	PasswordHash string    `json:"-"`
+	UnitID       uuid.UUID `json:"unit_id,omitempty"`
+	ShopID       uuid.UUID `json:"shop_id,omitempty"`
+	MemberID     uuid.UUID `json:"member_id,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	Disabled     bool      `json:"disabled,omitempty"`
+}
+
+// Session is a server-side login session. The client holds a random token;
+// the store keeps only its SHA-256.
+type Session struct {
+	TokenHash Hash      `json:"-"`
+	UserID    uuid.UUID `json:"user_id"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Users keeps user accounts and their sessions.
+type Users interface {
+	// CreateUser stores a new user. Returns ECONFLICT if the login is taken
+	// (logins compare case-insensitively), EINVALID for a malformed user.
+	CreateUser(ctx context.Context, u User) (User, error)
+	// SetPassword replaces a user's password hash and ends all their sessions. Returns ENOTFOUND.
+	SetPassword(ctx context.Context, id uuid.UUID, hash string) error
+	// UserByLogin returns ENOTFOUND for an unknown login.
+	UserByLogin(ctx context.Context, login string) (User, error)
+	// UserByID returns ENOTFOUND for an unknown id.
+	UserByID(ctx context.Context, id uuid.UUID) (User, error)
+	// CountUsers returns how many users exist.
+	CountUsers(ctx context.Context) (int, error)
+
+	// CreateSession stores a session.
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns the session with the token hash if it has not expired at
+	// now; EUNAUTHORIZED otherwise.
+	Session(ctx context.Context, tokenHash Hash, now time.Time) (Session, error)
+	// DeleteSession revokes a session; deleting an unknown one does nothing.
+	DeleteSession(ctx context.Context, tokenHash Hash) error
+	// DeleteExpiredSessions removes sessions that expired before now and says how many.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+}
