@@ -1,0 +1,422 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"io"
+	"time"
+
+	"aixin/ledger"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+)
+
+const (
+	accountRowSize = 32
+	monthRowSize   = 2*ledger.NumKinds*8 + 16
+	linkSize       = 16 // two prev-seq links after the hash in a journal value
+	hashSize       = len(ledger.Hash{})
+)
+
+// accountRow is the decoded value of the accounts bucket.
+type accountRow struct {
+	balance ledger.Points
+	lastSeq uint64
+	entries uint64
+	minutes int64
+}
+
+func decodeAccountRow(v []byte) accountRow {
+	return accountRow{
+		balance: int64(binary.BigEndian.Uint64(v)),
+		lastSeq: binary.BigEndian.Uint64(v[8:]),
+		entries: binary.BigEndian.Uint64(v[16:]),
+		minutes: int64(binary.BigEndian.Uint64(v[24:])),
+	}
+}
+
+func (r accountRow) encode() []byte {
+	b := make([]byte, 0, accountRowSize)
+	b = binary.BigEndian.AppendUint64(b, uint64(r.balance))
+	b = binary.BigEndian.AppendUint64(b, r.lastSeq)
+	b = binary.BigEndian.AppendUint64(b, r.entries)
+	return binary.BigEndian.AppendUint64(b, uint64(r.minutes))
+}
+
+func monthKey(m ledger.Month, a ledger.Account) []byte {
+	k := a.Key()
+	return append(binary.BigEndian.AppendUint32(make([]byte, 0, 4+ledger.AccountKeySize), uint32(m)), k[:]...)
+}
+
+func decodeMonthRow(m ledger.Month, a ledger.Account, v []byte) ledger.MonthTotals {
+	t := ledger.MonthTotals{Month: m, Account: a}
+	for k := range ledger.NumKinds {
+		t.In[k] = int64(binary.BigEndian.Uint64(v[8*k:]))
+		t.Out[k] = int64(binary.BigEndian.Uint64(v[8*(ledger.NumKinds+k):]))
+	}
+	t.Minutes = int64(binary.BigEndian.Uint64(v[16*ledger.NumKinds:]))
+	t.Entries = binary.BigEndian.Uint64(v[16*ledger.NumKinds+8:])
+	return t
+}
+
+func encodeMonthRow(t ledger.MonthTotals) []byte {
+	b := make([]byte, 0, monthRowSize)
+	for k := range ledger.NumKinds {
+		b = binary.BigEndian.AppendUint64(b, uint64(t.In[k]))
+	}
+	for k := range ledger.NumKinds {
+		b = binary.BigEndian.AppendUint64(b, uint64(t.Out[k]))
+	}
+	b = binary.BigEndian.AppendUint64(b, uint64(t.Minutes))
+	return binary.BigEndian.AppendUint64(b, t.Entries)
+}
+
+// storedEntry is a decoded journal value.
+type storedEntry struct {
+	ledger.Entry
+	canonical             []byte
+	prevDebit, prevCredit uint64
+}
+
+// decodeStored decodes a journal value; the entry's PrevHash is left zero.
+func decodeStored(v []byte) (storedEntry, error) {
+	if len(v) < hashSize+linkSize {
+		return storedEntry{}, ledger.Errorf(ledger.EINVALID, "entry.encoding_invalid")
+	}
+	n := len(v) - hashSize - linkSize
+	e, err := ledger.DecodeCanonical(v[:n])
+	if err != nil {
+		return storedEntry{}, err
+	}
+	copy(e.Hash[:], v[n:])
+	return storedEntry{
+		Entry:      e,
+		canonical:  v[:n],
+		prevDebit:  binary.BigEndian.Uint64(v[n+hashSize:]),
+		prevCredit: binary.BigEndian.Uint64(v[n+hashSize+8:]),
+	}, nil
+}
+
+// prevOf returns the seq of a's previous entry, following the index chain.
+func (se *storedEntry) prevOf(a ledger.Account) uint64 {
+	if se.Debit == a {
+		return se.prevDebit
+	}
+	return se.prevCredit
+}
+
+func idemKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// OpenAccount implements ledger.Journal.
+func (s *Store) OpenAccount(ctx context.Context, a ledger.Account) error {
+	if !a.Valid() {
+		return ledger.Errorf(ledger.EINVALID, "account.invalid", a.String())
+	}
+	k := a.Key()
+	exists := false
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		exists = tx.Bucket(bucketAccounts).Get(k[:]) != nil
+		return nil
+	})
+	if exists {
+		return nil
+	}
+	return s.update(ctx, func(w *writeTx) error {
+		b := w.tx.Bucket(bucketAccounts)
+		if b.Get(k[:]) != nil {
+			return nil
+		}
+		return b.Put(k[:], make([]byte, accountRowSize))
+	})
+}
+
+// Append implements ledger.Journal.
+func (s *Store) Append(ctx context.Context, t ledger.Transfer) (ledger.Entry, error) {
+	if err := t.Validate(); err != nil {
+		return ledger.Entry{}, err
+	}
+	var e ledger.Entry
+	err := s.update(ctx, func(w *writeTx) error {
+		var err error
+		e, err = s.appendTx(w, t)
+		return err
+	})
+	return e, err
+}
+
+// Reverse implements ledger.Journal.
+func (s *Store) Reverse(ctx context.Context, seq uint64, actor, memo, key string) (ledger.Entry, error) {
+	var e ledger.Entry
+	err := s.update(ctx, func(w *writeTx) error {
+		v := w.journal.Get(u64(seq))
+		if v == nil {
+			return ledger.Errorf(ledger.ENOTFOUND, "entry.not_found", seq)
+		}
+		orig, err := decodeStored(v)
+		if err != nil {
+			return err
+		}
+		t, err := ledger.Reverse(orig.Entry, actor, memo, key)
+		if err != nil {
+			return err
+		}
+		e, err = s.appendTx(w, t)
+		return err
+	})
+	return e, err
+}
+
+// appendTx decides and appends one transfer inside a batch. It reads and
+// checks everything first and writes only when the transfer is accepted.
+func (s *Store) appendTx(w *writeTx, t ledger.Transfer) (ledger.Entry, error) {
+	tx := w.tx
+	var idem []byte
+	fp := t.Fingerprint()
+	if t.IdempotencyKey != "" {
+		idem = idemKey(t.IdempotencyKey)
+		if v := tx.Bucket(bucketIdem).Get(idem); v != nil {
+			if ledger.Hash(v[:32]) != fp {
+				return ledger.Entry{}, ledger.Errorf(ledger.ECONFLICT, "idempotency.mismatch")
+			}
+			return readEntry(tx, binary.BigEndian.Uint64(v[32:]))
+		}
+	}
+	if t.Kind == ledger.KindReverse {
+		v := w.journal.Get(u64(t.Reverses))
+		if v == nil {
+			return ledger.Entry{}, ledger.Errorf(ledger.ENOTFOUND, "entry.not_found", t.Reverses)
+		}
+		orig, err := decodeStored(v)
+		if err != nil {
+			return ledger.Entry{}, err
+		}
+		if err := ledger.CheckReverse(t, orig.Entry); err != nil {
+			return ledger.Entry{}, err
+		}
+		if by := tx.Bucket(bucketReversed).Get(u64(t.Reverses)); by != nil {
+			return ledger.Entry{}, ledger.Errorf(ledger.ECONFLICT, "entry.already_reversed", t.Reverses).
+				With("reversed_by", binary.BigEndian.Uint64(by))
+		}
+	}
+	accounts := tx.Bucket(bucketAccounts)
+	dk, ck := t.Debit.Key(), t.Credit.Key()
+	dv, cv := accounts.Get(dk[:]), accounts.Get(ck[:])
+	if dv == nil {
+		return ledger.Entry{}, ledger.Errorf(ledger.ENOTFOUND, "account.not_open", t.Debit.String())
+	}
+	if cv == nil {
+		return ledger.Entry{}, ledger.Errorf(ledger.ENOTFOUND, "account.not_open", t.Credit.String())
+	}
+	drow, crow := decodeAccountRow(dv), decodeAccountRow(cv)
+
+	id, err := uuid.NewV7()
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	now := s.now()
+	if now.Before(w.headTime) { // entry times never go backwards along the chain
+		now = w.headTime
+	}
+	seq := w.headSeq + 1
+	e, err := ledger.Post(t, drow.balance, crow.balance, seq, id, now, w.headHash)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+
+	// Accepted: from here on, only writes.
+	canon := e.Canonical()
+	v := make([]byte, 0, len(canon)+hashSize+linkSize)
+	v = append(v, canon...)
+	v = append(v, e.Hash[:]...)
+	v = binary.BigEndian.AppendUint64(v, drow.lastSeq)
+	v = binary.BigEndian.AppendUint64(v, crow.lastSeq)
+	if err := w.journal.Put(u64(seq), v); err != nil {
+		return ledger.Entry{}, err
+	}
+	drow.balance -= t.Amount
+	crow.balance += t.Amount
+	for _, side := range []struct {
+		a   ledger.Account
+		k   []byte
+		row *accountRow
+	}{{t.Debit, dk[:], &drow}, {t.Credit, ck[:], &crow}} {
+		side.row.lastSeq = seq
+		side.row.entries++
+		side.row.minutes += ledger.ServiceMinutesDelta(&e, side.a)
+		if err := accounts.Put(side.k, side.row.encode()); err != nil {
+			return ledger.Entry{}, err
+		}
+		if err := addToMonth(tx, s.loc, &e, side.a); err != nil {
+			return ledger.Entry{}, err
+		}
+	}
+	if idem != nil {
+		if err := tx.Bucket(bucketIdem).Put(idem, append(fp[:], u64(seq)...)); err != nil {
+			return ledger.Entry{}, err
+		}
+	}
+	if t.Kind == ledger.KindReverse {
+		if err := tx.Bucket(bucketReversed).Put(u64(t.Reverses), u64(seq)); err != nil {
+			return ledger.Entry{}, err
+		}
+	}
+	w.headSeq, w.headHash, w.headTime = seq, e.Hash, e.Time
+	w.appended++
+	return e, nil
+}
+
+func addToMonth(tx *bolt.Tx, loc *time.Location, e *ledger.Entry, a ledger.Account) error {
+	m := ledger.MonthOf(e.Time, loc)
+	b := tx.Bucket(bucketMonths)
+	k := monthKey(m, a)
+	t := ledger.MonthTotals{Month: m, Account: a}
+	if v := b.Get(k); v != nil {
+		t = decodeMonthRow(m, a, v)
+	}
+	t.Apply(e, a)
+	return b.Put(k, encodeMonthRow(t))
+}
+
+// readStored reads entry seq with its PrevHash filled in from entry seq-1.
+func readStored(tx *bolt.Tx, seq uint64) (storedEntry, error) {
+	j := tx.Bucket(bucketJournal)
+	v := j.Get(u64(seq))
+	if v == nil {
+		return storedEntry{}, ledger.Errorf(ledger.ENOTFOUND, "entry.not_found", seq)
+	}
+	se, err := decodeStored(v)
+	if err != nil {
+		return storedEntry{}, err
+	}
+	if seq > 1 {
+		if pv := j.Get(u64(seq - 1)); len(pv) >= hashSize+linkSize {
+			copy(se.PrevHash[:], pv[len(pv)-hashSize-linkSize:])
+		}
+	}
+	return se, nil
+}
+
+func readEntry(tx *bolt.Tx, seq uint64) (ledger.Entry, error) {
+	se, err := readStored(tx, seq)
+	return se.Entry, err
+}
+
+// Balance implements ledger.Journal.
+func (s *Store) Balance(ctx context.Context, a ledger.Account) (ledger.Balance, error) {
+	k := a.Key()
+	var b ledger.Balance
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketAccounts).Get(k[:])
+		if v == nil {
+			return ledger.Errorf(ledger.ENOTFOUND, "account.not_open", a.String())
+		}
+		r := decodeAccountRow(v)
+		b = ledger.Balance{Account: a, Points: r.balance, Entries: r.entries, LastSeq: r.lastSeq, ServiceMinutes: r.minutes}
+		return nil
+	})
+	return b, err
+}
+
+// AccountEntries implements ledger.Journal.
+func (s *Store) AccountEntries(ctx context.Context, a ledger.Account, before uint64, limit int) ([]ledger.Entry, error) {
+	k := a.Key()
+	var out []ledger.Entry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketAccounts).Get(k[:])
+		if v == nil {
+			return ledger.Errorf(ledger.ENOTFOUND, "account.not_open", a.String())
+		}
+		next := decodeAccountRow(v).lastSeq
+		if before != 0 {
+			se, err := readStored(tx, before)
+			if err != nil || (se.Debit != a && se.Credit != a) {
+				return ledger.Errorf(ledger.EINVALID, "entry.cursor_invalid", before)
+			}
+			next = se.prevOf(a)
+		}
+		for next != 0 && len(out) < limit {
+			se, err := readStored(tx, next)
+			if err != nil {
+				return err
+			}
+			out = append(out, se.Entry)
+			next = se.prevOf(a)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Entries implements ledger.Journal.
+func (s *Store) Entries(ctx context.Context, after uint64, limit int) ([]ledger.Entry, error) {
+	var out []ledger.Entry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var prev ledger.Hash
+		if after > 0 {
+			if v := tx.Bucket(bucketJournal).Get(u64(after)); len(v) >= hashSize+linkSize {
+				copy(prev[:], v[len(v)-hashSize-linkSize:])
+			}
+		}
+		c := tx.Bucket(bucketJournal).Cursor()
+		for k, v := c.Seek(u64(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			se, err := decodeStored(v)
+			if err != nil {
+				return err
+			}
+			se.PrevHash = prev
+			prev = se.Hash
+			out = append(out, se.Entry)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Head implements ledger.Journal.
+func (s *Store) Head(ctx context.Context) (uint64, ledger.Hash, error) {
+	var seq uint64
+	var h ledger.Hash
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyHead); len(v) == 48 {
+			seq = binary.BigEndian.Uint64(v)
+			copy(h[:], v[8:40])
+		}
+		return nil
+	})
+	return seq, h, err
+}
+
+// MonthTotals implements ledger.Journal.
+func (s *Store) MonthTotals(ctx context.Context, m ledger.Month) ([]ledger.MonthTotals, error) {
+	var out []ledger.MonthTotals
+	prefix := binary.BigEndian.AppendUint32(nil, uint32(m))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketMonths).Cursor()
+		for k, v := c.Seek(prefix); k != nil && string(k[:4]) == string(prefix); k, v = c.Next() {
+			a, err := ledger.AccountFromKey(k[4:])
+			if err != nil {
+				return err
+			}
+			out = append(out, decodeMonthRow(m, a, v))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Backup implements ledger.Journal: it writes a consistent snapshot of the
+// whole file from one read transaction, while writers go on.
+func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}

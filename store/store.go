@@ -1,0 +1,448 @@
+// Package store keeps aixin's ledger in one bbolt file: the journal, the state
+// derived from it, users and sessions. It implements ledger.Journal and
+// ledger.Users.
+//
+// Every write goes through one commit queue: a single writer goroutine takes
+// whatever requests are waiting, runs them in one bbolt write transaction and
+// commits once, so concurrent writers share the two fsyncs of a commit without
+// any timer delay. A lone writer commits alone at once.
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"aixin/ledger"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// The schema. Every bucket and key layout of the file is listed here; integers
+// in keys and values are big-endian and fixed-width, so byte order is logical
+// order.
+//
+//	meta      "schema"  -> uint32 schema version
+//	          "created" -> int64 Unix ns when the file was made
+//	          "tz"      -> IANA time zone name that months are counted in
+//	          "head"    -> seq(8) | hash(32) | time(8, Unix ns) of the newest entry
+//	          "probe"   -> int64 Unix ns of the last readiness probe
+//	journal   seq(8) -> canonical entry bytes (see ledger.Entry.Canonical) | hash(32)
+//	                    | prev seq of the debit account(8) | prev seq of the credit account(8)
+//	          Append-only, FillPercent 1.0. The two "prev seq" links make the
+//	          per-account index: each account's entries form a chain from its
+//	          newest entry back, so listing an account costs O(page), and appending
+//	          writes no randomly placed index keys.
+//	accounts  account(17) -> balance(8) | newest seq(8) | entry count(8) | service minutes(8)
+//	          one row per open account; the head of its index chain
+//	months    yyyymm(4) | account(17) -> in[8 kinds](8 each) | out[8 kinds](8 each) | minutes(8) | entries(8)
+//	          per-account monthly totals; a month's rows are adjacent, so a
+//	          monthly export reads O(accounts that moved), never the journal
+//	idem      SHA-256(idempotency key)(32) -> request fingerprint(32) | seq(8)
+//	reversed  seq(8) -> seq(8) of the entry that reversed it
+//	users     user id(16) -> JSON ledger.User
+//	logins    lower-case login -> user id(16)
+//	sessions  SHA-256(token)(32) -> JSON ledger.Session
+var (
+	bucketMeta     = []byte("meta")
+	bucketJournal  = []byte("journal")
+	bucketAccounts = []byte("accounts")
+	bucketMonths   = []byte("months")
+	bucketIdem     = []byte("idem")
+	bucketReversed = []byte("reversed")
+	bucketUsers    = []byte("users")
+	bucketLogins   = []byte("logins")
+	bucketSessions = []byte("sessions")
+
+	keySchema  = []byte("schema")
+	keyCreated = []byte("created")
+	keyTZ      = []byte("tz")
+	keyHead    = []byte("head")
+	keyProbe   = []byte("probe")
+)
+
+// migration is one numbered step of the schema. Migration n brings a file from
+// schema version n-1 to n; they run in order at open, in one transaction each.
+type migration struct {
+	version int
+	name    string
+	apply   func(tx *bolt.Tx, s *Store) error
+}
+
+var migrations = []migration{
+	{1, "create buckets, open the escrow account", func(tx *bolt.Tx, s *Store) error {
+		for _, name := range [][]byte{bucketMeta, bucketJournal, bucketAccounts, bucketMonths, bucketIdem,
+			bucketReversed, bucketUsers, bucketLogins, bucketSessions} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Put(keyCreated, u64(uint64(s.now().UnixNano()))); err != nil {
+			return err
+		}
+		if err := meta.Put(keyTZ, []byte(s.loc.String())); err != nil {
+			return err
+		}
+		k := ledger.Escrow.Key()
+		return tx.Bucket(bucketAccounts).Put(k[:], make([]byte, accountRowSize))
+	}},
+}
+
+// SchemaVersion is the schema version this code writes.
+var SchemaVersion = migrations[len(migrations)-1].version
+
+// Options configure Open.
+type Options struct {
+	// Location is the time zone months are counted in. A new file records it;
+	// an existing file must be opened with the same one. Default Asia/Shanghai.
+	Location *time.Location
+	// LockTimeout is how long to wait for another process's lock. Default 1s.
+	LockTimeout time.Duration
+	// ReadOnly opens the file without writing (for verify and backup of a stopped server).
+	ReadOnly bool
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// MaxBatch caps how many requests one commit takes. Default 1024.
+	MaxBatch int
+}
+
+// ErrLocked is returned by Open when another process holds the file.
+var ErrLocked = errors.New("the data file is in use by another aixin process")
+
+// Store is the bbolt implementation of the ledger contracts.
+type Store struct {
+	db       *bolt.DB
+	loc      *time.Location
+	now      func() time.Time
+	maxBatch int
+
+	mu     sync.RWMutex // guards closed against sends on ops
+	closed bool
+	ops    chan *op
+	done   chan struct{}
+
+	stats stats
+}
+
+// Open opens or creates the store file at path, migrating it to the current
+// schema. A second process opening the same file fails after LockTimeout with
+// an error wrapping ErrLocked.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Location == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			return nil, err
+		}
+		opts.Location = loc
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 1024
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, err
+		}
+	} else if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("%s: %w (its lock is held; stop the other process first)", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &Store{db: db, loc: opts.Location, now: opts.Now, maxBatch: opts.MaxBatch}
+	if err := s.migrate(opts.ReadOnly); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if !opts.ReadOnly {
+		s.ops = make(chan *op, 4096)
+		s.done = make(chan struct{})
+		go s.writeLoop()
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(readOnly bool) error {
+	var have int
+	var tz string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			if v := meta.Get(keySchema); len(v) == 4 {
+				have = int(binary.BigEndian.Uint32(v))
+			}
+			tz = string(meta.Get(keyTZ))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if have > SchemaVersion {
+		return fmt.Errorf("the data file has schema version %d, newer than this aixin understands (%d): upgrade aixin", have, SchemaVersion)
+	}
+	if tz != "" && tz != s.loc.String() {
+		return fmt.Errorf("the data file counts months in time zone %s, not %s: start with --tz %s", tz, s.loc, tz)
+	}
+	if have == SchemaVersion {
+		return nil
+	}
+	if readOnly {
+		return fmt.Errorf("the data file has schema version %d, not %d; open it once read-write to migrate", have, SchemaVersion)
+	}
+	for _, m := range migrations[have:] {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			if err := m.apply(tx, s); err != nil {
+				return err
+			}
+			return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, uint32(m.version)))
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}
+
+// Close waits for queued writes to commit and closes the file.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	if s.ops != nil {
+		close(s.ops)
+	}
+	s.mu.Unlock()
+	if s.done != nil {
+		<-s.done
+	}
+	return s.db.Close()
+}
+
+// Path returns the file's path.
+func (s *Store) Path() string { return s.db.Path() }
+
+// Location returns the time zone months are counted in.
+func (s *Store) Location() *time.Location { return s.loc }
+
+// op is one write request waiting in the commit queue. fn must check
+// everything before it writes anything: when it returns a *ledger.Error it
+// must have written nothing, so the other requests of the batch can commit.
+// Any other error aborts the batch, and each of its requests is retried in a
+// transaction of its own.
+type op struct {
+	fn   func(w *writeTx) error
+	done chan error
+}
+
+// writeTx is the state one batch's requests share: the transaction and the
+// chain head, which each appended entry moves on.
+type writeTx struct {
+	tx       *bolt.Tx
+	journal  *bolt.Bucket
+	headSeq  uint64
+	headHash ledger.Hash
+	headTime time.Time
+	appended int
+}
+
+// errAborted marks a batch aborted by an unexpected error of one of its requests.
+var errAborted = errors.New("batch aborted")
+
+func (s *Store) writeLoop() {
+	defer close(s.done)
+	batch := make([]*op, 0, s.maxBatch)
+	for first := range s.ops {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < s.maxBatch {
+			select {
+			case o, ok := <-s.ops:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction; see op for how failures are isolated.
+func (s *Store) commit(batch []*op) {
+	errs := make([]error, len(batch))
+	var appended int
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		w, err := s.beginWrite(tx)
+		if err != nil {
+			return err
+		}
+		for i, o := range batch {
+			err := o.fn(w)
+			if _, ok := ledger.AsError(err); err != nil && !ok {
+				errs[i] = err
+				return errAborted
+			}
+			errs[i] = err
+		}
+		appended = w.appended
+		return w.finish()
+	})
+	s.stats.commits.Add(1)
+	s.stats.observeBatch(len(batch))
+	if err == nil {
+		s.stats.appends.Add(uint64(appended))
+		for i, o := range batch {
+			o.done <- errs[i]
+		}
+		return
+	}
+	s.stats.commitErrors.Add(1)
+	if errors.Is(err, errAborted) && len(batch) > 1 {
+		for _, o := range batch {
+			s.commit([]*op{o})
+		}
+		return
+	}
+	if errors.Is(err, errAborted) {
+		err = errs[0]
+	}
+	err = writeError(err)
+	for _, o := range batch {
+		o.done <- err
+	}
+}
+
+// writeError turns a failed commit into what a caller can act on.
+func writeError(err error) error {
+	if _, ok := ledger.AsError(err); ok {
+		return err
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return ledger.Errorf(ledger.EUNAVAILABLE, "store.disk_full")
+	}
+	return fmt.Errorf("store write: %w", err)
+}
+
+func (s *Store) beginWrite(tx *bolt.Tx) (*writeTx, error) {
+	w := &writeTx{tx: tx, journal: tx.Bucket(bucketJournal)}
+	w.journal.FillPercent = 1.0
+	if v := tx.Bucket(bucketMeta).Get(keyHead); len(v) == 48 {
+		w.headSeq = binary.BigEndian.Uint64(v)
+		copy(w.headHash[:], v[8:40])
+		w.headTime = time.Unix(0, int64(binary.BigEndian.Uint64(v[40:])))
+	}
+	return w, nil
+}
+
+func (w *writeTx) finish() error {
+	if w.appended == 0 {
+		return nil
+	}
+	v := make([]byte, 0, 48)
+	v = binary.BigEndian.AppendUint64(v, w.headSeq)
+	v = append(v, w.headHash[:]...)
+	v = binary.BigEndian.AppendUint64(v, uint64(w.headTime.UnixNano()))
+	return w.tx.Bucket(bucketMeta).Put(keyHead, v)
+}
+
+// update queues fn and waits until its batch has committed (or failed). Once
+// queued, a request is carried out even if ctx ends, so the caller always
+// learns the true outcome.
+func (s *Store) update(ctx context.Context, fn func(w *writeTx) error) error {
+	o := &op{fn: fn, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed || s.ops == nil {
+		s.mu.RUnlock()
+		return ledger.Errorf(ledger.EUNAVAILABLE, "store.closed")
+	}
+	select {
+	case s.ops <- o:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	return <-o.done
+}
+
+// CheckWritable commits a small write, proving the file and disk take writes.
+func (s *Store) CheckWritable(ctx context.Context) error {
+	return s.update(ctx, func(w *writeTx) error {
+		return w.tx.Bucket(bucketMeta).Put(keyProbe, u64(uint64(s.now().UnixNano())))
+	})
+}
+
+// stats are the store's counters, read by Stats.
+type stats struct {
+	appends, commits, commitErrors atomic.Uint64
+	batchSum                       atomic.Uint64
+	batchCounts                    [len(batchBuckets)]atomic.Uint64
+}
+
+// batchBuckets are the upper bounds of the commit batch size histogram.
+var batchBuckets = [...]float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}
+
+func (st *stats) observeBatch(n int) {
+	st.batchSum.Add(uint64(n))
+	for i, ub := range batchBuckets {
+		if float64(n) <= ub {
+			st.batchCounts[i].Add(1)
+			return
+		}
+	}
+}
+
+// Stats is a snapshot of the store's counters.
+type Stats struct {
+	Appends, Commits, CommitErrors uint64
+	// BatchSizeBuckets are upper bounds; BatchSizeCounts[i] counts commits with
+	// at most BatchSizeBuckets[i] requests (cumulative, as Prometheus wants).
+	BatchSizeBuckets []float64
+	BatchSizeCounts  []uint64
+	BatchSizeSum     uint64
+	QueueLen         int
+}
+
+// Stats returns a snapshot of the store's counters.
+func (s *Store) Stats() Stats {
+	st := Stats{
+		Appends:          s.stats.appends.Load(),
+		Commits:          s.stats.commits.Load(),
+		CommitErrors:     s.stats.commitErrors.Load(),
+		BatchSizeBuckets: batchBuckets[:],
+		BatchSizeCounts:  make([]uint64, len(batchBuckets)),
+		BatchSizeSum:     s.stats.batchSum.Load(),
+		QueueLen:         len(s.ops),
+	}
+	var cum uint64
+	for i := range batchBuckets {
+		cum += s.stats.batchCounts[i].Load()
+		st.BatchSizeCounts[i] = cum
+	}
+	return st
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
