@@ -150,7 +150,11 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 		copy(headHash[:], hv[8:40])
 	}
 	if headSeq != seq || headHash != prev {
-		return fail(seq, "the recorded chain head (%d) does not match the journal's last entry (%d)", headSeq, seq)
+		bad := seq
+		if headSeq != seq { // entries after the recorded head, or missing before it
+			bad = min(headSeq, seq) + 1
+		}
+		return fail(bad, "the recorded chain head (%d) does not match the journal's last entry (%d)", headSeq, seq)
 	}
 	var bad *ledger.VerifyReport
 	_ = stored.ForEach(func(k, val []byte) error {

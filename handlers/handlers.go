@@ -1,0 +1,202 @@
+// Package handlers is aixin's HTTP layer: the Echo router with every route,
+// grouped by audience, the one error handler that turns ledger errors into
+// JSON or an error page, sessions and roles, rate limits, logs and metrics,
+// and the server-rendered pages.
+//
+// A handler parses and validates its input, makes one store call and renders
+// the answer. It returns errors and never writes an error response itself.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"aixin/ledger"
+	"aixin/static"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/labstack/gommon/bytes"
+)
+
+// Config is everything the HTTP layer needs. Journal, Users and Logger are
+// required; the rest have defaults.
+type Config struct {
+	Journal ledger.Journal
+	Users   ledger.Users
+	// Ready reports whether the store can take writes now; nil means it always can.
+	Ready func(ctx context.Context) error
+	// StoreStats returns the store's counters for /metrics; nil leaves them out.
+	StoreStats func() StoreStats
+	// DataDir is the folder whose free space /readyz checks; empty skips the check.
+	DataDir string
+	// MinFreeBytes is the free space below which /readyz answers 503. Default 64 MiB.
+	MinFreeBytes uint64
+	// Location is the deployment's time zone, used to render times. Default Asia/Shanghai.
+	Location *time.Location
+	Logger   *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// CookieSecure sets the Secure attribute on cookies; set it behind TLS.
+	CookieSecure bool
+	// Version is reported by /metrics as aixin_build_info.
+	Version string
+	// BodyLimit caps request bodies, in Echo's notation ("1M", "512K"). Default "1M".
+	BodyLimit string
+}
+
+// StoreStats are the store's counters, exposed by /metrics. Its fields match
+// store.Stats, so a store.Stats converts to it directly.
+type StoreStats struct {
+	Appends, Commits, CommitErrors uint64
+	// BatchSizeBuckets are the upper bounds of the commit batch size
+	// histogram; BatchSizeCounts[i] is the number of commits with at most
+	// BatchSizeBuckets[i] requests (cumulative). The last count is taken as
+	// the histogram's total, so the last bound must cover every batch.
+	BatchSizeBuckets []float64
+	BatchSizeCounts  []uint64
+	BatchSizeSum     uint64
+	QueueLen         int
+}
+
+// Defaults of Config.
+const (
+	DefaultMinFreeBytes = 64 << 20
+	DefaultBodyLimit    = "1M"
+)
+
+// server holds what the handlers share. It is built by New; there is no
+// package state.
+type server struct {
+	cfg       Config
+	cat       *catalogue
+	pages     *template.Template
+	assets    fs.FS
+	openAPI   []byte
+	metrics   *metrics
+	ipLimit   *limiter // login attempts per client IP
+	loginFail *limiter // failed logins per login name
+	// dummyHash is verified when a login is unknown, so that an unknown
+	// login costs as much time as a wrong password.
+	dummyHash string
+	// hashSlots bounds the concurrent argon2 computations (19 MiB each).
+	hashSlots chan struct{}
+}
+
+// New returns the Echo instance with every route and middleware of aixin.
+func New(cfg Config) (*echo.Echo, error) {
+	if cfg.Journal == nil || cfg.Users == nil || cfg.Logger == nil {
+		return nil, errors.New("handlers: Config needs Journal, Users and Logger")
+	}
+	if cfg.MinFreeBytes == 0 {
+		cfg.MinFreeBytes = DefaultMinFreeBytes
+	}
+	if cfg.Location == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			return nil, fmt.Errorf("handlers: %w", err)
+		}
+		cfg.Location = loc
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.BodyLimit == "" {
+		cfg.BodyLimit = DefaultBodyLimit
+	}
+	if _, err := bytes.Parse(cfg.BodyLimit); err != nil {
+		return nil, fmt.Errorf("handlers: body limit %q: %w", cfg.BodyLimit, err)
+	}
+
+	s := &server{
+		cfg:       cfg,
+		ipLimit:   newLimiter(loginAttemptsPerIP, time.Minute),
+		loginFail: newLimiter(loginFailuresPerLogin, 15*time.Minute),
+		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+	}
+	var err error
+	if s.cat, err = loadCatalogue(static.FS); err != nil {
+		return nil, err
+	}
+	if s.pages, err = template.ParseFS(static.FS, "templates/*.html"); err != nil {
+		return nil, fmt.Errorf("handlers: templates: %w", err)
+	}
+	if s.assets, err = fs.Sub(static.FS, "assets"); err != nil {
+		return nil, fmt.Errorf("handlers: assets: %w", err)
+	}
+	if s.openAPI, err = fs.ReadFile(static.FS, "openapi.yaml"); err != nil {
+		return nil, fmt.Errorf("handlers: %w", err)
+	}
+	if s.dummyHash, err = HashPassword("aixin: no such login"); err != nil {
+		return nil, err
+	}
+	if s.metrics, err = newMetrics(cfg.Version, cfg.StoreStats); err != nil {
+		return nil, err
+	}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.handleError
+	s.routes(e)
+	return e, nil
+}
+
+// routes registers every route, grouped by audience. Middleware runs in the
+// order listed: the request id first, so that every log line has it; then the
+// log and metrics, which also hand errors to the error handler; then panic
+// recovery, so a panic is logged and counted like any other 500.
+func (s *server) routes(e *echo.Echo) {
+	e.Use(
+		dropBadRequestID,
+		middleware.RequestID(),
+		s.observe,
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			LogErrorFunc:        s.logPanic,
+			DisableErrorHandler: true,
+		}),
+		middleware.SecureWithConfig(middleware.SecureConfig{
+			ContentTypeNosniff:    "nosniff",
+			XFrameOptions:         "DENY",
+			ReferrerPolicy:        "same-origin",
+			ContentSecurityPolicy: contentSecurityPolicy,
+		}),
+		refuseCrossOrigin(),
+		middleware.BodyLimit(s.cfg.BodyLimit),
+	)
+
+	// Operations: no session, no language.
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metricsHandler)
+
+	// Embedded scripts and styles.
+	e.GET("/static/*", s.asset)
+
+	// Pages.
+	e.GET("/", s.startPage, s.loadSession)
+
+	// JSON API. Every route loads the session; each says who may call it.
+	api := e.Group("/api/v1", s.loadSession)
+	api.GET("/openapi.yaml", s.openAPIDocument)
+	api.POST("/login", s.login)
+	api.POST("/logout", s.logout, requireLogin)
+	api.GET("/me", s.me, requireLogin)
+
+	admin := requireRole(ledger.RoleAdmin)
+	api.GET("/ledger/entries", s.ledgerEntries, admin)
+	api.GET("/ledger/verify", s.ledgerVerify, admin)
+	api.GET("/admin/backup", s.backup, admin)
+}
+
+// contentSecurityPolicy allows nothing from another origin, no inline
+// script or style, and no framing.
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; object-src 'none'; " +
+	"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"

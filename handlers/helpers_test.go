@@ -1,0 +1,235 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"aixin/ledger"
+	"aixin/store"
+
+	"github.com/labstack/echo/v4"
+)
+
+// testPassword is every test user's password. Its hash is computed once:
+// argon2id is slow on purpose, more so under the race detector.
+const testPassword = "correct horse battery staple"
+
+var testHash = sync.OnceValue(func() string {
+	h, err := HashPassword(testPassword)
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+// clock is a settable time source for Config.Now.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// logBuffer collects log output from concurrent requests.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// lines returns the JSON log records written so far.
+func (l *logBuffer) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for line := range strings.Lines(l.buf.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// env is a running server on a real store in a temp dir.
+type env struct {
+	t     *testing.T
+	store *store.Store
+	echo  *echo.Echo
+	srv   *httptest.Server
+	clock *clock
+	logs  *logBuffer
+	users map[ledger.Role]ledger.User // one user of each role, login = role name
+}
+
+var ctx = context.Background()
+
+// newEnv opens a store, creates one user per role and starts the server.
+// configure may change the Config before New.
+func newEnv(t *testing.T, configure ...func(*Config)) *env {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "aixin.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	e := &env{t: t, store: st, clock: &clock{t: time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)}, logs: &logBuffer{}}
+	cfg := Config{
+		Journal:    st,
+		Users:      st,
+		Ready:      st.CheckWritable,
+		StoreStats: func() StoreStats { return StoreStats(st.Stats()) },
+		DataDir:    dir,
+		Logger:     slog.New(slog.NewJSONHandler(e.logs, nil)),
+		Now:        e.clock.Now,
+		Version:    "test",
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	if e.echo, err = New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewServer(e.echo)
+	t.Cleanup(e.srv.Close)
+
+	e.users = make(map[ledger.Role]ledger.User)
+	for _, r := range []ledger.Role{ledger.RoleAdmin, ledger.RoleOrganizer, ledger.RoleClerk, ledger.RoleVolunteer} {
+		e.users[r] = e.addUser(string(r), r, false)
+	}
+	return e
+}
+
+func (e *env) addUser(login string, role ledger.Role, disabled bool) ledger.User {
+	e.t.Helper()
+	u, err := e.store.CreateUser(ctx, ledger.User{Login: login, Name: "测试 " + login, Role: role,
+		PasswordHash: testHash(), Disabled: disabled})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// response is a finished HTTP exchange.
+type response struct {
+	*http.Response
+	body []byte
+}
+
+// errorBody decodes a JSON error answer.
+func (r response) errorBody(t *testing.T) map[string]any {
+	t.Helper()
+	var v struct {
+		Error map[string]any `json:"error"`
+	}
+	if err := json.Unmarshal(r.body, &v); err != nil || v.Error == nil {
+		t.Fatalf("not a JSON error: %v: %s", err, r.body)
+	}
+	return v.Error
+}
+
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decoding %s: %v", r.body, err)
+	}
+}
+
+// do sends a request; header holds extra headers, cookie (if not nil) the session.
+func (e *env) do(method, path string, body io.Reader, cookie *http.Cookie, header ...string) response {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	if cookie != nil {
+		req.AddCookie(cookie)
+	}
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{res, b}
+}
+
+func (e *env) get(path string, cookie *http.Cookie, header ...string) response {
+	e.t.Helper()
+	return e.do(http.MethodGet, path, nil, cookie, header...)
+}
+
+// loginBody is a JSON login request.
+func loginBody(login, password string) io.Reader {
+	b, _ := json.Marshal(map[string]string{"login": login, "password": password})
+	return bytes.NewReader(b)
+}
+
+// login logs in as login and returns the session cookie.
+func (e *env) login(login string) *http.Cookie {
+	e.t.Helper()
+	res := e.do(http.MethodPost, "/api/v1/login", loginBody(login, testPassword), nil)
+	if res.StatusCode != http.StatusOK {
+		e.t.Fatalf("login %s: %d %s", login, res.StatusCode, res.body)
+	}
+	return sessionCookieOf(e.t, res)
+}
+
+func sessionCookieOf(t *testing.T, res response) *http.Cookie {
+	t.Helper()
+	for _, c := range res.Cookies() {
+		if c.Name == sessionCookie {
+			return c
+		}
+	}
+	t.Fatalf("no %s cookie in %v", sessionCookie, res.Header["Set-Cookie"])
+	return nil
+}
+
+func wantStatus(t *testing.T, res response, status int) {
+	t.Helper()
+	if res.StatusCode != status {
+		t.Fatalf("%s %s: status %d, want %d; body %s", res.Request.Method, res.Request.URL.Path, res.StatusCode, status, res.body)
+	}
+}

@@ -1,0 +1,161 @@
+package handlers
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// The languages of the catalogue. Chinese is the default.
+const (
+	LangZH = "zh-CN"
+	LangEN = "en"
+)
+
+// languages lists the catalogue's languages in the order the pages offer
+// them, each with its name in itself.
+var languages = []struct{ Code, Name string }{
+	{LangZH, "中文"},
+	{LangEN, "English"},
+}
+
+// catalogue holds the messages of every language: lang -> key -> text. A text
+// may hold %v verbs, filled from the arguments in order.
+type catalogue struct {
+	msgs map[string]map[string]string
+}
+
+// loadCatalogue reads i18n/<lang>.json for every language from fsys.
+func loadCatalogue(fsys fs.FS) (*catalogue, error) {
+	c := &catalogue{msgs: make(map[string]map[string]string)}
+	for _, l := range languages {
+		b, err := fs.ReadFile(fsys, "i18n/"+l.Code+".json")
+		if err != nil {
+			return nil, fmt.Errorf("handlers: catalogue: %w", err)
+		}
+		m := make(map[string]string)
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("handlers: catalogue %s: %w", l.Code, err)
+		}
+		c.msgs[l.Code] = m
+	}
+	return c, nil
+}
+
+// T returns the message key in lang, with args filling its verbs. A key
+// missing in lang falls back to Chinese, then to the key itself, so that a
+// missing translation never hides an error.
+func (c *catalogue) T(lang, key string, args ...any) string {
+	msg, ok := c.msgs[lang][key]
+	if !ok {
+		if msg, ok = c.msgs[LangZH][key]; !ok {
+			msg = key
+		}
+	}
+	if len(args) == 0 {
+		return msg
+	}
+	return fmt.Sprintf(msg, args...)
+}
+
+// withPrefix returns the messages of lang whose keys start with one of the
+// prefixes, for scripts that format messages themselves.
+func (c *catalogue) withPrefix(lang string, prefixes ...string) map[string]string {
+	out := make(map[string]string)
+	for k, v := range c.msgs[lang] {
+		for _, p := range prefixes {
+			if strings.HasPrefix(k, p) {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// lang returns the language for the request: the ?lang= parameter if it
+// names a language we have, else the first of Accept-Language we have, else
+// Chinese.
+func (s *server) lang(c echo.Context) string {
+	req := c.Request()
+	if l, ok := matchLang(req.URL.Query().Get("lang")); ok {
+		return l
+	}
+	for _, tag := range parseAcceptLanguage(req.Header.Get("Accept-Language")) {
+		if l, ok := matchLang(tag); ok {
+			return l
+		}
+	}
+	return LangZH
+}
+
+// matchLang maps a language tag to a catalogue language. Every Chinese
+// variant gets the Chinese catalogue, every English one the English, and "*"
+// the default.
+func matchLang(tag string) (string, bool) {
+	primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+	switch primary {
+	case "zh", "*":
+		return LangZH, true
+	case "en":
+		return LangEN, true
+	}
+	return "", false
+}
+
+// maxLanguageTags bounds the work parseAcceptLanguage does for one header.
+const maxLanguageTags = 16
+
+// parseAcceptLanguage returns the language tags of an Accept-Language
+// header, most preferred first (a stable sort by q). Tags with q=0 or a
+// malformed q are left out, and at most maxLanguageTags are looked at.
+func parseAcceptLanguage(h string) []string {
+	type tagQ struct {
+		tag string
+		q   float64
+	}
+	var tags []tagQ
+	for part := range strings.SplitSeq(h, ",") {
+		if len(tags) == maxLanguageTags {
+			break
+		}
+		tag, params, _ := strings.Cut(part, ";")
+		tag = strings.TrimSpace(tag)
+		if tag == "" || len(tag) > 35 {
+			continue
+		}
+		q := 1.0
+		if params = strings.TrimSpace(params); params != "" {
+			v, ok := strings.CutPrefix(params, "q=")
+			if !ok {
+				continue
+			}
+			var err error
+			if q, err = strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil || !(q >= 0 && q <= 1) { // also refuses NaN
+				continue
+			}
+		}
+		if q == 0 {
+			continue
+		}
+		tags = append(tags, tagQ{tag, q})
+	}
+	slices.SortStableFunc(tags, func(a, b tagQ) int {
+		switch {
+		case a.q > b.q:
+			return -1
+		case a.q < b.q:
+			return 1
+		}
+		return 0
+	})
+	out := make([]string, len(tags))
+	for i, t := range tags {
+		out[i] = t.tag
+	}
+	return out
+}

@@ -1,0 +1,324 @@
+package store
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"aixin/ledger"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+)
+
+// world is a small ledger to throw random operations at.
+type world struct {
+	issuers, members, shops, expired []ledger.Account
+	closed                           ledger.Account // never opened
+}
+
+func newWorld(tb testing.TB, s *Store, r *rand.Rand) world {
+	tb.Helper()
+	id := func() uuid.UUID {
+		var u uuid.UUID
+		for i := range u {
+			u[i] = byte(r.Uint32())
+		}
+		u[6] = u[6]&0x0f | 0x40
+		u[8] = u[8]&0x3f | 0x80
+		return u
+	}
+	var w world
+	for range 2 {
+		unit := id()
+		w.issuers = append(w.issuers, ledger.IssuerAccount(unit))
+		w.expired = append(w.expired, ledger.ExpiredAccount(unit))
+	}
+	for range 6 {
+		w.members = append(w.members, ledger.MemberAccount(id()))
+	}
+	for range 2 {
+		w.shops = append(w.shops, ledger.ShopAccount(id()))
+	}
+	w.closed = ledger.MemberAccount(id())
+	for _, group := range [][]ledger.Account{w.issuers, w.expired, w.members, w.shops} {
+		openAccounts(tb, s, group...)
+	}
+	return w
+}
+
+func pick(r *rand.Rand, as []ledger.Account) ledger.Account { return as[r.IntN(len(as))] }
+
+// randomTransfer makes a transfer that is often, but not always, acceptable.
+func (w world) randomTransfer(r *rand.Rand, key string) ledger.Transfer {
+	amount := int64(r.IntN(40)) + 1
+	if r.IntN(50) == 0 {
+		amount = -amount
+	}
+	t := ledger.Transfer{Amount: amount, IdempotencyKey: key, Actor: "random", Minutes: 0}
+	switch n := r.IntN(100); {
+	case n < 35:
+		t.Kind, t.Debit, t.Credit = ledger.KindEarn, pick(r, w.issuers), pick(r, w.members)
+		t.Minutes = int64(r.IntN(240))
+	case n < 55:
+		t.Kind, t.Debit, t.Credit = ledger.KindHold, pick(r, w.members), ledger.Escrow
+	case n < 70:
+		t.Kind, t.Debit, t.Credit = ledger.KindRedeem, ledger.Escrow, pick(r, w.shops)
+	case n < 82:
+		t.Kind, t.Debit, t.Credit = ledger.KindRelease, ledger.Escrow, pick(r, w.members)
+	case n < 92:
+		t.Kind, t.Debit, t.Credit = ledger.KindExpire, pick(r, w.members), pick(r, w.expired)
+	case n < 96:
+		t.Kind, t.Debit, t.Credit = ledger.KindAward, pick(r, w.issuers), w.closed
+	default:
+		t.Kind, t.Debit, t.Credit = ledger.KindHold, pick(r, w.members), pick(r, w.shops) // wrong direction
+	}
+	return t
+}
+
+// checker checks the ledger's invariants on one consistent snapshot at a
+// time, incrementally: it reads the entries appended since its last check,
+// follows the hash chain, sums every account's entries, and compares.
+type checker struct {
+	seq  uint64
+	hash ledger.Hash
+	sums map[ledger.Account]ledger.Points
+}
+
+func (c *checker) check(tb testing.TB, s *Store) {
+	tb.Helper()
+	if c.sums == nil {
+		c.sums = map[ledger.Account]ledger.Points{}
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		cur := tx.Bucket(bucketJournal).Cursor()
+		for k, v := cur.Seek(u64(c.seq + 1)); k != nil; k, v = cur.Next() {
+			se, err := decodeStored(v)
+			if err != nil {
+				return err
+			}
+			if se.Seq != c.seq+1 {
+				return fmt.Errorf("entry %d follows %d", se.Seq, c.seq)
+			}
+			if ledger.ChainHash(c.hash, se.canonical) != se.Hash {
+				return fmt.Errorf("entry %d breaks the chain", se.Seq)
+			}
+			c.seq, c.hash = se.Seq, se.Hash
+			c.sums[se.Debit] -= se.Amount
+			c.sums[se.Credit] += se.Amount
+		}
+		var total ledger.Points
+		err := tx.Bucket(bucketAccounts).ForEach(func(k, v []byte) error {
+			a, err := ledger.AccountFromKey(k)
+			if err != nil {
+				return err
+			}
+			row := decodeAccountRow(v)
+			if row.balance != c.sums[a] {
+				return fmt.Errorf("at seq %d %s has balance %d, its entries sum to %d", c.seq, a, row.balance, c.sums[a])
+			}
+			if row.balance < 0 && !a.MayGoNegative() {
+				return fmt.Errorf("at seq %d %s is below zero: %d", c.seq, a, row.balance)
+			}
+			total += row.balance
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if total != 0 {
+			return fmt.Errorf("at seq %d the accounts sum to %d", c.seq, total)
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// TestRandomOperations throws thousands of random operations at a store, one
+// at a time, predicts each outcome with an independent model, and checks the
+// invariants after every step.
+func TestRandomOperations(t *testing.T) {
+	seeds, ops := 10, 1500
+	if testing.Short() {
+		seeds, ops = 3, 500
+	}
+	for seed := range seeds {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(seed), 42))
+			clock := time.Date(2026, 10, 31, 12, 0, 0, 0, time.UTC)
+			s := openTest(t, Options{Now: func() time.Time { return clock }})
+			w := newWorld(t, s, r)
+			model := map[ledger.Account]ledger.Points{}
+			var done []ledger.Entry // accepted entries, by seq-1
+			reversed := map[uint64]bool{}
+			keys := map[string]ledger.Transfer{}
+			var c checker
+			for i := range ops {
+				clock = clock.Add(time.Duration(r.IntN(600)) * time.Second) // crosses into November
+				head := uint64(len(done))
+				switch n := r.IntN(100); {
+				case n < 8 && len(keys) > 0: // replay a keyed request: same entry, nothing written
+					k := fmt.Sprint("k", r.IntN(i+1))
+					orig, ok := keys[k]
+					if !ok {
+						break
+					}
+					e, err := s.Append(ctx, orig)
+					if err != nil || e.IdempotencyKey != k || done[e.Seq-1].Hash != e.Hash {
+						t.Fatalf("op %d: replay of %s gave %+v %v", i, k, e, err)
+					}
+					other := orig
+					other.Amount++
+					_, err = s.Append(ctx, other)
+					wantCode(t, err, ledger.ECONFLICT, "idempotency.mismatch")
+				case n < 16 && len(done) > 0: // reverse a random earlier entry
+					target := done[r.IntN(len(done))]
+					e, err := s.Reverse(ctx, target.Seq, "random", "", "")
+					switch {
+					case target.Kind == ledger.KindReverse:
+						wantCode(t, err, ledger.EINVALID, "entry.reverse_of_reverse")
+					case reversed[target.Seq]:
+						wantCode(t, err, ledger.ECONFLICT, "entry.already_reversed")
+					case !target.Credit.MayGoNegative() && model[target.Credit] < target.Amount:
+						wantCode(t, err, ledger.ECONFLICT, "entry.insufficient")
+					default:
+						if err != nil {
+							t.Fatalf("op %d: reverse of %d: %v", i, target.Seq, err)
+						}
+						reversed[target.Seq] = true
+						model[target.Credit] -= target.Amount
+						model[target.Debit] += target.Amount
+						done = append(done, e)
+					}
+				default:
+					key := ""
+					if r.IntN(2) == 0 {
+						key = fmt.Sprint("k", i)
+					}
+					tr := w.randomTransfer(r, key)
+					e, err := s.Append(ctx, tr)
+					switch {
+					case tr.Amount <= 0 || (tr.Kind == ledger.KindHold && tr.Credit.Kind == ledger.AccountShop):
+						wantCode(t, err, ledger.EINVALID, "")
+					case tr.Credit == w.closed:
+						wantCode(t, err, ledger.ENOTFOUND, "account.not_open")
+					case !tr.Debit.MayGoNegative() && model[tr.Debit] < tr.Amount:
+						wantCode(t, err, ledger.ECONFLICT, "entry.insufficient")
+					default:
+						if err != nil {
+							t.Fatalf("op %d: %+v: %v", i, tr, err)
+						}
+						if e.Seq != head+1 {
+							t.Fatalf("op %d: seq %d, want %d", i, e.Seq, head+1)
+						}
+						model[tr.Debit] -= tr.Amount
+						model[tr.Credit] += tr.Amount
+						done = append(done, e)
+						if key != "" {
+							keys[key] = tr
+						}
+					}
+				}
+				c.check(t, s)
+				if c.seq != uint64(len(done)) {
+					t.Fatalf("op %d: journal has %d entries, %d were accepted", i, c.seq, len(done))
+				}
+				for a, want := range model {
+					if c.sums[a] != want {
+						t.Fatalf("op %d: %s holds %d, the model says %d", i, a, c.sums[a], want)
+					}
+				}
+			}
+			if rep, err := s.Verify(ctx); err != nil || !rep.OK || rep.Entries != uint64(len(done)) {
+				t.Fatalf("verify: %+v %v", rep, err)
+			}
+		})
+	}
+}
+
+// TestConcurrentRandomOperations runs random operations from many goroutines
+// while a checker verifies the invariants on snapshots; at the end every
+// acknowledged entry must be in the journal exactly as acknowledged, and
+// nothing else.
+func TestConcurrentRandomOperations(t *testing.T) {
+	seeds, workers, ops := 4, 16, 300
+	if testing.Short() {
+		seeds, ops = 2, 150
+	}
+	for seed := range seeds {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			s := openTest(t, Options{})
+			w := newWorld(t, s, rand.New(rand.NewPCG(uint64(seed), 7)))
+			var mu sync.Mutex
+			acked := map[uint64]ledger.Entry{}
+			stop := make(chan struct{})
+			checked := make(chan int)
+			go func() {
+				var c checker
+				n := 0
+				for {
+					select {
+					case <-stop:
+						c.check(t, s)
+						checked <- n
+						return
+					default:
+						c.check(t, s)
+						n++
+						time.Sleep(time.Millisecond)
+					}
+				}
+			}()
+			var wg sync.WaitGroup
+			for g := range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := rand.New(rand.NewPCG(uint64(seed), uint64(g)))
+					for i := range ops {
+						var e ledger.Entry
+						var err error
+						key := fmt.Sprintf("g%d-%d", g, i)
+						if r.IntN(10) == 0 {
+							e, err = s.Reverse(ctx, uint64(r.IntN(ops*workers/4)+1), "random", "", key)
+						} else {
+							e, err = s.Append(ctx, w.randomTransfer(r, key))
+						}
+						if err == nil {
+							mu.Lock()
+							if prev, dup := acked[e.Seq]; dup && prev.Hash != e.Hash {
+								t.Errorf("seq %d acknowledged twice with different entries", e.Seq)
+							}
+							acked[e.Seq] = e
+							mu.Unlock()
+						} else if ledger.ErrorCode(err) == ledger.EINTERNAL {
+							t.Errorf("unexpected error: %v", err)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(stop)
+			if n := <-checked; n == 0 {
+				t.Log("the checker never ran during the writes")
+			}
+			all, err := s.Entries(ctx, 0, 1<<30)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all) != len(acked) {
+				t.Fatalf("journal has %d entries, %d were acknowledged", len(all), len(acked))
+			}
+			for _, e := range all {
+				a, ok := acked[e.Seq]
+				if !ok || a.Hash != e.Hash || a.PrevHash != e.PrevHash {
+					t.Fatalf("entry %d differs from what was acknowledged", e.Seq)
+				}
+			}
+		})
+	}
+}
