@@ -230,7 +230,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 			db.Update(func(tx *bolt.Tx) error {
 				c := tx.Bucket(bucketAccounts).Cursor()
 				for k, v := c.First(); k != nil; k, v = c.Next() {
-					if k[0] == byte(ledger.AccountMember) {
+					if len(k) == ledger.AccountKeySize && k[0] == byte(ledger.AccountMember) {
 						row := decodeAccountRow(v)
 						row.balance += 100
 						return tx.Bucket(bucketAccounts).Put(k, row.encode())

@@ -1,10 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"aixin/ledger"
@@ -15,7 +19,6 @@ import (
 
 const (
 	accountRowSize = 32
-	monthRowSize   = 2*ledger.NumKinds*8 + 16
 	linkSize       = 16 // two prev-seq links after the hash in a journal value
 	hashSize       = len(ledger.Hash{})
 )
@@ -47,30 +50,46 @@ func (r accountRow) encode() []byte {
 
 func monthKey(m ledger.Month, a ledger.Account) []byte {
 	k := a.Key()
-	return append(binary.BigEndian.AppendUint32(make([]byte, 0, 4+ledger.AccountKeySize), uint32(m)), k[:]...)
+	return binary.BigEndian.AppendUint32(k[:], uint32(m))
 }
 
-func decodeMonthRow(m ledger.Month, a ledger.Account, v []byte) ledger.MonthTotals {
+func decodeMonthRow(m ledger.Month, a ledger.Account, v []byte) (ledger.MonthTotals, error) {
 	t := ledger.MonthTotals{Month: m, Account: a}
+	fields := make([]*int64, 0, 2*ledger.NumKinds+1)
 	for k := range ledger.NumKinds {
-		t.In[k] = int64(binary.BigEndian.Uint64(v[8*k:]))
-		t.Out[k] = int64(binary.BigEndian.Uint64(v[8*(ledger.NumKinds+k):]))
+		fields = append(fields, &t.In[k])
 	}
-	t.Minutes = int64(binary.BigEndian.Uint64(v[16*ledger.NumKinds:]))
-	t.Entries = binary.BigEndian.Uint64(v[16*ledger.NumKinds+8:])
-	return t
+	for k := range ledger.NumKinds {
+		fields = append(fields, &t.Out[k])
+	}
+	fields = append(fields, &t.Minutes)
+	for _, f := range fields {
+		n, w := binary.Varint(v)
+		if w <= 0 {
+			return t, errBadRow
+		}
+		*f, v = n, v[w:]
+	}
+	n, w := binary.Uvarint(v)
+	if w <= 0 || w != len(v) {
+		return t, errBadRow
+	}
+	t.Entries = n
+	return t, nil
 }
+
+var errBadRow = errors.New("malformed monthly totals row")
 
 func encodeMonthRow(t ledger.MonthTotals) []byte {
-	b := make([]byte, 0, monthRowSize)
+	b := make([]byte, 0, 32)
 	for k := range ledger.NumKinds {
-		b = binary.BigEndian.AppendUint64(b, uint64(t.In[k]))
+		b = binary.AppendVarint(b, t.In[k])
 	}
 	for k := range ledger.NumKinds {
-		b = binary.BigEndian.AppendUint64(b, uint64(t.Out[k]))
+		b = binary.AppendVarint(b, t.Out[k])
 	}
-	b = binary.BigEndian.AppendUint64(b, uint64(t.Minutes))
-	return binary.BigEndian.AppendUint64(b, t.Entries)
+	b = binary.AppendVarint(b, t.Minutes)
+	return binary.AppendUvarint(b, t.Entries)
 }
 
 // storedEntry is a decoded journal value.
@@ -107,9 +126,16 @@ func (se *storedEntry) prevOf(a ledger.Account) uint64 {
 	return se.prevCredit
 }
 
+// idemKey places a canonical UUID key by its own bytes (UUIDv7 keys sort by
+// time, so they append), and any other key by its SHA-256.
 func idemKey(key string) []byte {
+	if len(key) == 36 && strings.ToLower(key) == key {
+		if u, err := uuid.Parse(key); err == nil {
+			return append([]byte{1}, u[:]...)
+		}
+	}
 	h := sha256.Sum256([]byte(key))
-	return h[:]
+	return append([]byte{2}, h[:]...)
 }
 
 // OpenAccount implements ledger.Journal.
@@ -272,11 +298,14 @@ func (s *Store) appendTx(w *writeTx, t ledger.Transfer) (ledger.Entry, error) {
 
 func addToMonth(tx *bolt.Tx, loc *time.Location, e *ledger.Entry, a ledger.Account) error {
 	m := ledger.MonthOf(e.Time, loc)
-	b := tx.Bucket(bucketMonths)
+	b := tx.Bucket(bucketAccounts)
 	k := monthKey(m, a)
 	t := ledger.MonthTotals{Month: m, Account: a}
 	if v := b.Get(k); v != nil {
-		t = decodeMonthRow(m, a, v)
+		var err error
+		if t, err = decodeMonthRow(m, a, v); err != nil {
+			return err
+		}
 	}
 	t.Apply(e, a)
 	return b.Put(k, encodeMonthRow(t))
@@ -391,20 +420,32 @@ func (s *Store) Head(ctx context.Context) (uint64, ledger.Hash, error) {
 	return seq, h, err
 }
 
-// MonthTotals implements ledger.Journal.
+// MonthTotals implements ledger.Journal. It visits each account once and
+// seeks to that account's row for the month.
 func (s *Store) MonthTotals(ctx context.Context, m ledger.Month) ([]ledger.MonthTotals, error) {
 	var out []ledger.MonthTotals
-	prefix := binary.BigEndian.AppendUint32(nil, uint32(m))
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketMonths).Cursor()
-		for k, v := c.Seek(prefix); k != nil && string(k[:4]) == string(prefix); k, v = c.Next() {
-			a, err := ledger.AccountFromKey(k[4:])
+		c := tx.Bucket(bucketAccounts).Cursor()
+		for k, _ := c.First(); k != nil; {
+			if len(k) != ledger.AccountKeySize {
+				return fmt.Errorf("accounts bucket: unexpected key %x", k)
+			}
+			a, err := ledger.AccountFromKey(k)
 			if err != nil {
 				return err
 			}
-			out = append(out, decodeMonthRow(m, a, v))
+			want := monthKey(m, a)
+			if mk, mv := c.Seek(want); bytes.Equal(mk, want) {
+				t, err := decodeMonthRow(m, a, mv)
+				if err != nil {
+					return err
+				}
+				out = append(out, t)
+			}
+			// Past this account's last month row: the next account's balance row.
+			k, _ = c.Seek(append(want[:ledger.AccountKeySize:ledger.AccountKeySize], 0xff, 0xff, 0xff, 0xff, 0xff))
 		}
-		return nil
+		return ctx.Err()
 	})
 	return out, err
 }

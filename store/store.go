@@ -43,10 +43,15 @@ import (
 //	          writes no randomly placed index keys.
 //	accounts  account(17) -> balance(8) | newest seq(8) | entry count(8) | service minutes(8)
 //	          one row per open account; the head of its index chain
-//	months    yyyymm(4) | account(17) -> in[8 kinds](8 each) | out[8 kinds](8 each) | minutes(8) | entries(8)
-//	          per-account monthly totals; a month's rows are adjacent, so a
-//	          monthly export reads O(accounts that moved), never the journal
-//	idem      SHA-256(idempotency key)(32) -> request fingerprint(32) | seq(8)
+//	          account(17) | yyyymm(4) -> in[8 kinds], out[8 kinds], minutes, entries (varints)
+//	          the account's monthly totals, right after its balance row, so an
+//	          append touches one page per account for both; a month's totals are
+//	          one seek per account, never a journal scan
+//	idem      0x01 | UUID(16), for keys that are canonical lower-case UUIDs, or
+//	          0x02 | SHA-256(key)(32), for any other key
+//	            -> request fingerprint(32) | seq(8)
+//	          Time-ordered keys (UUIDv7, as aixin's pages send) are appended at
+//	          the end of the bucket instead of at random places.
 //	reversed  seq(8) -> seq(8) of the entry that reversed it
 //	users     user id(16) -> JSON ledger.User
 //	logins    lower-case login -> user id(16)
@@ -55,7 +60,6 @@ var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
 	bucketAccounts = []byte("accounts")
-	bucketMonths   = []byte("months")
 	bucketIdem     = []byte("idem")
 	bucketReversed = []byte("reversed")
 	bucketUsers    = []byte("users")
@@ -79,7 +83,7 @@ type migration struct {
 
 var migrations = []migration{
 	{1, "create buckets, open the escrow account", func(tx *bolt.Tx, s *Store) error {
-		for _, name := range [][]byte{bucketMeta, bucketJournal, bucketAccounts, bucketMonths, bucketIdem,
+		for _, name := range [][]byte{bucketMeta, bucketJournal, bucketAccounts, bucketIdem,
 			bucketReversed, bucketUsers, bucketLogins, bucketSessions} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err

@@ -49,7 +49,9 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 	v := verifier{accounts: map[[ledger.AccountKeySize]byte]*accountRow{}, months: map[string]*ledger.MonthTotals{}}
 	stored := tx.Bucket(bucketAccounts)
 	if err := stored.ForEach(func(k, _ []byte) error {
-		v.accounts[[ledger.AccountKeySize]byte(k)] = &accountRow{}
+		if len(k) == ledger.AccountKeySize {
+			v.accounts[[ledger.AccountKeySize]byte(k)] = &accountRow{}
+		}
 		return nil
 	}); err != nil {
 		return fail(0, "reading accounts: %v", err)
@@ -157,36 +159,37 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 		return fail(bad, "the recorded chain head (%d) does not match the journal's last entry (%d)", headSeq, seq)
 	}
 	var bad *ledger.VerifyReport
+	monthRows := 0
 	_ = stored.ForEach(func(k, val []byte) error {
-		want := v.accounts[[ledger.AccountKeySize]byte(k)]
-		if got := decodeAccountRow(val); len(val) != accountRowSize || got != *want {
-			a, _ := ledger.AccountFromKey(k)
-			r := fail(want.lastSeq, "account %s: stored balance %d/last %d/count %d/minutes %d, journal gives %d/%d/%d/%d",
-				a, got.balance, got.lastSeq, got.entries, got.minutes, want.balance, want.lastSeq, want.entries, want.minutes)
-			bad = &r
-			return errStop
+		var r ledger.VerifyReport
+		switch len(k) {
+		case ledger.AccountKeySize:
+			want := v.accounts[[ledger.AccountKeySize]byte(k)]
+			if got := decodeAccountRow(val); len(val) == accountRowSize && got == *want {
+				return nil
+			} else {
+				a, _ := ledger.AccountFromKey(k)
+				r = fail(want.lastSeq, "account %s: stored balance %d/last %d/count %d/minutes %d, journal gives %d/%d/%d/%d",
+					a, got.balance, got.lastSeq, got.entries, got.minutes, want.balance, want.lastSeq, want.entries, want.minutes)
+			}
+		case ledger.AccountKeySize + 4:
+			monthRows++
+			want := v.months[string(k)]
+			if want != nil && bytes.Equal(val, encodeMonthRow(*want)) {
+				return nil
+			}
+			r = fail(lastSeqOf(v, k), "monthly totals %x do not match the journal", k)
+		default:
+			r = fail(0, "accounts bucket: unexpected key %x", k)
 		}
-		return nil
+		bad = &r
+		return errStop
 	})
 	if bad != nil {
 		return *bad
 	}
-	seen := 0
-	_ = tx.Bucket(bucketMonths).ForEach(func(k, val []byte) error {
-		seen++
-		want := v.months[string(k)]
-		if want == nil || len(val) != monthRowSize || !bytes.Equal(val, encodeMonthRow(*want)) {
-			r := fail(lastSeqOf(v, k), "monthly totals %x do not match the journal", k)
-			bad = &r
-			return errStop
-		}
-		return nil
-	})
-	if bad != nil {
-		return *bad
-	}
-	if seen != len(v.months) {
-		return fail(seq, "monthly totals: %d rows stored, the journal gives %d", seen, len(v.months))
+	if monthRows != len(v.months) {
+		return fail(seq, "monthly totals: %d rows stored, the journal gives %d", monthRows, len(v.months))
 	}
 	if n := uint64(tx.Bucket(bucketIdem).Stats().KeyN); n != v.keyed {
 		return fail(seq, "idempotency records: %d stored, the journal has %d keyed entries", n, v.keyed)
@@ -208,10 +211,7 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 var errStop = fmt.Errorf("stop")
 
 func lastSeqOf(v verifier, monthKey []byte) uint64 {
-	if len(monthKey) != 4+ledger.AccountKeySize {
-		return 0
-	}
-	if r := v.accounts[[ledger.AccountKeySize]byte(monthKey[4:])]; r != nil {
+	if r := v.accounts[[ledger.AccountKeySize]byte(monthKey[:ledger.AccountKeySize])]; r != nil {
 		return r.lastSeq
 	}
 	return 0
