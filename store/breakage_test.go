@@ -313,7 +313,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 		err = s.db.View(func(tx *bolt.Tx) error {
 			for key, seq := range acked {
 				v := tx.Bucket(bucketIdem).Get(idemKey(key))
-				if v == nil || binary.BigEndian.Uint64(v[32:]) != seq {
+				if v == nil || binary.BigEndian.Uint64(v) != seq {
 					return fmt.Errorf("acknowledged write %s (seq %d) is missing after the kill", key, seq)
 				}
 			}

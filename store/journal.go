@@ -202,14 +202,17 @@ func (s *Store) Reverse(ctx context.Context, seq uint64, actor, memo, key string
 func (s *Store) appendTx(w *writeTx, t ledger.Transfer) (ledger.Entry, error) {
 	tx := w.tx
 	var idem []byte
-	fp := t.Fingerprint()
 	if t.IdempotencyKey != "" {
 		idem = idemKey(t.IdempotencyKey)
-		if v := tx.Bucket(bucketIdem).Get(idem); v != nil {
-			if ledger.Hash(v[:32]) != fp {
+		if v := w.idem.Get(idem); v != nil {
+			first, err := readStored(tx, binary.BigEndian.Uint64(v))
+			if err != nil {
+				return ledger.Entry{}, err
+			}
+			if first.Fingerprint() != t.Fingerprint() {
 				return ledger.Entry{}, ledger.Errorf(ledger.ECONFLICT, "idempotency.mismatch")
 			}
-			return readEntry(tx, binary.BigEndian.Uint64(v[32:]))
+			return first.Entry, nil
 		}
 	}
 	if t.Kind == ledger.KindReverse {
@@ -282,7 +285,7 @@ func (s *Store) appendTx(w *writeTx, t ledger.Transfer) (ledger.Entry, error) {
 		}
 	}
 	if idem != nil {
-		if err := tx.Bucket(bucketIdem).Put(idem, append(fp[:], u64(seq)...)); err != nil {
+		if err := w.idem.Put(idem, u64(seq)); err != nil {
 			return ledger.Entry{}, err
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	_ "time/tzdata" // months are counted in Asia/Shanghai even where the system has no tz data
 
 	"aixin/ledger"
 
@@ -49,9 +50,10 @@ import (
 //	          one seek per account, never a journal scan
 //	idem      0x01 | UUID(16), for keys that are canonical lower-case UUIDs, or
 //	          0x02 | SHA-256(key)(32), for any other key
-//	            -> request fingerprint(32) | seq(8)
+//	            -> seq(8) of the entry the key first produced; a repeated key is
+//	            compared with that entry's request fingerprint
 //	          Time-ordered keys (UUIDv7, as aixin's pages send) are appended at
-//	          the end of the bucket instead of at random places.
+//	          the end of the bucket instead of at random places (FillPercent 1.0).
 //	reversed  seq(8) -> seq(8) of the entry that reversed it
 //	users     user id(16) -> JSON ledger.User
 //	logins    lower-case login -> user id(16)
@@ -107,7 +109,8 @@ var SchemaVersion = migrations[len(migrations)-1].version
 // Options configure Open.
 type Options struct {
 	// Location is the time zone months are counted in. A new file records it;
-	// an existing file must be opened with the same one. Default Asia/Shanghai.
+	// an existing file must be opened with the same one. Default: the file's
+	// own, or Asia/Shanghai for a new file.
 	Location *time.Location
 	// LockTimeout is how long to wait for another process's lock. Default 1s.
 	LockTimeout time.Duration
@@ -118,6 +121,12 @@ type Options struct {
 	// MaxBatch caps how many requests one commit takes. Default 1024.
 	MaxBatch int
 }
+
+// initialMmapSize is address space, not memory: pages are only read in when used.
+const initialMmapSize = 4 << 30
+
+// DefaultTimeZone is where months are counted unless a deployment says otherwise.
+const DefaultTimeZone = "Asia/Shanghai"
 
 // ErrLocked is returned by Open when another process holds the file.
 var ErrLocked = errors.New("the data file is in use by another aixin process")
@@ -141,13 +150,6 @@ type Store struct {
 // schema. A second process opening the same file fails after LockTimeout with
 // an error wrapping ErrLocked.
 func Open(path string, opts Options) (*Store, error) {
-	if opts.Location == nil {
-		loc, err := time.LoadLocation("Asia/Shanghai")
-		if err != nil {
-			return nil, err
-		}
-		opts.Location = loc
-	}
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = time.Second
 	}
@@ -164,7 +166,13 @@ func Open(path string, opts Options) (*Store, error) {
 	} else if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:  opts.LockTimeout,
+		ReadOnly: opts.ReadOnly,
+		// Reserve address space up front so that growing the file does not
+		// remap it (a remap stalls every writer and reader at once).
+		InitialMmapSize: initialMmapSize,
+	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%s: %w (its lock is held; stop the other process first)", path, ErrLocked)
 	}
@@ -202,7 +210,17 @@ func (s *Store) migrate(readOnly bool) error {
 	if have > SchemaVersion {
 		return fmt.Errorf("the data file has schema version %d, newer than this aixin understands (%d): upgrade aixin", have, SchemaVersion)
 	}
-	if tz != "" && tz != s.loc.String() {
+	switch {
+	case tz == "" && s.loc == nil:
+		tz = DefaultTimeZone
+		fallthrough
+	case s.loc == nil:
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			return fmt.Errorf("time zone of the data file: %w", err)
+		}
+		s.loc = loc
+	case tz != "" && tz != s.loc.String():
 		return fmt.Errorf("the data file counts months in time zone %s, not %s: start with --tz %s", tz, s.loc, tz)
 	}
 	if have == SchemaVersion {
@@ -264,6 +282,7 @@ type op struct {
 type writeTx struct {
 	tx       *bolt.Tx
 	journal  *bolt.Bucket
+	idem     *bolt.Bucket
 	headSeq  uint64
 	headHash ledger.Hash
 	headTime time.Time
@@ -351,8 +370,9 @@ func writeError(err error) error {
 }
 
 func (s *Store) beginWrite(tx *bolt.Tx) (*writeTx, error) {
-	w := &writeTx{tx: tx, journal: tx.Bucket(bucketJournal)}
-	w.journal.FillPercent = 1.0
+	w := &writeTx{tx: tx, journal: tx.Bucket(bucketJournal), idem: tx.Bucket(bucketIdem)}
+	w.journal.FillPercent = 1.0 // append-only: fill pages completely
+	w.idem.FillPercent = 1.0    // mostly appended (time-ordered keys)
 	if v := tx.Bucket(bucketMeta).Get(keyHead); len(v) == 48 {
 		w.headSeq = binary.BigEndian.Uint64(v)
 		copy(w.headHash[:], v[8:40])

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"aixin/handlers"
+	"aixin/ledger"
+	"aixin/store"
+)
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func envUint(getenv func(string) string, key string, def uint64) uint64 {
+	if n, err := strconv.ParseUint(getenv(key), 10, 64); err == nil {
+		return n
+	}
+	return def
+}
+
+// openStopped opens a store file of a server that is not running; while one
+// runs, it says what to do instead.
+func openStopped(path string, readOnly bool, whileRunning string) (*store.Store, error) {
+	st, err := store.Open(path, store.Options{ReadOnly: readOnly, LockTimeout: time.Second})
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("%s is in use by a running aixin server; %s", path, whileRunning)
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist: is --data (AIXIN_DATA) the right folder?", path)
+	}
+	return st, err
+}
+
+func verify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlags("verify", getenv, stderr, &c)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	path := c.dbPath()
+	if fs.NArg() > 1 {
+		return errUsage
+	}
+	if fs.NArg() == 1 {
+		path = fs.Arg(0)
+	}
+	st, err := openStopped(path, true, "ask the server instead: GET /api/v1/ledger/verify as an administrator")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rep, err := st.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	if !rep.OK {
+		fmt.Fprintf(stdout, "FAILED at seq %d: %s\n", rep.FirstBadSeq, rep.Problem)
+		return fmt.Errorf("%s does not verify", path)
+	}
+	fmt.Fprintf(stdout, "ok: %d entries, %d accounts, head seq %d hash %s (%v)\n",
+		rep.Entries, rep.Accounts, rep.HeadSeq, rep.HeadHash, rep.Elapsed.Round(time.Millisecond))
+	return nil
+}
+
+func backup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlags("backup", getenv, stderr, &c)
+	out := fs.String("o", "", "file to write (default aixin-backup-YYYYMMDD-HHMMSS.db in the current folder)")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return errUsage
+	}
+	if *out == "" {
+		*out = "aixin-backup-" + time.Now().Format("20060102-150405") + ".db"
+	}
+	st, err := openStopped(c.dbPath(), true, "download a hot copy instead: GET /api/v1/admin/backup as an administrator")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tmp := *out + ".partial"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	n, err := st.Backup(ctx, f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, *out)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d bytes to %s\n", n, *out)
+	cp, err := store.Open(*out, store.Options{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("the copy does not open: %w", err)
+	}
+	defer cp.Close()
+	rep, err := cp.Verify(ctx)
+	if err != nil || !rep.OK {
+		return fmt.Errorf("the copy does not verify: %s %v", rep.Problem, err)
+	}
+	fmt.Fprintf(stdout, "the copy verifies: %d entries, head %s\n", rep.Entries, rep.HeadHash)
+	return nil
+}
+
+func user(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "passwd") {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	sub := args[0]
+	var c config
+	fs := newFlags("user "+sub, getenv, stderr, &c)
+	login := fs.String("login", "", "login name")
+	role := fs.String("role", "", "admin, organizer or clerk (add)")
+	name := fs.String("name", "", "display name (add)")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || *login == "" {
+		if err == nil {
+			fmt.Fprintln(stderr, "aixin: --login is required")
+		}
+		return errUsage
+	}
+	pass, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	hash, err := handlers.HashPassword(pass)
+	if err != nil {
+		return err
+	}
+	st, err := openStopped(c.dbPath(), false, "stop it first (accounts are also managed in the web pages)")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if sub == "passwd" {
+		u, err := st.UserByLogin(ctx, *login)
+		if err != nil {
+			return fmt.Errorf("no user %q", *login)
+		}
+		if err := st.SetPassword(ctx, u.ID, hash); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "password of %s set; their sessions are ended\n", u.Login)
+		return nil
+	}
+	r := ledger.Role(*role)
+	if r != ledger.RoleAdmin && r != ledger.RoleOrganizer && r != ledger.RoleClerk {
+		return fmt.Errorf("--role %q: want admin, organizer or clerk (volunteers are added as members)", *role)
+	}
+	u, err := st.CreateUser(ctx, ledger.User{Login: *login, Name: *name, Role: r, PasswordHash: hash})
+	if err != nil {
+		if le, ok := ledger.AsError(err); ok && le.Code == ledger.ECONFLICT {
+			return fmt.Errorf("login %q is taken", *login)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "user %s (%s) added, id %s\n", u.Login, u.Role, u.ID)
+	return nil
+}
+
+// readPassword reads the first line of stdin as a password.
+func readPassword(stdin io.Reader) (string, error) {
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if utf8.RuneCountInString(pw) < 8 {
+		return "", errors.New("give a password of at least 8 characters on standard input, e.g. echo 'secret-pass' | aixin user add ...")
+	}
+	return pw, nil
+}
+

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"aixin/store"
+)
+
+// config is what the commands are told by flags and AIXIN_* variables.
+type config struct {
+	DataDir      string
+	Addr         string
+	TimeZone     string
+	CookieSecure bool
+	LogFormat    string
+	MinFreeMB    uint64
+	AdminLogin   string
+	AdminPass    string
+	Location     *time.Location
+}
+
+// dbPath is the store file inside the data folder.
+func (c config) dbPath() string { return filepath.Join(c.DataDir, "aixin.db") }
+
+// newFlags returns a flag set whose flags default to their AIXIN_* variables.
+func newFlags(name string, getenv func(string) string, stderr io.Writer, c *config) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.DataDir, "data", env("AIXIN_DATA", "./aixin-data"), "data folder (AIXIN_DATA)")
+	fs.StringVar(&c.TimeZone, "tz", env("AIXIN_TZ", store.DefaultTimeZone), "time zone months are counted in (AIXIN_TZ)")
+	c.AdminLogin = env("AIXIN_ADMIN_LOGIN", "admin")
+	c.AdminPass = getenv("AIXIN_ADMIN_PASSWORD")
+	return fs
+}
+
+// parse parses args and checks the values that every command shares.
+func (c *config) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return fmt.Errorf("--tz %q: %w", c.TimeZone, err)
+	}
+	c.Location = loc
+	return nil
+}
+
+func envBool(getenv func(string) string, key string) bool {
+	b, _ := strconv.ParseBool(getenv(key))
+	return b
+}

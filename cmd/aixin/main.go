@@ -1,0 +1,90 @@
+// Command aixin is the one binary of aixin (爱心积分): it serves the web
+// application and API, and verifies, backs up and administers a data folder.
+//
+//	aixin serve                 start the server (creates the first administrator on an empty folder)
+//	aixin verify [FILE]         recompute the ledger's hash chain and derived state
+//	aixin backup [-o FILE]      write a consistent copy of a stopped server's data
+//	aixin user add|passwd       add a staff account or set a password (password on stdin)
+//	aixin version               print the version
+//
+// Every flag has an AIXIN_* environment fallback; see "aixin help".
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	if errors.Is(err, errUsage) {
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "aixin:", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage reports a command line that could not be understood; the usage
+// has already been printed.
+var errUsage = errors.New("usage")
+
+const usage = `aixin (爱心积分): volunteer service points for communities
+
+Usage:
+  aixin serve   [--data DIR] [--addr HOST:PORT] [--tz ZONE] [--cookie-secure] [--log text|json]
+  aixin verify  [--data DIR] [FILE]
+  aixin backup  [--data DIR] [-o FILE]
+  aixin user add    --login LOGIN --role admin|organizer|clerk [--name NAME] [--data DIR]   (password on stdin)
+  aixin user passwd --login LOGIN [--data DIR]                                            (password on stdin)
+  aixin version
+
+Environment (used when the flag is not given):
+  AIXIN_DATA            data folder (default ./aixin-data)
+  AIXIN_ADDR            listen address (default 127.0.0.1:8080)
+  AIXIN_TZ              time zone months are counted in (default Asia/Shanghai)
+  AIXIN_COOKIE_SECURE   true behind HTTPS
+  AIXIN_LOG             text or json (default text)
+  AIXIN_MIN_FREE_MB     /readyz fails below this much free disk (default 64)
+  AIXIN_ADMIN_LOGIN     login of the first administrator (default admin)
+  AIXIN_ADMIN_PASSWORD  its password; if unset, a one-time password is printed once
+`
+
+// run is the whole program, callable from tests with their own arguments,
+// environment and streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serve(ctx, rest, getenv, stdout, stderr)
+	case "verify":
+		return verify(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		return backup(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		return user(ctx, rest, getenv, stdin, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "aixin", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintf(stderr, "aixin: unknown command %q\n\n%s", cmd, usage)
+		return errUsage
+	}
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"aixin/handlers"
+	"aixin/ledger"
+	"aixin/store"
+)
+
+// shutdownTimeout bounds how long SIGTERM waits for requests in flight.
+const shutdownTimeout = 10 * time.Second
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlags("serve", getenv, stderr, &c)
+	fs.StringVar(&c.Addr, "addr", envOr(getenv, "AIXIN_ADDR", "127.0.0.1:8080"), "listen address (AIXIN_ADDR)")
+	fs.BoolVar(&c.CookieSecure, "cookie-secure", envBool(getenv, "AIXIN_COOKIE_SECURE"), "mark cookies Secure, behind HTTPS (AIXIN_COOKIE_SECURE)")
+	fs.StringVar(&c.LogFormat, "log", envOr(getenv, "AIXIN_LOG", "text"), "log format: text or json (AIXIN_LOG)")
+	fs.Uint64Var(&c.MinFreeMB, "min-free-mb", envUint(getenv, "AIXIN_MIN_FREE_MB", 64), "free disk below which /readyz fails (AIXIN_MIN_FREE_MB)")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	var logger *slog.Logger
+	switch c.LogFormat {
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	case "text":
+		logger = slog.New(slog.NewTextHandler(stderr, nil))
+	default:
+		return fmt.Errorf("--log %q: want text or json", c.LogFormat)
+	}
+
+	st, err := store.Open(c.dbPath(), store.Options{Location: c.Location})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := ensureAdmin(ctx, st, c, stdout); err != nil {
+		return err
+	}
+	e, err := handlers.New(handlers.Config{
+		Journal:      st,
+		Users:        st,
+		Ready:        st.CheckWritable,
+		StoreStats:   func() handlers.StoreStats { return handlers.StoreStats(st.Stats()) },
+		DataDir:      c.DataDir,
+		MinFreeBytes: c.MinFreeMB << 20,
+		Location:     c.Location,
+		Logger:       logger,
+		CookieSecure: c.CookieSecure,
+		Version:      version,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go sweepSessions(ctx, st, logger)
+	fmt.Fprintf(stdout, "aixin %s listening on http://%s (data %s)\n", version, ln.Addr(), c.DataDir)
+	logger.Info("serving", "addr", ln.Addr().String(), "data", c.DataDir, "tz", c.Location.String())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: draining requests", "timeout", shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("shutdown", "err", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	if err := st.Close(); err != nil {
+		return err
+	}
+	logger.Info("stopped cleanly")
+	return nil
+}
+
+// ensureAdmin creates the first administrator on an empty store, with the
+// password from AIXIN_ADMIN_PASSWORD or a one-time password printed once.
+func ensureAdmin(ctx context.Context, st *store.Store, c config, stdout io.Writer) error {
+	n, err := st.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	pass, generated := c.AdminPass, false
+	if pass == "" {
+		pass, generated = oneTimePassword(), true
+	}
+	hash, err := handlers.HashPassword(pass)
+	if err != nil {
+		return err
+	}
+	_, err = st.CreateUser(ctx, ledger.User{Login: c.AdminLogin, Name: "管理员 Administrator", Role: ledger.RoleAdmin, PasswordHash: hash})
+	if err != nil {
+		return err
+	}
+	if generated {
+		fmt.Fprintf(stdout, "\nFirst administrator created / 已创建首个管理员:\n  login / 账号:    %s\n  password / 密码: %s\n  This password is shown only once. 此密码只显示一次，请妥善保管。\n\n", c.AdminLogin, pass)
+	} else {
+		fmt.Fprintf(stdout, "First administrator %q created with the password from AIXIN_ADMIN_PASSWORD.\n", c.AdminLogin)
+	}
+	return nil
+}
+
+// oneTimePassword returns 15 random characters from an alphabet without
+// look-alikes, in groups of five.
+func oneTimePassword() string {
+	const alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+	var b strings.Builder
+	for i, r := range []byte(rand.Text()[:15]) {
+		if i > 0 && i%5 == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(alphabet[int(r)%len(alphabet)])
+	}
+	return b.String()
+}
+
+// sweepSessions deletes expired sessions at start and every hour.
+func sweepSessions(ctx context.Context, st *store.Store, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := st.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			logger.Warn("session sweep", "err", err)
+		} else if n > 0 {
+			logger.Info("expired sessions deleted", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
