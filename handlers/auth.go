@@ -93,6 +93,7 @@ func (s *server) login(c echo.Context) error {
 		return err
 	}
 	c.SetCookie(s.sessionCookie(token, sess.ExpiresAt))
+	c.Set(ctxUser, u) // for the request log
 	return c.JSON(http.StatusOK, s.userView(u))
 }
 

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -28,20 +29,15 @@ func TestErrorJSON(t *testing.T) {
 		{"UnknownField", "POST", "/api/v1/login", `{"login":"a","password":"b","admin":true}`, 400, "invalid", "提交的内容不是有效的 JSON，或含有未知字段"},
 		{"TrailingData", "POST", "/api/v1/login", `{"login":"a","password":"b"} {}`, 400, "invalid", "提交的内容不是有效的 JSON，或含有未知字段"},
 		{"MissingPassword", "POST", "/api/v1/login", `{"login":"a"}`, 400, "invalid", "请填写登录名和密码"},
-		{"BadQueryEnglish", "GET", "/api/v1/ledger/entries?lang=en&after=x", "", 401, "unauthorized", "Please sign in first"},
+		{"UnauthorizedEnglish", "GET", "/api/v1/ledger/entries?lang=en&after=x", "", 401, "unauthorized", "Please sign in first"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var body *strings.Reader
+			var body io.Reader
 			if tt.body != "" {
 				body = strings.NewReader(tt.body)
 			}
-			var res response
-			if body != nil {
-				res = e.do(tt.method, tt.path, body, nil)
-			} else {
-				res = e.do(tt.method, tt.path, nil, nil)
-			}
+			res := e.do(tt.method, tt.path, body, nil)
 			wantStatus(t, res, tt.status)
 			if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 				t.Errorf("Content-Type %q", ct)

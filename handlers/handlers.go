@@ -25,11 +25,13 @@ import (
 	"github.com/labstack/gommon/bytes"
 )
 
-// Config is everything the HTTP layer needs. Journal, Users and Logger are
+// Config is everything the HTTP layer needs. Journal and Users are
 // required; the rest have defaults.
 type Config struct {
+	// Journal is the points ledger.
 	Journal ledger.Journal
-	Users   ledger.Users
+	// Users keeps accounts and sessions.
+	Users ledger.Users
 	// Ready reports whether the store can take writes now; nil means it always can.
 	Ready func(ctx context.Context) error
 	// StoreStats returns the store's counters for /metrics; nil leaves them out.
@@ -40,7 +42,8 @@ type Config struct {
 	MinFreeBytes uint64
 	// Location is the deployment's time zone, used to render times. Default Asia/Shanghai.
 	Location *time.Location
-	Logger   *slog.Logger
+	// Logger gets one line per request and every server error. Default slog.Default().
+	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// CookieSecure sets the Secure attribute on cookies; set it behind TLS.
@@ -54,6 +57,8 @@ type Config struct {
 // StoreStats are the store's counters, exposed by /metrics. Its fields match
 // store.Stats, so a store.Stats converts to it directly.
 type StoreStats struct {
+	// Appends counts journal entries appended; Commits and CommitErrors
+	// count write transactions that committed and that failed.
 	Appends, Commits, CommitErrors uint64
 	// BatchSizeBuckets are the upper bounds of the commit batch size
 	// histogram; BatchSizeCounts[i] is the number of commits with at most
@@ -61,8 +66,10 @@ type StoreStats struct {
 	// the histogram's total, so the last bound must cover every batch.
 	BatchSizeBuckets []float64
 	BatchSizeCounts  []uint64
-	BatchSizeSum     uint64
-	QueueLen         int
+	// BatchSizeSum is the number of requests in all commits.
+	BatchSizeSum uint64
+	// QueueLen is the number of write requests waiting now.
+	QueueLen int
 }
 
 // Defaults of Config.
@@ -91,8 +98,11 @@ type server struct {
 
 // New returns the Echo instance with every route and middleware of aixin.
 func New(cfg Config) (*echo.Echo, error) {
-	if cfg.Journal == nil || cfg.Users == nil || cfg.Logger == nil {
-		return nil, errors.New("handlers: Config needs Journal, Users and Logger")
+	if cfg.Journal == nil || cfg.Users == nil {
+		return nil, errors.New("handlers: Config needs Journal and Users")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	if cfg.MinFreeBytes == 0 {
 		cfg.MinFreeBytes = DefaultMinFreeBytes
@@ -180,20 +190,26 @@ func (s *server) routes(e *echo.Echo) {
 	// Embedded scripts and styles.
 	e.GET("/static/*", s.asset)
 
-	// Pages.
-	e.GET("/", s.startPage, s.loadSession)
+	// Who may call a route. Session loading is attached per route, not to
+	// the group: a group middleware makes Echo answer 404 where 405 is right.
+	session := s.loadSession
+	loggedIn := []echo.MiddlewareFunc{session, requireLogin}
+	admin := []echo.MiddlewareFunc{session, requireRole(ledger.RoleAdmin)}
 
-	// JSON API. Every route loads the session; each says who may call it.
-	api := e.Group("/api/v1", s.loadSession)
+	// Pages.
+	e.GET("/", s.startPage, session)
+
+	// JSON API.
+	api := e.Group("/api/v1")
 	api.GET("/openapi.yaml", s.openAPIDocument)
 	api.POST("/login", s.login)
-	api.POST("/logout", s.logout, requireLogin)
-	api.GET("/me", s.me, requireLogin)
+	api.POST("/logout", s.logout, loggedIn...)
+	api.GET("/me", s.me, loggedIn...)
 
-	admin := requireRole(ledger.RoleAdmin)
-	api.GET("/ledger/entries", s.ledgerEntries, admin)
-	api.GET("/ledger/verify", s.ledgerVerify, admin)
-	api.GET("/admin/backup", s.backup, admin)
+	// Administrators.
+	api.GET("/ledger/entries", s.ledgerEntries, admin...)
+	api.GET("/ledger/verify", s.ledgerVerify, admin...)
+	api.GET("/admin/backup", s.backup, admin...)
 }
 
 // contentSecurityPolicy allows nothing from another origin, no inline

@@ -11,17 +11,17 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// The languages of the catalogue. Chinese is the default.
+// The languages of the catalogue, as BCP 47 tags. Chinese is the default.
 const (
-	LangZH = "zh-CN"
-	LangEN = "en"
+	langZH = "zh-CN"
+	langEN = "en"
 )
 
 // languages lists the catalogue's languages in the order the pages offer
 // them, each with its name in itself.
 var languages = []struct{ Code, Name string }{
-	{LangZH, "中文"},
-	{LangEN, "English"},
+	{langZH, "中文"},
+	{langEN, "English"},
 }
 
 // catalogue holds the messages of every language: lang -> key -> text. A text
@@ -53,7 +53,7 @@ func loadCatalogue(fsys fs.FS) (*catalogue, error) {
 func (c *catalogue) T(lang, key string, args ...any) string {
 	msg, ok := c.msgs[lang][key]
 	if !ok {
-		if msg, ok = c.msgs[LangZH][key]; !ok {
+		if msg, ok = c.msgs[langZH][key]; !ok {
 			msg = key
 		}
 	}
@@ -90,7 +90,7 @@ func (s *server) lang(c echo.Context) string {
 			return l
 		}
 	}
-	return LangZH
+	return langZH
 }
 
 // matchLang maps a language tag to a catalogue language. Every Chinese
@@ -100,9 +100,9 @@ func matchLang(tag string) (string, bool) {
 	primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
 	switch primary {
 	case "zh", "*":
-		return LangZH, true
+		return langZH, true
 	case "en":
-		return LangEN, true
+		return langEN, true
 	}
 	return "", false
 }

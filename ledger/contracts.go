@@ -102,9 +102,9 @@ type User struct {
 	Role  Role      `json:"role"`
 	// PasswordHash is an argon2id PHC string; never sent to clients.
 	PasswordHash string    `json:"-"`
-	UnitID       uuid.UUID `json:"unit_id,omitempty"`
-	ShopID       uuid.UUID `json:"shop_id,omitempty"`
-	MemberID     uuid.UUID `json:"member_id,omitempty"`
+	UnitID       uuid.UUID `json:"unit_id,omitzero"`
+	ShopID       uuid.UUID `json:"shop_id,omitzero"`
+	MemberID     uuid.UUID `json:"member_id,omitzero"`
 	CreatedAt    time.Time `json:"created_at"`
 	Disabled     bool      `json:"disabled,omitempty"`
 }

@@ -235,6 +235,10 @@ func benchAppend(b *testing.B, file, mode string, writers int) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "entries/s")
 	b.ReportMetric(float64(all[len(all)*50/100].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	ts := s.db.Stats().TxStats
+	b.ReportMetric(float64(ts.GetWrite())/float64(s.Stats().Commits), "pages/commit")
+	b.ReportMetric(float64(ts.GetWriteTime().Microseconds())/float64(s.Stats().Commits)/1000, "write-ms/commit")
+	b.ReportMetric(float64(ts.GetSpillTime().Microseconds())/float64(s.Stats().Commits)/1000, "spill-ms/commit")
 	st := s.Stats()
 	if st.Commits > 0 {
 		b.ReportMetric(float64(st.BatchSizeSum)/float64(st.Commits), "entries/commit")

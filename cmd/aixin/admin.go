@@ -191,4 +191,3 @@ func readPassword(stdin io.Reader) (string, error) {
 	}
 	return pw, nil
 }
-

@@ -100,7 +100,7 @@ $('verify').addEventListener('click', async (ev) => {
       ? t('js.verify_ok', r.entries, r.accounts, r.head_seq)
       : t('js.verify_bad', r.first_bad_seq, r.problem);
     const hash = document.createElement('code');
-    hash.textContent = t('js.head_hash') + ': ' + r.head_hash;
+    hash.textContent = t('js.head_hash', r.head_hash);
     out.replaceChildren(line, hash);
   } catch (err) {
     out.textContent = err.message;

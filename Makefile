@@ -1,0 +1,31 @@
+# The two commands a newcomer needs:
+#   make run    start aixin on ./aixin-data (creates the first administrator)
+#   make test   every test: vet, the race detector over all packages
+# .ci/run calls `make test`.
+
+GO ?= go
+
+.PHONY: run test bench build fuzz
+
+run:
+	$(GO) run ./cmd/aixin serve
+
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Durable-append, verify and balance benchmarks (several minutes; builds a
+# 1,000,000-entry file in $${AIXIN_BENCH_DIR:-/tmp} the first time).
+bench:
+	$(GO) test ./store -run '^$$' -bench . -benchtime 20000x -timeout 60m
+
+build:
+	$(GO) build -o bin/aixin ./cmd/aixin
+
+# A short run of every fuzz target.
+fuzz:
+	@for pkg in ./ledger ./handlers; do \
+	  for f in $$($(GO) test $$pkg -list '^Fuzz' | grep ^Fuzz); do \
+	    $(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime 20s || exit 1; \
+	  done; \
+	done

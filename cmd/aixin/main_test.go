@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func envFrom(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// startServe runs "aixin serve" on a free loopback port and returns its base
+// URL, its stdout and a function that stops it (as SIGTERM would) and
+// returns run's error.
+func startServe(t *testing.T, env map[string]string) (string, *syncBuffer, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errs := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, envFrom(env), strings.NewReader(""), out, errs)
+	}()
+	re := regexp.MustCompile(`listening on (http://\S+)`)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			return m[1], out, func() error { cancel(); return <-done }
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended early: %v\n%s\n%s", err, out, errs)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	t.Fatalf("serve did not start:\n%s\n%s", out, errs)
+	return "", nil, nil
+}
+
+func client(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second}
+}
+
+func postJSON(t *testing.T, c *http.Client, url string, body any) *http.Response {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := c.Post(url, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func TestServeAsANewUser(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "aixin-data")
+	env := map[string]string{"AIXIN_DATA": data}
+	base, out, stop := startServe(t, env)
+
+	m := regexp.MustCompile(`password / 密码: (\S+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no one-time password printed:\n%s", out)
+	}
+	c := client(t)
+	resp := postJSON(t, c, base+"/api/v1/login", map[string]string{"login": "admin", "password": m[1]})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login: %s", resp.Status)
+	}
+	resp, err := c.Get(base + "/api/v1/ledger/verify")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct{ OK bool }
+	json.NewDecoder(resp.Body).Decode(&rep)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !rep.OK {
+		t.Fatalf("verify: %s %+v", resp.Status, rep)
+	}
+
+	// A second server on the same folder stops at once with a clear message.
+	start := time.Now()
+	var out2, errs2 syncBuffer
+	err = run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0"}, envFrom(env), strings.NewReader(""), &out2, &errs2)
+	if err == nil || !strings.Contains(err.Error(), "in use by another aixin process") {
+		t.Fatalf("second serve: %v", err)
+	}
+	if time.Since(start) > 15*time.Second {
+		t.Fatal("second serve took too long to give up")
+	}
+	// So do verify and backup, pointing at the HTTP API instead.
+	var vout syncBuffer
+	if err := run(context.Background(), []string{"verify"}, envFrom(env), nil, &vout, &vout); err == nil || !strings.Contains(err.Error(), "/api/v1/ledger/verify") {
+		t.Fatalf("verify on a running server: %v", err)
+	}
+
+	if err := stop(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v", err)
+	}
+
+	vout = syncBuffer{}
+	if err := run(context.Background(), []string{"verify"}, envFrom(env), nil, &vout, &vout); err != nil || !strings.HasPrefix(vout.String(), "ok: ") {
+		t.Fatalf("verify: %v %s", err, vout.String())
+	}
+	copyPath := filepath.Join(t.TempDir(), "copy.db")
+	var bout syncBuffer
+	if err := run(context.Background(), []string{"backup", "-o", copyPath}, envFrom(env), nil, &bout, &bout); err != nil || !strings.Contains(bout.String(), "the copy verifies") {
+		t.Fatalf("backup: %v %s", err, bout.String())
+	}
+	vout = syncBuffer{}
+	if err := run(context.Background(), []string{"verify", copyPath}, envFrom(env), nil, &vout, &vout); err != nil {
+		t.Fatalf("verify of the copy: %v %s", err, vout.String())
+	}
+
+	// Restart: the administrator exists, no new password is printed.
+	base, out, stop = startServe(t, env)
+	if strings.Contains(out.String(), "password") {
+		t.Fatalf("a second start printed a password:\n%s", out)
+	}
+	resp = postJSON(t, client(t), base+"/api/v1/login", map[string]string{"login": "admin", "password": m[1]})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login after restart: %s", resp.Status)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAdminPasswordFromEnvironment(t *testing.T) {
+	env := map[string]string{"AIXIN_DATA": t.TempDir(), "AIXIN_ADMIN_LOGIN": "root", "AIXIN_ADMIN_PASSWORD": "correct horse battery"}
+	base, out, stop := startServe(t, env)
+	defer stop()
+	if strings.Contains(out.String(), "correct horse") {
+		t.Fatal("the password from the environment was printed")
+	}
+	resp := postJSON(t, client(t), base+"/api/v1/login", map[string]string{"login": "root", "password": "correct horse battery"})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login: %s", resp.Status)
+	}
+}
+
+func TestUserCommands(t *testing.T) {
+	env := envFrom(map[string]string{"AIXIN_DATA": t.TempDir()})
+	var out syncBuffer
+	ctx := context.Background()
+	if err := run(ctx, []string{"user", "add", "--login", "li.clerk", "--role", "clerk"}, env, strings.NewReader("counter-pass-1\n"), &out, &out); err != nil {
+		t.Fatalf("user add: %v %s", err, out.String())
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		want  string
+	}{
+		{"Taken", []string{"user", "add", "--login", "LI.CLERK", "--role", "clerk"}, "another-pass\n", "taken"},
+		{"ShortPassword", []string{"user", "add", "--login", "x", "--role", "clerk"}, "short\n", "at least 8"},
+		{"BadRole", []string{"user", "add", "--login", "x", "--role", "volunteer"}, "long-enough\n", "want admin, organizer or clerk"},
+		{"PasswdUnknown", []string{"user", "passwd", "--login", "nobody"}, "long-enough\n", "no user"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(ctx, tt.args, env, strings.NewReader(tt.stdin), &out, &out)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+	if err := run(ctx, []string{"user", "passwd", "--login", "li.clerk"}, env, strings.NewReader("new-pass-123\n"), &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"nonsense"}, env, nil, &out, &out); !errors.Is(err, errUsage) {
+		t.Fatalf("unknown command: %v", err)
+	}
+	if err := run(ctx, []string{"verify", filepath.Join(t.TempDir(), "missing.db")}, env, nil, &out, &out); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("verify of a missing file: %v", err)
+	}
+	out = syncBuffer{}
+	if err := run(ctx, []string{"version"}, env, nil, &out, &out); err != nil || !strings.HasPrefix(out.String(), "aixin ") {
+		t.Fatalf("version: %v %q", err, out.String())
+	}
+}
+
+func TestVerifyReportsDamage(t *testing.T) {
+	data := t.TempDir()
+	env := envFrom(map[string]string{"AIXIN_DATA": data})
+	var out syncBuffer
+	if err := run(context.Background(), []string{"user", "add", "--login", "a", "--role", "admin"}, env, strings.NewReader("password-1\n"), &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "aixin.db"), []byte("not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"verify"}, env, nil, &out, &out); err == nil {
+		t.Fatal("a garbage file verified")
+	}
+}

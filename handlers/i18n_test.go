@@ -1,0 +1,304 @@
+package handlers
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"aixin/ledger"
+	"aixin/static"
+)
+
+func testCatalogue(t *testing.T) *catalogue {
+	t.Helper()
+	c, err := loadCatalogue(static.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// verbs counts the formatting verbs of a message (%% is not one).
+func verbs(msg string) int {
+	n := 0
+	for i := 0; i < len(msg); i++ {
+		if msg[i] == '%' {
+			if i+1 < len(msg) && msg[i+1] == '%' {
+				i++
+				continue
+			}
+			n++
+		}
+	}
+	return n
+}
+
+func TestCataloguesHaveTheSameKeys(t *testing.T) {
+	c := testCatalogue(t)
+	zh, en := c.msgs[langZH], c.msgs[langEN]
+	for k := range zh {
+		if _, ok := en[k]; !ok {
+			t.Errorf("%q is in zh-CN.json but not in en.json", k)
+		}
+	}
+	for k := range en {
+		if _, ok := zh[k]; !ok {
+			t.Errorf("%q is in en.json but not in zh-CN.json", k)
+		}
+	}
+	for k, z := range zh {
+		if e, ok := en[k]; ok && verbs(z) != verbs(e) {
+			t.Errorf("%q: zh-CN has %d verbs, en %d", k, verbs(z), verbs(e))
+		}
+		if strings.TrimSpace(z) == "" || strings.TrimSpace(en[k]) == "" {
+			t.Errorf("%q has an empty message", k)
+		}
+	}
+}
+
+// msgUse is one use of a message key in the source.
+type msgUse struct {
+	key  string
+	args int // arguments given, -1 if unknown
+	pos  string
+}
+
+// goMessageUses finds every call Errorf(code, "key", args...) and
+// T(lang, "key", args...) in the non-test Go files of dir.
+func goMessageUses(t *testing.T, dir string) []msgUse {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uses []msgUse
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) < 2 {
+				return true
+			}
+			var fn string
+			switch f := call.Fun.(type) {
+			case *ast.Ident:
+				fn = f.Name
+			case *ast.SelectorExpr:
+				fn = f.Sel.Name
+			}
+			if fn != "Errorf" && fn != "T" {
+				return true
+			}
+			if _, first := call.Args[0].(*ast.BasicLit); first {
+				return true // fmt.Errorf("...", ...) and the like
+			}
+			lit, ok := call.Args[1].(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			key, err := strconv.Unquote(lit.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := len(call.Args) - 2
+			if call.Ellipsis.IsValid() {
+				args = -1
+			}
+			uses = append(uses, msgUse{key, args, fset.Position(call.Pos()).String()})
+			return true
+		})
+	}
+	return uses
+}
+
+func TestEveryMessageKeyExists(t *testing.T) {
+	c := testCatalogue(t)
+	var uses []msgUse
+	for _, dir := range []string{"../ledger", "../store", "."} {
+		if _, err := os.Stat(dir); err == nil {
+			uses = append(uses, goMessageUses(t, dir)...)
+		}
+	}
+	if len(uses) < 40 {
+		t.Fatalf("found only %d message uses; is the AST walk broken?", len(uses))
+	}
+
+	// Keys used by tables rather than literal calls.
+	for _, m := range httpErrors {
+		uses = append(uses, msgUse{m.key, 0, "httpErrors"})
+	}
+	for _, r := range []ledger.Role{ledger.RoleAdmin, ledger.RoleOrganizer, ledger.RoleClerk, ledger.RoleVolunteer} {
+		uses = append(uses, msgUse{"role." + string(r), 0, "login.js role names"})
+	}
+
+	// Keys in page templates ({{.T "key"}}) and in scripts (t('key', ...)).
+	templateKey := regexp.MustCompile(`\.T "([^"]+)"`)
+	scriptKey := regexp.MustCompile(`\bt\('([^']+)'[,)]`)
+	err := fs.WalkDir(static.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		re := templateKey
+		switch filepath.Ext(path) {
+		case ".html":
+		case ".js":
+			re = scriptKey
+		default:
+			return nil
+		}
+		b, err := fs.ReadFile(static.FS, path)
+		if err != nil {
+			return err
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			uses = append(uses, msgUse{m[1], -1, path})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, u := range uses {
+		for _, lang := range []string{langZH, langEN} {
+			msg, ok := c.msgs[lang][u.key]
+			if !ok {
+				t.Errorf("%s: key %q is missing from %s.json", u.pos, u.key, lang)
+				continue
+			}
+			if u.args >= 0 && verbs(msg) != u.args {
+				t.Errorf("%s: key %q gets %d arguments, but its %s message has %d verbs", u.pos, u.key, u.args, lang, verbs(msg))
+			}
+		}
+	}
+}
+
+func TestCatalogueT(t *testing.T) {
+	c := testCatalogue(t)
+	c.msgs[langZH]["test.only_zh"] = "只有中文 %v"
+	tests := []struct {
+		name, lang, key string
+		args            []any
+		want            string
+	}{
+		{"Chinese", langZH, "entry.insufficient", []any{5, 20}, "积分不足：可用 5 分，需要 20 分"},
+		{"English", langEN, "entry.insufficient", []any{5, 20}, "Not enough points: 5 available, 20 needed"},
+		{"NoArgs", langEN, "auth.bad_credentials", nil, "Wrong login or password"},
+		{"FallsBackToChinese", langEN, "test.only_zh", []any{1}, "只有中文 1"},
+		{"UnknownLanguage", "fr", "auth.bad_credentials", nil, "登录名或密码不正确"},
+		{"UnknownKey", langEN, "no.such.key", nil, "no.such.key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := c.T(tt.lang, tt.key, tt.args...); got != tt.want {
+				t.Errorf("T = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLangSelection(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name, query, header, want string
+	}{
+		{"Default", "", "", langZH},
+		{"QueryEnglish", "en", "", langEN},
+		{"QueryEnglishRegion", "en-GB", "zh-CN", langEN},
+		{"QueryChinese", "zh-CN", "en", langZH},
+		{"QueryUnknownFallsToHeader", "fr", "en", langEN},
+		{"HeaderEnglish", "", "en-US,en;q=0.9", langEN},
+		{"HeaderChineseFirst", "", "zh-CN,zh;q=0.9,en;q=0.8", langZH},
+		{"HeaderTraditional", "", "zh-TW", langZH},
+		{"HeaderByQuality", "", "zh;q=0.5,en;q=0.8", langEN},
+		{"HeaderSkipsUnknown", "", "fr-FR,de;q=0.9,en;q=0.5", langEN},
+		{"HeaderZeroQuality", "", "en;q=0,zh;q=0.1", langZH},
+		{"HeaderAllUnknown", "", "fr,de", langZH},
+		{"HeaderWildcard", "", "fr,*;q=0.5", langZH},
+		{"HeaderGarbage", "", ";;;,,q=x", langZH},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := "/"
+			if tt.query != "" {
+				path += "?lang=" + tt.query
+			}
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			req.Header.Set("Accept-Language", tt.header)
+			c := e.echo.NewContext(req, nil)
+			if got := (&server{}).lang(c); got != tt.want {
+				t.Errorf("lang = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseAcceptLanguage(t *testing.T) {
+	tests := []struct {
+		name, header string
+		want         []string
+	}{
+		{"Empty", "", []string{}},
+		{"One", "en", []string{"en"}},
+		{"Ordered", "en;q=0.5, zh-CN, fr;q=0.7", []string{"zh-CN", "fr", "en"}},
+		{"StableForEqualQ", "a, b, c", []string{"a", "b", "c"}},
+		{"DropsZeroAndBadQ", "a;q=0, b;q=2, c;q=abc, d;q=NaN, e;level=1, f;q=0.001", []string{"f"}},
+		{"Spaces", "  zh-CN ; q=0.8 ,en", []string{"en", "zh-CN"}},
+		{"TooManyTags", strings.Repeat("xx,", 100) + "en", slices.Repeat([]string{"xx"}, maxLanguageTags)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parseAcceptLanguage(tt.header); !slices.Equal(got, tt.want) {
+				t.Errorf("parseAcceptLanguage(%q) = %q, want %q", tt.header, got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzParseAcceptLanguage(f *testing.F) {
+	for _, s := range []string{
+		"", "zh-CN,zh;q=0.9,en;q=0.8", "en-US", "*", "zh;q=0.5,en;q=0.8", "a;q=NaN", "a;q=1e400",
+		";;;,,", "zh-Hant-TW;q=0.3", strings.Repeat("en,", 50),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		tags := parseAcceptLanguage(h)
+		if len(tags) > maxLanguageTags {
+			t.Fatalf("%d tags", len(tags))
+		}
+		for _, tag := range tags {
+			if tag == "" || tag != strings.TrimSpace(tag) || strings.ContainsAny(tag, ",;") {
+				t.Fatalf("bad tag %q from %q", tag, h)
+			}
+		}
+		// Whatever the header says, a catalogue language is chosen.
+		lang := langZH
+		for _, tag := range tags {
+			if l, ok := matchLang(tag); ok {
+				lang = l
+				break
+			}
+		}
+		if lang != langZH && lang != langEN {
+			t.Fatalf("lang %q", lang)
+		}
+	})
+}
