@@ -225,3 +225,38 @@ func TestPureDependencies(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseAccount(f *testing.F) {
+	for _, s := range []string{memberA.String(), "escrow:vouchers", "member:", "x:y", "shop:" + strings.ToUpper(uuid.NewString())} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseAccount(s)
+		if err != nil {
+			if ErrorCode(err) != EINVALID {
+				t.Fatalf("ParseAccount(%q): %v", s, err)
+			}
+			return
+		}
+		// An accepted account is valid and prints back to the same text,
+		// up to the case of the UUID's hex digits.
+		if !a.Valid() || !strings.EqualFold(a.String(), s) {
+			t.Fatalf("ParseAccount(%q) = %v", s, a)
+		}
+	})
+}
+
+func FuzzParseMonth(f *testing.F) {
+	for _, s := range []string{"2026-11", "2026-13", "0000-01", "9999-12", "2026-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseMonth(s)
+		if err != nil {
+			return
+		}
+		if m.String() != s {
+			t.Fatalf("ParseMonth(%q) = %v", s, m)
+		}
+	})
+}
