@@ -95,24 +95,31 @@ func (s *Store) SetPassword(ctx context.Context, id uuid.UUID, hash string) erro
 }
 
 func deleteSessionsOf(tx *bolt.Tx, id uuid.UUID) error {
-	var doomed [][]byte
+	_, err := deleteSessionsWhere(tx, func(sess ledger.Session) bool { return sess.UserID == id })
+	return err
+}
+
+// deleteSessionsWhere deletes the sessions doomed says should go (and any
+// that cannot be decoded) and says how many it deleted.
+func deleteSessionsWhere(tx *bolt.Tx, doomed func(ledger.Session) bool) (int, error) {
+	var keys [][]byte
 	b := tx.Bucket(bucketSessions)
 	err := b.ForEach(func(k, v []byte) error {
 		var sess ledger.Session
-		if json.Unmarshal(v, &sess) == nil && sess.UserID == id {
-			doomed = append(doomed, append([]byte(nil), k...))
+		if json.Unmarshal(v, &sess) != nil || doomed(sess) {
+			keys = append(keys, append([]byte(nil), k...))
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	for _, k := range doomed {
+	for _, k := range keys {
 		if err := b.Delete(k); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return len(keys), nil
 }
 
 // UserByLogin implements ledger.Users.
@@ -196,26 +203,9 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash ledger.Hash) error 
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	var n int
 	err := s.update(ctx, func(w *writeTx) error {
-		n = 0
-		b := w.tx.Bucket(bucketSessions)
-		var doomed [][]byte
-		err := b.ForEach(func(k, v []byte) error {
-			var sess ledger.Session
-			if json.Unmarshal(v, &sess) != nil || !now.Before(sess.ExpiresAt) {
-				doomed = append(doomed, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range doomed {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		n = len(doomed)
-		return nil
+		var err error
+		n, err = deleteSessionsWhere(w.tx, func(sess ledger.Session) bool { return !now.Before(sess.ExpiresAt) })
+		return err
 	})
 	return n, err
 }
