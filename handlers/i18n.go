@@ -30,17 +30,32 @@ type catalogue struct {
 	msgs map[string]map[string]string
 }
 
-// loadCatalogue reads i18n/<lang>.json for every language from fsys.
+// loadCatalogue reads, for every language, i18n/<lang>.json and any
+// i18n/<part>.<lang>.json (one file per area of the application, e.g.
+// pages.zh-CN.json), merged into one catalogue. A key defined twice is an error.
 func loadCatalogue(fsys fs.FS) (*catalogue, error) {
 	c := &catalogue{msgs: make(map[string]map[string]string)}
 	for _, l := range languages {
-		b, err := fs.ReadFile(fsys, "i18n/"+l.Code+".json")
+		parts, err := fs.Glob(fsys, "i18n/*."+l.Code+".json")
 		if err != nil {
 			return nil, fmt.Errorf("handlers: catalogue: %w", err)
 		}
 		m := make(map[string]string)
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("handlers: catalogue %s: %w", l.Code, err)
+		for _, name := range append([]string{"i18n/" + l.Code + ".json"}, parts...) {
+			b, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return nil, fmt.Errorf("handlers: catalogue: %w", err)
+			}
+			part := make(map[string]string)
+			if err := json.Unmarshal(b, &part); err != nil {
+				return nil, fmt.Errorf("handlers: catalogue %s: %w", name, err)
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					return nil, fmt.Errorf("handlers: catalogue %s: key %q is defined twice", name, k)
+				}
+				m[k] = v
+			}
 		}
 		c.msgs[l.Code] = m
 	}
