@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -224,6 +225,15 @@ func TestVerifyFindsTampering(t *testing.T) {
 				return j.Put(u64(48), v)
 			})
 		}, 49},
+		{"ChangeHeadTime", func(t *testing.T, path string) {
+			db, _ := bolt.Open(path, 0o600, nil)
+			defer db.Close()
+			db.Update(func(tx *bolt.Tx) error {
+				v := append([]byte(nil), tx.Bucket(bucketMeta).Get(keyHead)...)
+				binary.BigEndian.PutUint64(v[40:], uint64(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()))
+				return tx.Bucket(bucketMeta).Put(keyHead, v)
+			})
+		}, 60},
 		{"ChangeBalance", func(t *testing.T, path string) {
 			db, _ := bolt.Open(path, 0o600, nil)
 			defer db.Close()
@@ -231,7 +241,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 				c := tx.Bucket(bucketAccounts).Cursor()
 				for k, v := c.First(); k != nil; k, v = c.Next() {
 					if len(k) == ledger.AccountKeySize && k[0] == byte(ledger.AccountMember) {
-						row := decodeAccountRow(v)
+						row, _ := decodeAccountRow(v)
 						row.balance += 100
 						return tx.Bucket(bucketAccounts).Put(k, row.encode())
 					}
@@ -373,4 +383,132 @@ func crashChild(path string) {
 	}
 	wg.Wait()
 	io.WriteString(os.Stderr, "unreachable")
+}
+
+// TestBatchIsolatesFailures puts appends, a request that fails in an
+// unexpected way and one that panics into one batch: only those two fail,
+// the appends commit, and the process lives on.
+func TestBatchIsolatesFailures(t *testing.T) {
+	s := openTest(t, Options{})
+	iss, mem := ledger.IssuerAccount(uuid.New()), ledger.MemberAccount(uuid.New())
+	openAccounts(t, s, iss, mem)
+	// Hold the writer in a transaction so that what follows queues up as one batch.
+	release, holding := make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- s.update(ctx, func(w *writeTx) error { close(holding); <-release; return nil })
+	}()
+	<-holding
+	var wg sync.WaitGroup
+	results := make([]error, 6)
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch i {
+			case 2:
+				results[i] = s.update(ctx, func(w *writeTx) error {
+					w.tx.Bucket(bucketMeta).Put([]byte("half-done"), []byte("x"))
+					return errors.New("boom")
+				})
+			case 4:
+				results[i] = s.update(ctx, func(w *writeTx) error { panic("bad request") })
+			default:
+				_, results[i] = s.Append(ctx, ledger.Transfer{Debit: iss, Credit: mem, Amount: 1, Kind: ledger.KindEarn})
+			}
+		}()
+	}
+	for len(s.ops) < 6 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range results {
+		switch i {
+		case 2, 4:
+			if err == nil || ledger.ErrorCode(err) != ledger.EINTERNAL {
+				t.Errorf("request %d: %v, want an internal error", i, err)
+			}
+		default:
+			if err != nil {
+				t.Errorf("append %d: %v", i, err)
+			}
+		}
+	}
+	if b, _ := s.Balance(ctx, mem); b.Points != 4 {
+		t.Fatalf("balance %d, want the 4 appends", b.Points)
+	}
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta).Get([]byte("half-done")) != nil {
+			t.Error("the failed request's write was committed")
+		}
+		return nil
+	})
+	if s.Failed() != nil {
+		t.Fatalf("an ordinary failure stopped the store: %v", s.Failed())
+	}
+}
+
+func TestCommitFailures(t *testing.T) {
+	s := openTest(t, Options{})
+	for _, err := range []error{fmt.Errorf("write: %w", syscall.ENOSPC), errors.New("file resize error: no space left on device")} {
+		if got := s.commitFailed(err); ledger.ErrorCode(got) != ledger.EUNAVAILABLE {
+			t.Fatalf("%v gave %v", err, got)
+		}
+	}
+	if s.Failed() != nil {
+		t.Fatal("a full disk stopped the store")
+	}
+	s.commitFailed(fmt.Errorf("sync: %w", syscall.EIO))
+	if s.Failed() == nil {
+		t.Fatal("a sync error did not stop writes")
+	}
+	_, err := s.Append(ctx, ledger.Transfer{Debit: ledger.IssuerAccount(uuid.New()), Credit: ledger.MemberAccount(uuid.New()), Amount: 1, Kind: ledger.KindEarn})
+	wantCode(t, err, ledger.EUNAVAILABLE, "store.failed")
+	s.failed.Store(nil) // let the cleanup verify
+}
+
+// TestDamagedHeadStopsWrites removes the chain head record: the store must
+// refuse to write rather than start the journal again over entry 1.
+func TestDamagedHeadStopsWrites(t *testing.T) {
+	path := copyFile(t, tamperFixture(t, 5))
+	db, _ := bolt.Open(path, 0o600, nil)
+	db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyHead) })
+	db.Close()
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	iss := ledger.IssuerAccount(uuid.New())
+	if err := s.OpenAccount(ctx, iss); err == nil {
+		t.Fatal("a write went through with the head record missing")
+	}
+	if s.Failed() == nil {
+		t.Fatal("the store did not stop writes")
+	}
+	rep, _ := s.Verify(ctx)
+	if rep.OK {
+		t.Fatal("verify did not notice the missing head")
+	}
+}
+
+func TestClockFarBehindIsRefused(t *testing.T) {
+	clock := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	s := openTest(t, Options{Now: func() time.Time { return clock }})
+	iss, mem := ledger.IssuerAccount(uuid.New()), ledger.MemberAccount(uuid.New())
+	openAccounts(t, s, iss, mem)
+	tr := ledger.Transfer{Debit: iss, Credit: mem, Amount: 1, Kind: ledger.KindEarn}
+	first, _ := s.Append(ctx, tr)
+	clock = clock.Add(-time.Minute) // a time sync: absorbed
+	e, err := s.Append(ctx, tr)
+	if err != nil || !e.Time.Equal(first.Time) {
+		t.Fatalf("small step back: %v %v", e.Time, err)
+	}
+	clock = clock.Add(-time.Hour)
+	_, err = s.Append(ctx, tr)
+	wantCode(t, err, ledger.EUNAVAILABLE, "store.clock_behind")
 }

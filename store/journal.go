@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -31,13 +32,23 @@ type accountRow struct {
 	minutes int64
 }
 
-func decodeAccountRow(v []byte) accountRow {
+// maxClockStepBack is how far the clock may be behind the newest entry's
+// time before appends are refused.
+const maxClockStepBack = 5 * time.Minute
+
+// errBadAccountRow reports a damaged balance row.
+var errBadAccountRow = errors.New("malformed account row")
+
+func decodeAccountRow(v []byte) (accountRow, error) {
+	if len(v) != accountRowSize {
+		return accountRow{}, errBadAccountRow
+	}
 	return accountRow{
 		balance: int64(binary.BigEndian.Uint64(v)),
 		lastSeq: binary.BigEndian.Uint64(v[8:]),
 		entries: binary.BigEndian.Uint64(v[16:]),
 		minutes: int64(binary.BigEndian.Uint64(v[24:])),
-	}
+	}, nil
 }
 
 func (r accountRow) encode() []byte {
@@ -205,6 +216,9 @@ func (s *Store) appendTx(w *writeTx, t ledger.Transfer) (ledger.Entry, error) {
 	if t.IdempotencyKey != "" {
 		idem = idemKey(t.IdempotencyKey)
 		if v := w.idem.Get(idem); v != nil {
+			if len(v) != 8 {
+				return ledger.Entry{}, errors.New("malformed idempotency record")
+			}
 			first, err := readStored(tx, binary.BigEndian.Uint64(v))
 			if err != nil {
 				return ledger.Entry{}, err
@@ -241,14 +255,28 @@ func (s *Store) appendTx(w *writeTx, t ledger.Transfer) (ledger.Entry, error) {
 	if cv == nil {
 		return ledger.Entry{}, ledger.Errorf(ledger.ENOTFOUND, "account.not_open", t.Credit.String())
 	}
-	drow, crow := decodeAccountRow(dv), decodeAccountRow(cv)
+	drow, err := decodeAccountRow(dv)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	crow, err := decodeAccountRow(cv)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
 
 	id, err := uuid.NewV7()
 	if err != nil {
 		return ledger.Entry{}, err
 	}
 	now := s.now()
-	if now.Before(w.headTime) { // entry times never go backwards along the chain
+	if now.Before(w.headTime) {
+		// Entry times never go backwards along the chain. A small step back
+		// of the clock (a time sync) is absorbed; a large one means the clock
+		// or the last entry's time is wrong, and writing on would misdate
+		// every entry to come.
+		if w.headTime.Sub(now) > maxClockStepBack {
+			return ledger.Entry{}, ledger.Errorf(ledger.EUNAVAILABLE, "store.clock_behind")
+		}
 		now = w.headTime
 	}
 	seq := w.headSeq + 1
@@ -347,7 +375,10 @@ func (s *Store) Balance(ctx context.Context, a ledger.Account) (ledger.Balance, 
 		if v == nil {
 			return ledger.Errorf(ledger.ENOTFOUND, "account.not_open", a.String())
 		}
-		r := decodeAccountRow(v)
+		r, err := decodeAccountRow(v)
+		if err != nil {
+			return err
+		}
 		b = ledger.Balance{Account: a, Points: r.balance, Entries: r.entries, LastSeq: r.lastSeq, ServiceMinutes: r.minutes}
 		return nil
 	})
@@ -363,7 +394,11 @@ func (s *Store) AccountEntries(ctx context.Context, a ledger.Account, before uin
 		if v == nil {
 			return ledger.Errorf(ledger.ENOTFOUND, "account.not_open", a.String())
 		}
-		next := decodeAccountRow(v).lastSeq
+		row, err := decodeAccountRow(v)
+		if err != nil {
+			return err
+		}
+		next := row.lastSeq
 		if before != 0 {
 			se, err := readStored(tx, before)
 			if err != nil || (se.Debit != a && se.Credit != a) {
@@ -387,6 +422,9 @@ func (s *Store) AccountEntries(ctx context.Context, a ledger.Account, before uin
 // Entries implements ledger.Journal.
 func (s *Store) Entries(ctx context.Context, after uint64, limit int) ([]ledger.Entry, error) {
 	var out []ledger.Entry
+	if after == math.MaxUint64 {
+		return nil, nil
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var prev ledger.Hash
 		if after > 0 {
@@ -459,8 +497,22 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	var n int64
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		n, err = tx.WriteTo(w)
+		n, err = tx.WriteTo(ctxWriter{ctx, w})
 		return err
 	})
 	return n, err
+}
+
+// ctxWriter stops a copy when its context ends, so that a stalled download
+// does not hold a read transaction (and so a clean shutdown) forever.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }

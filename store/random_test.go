@@ -124,7 +124,10 @@ func (c *checker) run(s *Store) error {
 			if err != nil {
 				return err
 			}
-			row := decodeAccountRow(v)
+			row, err := decodeAccountRow(v)
+			if err != nil {
+				return err
+			}
 			if row.balance != c.sums[a] {
 				return fmt.Errorf("at seq %d %s has balance %d, its entries sum to %d", c.seq, a, row.balance, c.sums[a])
 			}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -58,6 +59,11 @@ import (
 //	users     user id(16) -> JSON ledger.User
 //	logins    lower-case login -> user id(16)
 //	sessions  SHA-256(token)(32) -> JSON ledger.Session
+//	units     unit id(16) -> JSON ledger.Unit (ids are UUIDv7: parents sort before children)
+//	teams     team id(16) -> JSON ledger.Team
+//	members   member id(16) -> JSON ledger.Member
+//	phones    11-digit phone -> member id(16)
+//	meta      "secret:<name>" -> 32 random bytes (e.g. the key that signs member cards)
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -67,6 +73,10 @@ var (
 	bucketUsers    = []byte("users")
 	bucketLogins   = []byte("logins")
 	bucketSessions = []byte("sessions")
+	bucketUnits    = []byte("units")
+	bucketTeams    = []byte("teams")
+	bucketMembers  = []byte("members")
+	bucketPhones   = []byte("phones")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -100,6 +110,14 @@ var migrations = []migration{
 		}
 		k := ledger.Escrow.Key()
 		return tx.Bucket(bucketAccounts).Put(k[:], make([]byte, accountRowSize))
+	}},
+	{2, "units, teams, members and their phones", func(tx *bolt.Tx, s *Store) error {
+		for _, name := range [][]byte{bucketUnits, bucketTeams, bucketMembers, bucketPhones} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
 	}},
 }
 
@@ -144,6 +162,8 @@ type Store struct {
 	done   chan struct{}
 
 	stats stats
+	// failed holds the error that stopped writes (see commitFailed).
+	failed atomic.Pointer[error]
 }
 
 // Open opens or creates the store file at path, migrating it to the current
@@ -313,9 +333,22 @@ func (s *Store) writeLoop() {
 	}
 }
 
-// commit runs a batch in one transaction; see op for how failures are isolated.
+// commit runs a batch in one transaction; see op for how failures are
+// isolated. When one request fails in an unexpected way (or panics), the
+// transaction is rolled back, that request alone gets the error, and the
+// rest of the batch is committed again without it.
 func (s *Store) commit(batch []*op) {
+	if len(batch) == 0 {
+		return
+	}
+	if s.failed.Load() != nil {
+		for _, o := range batch {
+			o.done <- ledger.Errorf(ledger.EUNAVAILABLE, "store.failed")
+		}
+		return
+	}
 	errs := make([]error, len(batch))
+	bad := -1
 	var appended int
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		w, err := s.beginWrite(tx)
@@ -323,9 +356,9 @@ func (s *Store) commit(batch []*op) {
 			return err
 		}
 		for i, o := range batch {
-			err := o.fn(w)
+			err := runOp(o, w)
 			if _, ok := ledger.AsError(err); err != nil && !ok {
-				errs[i] = err
+				errs[i], bad = err, i
 				return errAborted
 			}
 			errs[i] = err
@@ -333,9 +366,9 @@ func (s *Store) commit(batch []*op) {
 		appended = w.appended
 		return w.finish()
 	})
-	s.stats.commits.Add(1)
 	s.stats.observeBatch(len(batch))
 	if err == nil {
+		s.stats.commits.Add(1)
 		s.stats.appends.Add(uint64(appended))
 		for i, o := range batch {
 			o.done <- errs[i]
@@ -343,40 +376,66 @@ func (s *Store) commit(batch []*op) {
 		return
 	}
 	s.stats.commitErrors.Add(1)
-	if errors.Is(err, errAborted) && len(batch) > 1 {
-		for _, o := range batch {
-			s.commit([]*op{o})
-		}
+	if errors.Is(err, errAborted) {
+		batch[bad].done <- fmt.Errorf("store write: %w", errs[bad])
+		s.commit(append(batch[:bad:bad], batch[bad+1:]...))
 		return
 	}
-	if errors.Is(err, errAborted) {
-		err = errs[0]
-	}
-	err = writeError(err)
+	err = s.commitFailed(err)
 	for _, o := range batch {
 		o.done <- err
 	}
 }
 
-// writeError turns a failed commit into what a caller can act on.
-func writeError(err error) error {
-	if _, ok := ledger.AsError(err); ok {
-		return err
-	}
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+// runOp runs one request of a batch, turning a panic into an error that
+// aborts the batch instead of ending the process.
+func runOp(o *op, w *writeTx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in a write: %v", r)
+		}
+	}()
+	return o.fn(w)
+}
+
+// commitFailed decides what a failed commit means. A full disk fails the
+// batch and nothing else: bbolt wrote no meta page. Any other failure (a
+// sync error, say) may have left the new meta page in the page cache, so
+// the store stops taking writes until it is reopened and verified.
+func (s *Store) commitFailed(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
+		strings.Contains(err.Error(), "no space left on device") || strings.Contains(err.Error(), "disk quota exceeded") {
 		return ledger.Errorf(ledger.EUNAVAILABLE, "store.disk_full")
 	}
-	return fmt.Errorf("store write: %w", err)
+	s.failed.CompareAndSwap(nil, &err)
+	return fmt.Errorf("store write failed; writes are stopped until aixin is restarted and the data verified: %w", err)
+}
+
+// Failed returns the error that stopped writes, if any.
+func (s *Store) Failed() error {
+	if p := s.failed.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func (s *Store) beginWrite(tx *bolt.Tx) (*writeTx, error) {
 	w := &writeTx{tx: tx, journal: tx.Bucket(bucketJournal), idem: tx.Bucket(bucketIdem)}
 	w.journal.FillPercent = 1.0 // append-only: fill pages completely
 	w.idem.FillPercent = 1.0    // mostly appended (time-ordered keys)
-	if v := tx.Bucket(bucketMeta).Get(keyHead); len(v) == 48 {
+	v := tx.Bucket(bucketMeta).Get(keyHead)
+	switch {
+	case len(v) == 48:
 		w.headSeq = binary.BigEndian.Uint64(v)
 		copy(w.headHash[:], v[8:40])
 		w.headTime = time.Unix(0, int64(binary.BigEndian.Uint64(v[40:])))
+	case v != nil:
+		return nil, errors.New("the chain head record is damaged: run aixin verify")
+	}
+	// The head must name the journal's last entry, or an append would
+	// overwrite history.
+	if k, _ := w.journal.Cursor().Last(); (k == nil) != (w.headSeq == 0) || (k != nil && binary.BigEndian.Uint64(k) != w.headSeq) {
+		return nil, errors.New("the chain head record does not match the journal: run aixin verify")
 	}
 	return w, nil
 }
@@ -406,7 +465,7 @@ func (s *Store) update(ctx context.Context, fn func(w *writeTx) error) error {
 	case s.ops <- o:
 	case <-ctx.Done():
 		s.mu.RUnlock()
-		return ctx.Err()
+		return ledger.Errorf(ledger.EUNAVAILABLE, "store.busy")
 	}
 	s.mu.RUnlock()
 	return <-o.done

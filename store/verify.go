@@ -146,11 +146,15 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 	// The rebuilt state against the stored one.
 	var headSeq uint64
 	var headHash ledger.Hash
+	var headTime int64
 	if hv := tx.Bucket(bucketMeta).Get(keyHead); len(hv) == 48 {
 		headSeq = binary.BigEndian.Uint64(hv)
 		copy(headHash[:], hv[8:40])
+		headTime = int64(binary.BigEndian.Uint64(hv[40:]))
+	} else if hv != nil {
+		return fail(seq, "the chain head record is damaged")
 	}
-	if headSeq != seq || headHash != prev {
+	if headSeq != seq || headHash != prev || (seq > 0 && headTime != prevTime) {
 		bad := seq
 		if headSeq != seq { // entries after the recorded head, or missing before it
 			bad = min(headSeq, seq) + 1
@@ -164,10 +168,16 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 		switch len(k) {
 		case ledger.AccountKeySize:
 			want := v.accounts[[ledger.AccountKeySize]byte(k)]
-			if got := decodeAccountRow(val); len(val) == accountRowSize && got == *want {
+			a, aerr := ledger.AccountFromKey(k)
+			got, gerr := decodeAccountRow(val)
+			switch {
+			case aerr != nil:
+				r = fail(0, "the accounts bucket holds a row for %x, which is not an account", k)
+			case gerr != nil:
+				r = fail(want.lastSeq, "the balance row of %s is damaged", a)
+			case got == *want:
 				return nil
-			} else {
-				a, _ := ledger.AccountFromKey(k)
+			default:
 				r = fail(want.lastSeq, "account %s: stored balance %d/last %d/count %d/minutes %d, journal gives %d/%d/%d/%d",
 					a, got.balance, got.lastSeq, got.entries, got.minutes, want.balance, want.lastSeq, want.entries, want.minutes)
 			}

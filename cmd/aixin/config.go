@@ -22,6 +22,7 @@ type config struct {
 	AdminLogin   string
 	AdminPass    string
 	Location     *time.Location
+	tzGiven      bool // --tz or AIXIN_TZ was set
 }
 
 // dbPath is the store file inside the data folder.
@@ -41,6 +42,7 @@ func newFlags(name string, getenv func(string) string, stderr io.Writer, c *conf
 	fs.StringVar(&c.TimeZone, "tz", env("AIXIN_TZ", store.DefaultTimeZone), "time zone months are counted in (AIXIN_TZ)")
 	c.AdminLogin = env("AIXIN_ADMIN_LOGIN", "admin")
 	c.AdminPass = getenv("AIXIN_ADMIN_PASSWORD")
+	c.tzGiven = getenv("AIXIN_TZ") != ""
 	return fs
 }
 
@@ -54,6 +56,11 @@ func (c *config) parse(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("--tz %q: %w", c.TimeZone, err)
 	}
 	c.Location = loc
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "tz" {
+			c.tzGiven = true
+		}
+	})
 	return nil
 }
 
