@@ -64,8 +64,11 @@ func (s *server) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Count the attempt before checking the password, so that parallel
+	// guesses cannot all pass the limit while the hashes are computed; a
+	// success forgets the count.
 	key := strings.ToLower(req.Login)
-	if wait := s.loginFail.blocked(key, now); wait > 0 {
+	if wait := s.loginFail.hit(key, now); wait > 0 {
 		return tooMany(wait)
 	}
 
@@ -79,12 +82,10 @@ func (s *server) login(c echo.Context) error {
 	if known {
 		hash = u.PasswordHash
 	}
-	if ok := s.checkPassword(hash, req.Password); !ok || !known {
-		s.loginFail.hit(key, now)
+	// A disabled account answers like a wrong password, so that a guess
+	// cannot tell a right password of a disabled account.
+	if ok := s.checkPassword(hash, req.Password); !ok || !known || u.Disabled || u.PasswordHash == "" {
 		return ledger.Errorf(ledger.EUNAUTHORIZED, "auth.bad_credentials")
-	}
-	if u.Disabled {
-		return ledger.Errorf(ledger.EFORBIDDEN, "auth.disabled")
 	}
 	s.loginFail.reset(key)
 

@@ -14,6 +14,7 @@ import (
 // statusOf maps each ledger error code to its one HTTP status.
 var statusOf = map[string]int{
 	ledger.EINVALID:      http.StatusBadRequest,
+	ledger.EREJECTED:     http.StatusUnprocessableEntity,
 	ledger.EUNAUTHORIZED: http.StatusUnauthorized,
 	ledger.EFORBIDDEN:    http.StatusForbidden,
 	ledger.ENOTFOUND:     http.StatusNotFound,

@@ -179,7 +179,7 @@ func TestHandleError(t *testing.T) {
 }
 
 func TestStatusTableCoversEveryCode(t *testing.T) {
-	codes := []string{ledger.EINVALID, ledger.ENOTFOUND, ledger.ECONFLICT, ledger.EGONE, ledger.EFORBIDDEN,
+	codes := []string{ledger.EINVALID, ledger.EREJECTED, ledger.ENOTFOUND, ledger.ECONFLICT, ledger.EGONE, ledger.EFORBIDDEN,
 		ledger.EUNAUTHORIZED, ledger.ETOOMANY, ledger.ETOOLARGE, ledger.EUNAVAILABLE, ledger.EINTERNAL}
 	for _, code := range codes {
 		if _, ok := statusOf[code]; !ok {

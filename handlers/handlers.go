@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"aixin/ledger"
@@ -32,6 +33,10 @@ type Config struct {
 	Journal ledger.Journal
 	// Users keeps accounts and sessions.
 	Users ledger.Users
+	// Directory keeps the unit tree, teams and members.
+	Directory ledger.Directory
+	// Secret returns a named server secret (the key that signs member cards).
+	Secret func(ctx context.Context, name string) ([]byte, error)
 	// Ready reports whether the store can take writes now; nil means it always can.
 	Ready func(ctx context.Context) error
 	// StoreStats returns the store's counters for /metrics; nil leaves them out.
@@ -94,12 +99,17 @@ type server struct {
 	dummyHash string
 	// hashSlots bounds the concurrent argon2 computations (19 MiB each).
 	hashSlots chan struct{}
+
+	// The last readiness probe of the store, reused for a second.
+	readyMu  sync.Mutex
+	readyAt  time.Time
+	readyErr error
 }
 
 // New returns the Echo instance with every route and middleware of aixin.
 func New(cfg Config) (*echo.Echo, error) {
-	if cfg.Journal == nil || cfg.Users == nil {
-		return nil, errors.New("handlers: Config needs Journal and Users")
+	if cfg.Journal == nil || cfg.Users == nil || cfg.Directory == nil || cfg.Secret == nil {
+		return nil, errors.New("handlers: Config needs Journal, Users, Directory and Secret")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -179,7 +189,11 @@ func (s *server) routes(e *echo.Echo) {
 			ContentSecurityPolicy: contentSecurityPolicy,
 		}),
 		refuseCrossOrigin(),
-		middleware.BodyLimit(s.cfg.BodyLimit),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+			Limit: s.cfg.BodyLimit,
+			// A roster upload has a larger limit of its own on its route.
+			Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/members/import" },
+		}),
 	)
 
 	// Operations: no session, no language.
@@ -198,6 +212,7 @@ func (s *server) routes(e *echo.Echo) {
 
 	// Pages.
 	e.GET("/", s.startPage, session)
+	s.pageRoutes(e)
 
 	// JSON API.
 	api := e.Group("/api/v1")
@@ -205,6 +220,32 @@ func (s *server) routes(e *echo.Echo) {
 	api.POST("/login", s.login)
 	api.POST("/logout", s.logout, loggedIn...)
 	api.GET("/me", s.me, loggedIn...)
+
+	api.POST("/me/password", s.changeMyPassword, loggedIn...)
+
+	// Organisers (and administrators) over their subtree.
+	staff := []echo.MiddlewareFunc{session, requireRole(ledger.RoleAdmin, ledger.RoleOrganizer)}
+	api.GET("/units", s.listUnits, staff...)
+	api.POST("/units", s.createUnit, staff...)
+	api.PATCH("/units/:id", s.updateUnit, staff...)
+	api.GET("/teams", s.listTeams, staff...)
+	api.POST("/teams", s.createTeam, staff...)
+	api.GET("/categories", s.categories, loggedIn...)
+	api.GET("/members", s.listMembers, staff...)
+	api.POST("/members", s.createMember, staff...)
+	api.POST("/members/import", s.importMembers, append(staff, middleware.BodyLimit(importBodyLimit))...)
+	api.GET("/members/import/template.csv", s.importTemplate, staff...)
+	api.PATCH("/members/:id", s.updateMember, staff...)
+	api.POST("/members/:id/password", s.setMemberPassword, staff...)
+	api.GET("/users", s.listUsers, staff...)
+	api.POST("/users", s.createUser, staff...)
+
+	// A member's own records: the member, or staff over them.
+	member := []echo.MiddlewareFunc{session, requireRole(ledger.RoleAdmin, ledger.RoleOrganizer, ledger.RoleVolunteer)}
+	api.GET("/members/:id", s.getMember, member...)
+	api.GET("/members/:id/balance", s.memberBalance, member...)
+	api.GET("/members/:id/entries", s.memberEntries, member...)
+	api.GET("/members/:id/card.png", s.memberCard, member...)
 
 	// Administrators.
 	api.GET("/ledger/entries", s.ledgerEntries, admin...)

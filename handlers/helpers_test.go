@@ -109,6 +109,8 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 	cfg := Config{
 		Journal:    st,
 		Users:      st,
+		Directory:  st,
+		Secret:     st.Secret,
 		Ready:      st.CheckWritable,
 		StoreStats: func() StoreStats { return StoreStats(st.Stats()) },
 		DataDir:    dir,

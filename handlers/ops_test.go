@@ -34,8 +34,8 @@ func TestReadyz(t *testing.T) {
 		{"Ready", nil, 200, map[string]string{"store": "ok", "disk": "ok"}},
 		{"DiskTooFull", func(c *Config) { c.MinFreeBytes = math.MaxUint64 }, 503, map[string]string{"store": "ok"}},
 		{"StoreNotWritable", func(c *Config) {
-			c.Ready = func(context.Context) error { return errors.New("store is read-only") }
-		}, 503, map[string]string{"store": "store is read-only", "disk": "ok"}},
+			c.Ready = func(context.Context) error { return errors.New("not writable") }
+		}, 503, map[string]string{"store": "not writable", "disk": "ok"}},
 		{"DataDirMissing", func(c *Config) { c.DataDir = "/no/such/dir" }, 503, map[string]string{"store": "ok"}},
 		{"NoDataDir", func(c *Config) { c.DataDir = "" }, 200, map[string]string{"store": "ok", "disk": "not checked"}},
 	}

@@ -129,6 +129,8 @@ type Users interface {
 	UserByLogin(ctx context.Context, login string) (User, error)
 	// UserByID returns ENOTFOUND for an unknown id.
 	UserByID(ctx context.Context, id uuid.UUID) (User, error)
+	// Staff returns every user but volunteers, by id.
+	Staff(ctx context.Context) ([]User, error)
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int, error)
 

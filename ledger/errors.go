@@ -10,6 +10,7 @@ import (
 // each to one status in one table.
 const (
 	EINVALID      = "invalid"      // the request is malformed or breaks a rule of its own
+	EREJECTED     = "rejected"     // a well-formed batch (e.g. a roster) with invalid items; nothing was done
 	ENOTFOUND     = "not_found"    // the object does not exist, or is outside the caller's scope
 	ECONFLICT     = "conflict"     // the request conflicts with the current state (balance, replay, duplicate)
 	EGONE         = "gone"         // the object existed but can no longer be used (expired, cancelled)

@@ -260,3 +260,39 @@ func FuzzParseMonth(f *testing.F) {
 		}
 	})
 }
+
+func TestCard(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	id := uuid.MustParse("01934b6e-1f2a-7c3d-8e4f-5a6b7c8d9e0f")
+	code := SignCard(key, id)
+	if got, err := ParseCard(key, strings.ToLower(" "+code+" ")); err != nil || got != id {
+		t.Fatalf("ParseCard(%s) = %v %v", code, got, err)
+	}
+	for name, forged := range map[string]string{
+		"OtherKey":  SignCard([]byte("another key"), id),
+		"AlteredID": code[:10] + string("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[(strings.IndexByte("0123456789ABCDEFGHJKMNPQRSTVWXYZ", code[10])+1)%32]) + code[11:],
+		"Truncated": code[:len(code)-1],
+		"NoPrefix":  code[4:],
+		"Empty":     "",
+		"NotBase32": code[:len(code)-2] + "!!",
+		"PhoneLike": "13812345678",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := ParseCard(key, forged); ErrorCode(err) != EINVALID {
+				t.Fatalf("ParseCard(%q) accepted: %v", forged, err)
+			}
+		})
+	}
+}
+
+func FuzzParseCard(f *testing.F) {
+	key := []byte("k")
+	f.Add(SignCard(key, uuid.New()))
+	f.Add("AXM1")
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := ParseCard(key, s)
+		if err == nil && SignCard(key, id) != strings.ToUpper(strings.TrimSpace(s)) {
+			t.Fatalf("accepted %q for %v", s, id)
+		}
+	})
+}

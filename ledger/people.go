@@ -319,8 +319,13 @@ type ImportResult struct {
 type ImportItem struct {
 	Row    int
 	Member Member
-	Field  string // the column of the problem
-	Err    *Error
+	// Present lists the fields the file has columns for ("name", "phone",
+	// "unit", "teams", "party_member", "work_unit", "reported_at",
+	// "annual_target_hours", "skills", "posts", "status"); an update of an
+	// existing member changes only these.
+	Present []string
+	Field   string // the column of the problem
+	Err     *Error
 }
 
 // ImportRow is the outcome of one roster row.

@@ -148,6 +148,21 @@ func (s *Store) UserByID(ctx context.Context, id uuid.UUID) (ledger.User, error)
 	return u, err
 }
 
+// Staff implements ledger.Users.
+func (s *Store) Staff(ctx context.Context) ([]ledger.User, error) {
+	var out []ledger.User
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketUsers).ForEach(func(k, _ []byte) error {
+			u, err := getUser(tx, k)
+			if err == nil && u.Role != ledger.RoleVolunteer {
+				out = append(out, u)
+			}
+			return err
+		})
+	})
+	return out, err
+}
+
 // CountUsers implements ledger.Users.
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int

@@ -40,7 +40,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("--log %q: want text or json", c.LogFormat)
 	}
 
-	st, err := store.Open(c.dbPath(), store.Options{Location: c.Location})
+	// A data file keeps the zone it was made with; --tz only chooses it for a
+	// new file, or checks it when given.
+	var loc *time.Location
+	if c.tzGiven {
+		loc = c.Location
+	}
+	st, err := store.Open(c.dbPath(), store.Options{Location: loc})
 	if err != nil {
 		return err
 	}
@@ -51,11 +57,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	e, err := handlers.New(handlers.Config{
 		Journal:      st,
 		Users:        st,
+		Directory:    st,
+		Secret:       st.Secret,
 		Ready:        st.CheckWritable,
 		StoreStats:   func() handlers.StoreStats { return handlers.StoreStats(st.Stats()) },
 		DataDir:      c.DataDir,
 		MinFreeBytes: c.MinFreeMB << 20,
-		Location:     c.Location,
+		Location:     st.Location(),
 		Logger:       logger,
 		CookieSecure: c.CookieSecure,
 		Version:      version,
@@ -76,7 +84,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	go sweepSessions(ctx, st, logger)
 	fmt.Fprintf(stdout, "aixin %s listening on http://%s (data %s)\n", version, ln.Addr(), c.DataDir)
-	logger.Info("serving", "addr", ln.Addr().String(), "data", c.DataDir, "tz", c.Location.String())
+	logger.Info("serving", "addr", ln.Addr().String(), "data", c.DataDir, "tz", st.Location().String())
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -89,7 +97,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		logger.Warn("shutdown", "err", err)
+		logger.Warn("requests still running after the drain timeout are cut off", "err", err)
+		srv.Close()
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -1,42 +1,35 @@
-// The start page: sign in, show who is signed in, sign out, and for
-// administrators verify the ledger. Messages come from the catalogue the
-// server rendered into #messages, in the page's language.
+// The start page: sign in, then go where the user was going (next, a path
+// on this site) or to their role's home; show who is signed in, sign out,
+// and for administrators verify the ledger. Messages come from the catalogue
+// the server rendered into #messages, in the page's language.
 
-const messages = JSON.parse(document.getElementById('messages').textContent);
-const lang = document.documentElement.lang;
+import { t, $, api, href } from './common.js';
 
-// t returns the message for key with each %v replaced by the next argument.
-function t(key, ...args) {
-  let i = 0;
-  return (messages[key] ?? key).replace(/%v/g, () => String(args[i++]));
+// homeOf is where each role starts after logging in. Clerks stay here
+// until the kiosk exists.
+const homeOf = { volunteer: '/m/', organizer: '/admin/', admin: '/admin/' };
+
+// nextPath returns the ?next= of this page if it is a path on this site,
+// else null. Anything that could leave the site (//host, /\host,
+// https://host, javascript:) is refused.
+function nextPath(raw = new URLSearchParams(location.search).get('next')) {
+  if (!raw || !raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return null;
+  let u;
+  try {
+    u = new URL(raw, location.origin);
+  } catch {
+    return null;
+  }
+  if (u.origin !== location.origin) return null;
+  return u.pathname + u.search + u.hash;
 }
 
-const $ = (id) => document.getElementById(id);
-
-// api calls the JSON API in the page's language and returns the decoded
-// answer; it throws an Error with a message fit to show when the call fails.
-async function api(method, path, body) {
-  const url = new URL(path, location.origin);
-  url.searchParams.set('lang', lang);
-  const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch(url, init);
-  } catch {
-    throw new Error(t('js.network_error'));
-  }
-  const type = res.headers.get('Content-Type') ?? '';
-  const data = type.includes('application/json') ? await res.json() : null;
-  if (!res.ok) {
-    const err = new Error(data?.error?.message ?? t('js.network_error'));
-    err.status = res.status;
-    throw err;
-  }
-  return data;
+// destination is where a user goes after logging in, or null to stay.
+function destination(user) {
+  const next = nextPath();
+  if (next && next !== '/' && !next.startsWith('/?')) return next;
+  const home = homeOf[user.role];
+  return home ? href(home) : null;
 }
 
 function showLogin(message = '') {
@@ -55,6 +48,13 @@ function showHome(user) {
   $('home-msg').textContent = '';
   $('admin').hidden = user.role !== 'admin';
   $('verify-result').replaceChildren();
+  const home = homeOf[user.role];
+  const go = $('go-home');
+  go.hidden = !home;
+  if (home) {
+    go.href = href(home);
+    go.textContent = user.role === 'volunteer' ? t('js.go_volunteer') : t('js.go_admin');
+  }
 }
 
 $('login-form').addEventListener('submit', async (ev) => {
@@ -69,6 +69,11 @@ $('login-form').addEventListener('submit', async (ev) => {
       password: form.password.value,
     });
     form.reset();
+    const to = destination(user);
+    if (to) {
+      location.assign(to);
+      return;
+    }
     showHome(user);
   } catch (err) {
     $('login-msg').textContent = err.message;
@@ -109,4 +114,14 @@ $('verify').addEventListener('click', async (ev) => {
   }
 });
 
-api('GET', '/api/v1/me').then(showHome, (err) => showLogin(err.status === 401 ? '' : err.message));
+// Already logged in and sent here with a next page (an old bookmark, a
+// page that asked to log in again): go on at once.
+api('GET', '/api/v1/me').then(
+  (user) => {
+    const next = nextPath();
+    if (next && next !== '/' && !next.startsWith('/?')) location.replace(next);
+    else showHome(user);
+  },
+  (err) => showLogin(err.status === 401 ? '' : err.message),
+);
+

@@ -1,0 +1,102 @@
+// /admin/staff: staff accounts (administrators, organisers bound to a unit,
+// clerks bound to a shop) and the form to create one.
+
+import { t, $, api, el, failed, busy, bindLogout, loadUnits, fillUnitSelect, unitLabel, fmtDate, emptyState } from './common.js';
+
+bindLogout();
+
+const roleNames = {
+  admin: t('role.admin'),
+  organizer: t('role.organizer'),
+  clerk: t('role.clerk'),
+  volunteer: t('role.volunteer'),
+};
+const roleHelp = {
+  admin: t('js.staff.help_admin'),
+  organizer: t('js.staff.help_organizer'),
+  clerk: t('js.staff.help_clerk'),
+};
+let units = { units: [], byId: new Map() };
+
+async function loadStaff() {
+  try {
+    const { users } = await api('GET', '/api/v1/users');
+    $('staff-msg').textContent = '';
+    const staff = users.filter((u) => u.role !== 'volunteer');
+    if (staff.length === 0) {
+      $('staff').replaceChildren(emptyState(t('js.staff.empty')));
+      return;
+    }
+    $('staff').replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'staff-table' },
+      el('thead', {}, el('tr', {},
+        el('th', { scope: 'col' }, t('js.staff.login')),
+        el('th', { scope: 'col' }, t('js.staff.name')),
+        el('th', { scope: 'col' }, t('js.staff.role')),
+        el('th', { scope: 'col' }, t('js.staff.scope')),
+        el('th', { scope: 'col' }, t('js.staff.created')),
+      )),
+      el('tbody', {}, staff.map((u) => {
+        const unit = u.unit_id ? units.byId.get(u.unit_id) : null;
+        let scope = '';
+        if (u.role === 'admin') scope = t('js.staff.scope_all');
+        else if (unit) scope = unitLabel(unit, units.byId);
+        else if (u.shop_id) scope = t('js.staff.shop_is', u.shop_id);
+        return el('tr', { class: u.disabled ? 'disabled' : '' },
+          el('td', { class: 'mono' }, u.login),
+          el('td', {}, u.name || ''),
+          el('td', {}, el('span', { class: 'badge role-' + u.role }, roleNames[u.role] ?? u.role),
+            u.disabled ? el('span', { class: 'badge off' }, t('js.staff.disabled')) : null),
+          el('td', {}, scope),
+          el('td', { class: 'nowrap' }, fmtDate(u.created_at)),
+        );
+      })),
+    )));
+  } catch (err) {
+    failed($('staff-msg'), err);
+  }
+}
+
+const form = $('staff-form');
+function roleChanged() {
+  const role = form.role.value;
+  $('s-unit-field').hidden = role !== 'organizer';
+  $('s-shop-field').hidden = role !== 'clerk';
+  $('s-role-help').textContent = roleHelp[role] ?? '';
+}
+form.role.addEventListener('change', roleChanged);
+roleChanged();
+
+form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const msg = $('staff-form-msg');
+  msg.className = 'msg';
+  const role = form.role.value;
+  const body = { login: form.login.value.trim(), password: form.password.value, role };
+  if (form.elements.name.value.trim()) body.name = form.elements.name.value.trim();
+  if (role === 'organizer') body.unit_id = form.unit_id.value;
+  if (role === 'clerk') body.shop_id = form.shop_id.value.trim();
+  if (!body.login || !body.password) {
+    msg.textContent = t('js.staff.missing');
+    return;
+  }
+  await busy(form, async () => {
+    try {
+      const u = await api('POST', '/api/v1/users', body);
+      form.reset();
+      roleChanged();
+      msg.className = 'msg ok';
+      msg.textContent = t('js.staff.created_ok', u.login);
+      await loadStaff();
+    } catch (err) {
+      failed(msg, err);
+    }
+  });
+});
+
+try {
+  units = await loadUnits();
+  fillUnitSelect(form.unit_id, units.units);
+} catch (err) {
+  failed($('staff-msg'), err);
+}
+await loadStaff();

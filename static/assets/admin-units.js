@@ -1,0 +1,159 @@
+// /admin/units: the unit tree 街道 → 社区 → 网格 → 楼栋. Add a child, rename,
+// and edit a community's service posts (服务岗位), each in a small form that
+// opens under the unit's row.
+
+import { t, $, api, el, failed, busy, bindLogout, loadUnits, unitKinds, childKind, emptyState } from './common.js';
+
+bindLogout();
+
+const isAdmin = document.querySelector('main').dataset.role === 'admin';
+const tree = $('tree');
+
+// render draws the tree: every unit under its parent, in the order the API
+// gives (parents before children).
+function render(units) {
+  if (units.length === 0) {
+    tree.replaceChildren(emptyState(isAdmin ? t('js.units.empty_admin') : t('js.units.empty')));
+    return;
+  }
+  const lists = new Map(); // unit id -> <ul> of its children
+  const root = el('ul', { class: 'tree' });
+  for (const u of units) {
+    const li = unitItem(u);
+    const parentList = lists.get(u.parent_id) ?? root;
+    parentList.append(li);
+    if (childKind[u.kind]) {
+      const ul = el('ul');
+      li.append(ul);
+      lists.set(u.id, ul);
+    }
+  }
+  tree.replaceChildren(root);
+}
+
+function unitItem(u) {
+  const panel = el('div', { class: 'unit-panel' });
+  const open = (form) => {
+    panel.replaceChildren(form);
+    form.querySelector('input, textarea')?.focus();
+  };
+  const close = () => panel.replaceChildren();
+  const actions = [el('button', { type: 'button', class: 'small', onclick: () => open(renameForm(u, close)) }, t('js.units.rename'))];
+  const child = childKind[u.kind];
+  if (child) {
+    actions.push(el('button', { type: 'button', class: 'small', onclick: () => open(childForm(u, child, close)) },
+      t('js.units.add_child', unitKinds[child])));
+  }
+  if (u.kind === 'community') {
+    actions.push(el('button', { type: 'button', class: 'small', onclick: () => open(postsForm(u, close)) },
+      t('js.units.edit_posts', (u.posts ?? []).length)));
+  }
+  const posts = u.kind === 'community' && u.posts?.length
+    ? el('div', { class: 'chips', 'aria-label': t('js.units.posts') }, u.posts.map((p) => el('span', { class: 'chip' }, p)))
+    : null;
+  return el('li', { dataset: { unitId: u.id, unitName: u.name } },
+    el('div', { class: 'unit-row' },
+      el('span', { class: 'kind kind-' + u.kind }, unitKinds[u.kind]),
+      el('span', { class: 'unit-name' }, u.name),
+      el('span', { class: 'row-actions' }, actions),
+    ),
+    posts,
+    panel,
+  );
+}
+
+// smallForm is the form that opens under a unit: fields, save and cancel,
+// and a message line; submit gets the form and does the work.
+function smallForm(title, fields, submitLabel, close, submit) {
+  const msg = el('p', { class: 'msg', role: 'alert' });
+  const form = el('form', { class: 'inline-form', novalidate: true },
+    el('h3', {}, title),
+    fields,
+    el('div', { class: 'form-buttons' },
+      el('button', { type: 'submit', class: 'primary' }, submitLabel),
+      el('button', { type: 'button', onclick: close }, t('js.cancel')),
+    ),
+    msg,
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.textContent = '';
+    await busy(form, async () => {
+      try {
+        await submit(form);
+        await reload();
+      } catch (err) {
+        failed(msg, err);
+      }
+    });
+  });
+  return form;
+}
+
+function nameField(id, label, value = '') {
+  return [el('label', { for: id }, label), el('input', { id, name: 'name', maxlength: 64, required: true, value })];
+}
+
+function renameForm(u, close) {
+  return smallForm(t('js.units.rename_title', u.name), nameField('rename-' + u.id, t('js.units.new_name'), u.name),
+    t('js.save'), close, (form) => api('PATCH', `/api/v1/units/${u.id}`, { name: form.name.value.trim() }));
+}
+
+function childForm(u, kind, close) {
+  return smallForm(t('js.units.add_child_title', unitKinds[kind], u.name),
+    nameField('child-' + u.id, t('js.units.child_name', unitKinds[kind])),
+    t('js.units.create'), close,
+    (form) => api('POST', '/api/v1/units', { name: form.name.value.trim(), kind, parent_id: u.id }));
+}
+
+function postsForm(u, close) {
+  const id = 'posts-' + u.id;
+  return smallForm(t('js.units.posts_title', u.name), [
+    el('label', { for: id }, t('js.units.posts_label')),
+    el('textarea', { id, name: 'posts', rows: 6, placeholder: t('js.units.posts_placeholder') }, (u.posts ?? []).join('\n')),
+    el('p', { class: 'hint small' }, t('js.units.posts_help')),
+  ], t('js.save'), close, (form) => {
+    const posts = form.posts.value.split(/[\n,，、]/).map((p) => p.trim()).filter(Boolean);
+    return api('PATCH', `/api/v1/units/${u.id}`, { posts });
+  });
+}
+
+async function reload() {
+  try {
+    const { units } = await loadUnits();
+    $('units-msg').textContent = '';
+    render(units);
+  } catch (err) {
+    failed($('units-msg'), err);
+  }
+}
+
+if (isAdmin) {
+  const card = $('street-form-card');
+  const form = $('street-form');
+  const msg = form.querySelector('.msg');
+  $('new-street').addEventListener('click', () => {
+    card.hidden = false;
+    $('street-name').focus();
+  });
+  form.querySelector('[data-cancel]').addEventListener('click', () => {
+    form.reset();
+    card.hidden = true;
+  });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.textContent = '';
+    await busy(form, async () => {
+      try {
+        await api('POST', '/api/v1/units', { name: form.name.value.trim(), kind: 'street' });
+        form.reset();
+        card.hidden = true;
+        await reload();
+      } catch (err) {
+        failed(msg, err);
+      }
+    });
+  });
+}
+
+reload();
