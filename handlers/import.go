@@ -2,11 +2,13 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"slices"
 
 	"aixin/ledger"
+	"aixin/static"
 
 	"github.com/labstack/echo/v4"
 )
@@ -38,20 +40,43 @@ func (s *server) importMembers(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
-// importRoster parses a roster, resolves it against the units and teams in
-// scope, imports it, and translates the report.
+// importRoster imports a roster for a request, in the caller's language.
 func (s *server) importRoster(c echo.Context, scope ledger.Scope, name string, data []byte, skipInvalid bool) (ledger.ImportResult, error) {
-	ctx := c.Request().Context()
+	return importRoster(c.Request().Context(), s.cfg.Directory, s.cat, s.lang(c), scope, name, data, skipInvalid)
+}
+
+// ImportRoster reads a roster file (CSV or .xlsx), resolves its units and
+// teams among those in scope, and imports it (see ledger.Directory.ImportMembers).
+// Problems in the report are in lang ("zh-CN" or "en"). The command line's
+// "aixin import members" uses it.
+func ImportRoster(ctx context.Context, d ledger.Directory, scope ledger.Scope, filename string, data []byte, skipInvalid bool, lang string) (ledger.ImportResult, error) {
+	cat, err := loadCatalogue(static.FS)
+	if err != nil {
+		return ledger.ImportResult{}, err
+	}
+	return importRoster(ctx, d, cat, lang, scope, filename, data, skipInvalid)
+}
+
+// Message returns a message of the catalogue in lang, for the command line.
+func Message(lang, key string, args ...any) string {
+	cat, err := loadCatalogue(static.FS)
+	if err != nil {
+		return key
+	}
+	return cat.T(lang, key, args...)
+}
+
+func importRoster(ctx context.Context, d ledger.Directory, cat *catalogue, lang string, scope ledger.Scope, name string, data []byte, skipInvalid bool) (ledger.ImportResult, error) {
 	recs, err := parseRoster(name, data)
 	if err != nil {
 		return ledger.ImportResult{}, err
 	}
-	units, err := s.cfg.Directory.Units(ctx)
+	units, err := d.Units(ctx)
 	if err != nil {
 		return ledger.ImportResult{}, err
 	}
 	units = slices.DeleteFunc(units, func(u ledger.Unit) bool { return !scope.Covers(u) })
-	teams, err := s.cfg.Directory.Teams(ctx)
+	teams, err := d.Teams(ctx)
 	if err != nil {
 		return ledger.ImportResult{}, err
 	}
@@ -66,14 +91,13 @@ func (s *server) importRoster(c echo.Context, scope ledger.Scope, name string, d
 			items[i].Present = append(items[i].Present, f)
 		}
 	}
-	res, err := s.cfg.Directory.ImportMembers(ctx, scope, items, skipInvalid)
+	res, err := d.ImportMembers(ctx, scope, items, skipInvalid)
 	if err != nil {
 		return res, err
 	}
-	lang := s.lang(c)
 	for i := range res.Rows {
 		if e := res.Rows[i].Err; e != nil {
-			res.Rows[i].Problem = s.cat.T(lang, e.Key, e.Args...)
+			res.Rows[i].Problem = cat.T(lang, e.Key, e.Args...)
 		}
 	}
 	return res, nil

@@ -5,6 +5,7 @@
 //	aixin verify [FILE]         recompute the ledger's hash chain and derived state
 //	aixin backup [-o FILE]      write a consistent copy of a stopped server's data
 //	aixin user add|passwd       add a staff account or set a password (password on stdin)
+//	aixin import members FILE   import a roster (.csv or .xlsx) into a stopped server's data
 //	aixin version               print the version
 //
 // Every flag has an AIXIN_* environment fallback; see "aixin help".
@@ -52,6 +53,7 @@ Usage:
   aixin backup  [--data DIR] [-o FILE]
   aixin user add    --login LOGIN --role admin|organizer|clerk [--name NAME] [--data DIR]   (password on stdin)
   aixin user passwd --login LOGIN [--data DIR]                                            (password on stdin)
+  aixin import members [--skip-invalid] [--lang zh-CN|en] [--data DIR] FILE.csv|FILE.xlsx
   aixin version
 
 Environment (used when the flag is not given):
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return backup(ctx, rest, getenv, stdout, stderr)
 	case "user":
 		return user(ctx, rest, getenv, stdin, stdout, stderr)
+	case "import":
+		return importMembers(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "aixin", version)
 		return nil

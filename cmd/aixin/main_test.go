@@ -1,10 +1,16 @@
 package main
 
 import (
+	"aixin/ledger"
+	"aixin/store"
+
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -213,15 +219,85 @@ func TestUserCommands(t *testing.T) {
 
 func TestVerifyReportsDamage(t *testing.T) {
 	data := t.TempDir()
-	env := envFrom(map[string]string{"AIXIN_DATA": data})
-	var out syncBuffer
-	if err := run(context.Background(), []string{"user", "add", "--login", "a", "--role", "admin"}, env, strings.NewReader("password-1\n"), &out, &out); err != nil {
+	path := filepath.Join(data, "aixin.db")
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(data, "aixin.db"), []byte("not a database"), 0o600); err != nil {
+	iss, mem := ledger.IssuerAccount(uuid.New()), ledger.MemberAccount(uuid.New())
+	st.OpenAccount(context.Background(), iss)
+	st.OpenAccount(context.Background(), mem)
+	for range 3 {
+		if _, err := st.Append(context.Background(), ledger.Transfer{Debit: iss, Credit: mem, Amount: 5, Kind: ledger.KindEarn, Memo: "服务"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	// Change the amount of entry 2 in place, as someone with the file could.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error {
+		j := tx.Bucket([]byte("journal"))
+		k := []byte{0, 0, 0, 0, 0, 0, 0, 2}
+		v := append([]byte(nil), j.Get(k)...)
+		v[1+8+16+8+2*ledger.AccountKeySize+7] = 50
+		return j.Put(k, v)
+	})
+	db.Close()
+	env := envFrom(map[string]string{"AIXIN_DATA": data})
+	var out syncBuffer
+	err = run(context.Background(), []string{"verify"}, env, nil, &out, &out)
+	if err == nil || !strings.HasPrefix(out.String(), "FAILED at seq 2:") {
+		t.Fatalf("verify of a changed entry: %v %q", err, out.String())
+	}
+	if err := os.WriteFile(path, []byte("not a database"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := run(context.Background(), []string{"verify"}, env, nil, &out, &out); err == nil {
 		t.Fatal("a garbage file verified")
+	}
+}
+
+// TestImportMembersCommand imports a roster saved by Excel on Chinese
+// Windows (GB18030, CRLF) into a stopped server's data, twice.
+func TestImportMembersCommand(t *testing.T) {
+	data := t.TempDir()
+	st, err := store.Open(filepath.Join(data, "aixin.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	street, _ := st.CreateUnit(context.Background(), "阳光街道", ledger.UnitStreet, uuid.Nil, nil)
+	community, _ := st.CreateUnit(context.Background(), "幸福社区", ledger.UnitCommunity, street.ID, nil)
+	if _, err := st.CreateUnit(context.Background(), "第一网格", ledger.UnitGrid, community.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	roster, err := simplifiedchinese.GB18030.NewEncoder().String("姓名,手机号,所属社区/网格,是否党员\r\n张三,13812345678,幸福社区/第一网格,是\r\n李四,13912345678,幸福社区,否\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "名册.csv")
+	os.WriteFile(file, []byte(roster), 0o600)
+	env := envFrom(map[string]string{"AIXIN_DATA": data})
+	var out syncBuffer
+	if err := run(context.Background(), []string{"import", "members", file}, env, nil, &out, &out); err != nil || !strings.Contains(out.String(), "2 created") {
+		t.Fatalf("import: %v\n%s", err, out.String())
+	}
+	out = syncBuffer{}
+	if err := run(context.Background(), []string{"import", "members", file}, env, nil, &out, &out); err != nil || !strings.Contains(out.String(), "2 unchanged") {
+		t.Fatalf("import again: %v\n%s", err, out.String())
+	}
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte("姓名,手机号,所属社区/网格\r\n王五,12345,幸福社区\r\n赵六,13712345678,幸福社区\r\n"), 0o600)
+	out = syncBuffer{}
+	err = run(context.Background(), []string{"import", "members", bad}, env, nil, &out, &out)
+	if err == nil || !strings.Contains(out.String(), "row 2\tphone") {
+		t.Fatalf("bad roster: %v\n%s", err, out.String())
+	}
+	out = syncBuffer{}
+	if err := run(context.Background(), []string{"import", "members", "--skip-invalid", bad}, env, nil, &out, &out); err != nil || !strings.Contains(out.String(), "1 created") {
+		t.Fatalf("skipping the bad row: %v\n%s", err, out.String())
 	}
 }

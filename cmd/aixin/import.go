@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"aixin/handlers"
+	"aixin/ledger"
+)
+
+// importMembers is "aixin import members FILE": a roster into a stopped
+// server's data, with an administrator's reach (every unit).
+func importMembers(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "members" {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	var c config
+	fs := newFlags("import members", getenv, stderr, &c)
+	skip := fs.Bool("skip-invalid", false, "import the good rows and report the rest (default: one bad row imports nothing)")
+	lang := fs.String("lang", envOr(getenv, "AIXIN_LANG", "zh-CN"), "language of the report: zh-CN or en")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 1 {
+		if err == nil {
+			fmt.Fprintln(stderr, "aixin: give one roster file (.csv or .xlsx)")
+		}
+		return errUsage
+	}
+	path := fs.Arg(0)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	st, err := openStopped(c.dbPath(), false, "import through the web page (导入) or POST /api/v1/members/import instead")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	res, err := handlers.ImportRoster(ctx, st, ledger.Scope{All: true}, filepath.Base(path), data, *skip, *lang)
+	if err != nil {
+		if le, ok := ledger.AsError(err); ok {
+			return fmt.Errorf("%s: %s", path, handlers.Message(*lang, le.Key, le.Args...))
+		}
+		return err
+	}
+	for _, r := range res.Rows {
+		if r.Status == "invalid" {
+			fmt.Fprintf(stdout, "row %d\t%s\t%s\n", r.Row, r.Field, r.Problem)
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %d created, %d updated, %d unchanged, %d invalid\n", path, res.Created, res.Updated, res.Unchanged, res.Invalid)
+	if res.Invalid > 0 && !*skip {
+		return fmt.Errorf("nothing was imported: fix the rows above, or pass --skip-invalid to import the good rows")
+	}
+	return nil
+}
