@@ -1,0 +1,246 @@
+package ledger
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// EventStatus is where an event is in its life: draft -> open -> finished ->
+// finalised, or cancelled.
+type EventStatus string
+
+// The event statuses.
+const (
+	EventDraft     EventStatus = "draft"
+	EventOpen      EventStatus = "open"
+	EventFinished  EventStatus = "finished"
+	EventFinalised EventStatus = "finalised"
+	EventCancelled EventStatus = "cancelled"
+)
+
+// Event is a volunteer activity with a time window, a category and a points rule.
+type Event struct {
+	ID             uuid.UUID   `json:"id"`
+	Title          string      `json:"title"`
+	Category       string      `json:"category"`
+	UnitID         uuid.UUID   `json:"unit_id"`
+	TeamIDs        []uuid.UUID `json:"team_ids"`
+	Place          string      `json:"place,omitempty"`
+	StartsAt       time.Time   `json:"starts_at"`
+	EndsAt         time.Time   `json:"ends_at"`
+	Capacity       int         `json:"capacity,omitempty"`
+	PointsPerHour  int64       `json:"points_per_hour"`
+	MaxMinutes     int64       `json:"max_minutes,omitempty"`
+	ReviewRequired bool        `json:"review_required"`
+	Status         EventStatus `json:"status"`
+	CreatedBy      uuid.UUID   `json:"created_by"`
+	CreatedAt      time.Time   `json:"created_at"`
+	// Secret keys the event's rotating check-in codes; it never leaves the server.
+	Secret []byte `json:"-"`
+}
+
+// EventRules are a deployment's settings for hours into points.
+type EventRules struct {
+	DefaultPointsPerHour int64         // 10
+	MaxPointsPerHour     int64         // events may override the default up to this
+	Grace                time.Duration // check-in opens this long before the start (not counted)
+	DailyCapMinutes      int64         // counted minutes per member per day, over all events
+	CodeStep             time.Duration // how long one check-in code lasts (30 s)
+}
+
+// DefaultEventRules are the rules unless a deployment changes them.
+var DefaultEventRules = EventRules{DefaultPointsPerHour: 10, MaxPointsPerHour: 60, Grace: 30 * time.Minute,
+	DailyCapMinutes: 8 * 60, CodeStep: 30 * time.Second}
+
+// Check normalises and checks a new event.
+func (e *Event) Check(r EventRules) error {
+	title, err := cleanName(e.Title, "event.title_invalid")
+	if err != nil {
+		return err
+	}
+	e.Title = title
+	if !slices.Contains(Categories, e.Category) {
+		return Errorf(EINVALID, "event.category_invalid", e.Category)
+	}
+	if e.Place = strings.TrimSpace(e.Place); len([]rune(e.Place)) > 100 || LooksLikeFormula(e.Place) {
+		return Errorf(EINVALID, "event.place_invalid")
+	}
+	if e.StartsAt.IsZero() || e.EndsAt.IsZero() || !e.EndsAt.After(e.StartsAt) {
+		return Errorf(EINVALID, "event.window_invalid")
+	}
+	if e.EndsAt.Sub(e.StartsAt) > 24*time.Hour {
+		return Errorf(EINVALID, "event.too_long")
+	}
+	if e.PointsPerHour == 0 {
+		e.PointsPerHour = r.DefaultPointsPerHour
+	}
+	if e.PointsPerHour < 1 || e.PointsPerHour > r.MaxPointsPerHour {
+		return Errorf(EINVALID, "event.rate_invalid", r.MaxPointsPerHour)
+	}
+	if e.MaxMinutes < 0 || e.MaxMinutes > 24*60 || e.Capacity < 0 || e.Capacity > 100000 {
+		return Errorf(EINVALID, "event.limits_invalid")
+	}
+	switch e.Status {
+	case "":
+		e.Status = EventOpen
+	case EventDraft, EventOpen:
+	default:
+		return Errorf(EINVALID, "event.status_invalid", string(e.Status))
+	}
+	if e.TeamIDs == nil {
+		e.TeamIDs = []uuid.UUID{}
+	}
+	return nil
+}
+
+// AttendanceStatus is where an attendance is.
+type AttendanceStatus string
+
+// The attendance statuses.
+const (
+	AttendanceOpen      AttendanceStatus = "open"      // checked in, not out
+	AttendanceClosed    AttendanceStatus = "closed"    // checked out, or closed by an organiser
+	AttendanceConfirmed AttendanceStatus = "confirmed" // reviewed and confirmed (or adjusted)
+	AttendanceRejected  AttendanceStatus = "rejected"  // reviewed and rejected: no points
+	AttendancePosted    AttendanceStatus = "posted"    // points and minutes are in the ledger
+)
+
+// Attendance is one person's presence at one event.
+type Attendance struct {
+	ID           uuid.UUID        `json:"id"`
+	EventID      uuid.UUID        `json:"event_id"`
+	MemberID     uuid.UUID        `json:"member_id"`
+	CheckedInAt  time.Time        `json:"checked_in_at"`
+	CheckedOutAt time.Time        `json:"checked_out_at,omitzero"`
+	Status       AttendanceStatus `json:"status"`
+	// Source says how it was recorded: "scan" (the volunteer), "organizer"
+	// (an organiser scanned or picked the member), "backfill" (补录 from paper).
+	Source     string    `json:"source"`
+	RecordedBy uuid.UUID `json:"recorded_by,omitzero"`
+	RecordedAt time.Time `json:"recorded_at"`
+	// Reason explains a back-fill, an organiser's close, an adjustment or a rejection.
+	Reason string `json:"reason,omitempty"`
+	// Minutes and Points are what counts, set when it is closed (before the daily cap).
+	Minutes int64 `json:"minutes"`
+	Points  int64 `json:"points"`
+	// AdjustedMinutes, when set by a review, replaces the counted minutes.
+	AdjustedMinutes *int64 `json:"adjusted_minutes,omitempty"`
+	// EntrySeq is the journal entry that posted it (0 if none: zero points).
+	EntrySeq uint64 `json:"entry_seq,omitempty"`
+}
+
+// Reference is the ledger reference of an attendance's points.
+func (a Attendance) Reference() string { return "attendance:" + a.ID.String() }
+
+// CheckInOpen checks that an event takes check-ins at now: it is open and
+// now lies between the grace period before its start and its end.
+func CheckInOpen(e Event, now time.Time, r EventRules) error {
+	switch {
+	case e.Status != EventOpen:
+		return Errorf(ECONFLICT, "checkin.event_not_open", e.Title)
+	case now.Before(e.StartsAt.Add(-r.Grace)):
+		return Errorf(ECONFLICT, "checkin.too_early", e.Title)
+	case now.After(e.EndsAt):
+		return Errorf(EGONE, "checkin.event_over", e.Title)
+	}
+	return nil
+}
+
+// CountedMinutes is the whole minutes of [in, out] that fall inside the
+// event's window, capped by the event's MaxMinutes when it has one.
+func CountedMinutes(e Event, in, out time.Time) int64 {
+	from, to := in, out
+	if from.Before(e.StartsAt) {
+		from = e.StartsAt
+	}
+	if to.After(e.EndsAt) {
+		to = e.EndsAt
+	}
+	if !to.After(from) {
+		return 0
+	}
+	m := int64(to.Sub(from) / time.Minute)
+	if e.MaxMinutes > 0 && m > e.MaxMinutes {
+		m = e.MaxMinutes
+	}
+	return m
+}
+
+// PointsFor is minutes × points per hour ÷ 60, rounded down to whole points.
+func PointsFor(minutes, pointsPerHour int64) int64 { return minutes * pointsPerHour / 60 }
+
+// CapDaily returns how many of minutes still count on a day when already
+// minutes have counted for the member.
+func CapDaily(minutes, already int64, r EventRules) int64 {
+	if r.DailyCapMinutes <= 0 {
+		return minutes
+	}
+	return max(0, min(minutes, r.DailyCapMinutes-already))
+}
+
+// Overlaps reports whether [a1, a2] and [b1, b2] share time; an open end
+// (zero time) runs on forever.
+func Overlaps(a1, a2, b1, b2 time.Time) bool {
+	return (a2.IsZero() || b1.Before(a2)) && (b2.IsZero() || a1.Before(b2))
+}
+
+// CheckinStep is the number of the code step that now falls in.
+func CheckinStep(now time.Time, r EventRules) int64 {
+	return now.Unix() / int64(r.CodeStep/time.Second)
+}
+
+// checkinMACLen is how many bytes of HMAC-SHA256 a check-in token keeps.
+const checkinMACLen = 8
+
+// CheckinToken returns the token of an event's check-in code for a step:
+// the event id, the step and a truncated HMAC of both under the event's
+// secret, in Crockford base32 (it goes into the URL the QR holds).
+func CheckinToken(e Event, step int64) string {
+	b := make([]byte, 0, 16+4+checkinMACLen)
+	b = append(b, e.ID[:]...)
+	b = binary.BigEndian.AppendUint32(b, uint32(step))
+	return Crockford.EncodeToString(append(b, checkinMAC(e.Secret, e.ID, step)...))
+}
+
+func checkinMAC(secret []byte, id uuid.UUID, step int64) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("checkin"))
+	m.Write(id[:])
+	m.Write(binary.BigEndian.AppendUint32(nil, uint32(step)))
+	return m.Sum(nil)[:checkinMACLen]
+}
+
+// ParseCheckinToken returns the event a token names, without checking it:
+// the caller loads the event's secret and calls CheckCheckinToken. A token
+// that is not even well-formed is EINVALID.
+func ParseCheckinToken(token string) (uuid.UUID, error) {
+	b, err := Crockford.DecodeString(strings.ToUpper(strings.TrimSpace(token)))
+	if err != nil || len(b) != 16+4+checkinMACLen {
+		return uuid.Nil, Errorf(EINVALID, "checkin.code_invalid")
+	}
+	return uuid.UUID(b[:16]), nil
+}
+
+// CheckCheckinToken checks a token against its event at now: the MAC must
+// be the event's, and the step the current or the previous one, so that a
+// photo of the screen sent home stops working within a minute.
+func CheckCheckinToken(e Event, token string, now time.Time, r EventRules) error {
+	b, err := Crockford.DecodeString(strings.ToUpper(strings.TrimSpace(token)))
+	if err != nil || len(b) != 16+4+checkinMACLen || uuid.UUID(b[:16]) != e.ID {
+		return Errorf(EINVALID, "checkin.code_invalid")
+	}
+	step := int64(binary.BigEndian.Uint32(b[16:20]))
+	if !hmac.Equal(b[20:], checkinMAC(e.Secret, e.ID, step)) {
+		return Errorf(EINVALID, "checkin.code_invalid")
+	}
+	if cur := CheckinStep(now, r); step != cur && step != cur-1 {
+		return Errorf(EGONE, "checkin.code_expired")
+	}
+	return nil
+}
