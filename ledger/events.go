@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -243,4 +244,63 @@ func CheckCheckinToken(e Event, token string, now time.Time, r EventRules) error
 		return Errorf(EGONE, "checkin.code_expired")
 	}
 	return nil
+}
+
+// RepeatWindow is how soon after checking in a scan of the same event is
+// taken for the same check-in sent again, not a check-out.
+const RepeatWindow = 2 * time.Minute
+
+// Attendance actions, as a scan or an organiser records them.
+const (
+	ActionIn       = "in"
+	ActionOut      = "out"
+	ActionBackfill = "backfill"
+)
+
+// FinalizeResult says what finalising an event did.
+type FinalizeResult struct {
+	Posted        int   `json:"posted"`         // attendances posted now
+	Points        int64 `json:"points"`         // points posted now
+	Minutes       int64 `json:"minutes"`        // service minutes posted now
+	StillOpen     int   `json:"still_open"`     // checked in, never out: not counted until closed
+	PendingReview int   `json:"pending_review"` // closed, waiting for a review
+}
+
+// Review decisions.
+const (
+	ReviewConfirm = "confirm"
+	ReviewAdjust  = "adjust"
+	ReviewReject  = "reject"
+)
+
+// Events keeps events and attendances, and posts attendances' points.
+type Events interface {
+	// CreateEvent stores a new event with a fresh secret. Returns EINVALID per Event.Check, ENOTFOUND for its unit.
+	CreateEvent(ctx context.Context, e Event) (Event, error)
+	// Event returns ENOTFOUND for an unknown id.
+	Event(ctx context.Context, id uuid.UUID) (Event, error)
+	// Events returns every event, newest first.
+	Events(ctx context.Context) ([]Event, error)
+	// SetEventStatus moves an event to open, finished or cancelled.
+	SetEventStatus(ctx context.Context, id uuid.UUID, status EventStatus) (Event, error)
+	// Scan checks a member in to the event, or out if they are checked in
+	// there, at the store's clock. Returns the attendance and ActionIn or ActionOut;
+	// ECONFLICT when they are checked in elsewhere or the event is full or not open.
+	Scan(ctx context.Context, eventID, memberID uuid.UUID, source string, by uuid.UUID) (Attendance, string, error)
+	// Backfill records a paper attendance with explicit times and a reason.
+	Backfill(ctx context.Context, eventID, memberID uuid.UUID, in, out time.Time, reason string, by uuid.UUID) (Attendance, error)
+	// CloseAttendance closes an open attendance (a missed check-out) at out, with a reason.
+	CloseAttendance(ctx context.Context, id uuid.UUID, out time.Time, reason string, by uuid.UUID) (Attendance, error)
+	// ReviewAttendance confirms, adjusts (minutes) or rejects a closed attendance.
+	ReviewAttendance(ctx context.Context, id uuid.UUID, decision string, minutes int64, reason string, by uuid.UUID) (Attendance, error)
+	// Attendance returns ENOTFOUND for an unknown id.
+	Attendance(ctx context.Context, id uuid.UUID) (Attendance, error)
+	// Attendances returns an event's attendances in the order they began.
+	Attendances(ctx context.Context, eventID uuid.UUID) ([]Attendance, error)
+	// MemberAttendances returns a member's attendances, newest first (footprint).
+	MemberAttendances(ctx context.Context, memberID uuid.UUID, limit int) ([]Attendance, error)
+	// FinalizeEvent posts every confirmed attendance as an earn entry (issuer
+	// of the event's unit to the member) with its minutes, and marks the
+	// event finalised. Finalising again posts nothing new.
+	FinalizeEvent(ctx context.Context, id uuid.UUID, actor string) (FinalizeResult, error)
 }

@@ -64,6 +64,12 @@ import (
 //	members   member id(16) -> JSON ledger.Member
 //	phones    11-digit phone -> member id(16)
 //	meta      "secret:<name>" -> 32 random bytes (e.g. the key that signs member cards)
+//	events       event id(16) -> JSON ledger.Event with its secret
+//	attendances  attendance id(16) -> JSON ledger.Attendance
+//	eventatt     event id(16) | attendance id(16) -> nothing: an event's attendances
+//	memberatt    member id(16) | attendance id(16) -> nothing: a member's footprint, in time order
+//	openatt      member id(16) -> attendance id(16) the member is checked in to now
+//	memberday    member id(16) | yyyymmdd(4) -> minutes posted that day (the daily cap)
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -77,6 +83,13 @@ var (
 	bucketTeams    = []byte("teams")
 	bucketMembers  = []byte("members")
 	bucketPhones   = []byte("phones")
+
+	bucketEvents      = []byte("events")
+	bucketAttendances = []byte("attendances")
+	bucketEventAtt    = []byte("eventatt")
+	bucketMemberAtt   = []byte("memberatt")
+	bucketOpenAtt     = []byte("openatt")
+	bucketMemberDay   = []byte("memberday")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -112,13 +125,20 @@ var migrations = []migration{
 		return tx.Bucket(bucketAccounts).Put(k[:], make([]byte, accountRowSize))
 	}},
 	{2, "units, teams, members and their phones", func(tx *bolt.Tx, s *Store) error {
-		for _, name := range [][]byte{bucketUnits, bucketTeams, bucketMembers, bucketPhones} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		return nil
+		return createBuckets(tx, bucketUnits, bucketTeams, bucketMembers, bucketPhones)
 	}},
+	{3, "events and attendances", func(tx *bolt.Tx, s *Store) error {
+		return createBuckets(tx, bucketEvents, bucketAttendances, bucketEventAtt, bucketMemberAtt, bucketOpenAtt, bucketMemberDay)
+	}},
+}
+
+func createBuckets(tx *bolt.Tx, names ...[]byte) error {
+	for _, name := range names {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SchemaVersion is the schema version this code writes.
@@ -138,6 +158,8 @@ type Options struct {
 	Now func() time.Time
 	// MaxBatch caps how many requests one commit takes. Default 1024.
 	MaxBatch int
+	// Rules are the rules of hours into points. Default ledger.DefaultEventRules.
+	Rules *ledger.EventRules
 }
 
 // initialMmapSize is address space, not memory: pages are only read in when used.
@@ -154,6 +176,7 @@ type Store struct {
 	db       *bolt.DB
 	loc      *time.Location
 	now      func() time.Time
+	rules    ledger.EventRules
 	maxBatch int
 
 	mu     sync.RWMutex // guards closed against sends on ops
@@ -199,7 +222,10 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, loc: opts.Location, now: opts.Now, maxBatch: opts.MaxBatch}
+	s := &Store{db: db, loc: opts.Location, now: opts.Now, maxBatch: opts.MaxBatch, rules: ledger.DefaultEventRules}
+	if opts.Rules != nil {
+		s.rules = *opts.Rules
+	}
 	if err := s.migrate(opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
