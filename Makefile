@@ -13,6 +13,7 @@ run:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
+	bash e2e/run.sh
 
 # Durable-append, verify and balance benchmarks (several minutes; builds a
 # 1,000,000-entry file in $${AIXIN_BENCH_DIR:-/tmp} the first time).

@@ -92,6 +92,7 @@ func (s *server) listUnits(c echo.Context) error {
 	page := unitsPage{Units: []ledger.Unit{}}
 	for _, unit := range all {
 		if scopeOf(u).Covers(unit) {
+			unit.CreatedAt = unit.CreatedAt.In(s.cfg.Location)
 			page.Units = append(page.Units, unit)
 		}
 	}
@@ -122,6 +123,7 @@ func (s *server) createUnit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	unit.CreatedAt = unit.CreatedAt.In(s.cfg.Location)
 	return c.JSON(http.StatusCreated, unit)
 }
 
@@ -150,6 +152,7 @@ func (s *server) updateUnit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	unit.CreatedAt = unit.CreatedAt.In(s.cfg.Location)
 	return c.JSON(http.StatusOK, unit)
 }
 
@@ -277,10 +280,14 @@ func (s *server) listMembers(c echo.Context) error {
 			return err
 		}
 	}
+	limit := f.Limit
+	f.Limit++ // one more, to know whether there is a next page
 	members, err := s.cfg.Directory.Members(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
+	more := len(members) > limit
+	members = members[:min(len(members), limit)]
 	units, err := s.unitsByID(c)
 	if err != nil {
 		return err
@@ -291,7 +298,7 @@ func (s *server) listMembers(c echo.Context) error {
 		s.localTimes(&m)
 		page.Members = append(page.Members, memberView{m, units[m.UnitID].Name})
 	}
-	if len(members) == f.Limit {
+	if more {
 		page.NextAfter = members[len(members)-1].ID.String()
 	}
 	return c.JSON(http.StatusOK, page)
@@ -343,6 +350,9 @@ func (s *server) createMember(c echo.Context) error {
 	var req memberRequest
 	if err := decodeJSON(c.Request().Body, &req); err != nil {
 		return err
+	}
+	if req.UnitID == uuid.Nil {
+		return ledger.Errorf(ledger.EINVALID, "member.unit_required")
 	}
 	if _, err := s.unitInScope(c, req.UnitID); err != nil {
 		return err
@@ -433,6 +443,9 @@ func (s *server) updateMember(c echo.Context) error {
 	}
 	if req.Password != "" {
 		return ledger.Errorf(ledger.EINVALID, "member.password_separately")
+	}
+	if req.UnitID == uuid.Nil {
+		return ledger.Errorf(ledger.EINVALID, "member.unit_required")
 	}
 	if _, err := s.unitInScope(c, req.UnitID); err != nil {
 		return err

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Browser tests of aixin's pages in real Chromium (Debian's chromium, driven
+# by playwright-core under node --test). Installs what is missing, builds
+# aixin, starts it on a temporary data folder and a free loopback port, runs
+# e2e/tests/*.test.mjs against it and stops it. Exits non-zero on failure.
+#
+#   bash e2e/run.sh                 every test
+#   bash e2e/run.sh tests/roster.test.mjs
+#
+# Screenshots land in e2e/screenshots/ (not committed): look at them.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+cd "$here"
+
+# Debian packages: the browser, CJK fonts (without them Chinese renders as
+# boxes), zbarimg (an independent QR decoder) and Node if it is missing.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if ((${#missing[@]})); then
+  echo "e2e: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "e2e: Node $(node --version) is too old; playwright-core and node --test need Node 20 or later" >&2
+  exit 1
+fi
+
+# playwright-core, at the version package-lock.json pins.
+want=$(node -p 'require("./package-lock.json").packages["node_modules/playwright-core"].version')
+have=$(node -p 'try { require("./node_modules/playwright-core/package.json").version } catch { "" }')
+if [ "$want" != "$have" ]; then
+  echo "e2e: npm ci (playwright-core $want)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# Build and start aixin.
+tmp=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+(cd "$root" && go build -o "$tmp/aixin" ./cmd/aixin)
+export AIXIN_ADMIN_PASSWORD="e2e-admin-$(date +%s)-$RANDOM"
+mkdir -p "$tmp/data"
+"$tmp/aixin" serve --addr 127.0.0.1:0 --data "$tmp/data" >"$tmp/stdout" 2>"$tmp/server.log" &
+server_pid=$!
+
+url=""
+for _ in $(seq 1 100); do
+  url=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$tmp/stdout" | head -n1)
+  [ -n "$url" ] && break
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "e2e: aixin did not start:" >&2
+    cat "$tmp/stdout" "$tmp/server.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if [ -z "$url" ]; then
+  echo "e2e: aixin printed no address in 10 s" >&2
+  cat "$tmp/stdout" "$tmp/server.log" >&2
+  exit 1
+fi
+echo "e2e: aixin at $url"
+
+export AIXIN_URL="$url"
+export AIXIN_ADMIN_LOGIN="${AIXIN_ADMIN_LOGIN:-admin}"
+mkdir -p screenshots
+status=0
+if (($#)); then
+  node --test --test-concurrency=1 "$@" || status=$?
+else
+  node --test --test-concurrency=1 tests/*.test.mjs || status=$?
+fi
+if [ "$status" -ne 0 ]; then
+  echo "e2e: failed; the server's last log lines:" >&2
+  tail -n 40 "$tmp/server.log" >&2
+fi
+exit "$status"
