@@ -35,6 +35,10 @@ type Config struct {
 	Users ledger.Users
 	// Directory keeps the unit tree, teams and members.
 	Directory ledger.Directory
+	// Events keeps events and attendances.
+	Events ledger.Events
+	// Rules are the rules of hours into points. Default ledger.DefaultEventRules.
+	Rules ledger.EventRules
 	// Secret returns a named server secret (the key that signs member cards).
 	Secret func(ctx context.Context, name string) ([]byte, error)
 	// Ready reports whether the store can take writes now; nil means it always can.
@@ -108,8 +112,11 @@ type server struct {
 
 // New returns the Echo instance with every route and middleware of aixin.
 func New(cfg Config) (*echo.Echo, error) {
-	if cfg.Journal == nil || cfg.Users == nil || cfg.Directory == nil || cfg.Secret == nil {
-		return nil, errors.New("handlers: Config needs Journal, Users, Directory and Secret")
+	if cfg.Journal == nil || cfg.Users == nil || cfg.Directory == nil || cfg.Events == nil || cfg.Secret == nil {
+		return nil, errors.New("handlers: Config needs Journal, Users, Directory, Events and Secret")
+	}
+	if cfg.Rules.CodeStep == 0 {
+		cfg.Rules = ledger.DefaultEventRules
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -213,6 +220,7 @@ func (s *server) routes(e *echo.Echo) {
 	// Pages.
 	e.GET("/", s.startPage, session)
 	s.pageRoutes(e)
+	e.GET("/c/:token", s.checkinPage, session)
 
 	// JSON API.
 	api := e.Group("/api/v1")
@@ -246,6 +254,21 @@ func (s *server) routes(e *echo.Echo) {
 	api.GET("/members/:id/balance", s.memberBalance, member...)
 	api.GET("/members/:id/entries", s.memberEntries, member...)
 	api.GET("/members/:id/card.png", s.memberCard, member...)
+	api.GET("/members/:id/attendances", s.memberAttendances, member...)
+
+	// Events and attendance.
+	api.POST("/events", s.createEvent, staff...)
+	api.GET("/events", s.listEvents, staff...)
+	api.GET("/events/:id", s.getEvent, staff...)
+	api.POST("/events/:id/status", s.setEventStatus, staff...)
+	api.GET("/events/:id/code", s.eventCode, staff...)
+	api.GET("/events/:id/code.png", s.eventCodePNG, staff...)
+	api.GET("/events/:id/attendance", s.eventAttendance, staff...)
+	api.POST("/events/:id/attendance", s.recordAttendance, staff...)
+	api.POST("/events/:id/finalize", s.finalizeEvent, staff...)
+	api.POST("/attendances/:id/close", s.closeAttendance, staff...)
+	api.POST("/attendances/:id/review", s.reviewAttendance, staff...)
+	api.POST("/checkins", s.checkin, session, requireRole(ledger.RoleVolunteer))
 
 	// Administrators.
 	api.GET("/ledger/entries", s.ledgerEntries, admin...)

@@ -96,7 +96,8 @@ var ctx = context.Background()
 func newEnv(t *testing.T, configure ...func(*Config)) *env {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(filepath.Join(dir, "aixin.db"), store.Options{})
+	clk := &clock{t: time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)}
+	st, err := store.Open(filepath.Join(dir, "aixin.db"), store.Options{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,11 +106,12 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 			t.Error(err)
 		}
 	})
-	e := &env{t: t, store: st, clock: &clock{t: time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)}, logs: &logBuffer{}}
+	e := &env{t: t, store: st, clock: clk, logs: &logBuffer{}}
 	cfg := Config{
 		Journal:    st,
 		Users:      st,
 		Directory:  st,
+		Events:     st,
 		Secret:     st.Secret,
 		Ready:      st.CheckWritable,
 		StoreStats: func() StoreStats { return StoreStats(st.Stats()) },

@@ -58,6 +58,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Journal:      st,
 		Users:        st,
 		Directory:    st,
+		Events:       st,
+		Rules:        st.Rules(),
 		Secret:       st.Secret,
 		Ready:        st.CheckWritable,
 		StoreStats:   func() handlers.StoreStats { return handlers.StoreStats(st.Stats()) },

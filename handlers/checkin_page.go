@@ -1,0 +1,57 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"aixin/ledger"
+
+	"github.com/labstack/echo/v4"
+)
+
+// checkinPageData is the data of the landing page of a scanned event code.
+type checkinPageData struct {
+	appPageData
+	Token, Seen, Ticket string
+}
+
+// checkinPage is where an event's QR code lands (/c/{token}): WeChat's
+// scanner or a phone camera opens it. A volunteer sees the page check them
+// in or out. Someone not logged in first logs in; so that the 30-second
+// code does not expire meanwhile, a valid code earns a ticket that keeps it
+// good for ten minutes.
+func (s *server) checkinPage(c echo.Context) error {
+	token := tokenOf(c.Param("token"))
+	u, ok := currentUser(c)
+	if !ok {
+		ctx := c.Request().Context()
+		id, err := ledger.ParseCheckinToken(token)
+		if err != nil {
+			return err
+		}
+		e, err := s.cfg.Events.Event(ctx, id)
+		if err != nil {
+			return ledger.Errorf(ledger.EINVALID, "checkin.code_invalid")
+		}
+		now := s.cfg.Now()
+		if err := ledger.CheckCheckinToken(e, token, now, s.cfg.Rules); err != nil {
+			return err
+		}
+		seen := now.Unix()
+		ticket, err := s.ticket(ctx, token, seen)
+		if err != nil {
+			return err
+		}
+		back := &url.URL{Path: "/c/" + token, RawQuery: url.Values{
+			"seen": {strconv.FormatInt(seen, 10)}, "ticket": {ticket}, "lang": {c.QueryParam("lang")},
+		}.Encode()}
+		return c.Redirect(http.StatusFound, loginURL(back))
+	}
+	if u.Role != ledger.RoleVolunteer {
+		return ledger.Errorf(ledger.EFORBIDDEN, "checkin.volunteers_only")
+	}
+	d := checkinPageData{appPageData: s.appPageData(c, "home"), Token: token, Seen: c.QueryParam("seen"), Ticket: c.QueryParam("ticket")}
+	d.Messages = s.cat.withPrefix(d.Lang, "js.")
+	return s.render(c, http.StatusOK, "checkin.html", d)
+}

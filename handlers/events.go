@@ -1,0 +1,502 @@
+package handlers
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"aixin/ledger"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// eventView is an event as the API shows it: its unit's name and how many
+// are checked in now and have checked out.
+type eventView struct {
+	ledger.Event
+	UnitName   string `json:"unit_name"`
+	CheckedIn  int    `json:"checked_in"`
+	CheckedOut int    `json:"checked_out"`
+}
+
+func (s *server) eventView(c echo.Context, e ledger.Event) (eventView, error) {
+	v := eventView{Event: e}
+	v.StartsAt, v.EndsAt, v.CreatedAt = e.StartsAt.In(s.cfg.Location), e.EndsAt.In(s.cfg.Location), e.CreatedAt.In(s.cfg.Location)
+	if u, err := s.cfg.Directory.Unit(c.Request().Context(), e.UnitID); err == nil {
+		v.UnitName = u.Name
+	}
+	atts, err := s.cfg.Events.Attendances(c.Request().Context(), e.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, a := range atts {
+		if a.Status == ledger.AttendanceOpen {
+			v.CheckedIn++
+		} else {
+			v.CheckedOut++
+		}
+	}
+	return v, nil
+}
+
+// eventInScope loads the event of path parameter id if the caller's scope covers its unit.
+func (s *server) eventInScope(c echo.Context) (ledger.Event, error) {
+	id, err := paramID(c, "id", "event.not_found")
+	if err != nil {
+		return ledger.Event{}, err
+	}
+	e, err := s.cfg.Events.Event(c.Request().Context(), id)
+	if err != nil {
+		return e, err
+	}
+	if _, err := s.unitInScope(c, e.UnitID); err != nil {
+		return e, ledger.Errorf(ledger.ENOTFOUND, "event.not_found")
+	}
+	return e, nil
+}
+
+type eventRequest struct {
+	Title          string             `json:"title"`
+	Category       string             `json:"category"`
+	UnitID         uuid.UUID          `json:"unit_id"`
+	TeamIDs        []uuid.UUID        `json:"team_ids"`
+	Place          string             `json:"place"`
+	StartsAt       time.Time          `json:"starts_at"`
+	EndsAt         time.Time          `json:"ends_at"`
+	PointsPerHour  int64              `json:"points_per_hour"`
+	MaxMinutes     int64              `json:"max_minutes"`
+	Capacity       int                `json:"capacity"`
+	ReviewRequired bool               `json:"review_required"`
+	Status         ledger.EventStatus `json:"status"`
+}
+
+func (s *server) createEvent(c echo.Context) error {
+	var req eventRequest
+	if err := decodeJSON(c.Request().Body, &req); err != nil {
+		return err
+	}
+	if _, err := s.unitInScope(c, req.UnitID); err != nil {
+		return err
+	}
+	if err := s.teamsInScope(c, req.TeamIDs); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	e, err := s.cfg.Events.CreateEvent(c.Request().Context(), ledger.Event{
+		Title: req.Title, Category: req.Category, UnitID: req.UnitID, TeamIDs: req.TeamIDs, Place: req.Place,
+		StartsAt: req.StartsAt, EndsAt: req.EndsAt, PointsPerHour: req.PointsPerHour, MaxMinutes: req.MaxMinutes,
+		Capacity: req.Capacity, ReviewRequired: req.ReviewRequired, Status: req.Status, CreatedBy: u.ID,
+	})
+	if err != nil {
+		return err
+	}
+	v, err := s.eventView(c, e)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, v)
+}
+
+func (s *server) listEvents(c echo.Context) error {
+	unitID, err := queryID(c, "unit_id")
+	if err != nil {
+		return err
+	}
+	status := ledger.EventStatus(c.QueryParam("status"))
+	units, err := s.unitsByID(c)
+	if err != nil {
+		return err
+	}
+	all, err := s.cfg.Events.Events(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	out := []eventView{}
+	for _, e := range all {
+		eu := units[e.UnitID]
+		if !scopeOf(u).Covers(eu) || (unitID != uuid.Nil && !eu.Within(unitID)) || (status != "" && e.Status != status) {
+			continue
+		}
+		v, err := s.eventView(c, e)
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+	}
+	return c.JSON(http.StatusOK, map[string][]eventView{"events": out})
+}
+
+func (s *server) getEvent(c echo.Context) error {
+	e, err := s.eventInScope(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.eventView(c, e)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func (s *server) setEventStatus(c echo.Context) error {
+	e, err := s.eventInScope(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Status ledger.EventStatus `json:"status"`
+	}
+	if err := decodeJSON(c.Request().Body, &req); err != nil {
+		return err
+	}
+	if e, err = s.cfg.Events.SetEventStatus(c.Request().Context(), e.ID, req.Status); err != nil {
+		return err
+	}
+	v, err := s.eventView(c, e)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// checkinURL is the address a check-in QR holds: the landing page of this
+// server with the token, so that any phone camera or WeChat opens it.
+func checkinURL(c echo.Context, token string) string {
+	return c.Scheme() + "://" + c.Request().Host + "/c/" + token
+}
+
+type codeView struct {
+	Token      string    `json:"token"`
+	URL        string    `json:"url"`
+	Step       int64     `json:"step"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	CheckedIn  int       `json:"checked_in"`
+	CheckedOut int       `json:"checked_out"`
+}
+
+// eventCode answers the current rotating check-in code of an event.
+func (s *server) eventCode(c echo.Context) error {
+	e, err := s.eventInScope(c)
+	if err != nil {
+		return err
+	}
+	r := s.cfg.Rules
+	now := s.cfg.Now()
+	step := ledger.CheckinStep(now, r)
+	tok := ledger.CheckinToken(e, step)
+	v, err := s.eventView(c, e)
+	if err != nil {
+		return err
+	}
+	next := time.Unix((step+1)*int64(r.CodeStep/time.Second), 0).In(s.cfg.Location)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, codeView{Token: tok, URL: checkinURL(c, tok), Step: step, ExpiresAt: next,
+		CheckedIn: v.CheckedIn, CheckedOut: v.CheckedOut})
+}
+
+// eventCodePNG answers the current check-in code as a QR image.
+func (s *server) eventCodePNG(c echo.Context) error {
+	e, err := s.eventInScope(c)
+	if err != nil {
+		return err
+	}
+	tok := ledger.CheckinToken(e, ledger.CheckinStep(s.cfg.Now(), s.cfg.Rules))
+	png, err := qrcode.Encode(checkinURL(c, tok), qrcode.Medium, 512)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, "image/png", png)
+}
+
+// A check-in ticket lets a volunteer who had to log in first use a code that
+// was valid when they scanned it: the landing page mints one for a valid
+// code (seen at a time), and it is good for ticketLife.
+const ticketLife = 10 * time.Minute
+
+func (s *server) ticket(ctx context.Context, token string, seen int64) (string, error) {
+	key, err := s.cfg.Secret(ctx, "checkin-ticket")
+	if err != nil {
+		return "", err
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(token + "|" + strconv.FormatInt(seen, 10)))
+	return hex.EncodeToString(m.Sum(nil)[:16]), nil
+}
+
+type checkinRequest struct {
+	Code   string `json:"code"`
+	Seen   int64  `json:"seen"`
+	Ticket string `json:"ticket"`
+}
+
+type checkinView struct {
+	Action     string            `json:"action"`
+	Event      eventView         `json:"event"`
+	Attendance ledger.Attendance `json:"attendance"`
+}
+
+// tokenOf takes the token out of a scanned code: the token itself or the whole URL.
+func tokenOf(code string) string {
+	code = strings.TrimSpace(code)
+	if i := strings.LastIndex(code, "/c/"); i >= 0 {
+		code = code[i+3:]
+	}
+	if i := strings.IndexAny(code, "?#"); i >= 0 {
+		code = code[:i]
+	}
+	return code
+}
+
+// checkin is a volunteer's scan of an event's code: in, or out if they are in.
+func (s *server) checkin(c echo.Context) error {
+	var req checkinRequest
+	if err := decodeJSON(c.Request().Body, &req); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	ctx := c.Request().Context()
+	token := tokenOf(req.Code)
+	id, err := ledger.ParseCheckinToken(token)
+	if err != nil {
+		return err
+	}
+	e, err := s.cfg.Events.Event(ctx, id)
+	if err != nil {
+		return ledger.Errorf(ledger.EINVALID, "checkin.code_invalid")
+	}
+	now := s.cfg.Now()
+	if req.Ticket != "" {
+		want, err := s.ticket(ctx, token, req.Seen)
+		if err != nil {
+			return err
+		}
+		seen := time.Unix(req.Seen, 0)
+		if !hmac.Equal([]byte(want), []byte(req.Ticket)) || now.Sub(seen) > ticketLife || seen.After(now) {
+			return ledger.Errorf(ledger.EGONE, "checkin.code_expired")
+		}
+		now = seen
+	}
+	if err := ledger.CheckCheckinToken(e, token, now, s.cfg.Rules); err != nil {
+		return err
+	}
+	att, action, err := s.cfg.Events.Scan(ctx, e.ID, u.MemberID, "scan", u.ID)
+	if err != nil {
+		return err
+	}
+	return s.renderCheckin(c, action, e, att)
+}
+
+func (s *server) renderCheckin(c echo.Context, action string, e ledger.Event, att ledger.Attendance) error {
+	v, err := s.eventView(c, e)
+	if err != nil {
+		return err
+	}
+	s.localAttendance(&att)
+	return c.JSON(http.StatusOK, checkinView{Action: action, Event: v, Attendance: att})
+}
+
+func (s *server) localAttendance(a *ledger.Attendance) {
+	a.CheckedInAt, a.RecordedAt = a.CheckedInAt.In(s.cfg.Location), a.RecordedAt.In(s.cfg.Location)
+	if !a.CheckedOutAt.IsZero() {
+		a.CheckedOutAt = a.CheckedOutAt.In(s.cfg.Location)
+	}
+}
+
+// attendanceView is an attendance with who it is, for organisers.
+type attendanceView struct {
+	ledger.Attendance
+	MemberName  string `json:"member_name"`
+	MemberPhone string `json:"member_phone"` // masked
+}
+
+func (s *server) eventAttendance(c echo.Context) error {
+	e, err := s.eventInScope(c)
+	if err != nil {
+		return err
+	}
+	atts, err := s.cfg.Events.Attendances(c.Request().Context(), e.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]attendanceView, 0, len(atts))
+	for _, a := range atts {
+		m, _ := s.cfg.Directory.Member(c.Request().Context(), a.MemberID)
+		s.localAttendance(&a)
+		out = append(out, attendanceView{a, m.Name, ledger.MaskPhone(m.Phone)})
+	}
+	return c.JSON(http.StatusOK, map[string][]attendanceView{"attendances": out})
+}
+
+type attendanceRequest struct {
+	MemberID     uuid.UUID `json:"member_id"`
+	MemberCode   string    `json:"member_code"`
+	Action       string    `json:"action"`
+	CheckedInAt  time.Time `json:"checked_in_at"`
+	CheckedOutAt time.Time `json:"checked_out_at"`
+	Reason       string    `json:"reason"`
+}
+
+// recordAttendance lets an organiser check a member in or out (by id or by
+// the code on their card), or back-fill a paper record.
+func (s *server) recordAttendance(c echo.Context) error {
+	e, err := s.eventInScope(c)
+	if err != nil {
+		return err
+	}
+	var req attendanceRequest
+	if err := decodeJSON(c.Request().Body, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	memberID := req.MemberID
+	if req.MemberCode != "" {
+		key, err := s.cfg.Secret(ctx, "member-card")
+		if err != nil {
+			return err
+		}
+		if memberID, err = ledger.ParseCard(key, req.MemberCode); err != nil {
+			return err
+		}
+	}
+	m, err := s.cfg.Directory.Member(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.unitInScope(c, m.UnitID); err != nil {
+		return ledger.Errorf(ledger.ENOTFOUND, "member.not_found")
+	}
+	u, _ := currentUser(c)
+	switch req.Action {
+	case ledger.ActionIn, ledger.ActionOut:
+		open := false
+		if recent, err := s.cfg.Events.MemberAttendances(ctx, m.ID, 1); err == nil && len(recent) == 1 {
+			open = recent[0].Status == ledger.AttendanceOpen && recent[0].EventID == e.ID
+		}
+		if open == (req.Action == ledger.ActionIn) {
+			return ledger.Errorf(ledger.ECONFLICT, "attendance.already_"+req.Action, m.Name)
+		}
+		att, action, err := s.cfg.Events.Scan(ctx, e.ID, m.ID, "organizer", u.ID)
+		if err != nil {
+			return err
+		}
+		return s.renderCheckin(c, action, e, att)
+	case ledger.ActionBackfill:
+		att, err := s.cfg.Events.Backfill(ctx, e.ID, m.ID, req.CheckedInAt, req.CheckedOutAt, req.Reason, u.ID)
+		if err != nil {
+			return err
+		}
+		return s.renderCheckin(c, ledger.ActionBackfill, e, att)
+	}
+	return ledger.Errorf(ledger.EINVALID, "attendance.action_invalid", truncate(req.Action, 20))
+}
+
+// attendanceInScope loads the attendance of path parameter id if its event is in scope.
+func (s *server) attendanceInScope(c echo.Context) (ledger.Attendance, ledger.Event, error) {
+	id, err := paramID(c, "id", "attendance.not_found")
+	if err != nil {
+		return ledger.Attendance{}, ledger.Event{}, err
+	}
+	a, err := s.cfg.Events.Attendance(c.Request().Context(), id)
+	if err != nil {
+		return a, ledger.Event{}, err
+	}
+	e, err := s.cfg.Events.Event(c.Request().Context(), a.EventID)
+	if err != nil {
+		return a, e, err
+	}
+	if _, err := s.unitInScope(c, e.UnitID); err != nil {
+		return a, e, ledger.Errorf(ledger.ENOTFOUND, "attendance.not_found")
+	}
+	return a, e, nil
+}
+
+func (s *server) closeAttendance(c echo.Context) error {
+	a, e, err := s.attendanceInScope(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		CheckedOutAt time.Time `json:"checked_out_at"`
+		Reason       string    `json:"reason"`
+	}
+	if err := decodeJSON(c.Request().Body, &req); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	if a, err = s.cfg.Events.CloseAttendance(c.Request().Context(), a.ID, req.CheckedOutAt, req.Reason, u.ID); err != nil {
+		return err
+	}
+	return s.renderCheckin(c, ledger.ActionOut, e, a)
+}
+
+func (s *server) reviewAttendance(c echo.Context) error {
+	a, e, err := s.attendanceInScope(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Decision string `json:"decision"`
+		Minutes  int64  `json:"minutes"`
+		Reason   string `json:"reason"`
+	}
+	if err := decodeJSON(c.Request().Body, &req); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	if a, err = s.cfg.Events.ReviewAttendance(c.Request().Context(), a.ID, req.Decision, req.Minutes, req.Reason, u.ID); err != nil {
+		return err
+	}
+	return s.renderCheckin(c, req.Decision, e, a)
+}
+
+func (s *server) finalizeEvent(c echo.Context) error {
+	e, err := s.eventInScope(c)
+	if err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	res, err := s.cfg.Events.FinalizeEvent(c.Request().Context(), e.ID, "user:"+u.ID.String())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// footprintView is one line of a volunteer's footprint (足迹).
+type footprintView struct {
+	ledger.Attendance
+	EventTitle string `json:"event_title"`
+	Category   string `json:"category"`
+}
+
+// memberAttendances answers a member's footprint, newest first.
+func (s *server) memberAttendances(c echo.Context) error {
+	m, err := s.memberInScope(c)
+	if err != nil {
+		return err
+	}
+	limit, err := queryLimit(c, 20, 200)
+	if err != nil {
+		return err
+	}
+	atts, err := s.cfg.Events.MemberAttendances(c.Request().Context(), m.ID, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]footprintView, 0, len(atts))
+	for _, a := range atts {
+		e, _ := s.cfg.Events.Event(c.Request().Context(), a.EventID)
+		s.localAttendance(&a)
+		out = append(out, footprintView{a, e.Title, e.Category})
+	}
+	return c.JSON(http.StatusOK, map[string][]footprintView{"attendances": out})
+}

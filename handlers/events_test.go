@@ -1,0 +1,202 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"aixin/ledger"
+)
+
+func jsonReader(v any) *strings.Reader {
+	b, _ := json.Marshal(v)
+	return strings.NewReader(string(b))
+}
+
+// createEvent makes an event of community c through the API, starting now.
+func (e *env) createEvent(w *world, c string, cookie *http.Cookie, extra map[string]any) eventView {
+	e.t.Helper()
+	now := e.clock.Now()
+	body := map[string]any{"title": "环境整治" + c, "category": "环境整治", "unit_id": w.unit[c].ID,
+		"starts_at": now.Add(-5 * time.Minute), "ends_at": now.Add(3 * time.Hour)}
+	for k, v := range extra {
+		body[k] = v
+	}
+	res := e.do("POST", "/api/v1/events", jsonReader(body), cookie)
+	wantStatus(e.t, res, http.StatusCreated)
+	var v eventView
+	res.decode(e.t, &v)
+	return v
+}
+
+func (e *env) code(id string, cookie *http.Cookie) codeView {
+	e.t.Helper()
+	res := e.get("/api/v1/events/"+id+"/code", cookie)
+	wantStatus(e.t, res, http.StatusOK)
+	var c codeView
+	res.decode(e.t, &c)
+	return c
+}
+
+func TestCheckinFlow(t *testing.T) {
+	e := newEnv(t)
+	w := newWorld(t, e)
+	orgA, orgB := e.session(w.users["organizerA"]), e.session(w.users["organizerB"])
+	vol := e.session(w.users["volunteer"])
+	ev := e.createEvent(w, "A", orgA, nil)
+	if ev.Status != ledger.EventOpen || ev.PointsPerHour != 10 || ev.UnitName != "A社区" {
+		t.Fatalf("event %+v", ev)
+	}
+	wantStatus(t, e.get("/api/v1/events/"+ev.ID.String(), orgB), http.StatusNotFound)
+	wantStatus(t, e.get("/api/v1/events/"+ev.ID.String()+"/code", vol), http.StatusForbidden)
+
+	code := e.code(ev.ID.String(), orgA)
+	if !strings.HasSuffix(code.URL, "/c/"+code.Token) {
+		t.Fatalf("code URL %s", code.URL)
+	}
+	checkin := func(body map[string]any, status int) checkinView {
+		t.Helper()
+		res := e.do("POST", "/api/v1/checkins", jsonReader(body), vol)
+		wantStatus(t, res, status)
+		var v checkinView
+		if status == 200 {
+			res.decode(t, &v)
+		}
+		return v
+	}
+	// The whole URL, as a phone's scanner hands it over, checks in.
+	if v := checkin(map[string]any{"code": code.URL}, 200); v.Action != "in" || v.Event.CheckedIn != 1 {
+		t.Fatalf("first scan %+v", v)
+	}
+	if v := checkin(map[string]any{"code": code.Token}, 200); v.Action != "in" {
+		t.Fatalf("a repeat within the window must stay checked in: %+v", v)
+	}
+	forged := code.Token[:len(code.Token)-1] + map[bool]string{true: "0", false: "1"}[code.Token[len(code.Token)-1] != '0']
+	checkin(map[string]any{"code": forged}, 400)
+	checkin(map[string]any{"code": "13800000000"}, 400)
+	// Another event of A: checked in elsewhere.
+	other := e.createEvent(w, "A", orgA, map[string]any{"title": "义诊", "category": "医疗义诊"})
+	checkin(map[string]any{"code": e.code(other.ID.String(), orgA).Token}, 409)
+	// 61 seconds on, the code of a minute ago no longer works.
+	e.clock.Add(61 * time.Second)
+	checkin(map[string]any{"code": code.Token}, 410)
+	// Two hours later, the current code checks out.
+	e.clock.Add(2 * time.Hour)
+	v := checkin(map[string]any{"code": e.code(ev.ID.String(), orgA).Token}, 200)
+	if v.Action != "out" || v.Attendance.Minutes != 121 || v.Attendance.Points != 20 {
+		t.Fatalf("check out %+v", v.Attendance)
+	}
+	// The organiser finalises: the volunteer sees the points.
+	res := e.do("POST", "/api/v1/events/"+ev.ID.String()+"/finalize", nil, orgA)
+	wantStatus(t, res, 200)
+	var fin ledger.FinalizeResult
+	res.decode(t, &fin)
+	if fin.Posted != 1 || fin.Points != 20 {
+		t.Fatalf("finalise %+v", fin)
+	}
+	var bal balanceView
+	e.get("/api/v1/members/"+w.member["A"].ID.String()+"/balance", vol).decode(t, &bal)
+	if bal.Points != 20 || bal.ServiceMinutes != 121 {
+		t.Fatalf("balance %+v", bal)
+	}
+	var foot map[string][]footprintView
+	e.get("/api/v1/members/"+w.member["A"].ID.String()+"/attendances", vol).decode(t, &foot)
+	if len(foot["attendances"]) != 1 || foot["attendances"][0].EventTitle != "环境整治A" || foot["attendances"][0].Status != ledger.AttendancePosted {
+		t.Fatalf("footprint %+v", foot)
+	}
+	wantStatus(t, e.do("POST", "/api/v1/events/"+ev.ID.String()+"/finalize", nil, orgB), http.StatusNotFound)
+}
+
+// TestCheckinAfterLogin: a volunteer not logged in scans, logs in, and the
+// code they scanned still works thanks to the ticket the landing page gave.
+func TestCheckinAfterLogin(t *testing.T) {
+	e := newEnv(t)
+	w := newWorld(t, e)
+	orgA := e.session(w.users["organizerA"])
+	ev := e.createEvent(w, "A", orgA, nil)
+	code := e.code(ev.ID.String(), orgA)
+	client := e.srv.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := client.Get(e.srv.URL + "/c/" + code.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusFound || !strings.HasPrefix(res.Header.Get("Location"), "/?next=") {
+		t.Fatalf("landing page: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	back, _ := url.Parse(loc.Query().Get("next"))
+	seen, ticket := back.Query().Get("seen"), back.Query().Get("ticket")
+	e.clock.Add(3 * time.Minute) // logging in takes a while: the code itself has expired
+	vol := e.session(w.users["volunteer"])
+	body := map[string]any{"code": code.Token, "seen": json.Number(seen), "ticket": ticket}
+	res2 := e.do("POST", "/api/v1/checkins", jsonReader(body), vol)
+	wantStatus(t, res2, 200)
+	// A forged ticket, or one past its life, does not.
+	body["ticket"] = strings.Repeat("0", 32)
+	wantStatus(t, e.do("POST", "/api/v1/checkins", jsonReader(body), vol), http.StatusGone)
+	body["ticket"] = ticket
+	e.clock.Add(10 * time.Minute)
+	wantStatus(t, e.do("POST", "/api/v1/checkins", jsonReader(body), vol), http.StatusGone)
+	// An expired code earns no ticket.
+	res, _ = client.Get(e.srv.URL + "/c/" + code.Token)
+	res.Body.Close()
+	if res.StatusCode != http.StatusGone {
+		t.Fatalf("an expired code's landing page: %d", res.StatusCode)
+	}
+}
+
+func TestOrganiserAttendance(t *testing.T) {
+	e := newEnv(t)
+	w := newWorld(t, e)
+	orgA, orgB := e.session(w.users["organizerA"]), e.session(w.users["organizerB"])
+	ev := e.createEvent(w, "A", orgA, map[string]any{"review_required": true})
+	key, _ := e.store.Secret(ctx, "member-card")
+	card := ledger.SignCard(key, w.member["A"].ID)
+	path := "/api/v1/events/" + ev.ID.String() + "/attendance"
+	post := func(cookie *http.Cookie, body map[string]any, status int) checkinView {
+		t.Helper()
+		res := e.do("POST", path, jsonReader(body), cookie)
+		wantStatus(t, res, status)
+		var v checkinView
+		if status == 200 {
+			res.decode(t, &v)
+		}
+		return v
+	}
+	post(orgA, map[string]any{"member_code": card, "action": "out"}, 409) // not in yet
+	if v := post(orgA, map[string]any{"member_code": card, "action": "in"}, 200); v.Action != "in" || v.Attendance.Source != "organizer" {
+		t.Fatalf("organiser check-in %+v", v)
+	}
+	post(orgA, map[string]any{"member_code": card, "action": "in"}, 409)
+	post(orgA, map[string]any{"member_code": "AXM1" + strings.Repeat("0", 42), "action": "in"}, 400)
+	post(orgB, map[string]any{"member_code": card, "action": "in"}, 404) // B cannot see A's event
+	// B's member cannot be checked in by A's organiser.
+	post(orgA, map[string]any{"member_id": w.member["B"].ID, "action": "in"}, 404)
+	e.clock.Add(time.Hour)
+	if v := post(orgA, map[string]any{"member_code": card, "action": "out"}, 200); v.Attendance.Minutes != 60 {
+		t.Fatalf("organiser check-out %+v", v.Attendance)
+	}
+	// Review is required: finalising posts nothing until confirmed.
+	var fin ledger.FinalizeResult
+	res := e.do("POST", "/api/v1/events/"+ev.ID.String()+"/finalize", nil, orgA)
+	res.decode(t, &fin)
+	if fin.Posted != 0 || fin.PendingReview != 1 {
+		t.Fatalf("finalise before review %+v", fin)
+	}
+	var list map[string][]attendanceView
+	e.get(path, orgA).decode(t, &list)
+	att := list["attendances"][0]
+	if att.MemberName != "志愿者A" || att.MemberPhone != "138****0000" {
+		t.Fatalf("attendance view %+v", att)
+	}
+	wantStatus(t, e.do("POST", "/api/v1/attendances/"+att.ID.String()+"/review", jsonReader(map[string]any{"decision": "adjust", "minutes": 60}), orgA), 400) // no reason
+	wantStatus(t, e.do("POST", "/api/v1/attendances/"+att.ID.String()+"/review", jsonReader(map[string]any{"decision": "adjust", "minutes": 60, "reason": "提前离开"}), orgB), 404)
+	wantStatus(t, e.do("POST", "/api/v1/attendances/"+att.ID.String()+"/review", jsonReader(map[string]any{"decision": "adjust", "minutes": 60, "reason": "提前离开"}), orgA), 200)
+	// The event was finalised above; a back-fill is refused now.
+	post(orgA, map[string]any{"member_id": w.member["A"].ID, "action": "backfill", "checked_in_at": ev.StartsAt, "checked_out_at": ev.StartsAt.Add(time.Minute), "reason": "纸质"}, 409)
+}
