@@ -32,18 +32,9 @@ func (s *server) eventView(c echo.Context, e ledger.Event) (eventView, error) {
 	if u, err := s.cfg.Directory.Unit(c.Request().Context(), e.UnitID); err == nil {
 		v.UnitName = u.Name
 	}
-	atts, err := s.cfg.Events.Attendances(c.Request().Context(), e.ID)
-	if err != nil {
-		return v, err
-	}
-	for _, a := range atts {
-		if a.Status == ledger.AttendanceOpen {
-			v.CheckedIn++
-		} else {
-			v.CheckedOut++
-		}
-	}
-	return v, nil
+	total, open, err := s.cfg.Events.EventCounts(c.Request().Context(), e.ID)
+	v.CheckedIn, v.CheckedOut = open, total-open
+	return v, err
 }
 
 // eventInScope loads the event of path parameter id if the caller's scope covers its unit.

@@ -8,6 +8,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,6 +60,8 @@ type Config struct {
 	CookieSecure bool
 	// Version is reported by /metrics as aixin_build_info.
 	Version string
+	// LoginsPerMinute caps login attempts per client address. Default 20.
+	LoginsPerMinute int
 	// BodyLimit caps request bodies, in Echo's notation ("1M", "512K"). Default "1M".
 	BodyLimit string
 }
@@ -143,7 +146,7 @@ func New(cfg Config) (*echo.Echo, error) {
 
 	s := &server{
 		cfg:       cfg,
-		ipLimit:   newLimiter(loginAttemptsPerIP, time.Minute),
+		ipLimit:   newLimiter(cmp.Or(cfg.LoginsPerMinute, loginAttemptsPerIP), time.Minute),
 		loginFail: newLimiter(loginFailuresPerLogin, 15*time.Minute),
 		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 	}

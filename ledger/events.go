@@ -53,11 +53,14 @@ type EventRules struct {
 	Grace                time.Duration // check-in opens this long before the start (not counted)
 	DailyCapMinutes      int64         // counted minutes per member per day, over all events
 	CodeStep             time.Duration // how long one check-in code lasts (30 s)
+	// RepeatWindow is how soon after checking in a scan of the same event is
+	// taken for the same check-in sent again, not a check-out (2 min).
+	RepeatWindow time.Duration
 }
 
 // DefaultEventRules are the rules unless a deployment changes them.
 var DefaultEventRules = EventRules{DefaultPointsPerHour: 10, MaxPointsPerHour: 60, Grace: 30 * time.Minute,
-	DailyCapMinutes: 8 * 60, CodeStep: 30 * time.Second}
+	DailyCapMinutes: 8 * 60, CodeStep: 30 * time.Second, RepeatWindow: 2 * time.Minute}
 
 // Check normalises and checks a new event.
 func (e *Event) Check(r EventRules) error {
@@ -246,10 +249,6 @@ func CheckCheckinToken(e Event, token string, now time.Time, r EventRules) error
 	return nil
 }
 
-// RepeatWindow is how soon after checking in a scan of the same event is
-// taken for the same check-in sent again, not a check-out.
-const RepeatWindow = 2 * time.Minute
-
 // Attendance actions, as a scan or an organiser records them.
 const (
 	ActionIn       = "in"
@@ -295,6 +294,8 @@ type Events interface {
 	ReviewAttendance(ctx context.Context, id uuid.UUID, decision string, minutes int64, reason string, by uuid.UUID) (Attendance, error)
 	// Attendance returns ENOTFOUND for an unknown id.
 	Attendance(ctx context.Context, id uuid.UUID) (Attendance, error)
+	// EventCounts returns how many attendances an event has, and how many are open now.
+	EventCounts(ctx context.Context, id uuid.UUID) (total, open int, err error)
 	// Attendances returns an event's attendances in the order they began.
 	Attendances(ctx context.Context, eventID uuid.UUID) ([]Attendance, error)
 	// MemberAttendances returns a member's attendances, newest first (footprint).

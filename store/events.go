@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -104,6 +105,40 @@ func (s *Store) SetEventStatus(ctx context.Context, id uuid.UUID, status ledger.
 func pairKey(a, b uuid.UUID) []byte { return append(append(make([]byte, 0, 32), a[:]...), b[:]...) }
 
 func putAttendance(tx *bolt.Tx, a ledger.Attendance) error {
+	// The event's counters: attendances in all, and open now.
+	wasOpen, isNew := false, true
+	if v := tx.Bucket(bucketAttendances).Get(a.ID[:]); v != nil {
+		var old ledger.Attendance
+		if err := json.Unmarshal(v, &old); err != nil {
+			return err
+		}
+		isNew, wasOpen = false, old.Status == ledger.AttendanceOpen
+	}
+	if isOpen := a.Status == ledger.AttendanceOpen; isNew || wasOpen != isOpen {
+		stats := tx.Bucket(bucketEventStats)
+		total, open := eventCounts(stats, a.EventID)
+		if isNew {
+			total++
+		}
+		if isOpen {
+			open++
+		}
+		if wasOpen {
+			open--
+		}
+		v := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(total)), uint64(open))
+		if err := stats.Put(a.EventID[:], v); err != nil {
+			return err
+		}
+	}
+	if !a.CheckedOutAt.IsZero() {
+		ends := tx.Bucket(bucketMemberEnd)
+		if v := ends.Get(a.MemberID[:]); len(v) != 8 || int64(binary.BigEndian.Uint64(v)) < a.CheckedOutAt.UnixNano() {
+			if err := ends.Put(a.MemberID[:], binary.BigEndian.AppendUint64(nil, uint64(a.CheckedOutAt.UnixNano()))); err != nil {
+				return err
+			}
+		}
+	}
 	if err := putJSON(tx.Bucket(bucketAttendances), a.ID, a); err != nil {
 		return err
 	}
@@ -198,7 +233,7 @@ func (s *Store) Scan(ctx context.Context, eventID, memberID uuid.UUID, source st
 				other, _ := getEvent(w.tx, open.EventID)
 				return ledger.Errorf(ledger.ECONFLICT, "checkin.elsewhere", other.Title)
 			}
-			if now.Sub(open.CheckedInAt) < ledger.RepeatWindow {
+			if now.Sub(open.CheckedInAt) < s.rules.RepeatWindow {
 				att, action = open, ledger.ActionIn // the same check-in, sent again
 				return nil
 			}
@@ -209,13 +244,14 @@ func (s *Store) Scan(ctx context.Context, eventID, memberID uuid.UUID, source st
 		if err := ledger.CheckInOpen(e, now, s.rules); err != nil {
 			return err
 		}
-		if prev, err := overlapping(w.tx, memberID, now, time.Time{}, uuid.Nil); err != nil {
-			return err
-		} else if prev != nil {
+		// Not checked in anywhere (no open attendance): a check-in now can only
+		// overlap an attendance that ends later than now, which the member's
+		// latest check-out says in one read.
+		if v := w.tx.Bucket(bucketMemberEnd).Get(memberID[:]); len(v) == 8 && now.UnixNano() < int64(binary.BigEndian.Uint64(v)) {
 			return ledger.Errorf(ledger.ECONFLICT, "checkin.overlap")
 		}
 		if e.Capacity > 0 {
-			if n := countPrefix(w.tx.Bucket(bucketEventAtt), e.ID[:]); n >= e.Capacity {
+			if n, _ := eventCounts(w.tx.Bucket(bucketEventStats), e.ID); n >= e.Capacity {
 				return ledger.Errorf(ledger.ECONFLICT, "checkin.full", e.Capacity)
 			}
 		}
@@ -227,13 +263,21 @@ func (s *Store) Scan(ctx context.Context, eventID, memberID uuid.UUID, source st
 	return att, action, err
 }
 
-func countPrefix(b *bolt.Bucket, prefix []byte) int {
-	n := 0
-	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		n++
+// eventCounts reads an event's counters: attendances in all, and open now.
+func eventCounts(stats *bolt.Bucket, id uuid.UUID) (total, open int) {
+	if v := stats.Get(id[:]); len(v) == 16 {
+		return int(binary.BigEndian.Uint64(v)), int(binary.BigEndian.Uint64(v[8:]))
 	}
-	return n
+	return 0, 0
+}
+
+// EventCounts implements ledger.Events.
+func (s *Store) EventCounts(ctx context.Context, id uuid.UUID) (total, open int, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		total, open = eventCounts(tx.Bucket(bucketEventStats), id)
+		return nil
+	})
+	return total, open, err
 }
 
 // checkReason trims a reason an organiser must give.

@@ -70,6 +70,8 @@ import (
 //	memberatt    member id(16) | attendance id(16) -> nothing: a member's footprint, in time order
 //	openatt      member id(16) -> attendance id(16) the member is checked in to now
 //	memberday    member id(16) | yyyymmdd(4) -> minutes posted that day (the daily cap)
+//	eventstats   event id(16) -> attendances in all(8) | open now(8)
+//	memberend    member id(16) -> Unix ns of the latest check-out of any of the member's attendances
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -90,6 +92,8 @@ var (
 	bucketMemberAtt   = []byte("memberatt")
 	bucketOpenAtt     = []byte("openatt")
 	bucketMemberDay   = []byte("memberday")
+	bucketEventStats  = []byte("eventstats")
+	bucketMemberEnd   = []byte("memberend")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -128,7 +132,7 @@ var migrations = []migration{
 		return createBuckets(tx, bucketUnits, bucketTeams, bucketMembers, bucketPhones)
 	}},
 	{3, "events and attendances", func(tx *bolt.Tx, s *Store) error {
-		return createBuckets(tx, bucketEvents, bucketAttendances, bucketEventAtt, bucketMemberAtt, bucketOpenAtt, bucketMemberDay)
+		return createBuckets(tx, bucketEvents, bucketAttendances, bucketEventAtt, bucketMemberAtt, bucketOpenAtt, bucketMemberDay, bucketEventStats, bucketMemberEnd)
 	}},
 }
 

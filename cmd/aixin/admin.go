@@ -31,6 +31,13 @@ func envUint(getenv func(string) string, key string, def uint64) uint64 {
 	return def
 }
 
+func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(getenv(key)); err == nil {
+		return d
+	}
+	return def
+}
+
 // openStopped opens a store file of a server that is not running; while one
 // runs, it says what to do instead.
 func openStopped(path string, readOnly bool, whileRunning string) (*store.Store, error) {

@@ -85,6 +85,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return user(ctx, rest, getenv, stdin, stdout, stderr)
 	case "import":
 		return importMembers(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		if len(rest) == 0 || rest[0] != "checkin" {
+			fmt.Fprint(stderr, usage)
+			return errUsage
+		}
+		return benchCheckin(ctx, rest[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "aixin", version)
 		return nil

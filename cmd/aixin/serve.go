@@ -27,6 +27,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", envBool(getenv, "AIXIN_COOKIE_SECURE"), "mark cookies Secure, behind HTTPS (AIXIN_COOKIE_SECURE)")
 	fs.StringVar(&c.LogFormat, "log", envOr(getenv, "AIXIN_LOG", "text"), "log format: text or json (AIXIN_LOG)")
 	fs.Uint64Var(&c.MinFreeMB, "min-free-mb", envUint(getenv, "AIXIN_MIN_FREE_MB", 64), "free disk below which /readyz fails (AIXIN_MIN_FREE_MB)")
+	loginLimit := fs.Uint64("login-limit", envUint(getenv, "AIXIN_LOGIN_LIMIT", 20), "login attempts per client address per minute (AIXIN_LOGIN_LIMIT)")
+	repeat := fs.Duration("checkin-repeat", envDuration(getenv, "AIXIN_CHECKIN_REPEAT", ledger.DefaultEventRules.RepeatWindow),
+		"a second scan of the same event this soon after checking in is the same check-in (AIXIN_CHECKIN_REPEAT)")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -46,7 +49,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if c.tzGiven {
 		loc = c.Location
 	}
-	st, err := store.Open(c.dbPath(), store.Options{Location: loc})
+	rules := ledger.DefaultEventRules
+	rules.RepeatWindow = *repeat
+	st, err := store.Open(c.dbPath(), store.Options{Location: loc, Rules: &rules})
 	if err != nil {
 		return err
 	}
@@ -55,20 +60,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	e, err := handlers.New(handlers.Config{
-		Journal:      st,
-		Users:        st,
-		Directory:    st,
-		Events:       st,
-		Rules:        st.Rules(),
-		Secret:       st.Secret,
-		Ready:        st.CheckWritable,
-		StoreStats:   func() handlers.StoreStats { return handlers.StoreStats(st.Stats()) },
-		DataDir:      c.DataDir,
-		MinFreeBytes: c.MinFreeMB << 20,
-		Location:     st.Location(),
-		Logger:       logger,
-		CookieSecure: c.CookieSecure,
-		Version:      version,
+		Journal:         st,
+		Users:           st,
+		Directory:       st,
+		Events:          st,
+		Rules:           st.Rules(),
+		Secret:          st.Secret,
+		Ready:           st.CheckWritable,
+		StoreStats:      func() handlers.StoreStats { return handlers.StoreStats(st.Stats()) },
+		DataDir:         c.DataDir,
+		MinFreeBytes:    c.MinFreeMB << 20,
+		Location:        st.Location(),
+		Logger:          logger,
+		CookieSecure:    c.CookieSecure,
+		Version:         version,
+		LoginsPerMinute: int(*loginLimit),
 	})
 	if err != nil {
 		return err
