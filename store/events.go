@@ -368,12 +368,15 @@ func (s *Store) ReviewAttendance(ctx context.Context, id uuid.UUID, decision str
 		if att, err = getJSON[ledger.Attendance](w.tx.Bucket(bucketAttendances), id, "attendance.not_found"); err != nil {
 			return err
 		}
-		if att.Status != ledger.AttendanceClosed && att.Status != ledger.AttendanceConfirmed && att.Status != ledger.AttendanceRejected {
+		if att.Status == ledger.AttendanceOpen {
 			return ledger.Errorf(ledger.ECONFLICT, "attendance.not_reviewable")
 		}
 		e, err := getEvent(w.tx, att.EventID)
 		if err != nil {
 			return err
+		}
+		if att.Status == ledger.AttendancePosted {
+			return s.correctPosted(w, e, &att, decision, minutes, reason, by)
 		}
 		switch decision {
 		case ledger.ReviewConfirm:
@@ -395,6 +398,69 @@ func (s *Store) ReviewAttendance(ctx context.Context, id uuid.UUID, decision str
 		return putAttendance(w.tx, att)
 	})
 	return att, err
+}
+
+// correctPosted corrects an attendance whose points are in the journal:
+// never by an edit, but by a reverse entry of what was posted and, for an
+// adjustment, a new earn entry for the new minutes.
+func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance, decision string, minutes int64, reason string, by uuid.UUID) error {
+	if decision != ledger.ReviewAdjust && decision != ledger.ReviewReject {
+		return ledger.Errorf(ledger.ECONFLICT, "attendance.already_posted")
+	}
+	if decision == ledger.ReviewAdjust && (minutes < 0 || minutes > int64(e.EndsAt.Sub(e.StartsAt)/time.Minute)) {
+		return ledger.Errorf(ledger.EINVALID, "attendance.minutes_invalid")
+	}
+	actor := "user:" + by.String()
+	n := 1
+	if att.EntrySeq != 0 {
+		orig, err := readStored(w.tx, att.EntrySeq)
+		if err != nil {
+			return err
+		}
+		t, err := ledger.Reverse(orig.Entry, actor, reason, "")
+		if err != nil {
+			return err
+		}
+		// The first write: a refusal here (the member has spent the points)
+		// leaves everything as it was.
+		rev, err := s.appendTx(w, t)
+		if err != nil {
+			return err
+		}
+		n = int(rev.Seq)
+	}
+	// From here on a failure must abort the whole request.
+	day := att.CheckedInAt.In(s.loc)
+	dk := binary.BigEndian.AppendUint32(append([]byte(nil), att.MemberID[:]...), uint32(day.Year()*10000+int(day.Month())*100+day.Day()))
+	days := w.tx.Bucket(bucketMemberDay)
+	var already int64
+	if v := days.Get(dk); len(v) == 8 {
+		already = int64(binary.BigEndian.Uint64(v))
+	}
+	already = max(0, already-att.Minutes)
+	att.Reason, att.EntrySeq = reason, 0
+	if decision == ledger.ReviewReject {
+		att.Status, att.Minutes, att.Points = ledger.AttendanceRejected, 0, 0
+	} else {
+		att.AdjustedMinutes = &minutes
+		att.Minutes = ledger.CapDaily(minutes, already, s.rules)
+		att.Points = ledger.PointsFor(att.Minutes, e.PointsPerHour)
+		if att.Points > 0 {
+			entry, err := s.appendTx(w, ledger.Transfer{
+				Debit: ledger.IssuerAccount(e.UnitID), Credit: ledger.MemberAccount(att.MemberID), Amount: att.Points,
+				Kind: ledger.KindEarn, Reference: att.Reference(), Minutes: att.Minutes, Actor: actor, Memo: reason,
+				IdempotencyKey: fmt.Sprintf("%s:correction:%d", att.Reference(), n),
+			})
+			if err != nil {
+				return abortError{fmt.Sprintf("correct attendance %s: %v", att.ID, err)}
+			}
+			att.EntrySeq = entry.Seq
+		}
+	}
+	if err := days.Put(dk, binary.BigEndian.AppendUint64(nil, uint64(already+att.Minutes))); err != nil {
+		return err
+	}
+	return putAttendance(w.tx, *att)
 }
 
 // Attendance implements ledger.Events.

@@ -186,3 +186,43 @@ func TestFiveHundredAtOnce(t *testing.T) {
 		t.Fatalf("finalise: %+v %v, want %d points", res, err, want)
 	}
 }
+
+// TestCorrectPosted corrects posted attendances: an adjustment reverses the
+// entry and posts a new one; a rejection only reverses; nothing is edited.
+func TestCorrectPosted(t *testing.T) {
+	s, clock, _, e, ms := newEventWorld(t, 2)
+	for _, m := range ms {
+		if _, err := s.Backfill(ctx, e.ID, m.ID, e.StartsAt, e.StartsAt.Add(2*time.Hour), "纸质签到表", uuid.Nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Set(e.EndsAt)
+	if res, err := s.FinalizeEvent(ctx, e.ID, "x"); err != nil || res.Points != 40 {
+		t.Fatalf("finalise %+v %v", res, err)
+	}
+	atts, _ := s.Attendances(ctx, e.ID)
+	_, err := s.ReviewAttendance(ctx, atts[0].ID, ledger.ReviewConfirm, 0, "", uuid.Nil)
+	wantCode(t, err, ledger.ECONFLICT, "attendance.already_posted")
+	a, err := s.ReviewAttendance(ctx, atts[0].ID, ledger.ReviewAdjust, 90, "提前离开", uuid.Nil)
+	if err != nil || a.Minutes != 90 || a.Points != 15 || a.Status != ledger.AttendancePosted {
+		t.Fatalf("adjust: %+v %v", a, err)
+	}
+	b, _ := s.Balance(ctx, ledger.MemberAccount(ms[0].ID))
+	if b.Points != 15 || b.ServiceMinutes != 90 {
+		t.Fatalf("after adjusting: %+v", b)
+	}
+	list, _ := s.AccountEntries(ctx, ledger.MemberAccount(ms[0].ID), 0, 10)
+	if len(list) != 3 || list[1].Kind != ledger.KindReverse || list[0].Kind != ledger.KindEarn || list[2].Amount != 20 {
+		t.Fatalf("the journal should hold earn 20, its reverse, earn 15: %+v", list)
+	}
+	// The second member spends 15 of their 20 points: rejecting cannot take
+	// back what is gone, and nothing changes.
+	if _, err := s.Append(ctx, ledger.Transfer{Debit: ledger.MemberAccount(ms[1].ID), Credit: ledger.Escrow, Amount: 15, Kind: ledger.KindHold}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ReviewAttendance(ctx, atts[1].ID, ledger.ReviewReject, 0, "冒名签到", uuid.Nil)
+	wantCode(t, err, ledger.ECONFLICT, "entry.insufficient")
+	if again, _ := s.Attendance(ctx, atts[1].ID); again.Status != ledger.AttendancePosted || again.Points != 20 {
+		t.Fatalf("a refused correction changed the attendance: %+v", again)
+	}
+}
