@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"aixin/ledger"
 
@@ -21,7 +22,9 @@ type world struct {
 	street                    ledger.Unit
 	unit, grid                map[string]ledger.Unit // by community "A", "B"
 	team                      map[string]ledger.Team
-	member                    map[string]ledger.Member
+	member, other             map[string]ledger.Member // other: a second volunteer, for records that would block the first
+	event, checkinEvent       map[string]ledger.Event
+	attendance                map[string]ledger.Attendance
 	users                     map[string]ledger.User // by matrix role
 	roles                     []string
 	communityName, memberName map[string]string
@@ -31,7 +34,8 @@ func newWorld(t *testing.T, e *env) *world {
 	t.Helper()
 	st := e.store
 	w := &world{unit: map[string]ledger.Unit{}, grid: map[string]ledger.Unit{}, team: map[string]ledger.Team{},
-		member: map[string]ledger.Member{}, users: map[string]ledger.User{}}
+		member: map[string]ledger.Member{}, other: map[string]ledger.Member{}, users: map[string]ledger.User{},
+		event: map[string]ledger.Event{}, checkinEvent: map[string]ledger.Event{}, attendance: map[string]ledger.Attendance{}}
 	var err error
 	if w.street, err = st.CreateUnit(ctx, "幸福街道", ledger.UnitStreet, uuid.Nil, nil); err != nil {
 		t.Fatal(err)
@@ -54,6 +58,22 @@ func newWorld(t *testing.T, e *env) *world {
 			t.Fatal(err)
 		}
 		w.users["organizer"+c] = org
+		now := e.clock.Now()
+		if w.event[c], err = st.CreateEvent(ctx, ledger.Event{Title: "活动" + c, Category: "环境整治", UnitID: w.unit[c].ID,
+			StartsAt: now.Add(-time.Hour), EndsAt: now.Add(23 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if w.checkinEvent[c], err = st.CreateEvent(ctx, ledger.Event{Title: "签到活动" + c, Category: "环境整治", UnitID: w.unit[c].ID,
+			StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if w.other[c], err = st.CreateMember(ctx, ledger.Member{Name: "队员" + c, Phone: fmt.Sprintf("1370000000%d", i), UnitID: w.grid[c].ID}, ""); err != nil {
+			t.Fatal(err)
+		}
+		end := w.event[c].EndsAt
+		if w.attendance[c], err = st.Backfill(ctx, w.event[c].ID, w.other[c].ID, end.Add(-10*time.Minute), end, "纸质签到表", uuid.Nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	vol, err := st.UserByLogin(ctx, w.member["A"].Phone)
 	if err != nil {
@@ -236,6 +256,41 @@ func TestAuthorizationMatrix(t *testing.T) {
 			})}
 		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
 			"organizerA": {403, 403}, "organizerB": {403, 403}, "admin": {201, 201}}},
+		{"ListEvents", func(c string) cell { return cell{"GET", "/api/v1/events", nil} }, staffList},
+		{"CreateEvent", func(c string) cell {
+			return cell{"POST", "/api/v1/events", jsonBody(func(n int) any {
+				now := e.clock.Now()
+				return map[string]any{"title": fmt.Sprint("活动", n), "category": "其他", "unit_id": w.grid[c].ID, "starts_at": now, "ends_at": now.Add(time.Hour)}
+			})}
+		}, staffOnly(201, 201)},
+		{"GetEvent", func(c string) cell { return cell{"GET", "/api/v1/events/" + w.event[c].ID.String(), nil} }, staffOnly(200, 200)},
+		{"EventCode", func(c string) cell { return cell{"GET", "/api/v1/events/" + w.event[c].ID.String() + "/code", nil} }, staffOnly(200, 200)},
+		{"EventCodeImage", func(c string) cell { return cell{"GET", "/api/v1/events/" + w.event[c].ID.String() + "/code.png", nil} }, staffOnly(200, 200)},
+		{"EventAttendance", func(c string) cell {
+			return cell{"GET", "/api/v1/events/" + w.event[c].ID.String() + "/attendance", nil}
+		}, staffOnly(200, 200)},
+		{"Backfill", func(c string) cell {
+			return cell{"POST", "/api/v1/events/" + w.event[c].ID.String() + "/attendance", jsonBody(func(n int) any {
+				in := w.event[c].StartsAt.Add(time.Duration(2*n) * time.Minute)
+				return map[string]any{"member_id": w.other[c].ID, "action": "backfill", "checked_in_at": in, "checked_out_at": in.Add(time.Minute), "reason": "纸质签到表"}
+			})}
+		}, staffOnly(200, 200)},
+		{"ReviewAttendance", func(c string) cell {
+			return cell{"POST", "/api/v1/attendances/" + w.attendance[c].ID.String() + "/review", jsonBody(func(n int) any { return map[string]any{"decision": "confirm"} })}
+		}, staffOnly(200, 200)},
+		{"MemberFootprint", func(c string) cell {
+			return cell{"GET", "/api/v1/members/" + w.member[c].ID.String() + "/attendances", nil}
+		}, memberRecord(200)},
+		{"CheckIn", func(c string) cell {
+			return cell{"POST", "/api/v1/checkins", jsonBody(func(n int) any {
+				ev := w.checkinEvent[c]
+				return map[string]any{"code": ledger.CheckinToken(ev, ledger.CheckinStep(e.clock.Now(), ledger.DefaultEventRules))}
+			})}
+		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {200, 409}, "clerk": {403, 403},
+			"organizerA": {403, 403}, "organizerB": {403, 403}, "admin": {403, 403}}},
+		{"Finalize", func(c string) cell {
+			return cell{"POST", "/api/v1/events/" + w.event[c].ID.String() + "/finalize", nil}
+		}, staffOnly(200, 200)},
 		{"LedgerEntries", func(c string) cell { return cell{"GET", "/api/v1/ledger/entries", nil} }, adminOnly},
 		{"LedgerVerify", func(c string) cell { return cell{"GET", "/api/v1/ledger/verify", nil} }, adminOnly},
 		{"Backup", func(c string) cell { return cell{"GET", "/api/v1/admin/backup", nil} }, adminOnly},
@@ -293,7 +348,7 @@ func TestScopeOfLists(t *testing.T) {
 	}
 	var members membersPage
 	e.get("/api/v1/members", orgA).decode(t, &members)
-	if len(members.Members) != 1 || members.Members[0].ID != w.member["A"].ID {
+	if len(members.Members) != 2 || members.Members[0].ID != w.member["A"].ID || members.Members[1].ID != w.other["A"].ID {
 		t.Fatalf("organiser of A lists %+v", members.Members)
 	}
 	if got := members.Members[0].Phone; got != "138****0000" {
