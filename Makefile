@@ -1,6 +1,6 @@
 # The two commands a newcomer needs:
 #   make run    start aixin on ./aixin-data (creates the first administrator)
-#   make test   every test: vet, the race detector over all packages
+#   make test   every test: vet, the race detector over all packages, browser tests
 # .ci/run calls `make test`.
 
 GO ?= go
