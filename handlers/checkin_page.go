@@ -26,16 +26,8 @@ func (s *server) checkinPage(c echo.Context) error {
 	u, ok := currentUser(c)
 	if !ok {
 		ctx := c.Request().Context()
-		id, err := ledger.ParseCheckinToken(token)
-		if err != nil {
-			return err
-		}
-		e, err := s.cfg.Events.Event(ctx, id)
-		if err != nil {
-			return ledger.Errorf(ledger.EINVALID, "checkin.code_invalid")
-		}
 		now := s.cfg.Now()
-		if err := ledger.CheckCheckinToken(e, token, now, s.cfg.Rules); err != nil {
+		if _, err := s.codeEvent(ctx, token, now); err != nil {
 			return err
 		}
 		seen := now.Unix()

@@ -247,6 +247,19 @@ func tokenOf(code string) string {
 	return code
 }
 
+// codeEvent returns the event of a check-in token that is valid at time at.
+func (s *server) codeEvent(ctx context.Context, token string, at time.Time) (ledger.Event, error) {
+	id, err := ledger.ParseCheckinToken(token)
+	if err != nil {
+		return ledger.Event{}, err
+	}
+	e, err := s.cfg.Events.Event(ctx, id)
+	if err != nil {
+		return e, ledger.Errorf(ledger.EINVALID, "checkin.code_invalid")
+	}
+	return e, ledger.CheckCheckinToken(e, token, at, s.cfg.Rules)
+}
+
 // checkin is a volunteer's scan of an event's code: in, or out if they are in.
 func (s *server) checkin(c echo.Context) error {
 	var req checkinRequest
@@ -256,27 +269,20 @@ func (s *server) checkin(c echo.Context) error {
 	u, _ := currentUser(c)
 	ctx := c.Request().Context()
 	token := tokenOf(req.Code)
-	id, err := ledger.ParseCheckinToken(token)
-	if err != nil {
-		return err
-	}
-	e, err := s.cfg.Events.Event(ctx, id)
-	if err != nil {
-		return ledger.Errorf(ledger.EINVALID, "checkin.code_invalid")
-	}
-	now := s.cfg.Now()
+	at := s.cfg.Now()
 	if req.Ticket != "" {
 		want, err := s.ticket(ctx, token, req.Seen)
 		if err != nil {
 			return err
 		}
 		seen := time.Unix(req.Seen, 0)
-		if !hmac.Equal([]byte(want), []byte(req.Ticket)) || now.Sub(seen) > ticketLife || seen.After(now) {
+		if !hmac.Equal([]byte(want), []byte(req.Ticket)) || at.Sub(seen) > ticketLife || seen.After(at) {
 			return ledger.Errorf(ledger.EGONE, "checkin.code_expired")
 		}
-		now = seen
+		at = seen // the code is judged at the time the landing page saw it
 	}
-	if err := ledger.CheckCheckinToken(e, token, now, s.cfg.Rules); err != nil {
+	e, err := s.codeEvent(ctx, token, at)
+	if err != nil {
 		return err
 	}
 	att, action, err := s.cfg.Events.Scan(ctx, e.ID, u.MemberID, "scan", u.ID)
