@@ -60,7 +60,7 @@ func newWorld(t *testing.T, e *env) *world {
 		w.users["organizer"+c] = org
 		now := e.clock.Now()
 		if w.event[c], err = st.CreateEvent(ctx, ledger.Event{Title: "活动" + c, Category: "环境整治", UnitID: w.unit[c].ID,
-			StartsAt: now.Add(-time.Hour), EndsAt: now.Add(23 * time.Hour)}); err != nil {
+			StartsAt: now.Add(-23 * time.Hour), EndsAt: now.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		if w.checkinEvent[c], err = st.CreateEvent(ctx, ledger.Event{Title: "签到活动" + c, Category: "环境整治", UnitID: w.unit[c].ID,
@@ -70,8 +70,8 @@ func newWorld(t *testing.T, e *env) *world {
 		if w.other[c], err = st.CreateMember(ctx, ledger.Member{Name: "队员" + c, Phone: fmt.Sprintf("1370000000%d", i), UnitID: w.grid[c].ID}, ""); err != nil {
 			t.Fatal(err)
 		}
-		end := w.event[c].EndsAt
-		if w.attendance[c], err = st.Backfill(ctx, w.event[c].ID, w.other[c].ID, end.Add(-10*time.Minute), end, "纸质签到表", uuid.Nil); err != nil {
+		start := w.event[c].StartsAt
+		if w.attendance[c], err = st.Backfill(ctx, w.event[c].ID, w.other[c].ID, start, start.Add(10*time.Minute), "纸质签到表", uuid.Nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -111,6 +111,12 @@ func (e *env) snapshot(w *world) string {
 	enc.Encode(members)
 	enc.Encode(staff)
 	enc.Encode(head)
+	events, _ := e.store.Events(ctx)
+	enc.Encode(events)
+	for _, ev := range events {
+		atts, _ := e.store.Attendances(ctx, ev.ID)
+		enc.Encode(atts)
+	}
 	for _, m := range members {
 		u, _ := e.store.UserByLogin(ctx, m.Phone)
 		enc.Encode(u.PasswordHash)
@@ -271,7 +277,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, staffOnly(200, 200)},
 		{"Backfill", func(c string) cell {
 			return cell{"POST", "/api/v1/events/" + w.event[c].ID.String() + "/attendance", jsonBody(func(n int) any {
-				in := w.event[c].StartsAt.Add(time.Duration(2*n) * time.Minute)
+				in := w.event[c].StartsAt.Add(time.Duration(20+2*n) * time.Minute)
 				return map[string]any{"member_id": w.other[c].ID, "action": "backfill", "checked_in_at": in, "checked_out_at": in.Add(time.Minute), "reason": "纸质签到表"}
 			})}
 		}, staffOnly(200, 200)},

@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"crypto/rand"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"aixin/ledger"
 
@@ -31,10 +33,13 @@ func (s *server) checkinPage(c echo.Context) error {
 			return err
 		}
 		seen := now.Unix()
-		ticket, err := s.ticket(ctx, token, seen)
+		nonce := rand.Text()
+		ticket, err := s.ticket(ctx, token, seen, nonce)
 		if err != nil {
 			return err
 		}
+		c.SetCookie(&http.Cookie{Name: ticketCookie, Value: nonce, Path: "/", MaxAge: int(ticketLife / time.Second),
+			HttpOnly: true, Secure: s.cfg.CookieSecure, SameSite: http.SameSiteLaxMode})
 		back := &url.URL{Path: "/c/" + token, RawQuery: url.Values{
 			"seen": {strconv.FormatInt(seen, 10)}, "ticket": {ticket}, "lang": {c.QueryParam("lang")},
 		}.Encode()}

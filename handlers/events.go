@@ -158,6 +158,16 @@ func (s *server) setEventStatus(c echo.Context) error {
 	return c.JSON(http.StatusOK, v)
 }
 
+// openEventInScope is eventInScope for an event that takes check-ins: no
+// code is shown for a draft, finished, finalised or cancelled event.
+func (s *server) openEventInScope(c echo.Context) (ledger.Event, error) {
+	e, err := s.eventInScope(c)
+	if err == nil && e.Status != ledger.EventOpen {
+		err = ledger.Errorf(ledger.ECONFLICT, "checkin.event_not_open", e.Title)
+	}
+	return e, err
+}
+
 // checkinURL is the address a check-in QR holds: the landing page of this
 // server with the token, so that any phone camera or WeChat opens it.
 func checkinURL(c echo.Context, token string) string {
@@ -175,7 +185,7 @@ type codeView struct {
 
 // eventCode answers the current rotating check-in code of an event.
 func (s *server) eventCode(c echo.Context) error {
-	e, err := s.eventInScope(c)
+	e, err := s.openEventInScope(c)
 	if err != nil {
 		return err
 	}
@@ -195,7 +205,7 @@ func (s *server) eventCode(c echo.Context) error {
 
 // eventCodePNG answers the current check-in code as a QR image.
 func (s *server) eventCodePNG(c echo.Context) error {
-	e, err := s.eventInScope(c)
+	e, err := s.openEventInScope(c)
 	if err != nil {
 		return err
 	}
@@ -213,13 +223,17 @@ func (s *server) eventCodePNG(c echo.Context) error {
 // code (seen at a time), and it is good for ticketLife.
 const ticketLife = 10 * time.Minute
 
-func (s *server) ticket(ctx context.Context, token string, seen int64) (string, error) {
+// ticketCookie holds a random nonce that binds a ticket to the browser that
+// scanned the code, so that a ticket passed on to others is worth nothing.
+const ticketCookie = "aixin_checkin"
+
+func (s *server) ticket(ctx context.Context, token string, seen int64, nonce string) (string, error) {
 	key, err := s.cfg.Secret(ctx, "checkin-ticket")
 	if err != nil {
 		return "", err
 	}
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(token + "|" + strconv.FormatInt(seen, 10)))
+	m.Write([]byte(token + "|" + strconv.FormatInt(seen, 10) + "|" + nonce))
 	return hex.EncodeToString(m.Sum(nil)[:16]), nil
 }
 
@@ -271,7 +285,11 @@ func (s *server) checkin(c echo.Context) error {
 	token := tokenOf(req.Code)
 	at := s.cfg.Now()
 	if req.Ticket != "" {
-		want, err := s.ticket(ctx, token, req.Seen)
+		nonce := ""
+		if ck, err := c.Cookie(ticketCookie); err == nil {
+			nonce = ck.Value
+		}
+		want, err := s.ticket(ctx, token, req.Seen, nonce)
 		if err != nil {
 			return err
 		}
@@ -364,6 +382,9 @@ func (s *server) recordAttendance(c echo.Context) error {
 			return err
 		}
 	}
+	if memberID == uuid.Nil {
+		return ledger.Errorf(ledger.EINVALID, "attendance.member_required")
+	}
 	m, err := s.cfg.Directory.Member(ctx, memberID)
 	if err != nil {
 		return err
@@ -374,10 +395,11 @@ func (s *server) recordAttendance(c echo.Context) error {
 	u, _ := currentUser(c)
 	switch req.Action {
 	case ledger.ActionIn, ledger.ActionOut:
-		open := false
-		if recent, err := s.cfg.Events.MemberAttendances(ctx, m.ID, 1); err == nil && len(recent) == 1 {
-			open = recent[0].Status == ledger.AttendanceOpen && recent[0].EventID == e.ID
+		cur, err := s.cfg.Events.OpenAttendance(ctx, m.ID)
+		if err != nil && ledger.ErrorCode(err) != ledger.ENOTFOUND {
+			return err
 		}
+		open := err == nil && cur.EventID == e.ID
 		if open == (req.Action == ledger.ActionIn) {
 			return ledger.Errorf(ledger.ECONFLICT, "attendance.already_"+req.Action, m.Name)
 		}

@@ -74,8 +74,9 @@ func TestCheckinFlow(t *testing.T) {
 	if v := checkin(map[string]any{"code": code.Token}, 200); v.Action != "in" {
 		t.Fatalf("a repeat within the window must stay checked in: %+v", v)
 	}
-	forged := code.Token[:len(code.Token)-1] + map[bool]string{true: "0", false: "1"}[code.Token[len(code.Token)-1] != '0']
-	checkin(map[string]any{"code": forged}, 400)
+	raw, _ := ledger.Crockford.DecodeString(code.Token)
+	raw[len(raw)-1] ^= 1 // one bit of the MAC
+	checkin(map[string]any{"code": ledger.Crockford.EncodeToString(raw)}, 400)
 	checkin(map[string]any{"code": "13800000000"}, 400)
 	// Another event of A: checked in elsewhere.
 	other := e.createEvent(w, "A", orgA, map[string]any{"title": "义诊", "category": "医疗义诊"})
@@ -131,17 +132,28 @@ func TestCheckinAfterLogin(t *testing.T) {
 	loc, _ := url.Parse(res.Header.Get("Location"))
 	back, _ := url.Parse(loc.Query().Get("next"))
 	seen, ticket := back.Query().Get("seen"), back.Query().Get("ticket")
+	var nonce string
+	for _, ck := range res.Cookies() {
+		if ck.Name == ticketCookie {
+			nonce = ck.Name + "=" + ck.Value
+		}
+	}
+	if nonce == "" {
+		t.Fatal("no ticket cookie")
+	}
 	e.clock.Add(3 * time.Minute) // logging in takes a while: the code itself has expired
 	vol := e.session(w.users["volunteer"])
 	body := map[string]any{"code": code.Token, "seen": json.Number(seen), "ticket": ticket}
-	res2 := e.do("POST", "/api/v1/checkins", jsonReader(body), vol)
+	// Passed on to another browser (no cookie), the ticket is worth nothing.
+	wantStatus(t, e.do("POST", "/api/v1/checkins", jsonReader(body), vol), http.StatusGone)
+	res2 := e.do("POST", "/api/v1/checkins", jsonReader(body), vol, "Cookie", nonce)
 	wantStatus(t, res2, 200)
 	// A forged ticket, or one past its life, does not.
 	body["ticket"] = strings.Repeat("0", 32)
-	wantStatus(t, e.do("POST", "/api/v1/checkins", jsonReader(body), vol), http.StatusGone)
+	wantStatus(t, e.do("POST", "/api/v1/checkins", jsonReader(body), vol, "Cookie", nonce), http.StatusGone)
 	body["ticket"] = ticket
 	e.clock.Add(10 * time.Minute)
-	wantStatus(t, e.do("POST", "/api/v1/checkins", jsonReader(body), vol), http.StatusGone)
+	wantStatus(t, e.do("POST", "/api/v1/checkins", jsonReader(body), vol, "Cookie", nonce), http.StatusGone)
 	// An expired code earns no ticket.
 	res, _ = client.Get(e.srv.URL + "/c/" + code.Token)
 	res.Body.Close()

@@ -86,9 +86,13 @@ func importRoster(ctx context.Context, d ledger.Directory, cat *catalogue, lang 
 	}
 	teams = slices.DeleteFunc(teams, func(t ledger.Team) bool { return !inScope[t.UnitID] })
 	items := rosterItems(recs, units, teams)
+	// An update changes only what a row gives: an empty cell leaves the
+	// member's value as it is.
 	for i := range items {
-		for f := range recs[i].Cells {
-			items[i].Present = append(items[i].Present, f)
+		for f, v := range recs[i].Cells {
+			if v != "" {
+				items[i].Present = append(items[i].Present, f)
+			}
 		}
 	}
 	res, err := d.ImportMembers(ctx, scope, items, skipInvalid)

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -450,7 +451,15 @@ func (s *server) updateMember(c echo.Context) error {
 	if _, err := s.unitInScope(c, req.UnitID); err != nil {
 		return err
 	}
-	if err := s.teamsInScope(c, req.TeamIDs); err != nil {
+	// Teams the member is in already may lie outside the caller's scope (a
+	// street's team); only teams being added must be the caller's.
+	var added []uuid.UUID
+	for _, id := range req.TeamIDs {
+		if !slices.Contains(old.TeamIDs, id) {
+			added = append(added, id)
+		}
+	}
+	if err := s.teamsInScope(c, added); err != nil {
 		return err
 	}
 	m := req.member()

@@ -33,6 +33,19 @@ func cardMAC(key []byte, member uuid.UUID) []byte {
 	return m.Sum(nil)[:cardMACLen]
 }
 
+// decodeCanonical decodes Crockford base32 text (any case, surrounding space
+// ignored) of exactly n bytes, and only its one canonical spelling: base32
+// has spare bits in its last character, and a code that differs there is
+// another code.
+func decodeCanonical(s string, n int) ([]byte, error) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	b, err := Crockford.DecodeString(s)
+	if err != nil || len(b) != n || Crockford.EncodeToString(b) != s {
+		return nil, Errorf(EINVALID, "encoding.invalid")
+	}
+	return b, nil
+}
+
 // ParseCard checks a card code (any case, surrounding space ignored) and
 // returns the member id. A malformed, altered or forged code is EINVALID.
 func ParseCard(key []byte, code string) (uuid.UUID, error) {
@@ -42,11 +55,11 @@ func ParseCard(key []byte, code string) (uuid.UUID, error) {
 	if !ok || len(body) != 26+16 {
 		return uuid.Nil, bad
 	}
-	id, err := Crockford.DecodeString(body[:26])
-	if err != nil || len(id) != 16 {
+	id, err := decodeCanonical(body[:26], 16)
+	if err != nil {
 		return uuid.Nil, bad
 	}
-	mac, err := Crockford.DecodeString(body[26:])
+	mac, err := decodeCanonical(body[26:], cardMACLen)
 	if err != nil {
 		return uuid.Nil, bad
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -62,15 +63,18 @@ type EventRules struct {
 var DefaultEventRules = EventRules{DefaultPointsPerHour: 10, MaxPointsPerHour: 60, Grace: 30 * time.Minute,
 	DailyCapMinutes: 8 * 60, CodeStep: 30 * time.Second, RepeatWindow: 2 * time.Minute}
 
-// Check normalises and checks a new event.
-func (e *Event) Check(r EventRules) error {
+// maxEventDistance bounds how far from now an event may lie.
+const maxEventDistance = 2 * 366 * 24 * time.Hour
+
+// Check normalises and checks a new event, made at now.
+func (e *Event) Check(r EventRules, now time.Time) error {
 	title, err := cleanName(e.Title, "event.title_invalid")
 	if err != nil {
 		return err
 	}
 	e.Title = title
 	if !slices.Contains(Categories, e.Category) {
-		return Errorf(EINVALID, "event.category_invalid", e.Category)
+		return Errorf(EINVALID, "event.category_invalid", Clip(e.Category))
 	}
 	if e.Place = strings.TrimSpace(e.Place); len([]rune(e.Place)) > 100 || LooksLikeFormula(e.Place) {
 		return Errorf(EINVALID, "event.place_invalid")
@@ -80,6 +84,9 @@ func (e *Event) Check(r EventRules) error {
 	}
 	if e.EndsAt.Sub(e.StartsAt) > 24*time.Hour {
 		return Errorf(EINVALID, "event.too_long")
+	}
+	if e.StartsAt.Before(now.Add(-maxEventDistance)) || e.EndsAt.After(now.Add(maxEventDistance)) {
+		return Errorf(EINVALID, "event.too_far")
 	}
 	if e.PointsPerHour == 0 {
 		e.PointsPerHour = r.DefaultPointsPerHour
@@ -95,10 +102,14 @@ func (e *Event) Check(r EventRules) error {
 		e.Status = EventOpen
 	case EventDraft, EventOpen:
 	default:
-		return Errorf(EINVALID, "event.status_invalid", string(e.Status))
+		return Errorf(EINVALID, "event.status_invalid", Clip(string(e.Status)))
 	}
 	if e.TeamIDs == nil {
 		e.TeamIDs = []uuid.UUID{}
+	}
+	slices.SortFunc(e.TeamIDs, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	if e.TeamIDs = slices.Compact(e.TeamIDs); len(e.TeamIDs) > 50 {
+		return Errorf(EINVALID, "event.too_many_teams", 50)
 	}
 	return nil
 }
@@ -137,7 +148,13 @@ type Attendance struct {
 	AdjustedMinutes *int64 `json:"adjusted_minutes,omitempty"`
 	// EntrySeq is the journal entry that posted it (0 if none: zero points).
 	EntrySeq uint64 `json:"entry_seq,omitempty"`
+	// Revision counts the postings and corrections of its points; each has
+	// its own idempotency key (PostingKey).
+	Revision int `json:"revision,omitempty"`
 }
+
+// PostingKey is the idempotency key of the attendance's next posting or correction.
+func (a Attendance) PostingKey() string { return fmt.Sprintf("%s:%d", a.Reference(), a.Revision+1) }
 
 // Reference is the ledger reference of an attendance's points.
 func (a Attendance) Reference() string { return "attendance:" + a.ID.String() }
@@ -224,8 +241,8 @@ func checkinMAC(secret []byte, id uuid.UUID, step int64) []byte {
 // the caller loads the event's secret and calls CheckCheckinToken. A token
 // that is not even well-formed is EINVALID.
 func ParseCheckinToken(token string) (uuid.UUID, error) {
-	b, err := Crockford.DecodeString(strings.ToUpper(strings.TrimSpace(token)))
-	if err != nil || len(b) != 16+4+checkinMACLen {
+	b, err := decodeCanonical(token, 16+4+checkinMACLen)
+	if err != nil {
 		return uuid.Nil, Errorf(EINVALID, "checkin.code_invalid")
 	}
 	return uuid.UUID(b[:16]), nil
@@ -235,8 +252,8 @@ func ParseCheckinToken(token string) (uuid.UUID, error) {
 // be the event's, and the step the current or the previous one, so that a
 // photo of the screen sent home stops working within a minute.
 func CheckCheckinToken(e Event, token string, now time.Time, r EventRules) error {
-	b, err := Crockford.DecodeString(strings.ToUpper(strings.TrimSpace(token)))
-	if err != nil || len(b) != 16+4+checkinMACLen || uuid.UUID(b[:16]) != e.ID {
+	b, err := decodeCanonical(token, 16+4+checkinMACLen)
+	if err != nil || uuid.UUID(b[:16]) != e.ID {
 		return Errorf(EINVALID, "checkin.code_invalid")
 	}
 	step := int64(binary.BigEndian.Uint32(b[16:20]))
@@ -294,6 +311,8 @@ type Events interface {
 	ReviewAttendance(ctx context.Context, id uuid.UUID, decision string, minutes int64, reason string, by uuid.UUID) (Attendance, error)
 	// Attendance returns ENOTFOUND for an unknown id.
 	Attendance(ctx context.Context, id uuid.UUID) (Attendance, error)
+	// OpenAttendance returns the attendance the member is checked in to now; ENOTFOUND if none.
+	OpenAttendance(ctx context.Context, memberID uuid.UUID) (Attendance, error)
 	// EventCounts returns how many attendances an event has, and how many are open now.
 	EventCounts(ctx context.Context, id uuid.UUID) (total, open int, err error)
 	// Attendances returns an event's attendances in the order they began.

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -113,10 +114,16 @@ func TestCheckinCodeRotates(t *testing.T) {
 	if ErrorCode(CheckCheckinToken(other, tok, t0, r)) != EINVALID {
 		t.Fatal("a token under another secret was accepted")
 	}
-	forged := []byte(tok)
-	forged[len(forged)-1] ^= 1
-	if ErrorCode(CheckCheckinToken(e, string(forged), t0, r)) != EINVALID {
+	raw, _ := Crockford.DecodeString(tok)
+	raw[len(raw)-1] ^= 1 // one bit of the MAC
+	if ErrorCode(CheckCheckinToken(e, Crockford.EncodeToString(raw), t0, r)) != EINVALID {
 		t.Fatal("an altered token was accepted")
+	}
+	// Base32's spare bits: another spelling of the same bytes is refused too.
+	last := strings.IndexByte("0123456789ABCDEFGHJKMNPQRSTVWXYZ", tok[len(tok)-1])
+	respelled := tok[:len(tok)-1] + string("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[last^1])
+	if ErrorCode(CheckCheckinToken(e, respelled, t0, r)) != EINVALID {
+		t.Fatal("a respelled token was accepted")
 	}
 	if _, err := ParseCheckinToken("13812345678"); ErrorCode(err) != EINVALID {
 		t.Fatal("garbage parsed")
@@ -127,7 +134,7 @@ func TestEventCheck(t *testing.T) {
 	r := DefaultEventRules
 	e := testEvent()
 	e.PointsPerHour = 0
-	if err := e.Check(r); err != nil || e.PointsPerHour != 10 {
+	if err := e.Check(r, e.StartsAt); err != nil || e.PointsPerHour != 10 {
 		t.Fatalf("default rate: %v %d", err, e.PointsPerHour)
 	}
 	for name, mod := range map[string]func(*Event){
@@ -137,11 +144,16 @@ func TestEventCheck(t *testing.T) {
 		"TwoDays":       func(e *Event) { e.EndsAt = e.StartsAt.Add(48 * time.Hour) },
 		"RateTooHigh":   func(e *Event) { e.PointsPerHour = 1000 },
 		"Finalised":     func(e *Event) { e.Status = EventFinalised },
+		"FarFuture":     func(e *Event) { e.StartsAt = e.StartsAt.AddDate(3, 0, 0); e.EndsAt = e.StartsAt.Add(time.Hour) },
+		"Year9999": func(e *Event) {
+			e.StartsAt = time.Date(9999, 12, 31, 10, 0, 0, 0, time.UTC)
+			e.EndsAt = e.StartsAt.Add(time.Hour)
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			ev := testEvent()
 			mod(&ev)
-			if ErrorCode(ev.Check(r)) != EINVALID {
+			if ErrorCode(ev.Check(r, testEvent().StartsAt)) != EINVALID {
 				t.Fatal("accepted")
 			}
 		})

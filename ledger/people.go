@@ -57,7 +57,7 @@ func NewUnit(id uuid.UUID, name string, kind UnitKind, parent *Unit, now time.Ti
 	}
 	want, ok := unitParent[kind]
 	if !ok {
-		return Unit{}, Errorf(EINVALID, "unit.kind_invalid", string(kind))
+		return Unit{}, Errorf(EINVALID, "unit.kind_invalid", Clip(string(kind)))
 	}
 	u := Unit{ID: id, Name: name, Kind: kind, CreatedAt: now.UTC()}
 	switch {
@@ -100,9 +100,18 @@ func cleanName(s, key string) (string, error) {
 		return "", Errorf(EINVALID, key)
 	}
 	if LooksLikeFormula(s) {
-		return "", Errorf(EINVALID, "text.formula", s)
+		return "", Errorf(EINVALID, "text.formula", Clip(s))
 	}
 	return s, nil
+}
+
+// Clip shortens text from a request to at most 40 characters, for echoing it
+// back in a message.
+func Clip(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
 }
 
 // LooksLikeFormula reports whether a spreadsheet would take s for a formula:
@@ -142,7 +151,7 @@ func (t *Team) Check() error {
 	case TeamPartyVolunteer, TeamOnDuty, TeamVolunteer:
 		return nil
 	}
-	return Errorf(EINVALID, "team.kind_invalid", string(t.Kind))
+	return Errorf(EINVALID, "team.kind_invalid", Clip(string(t.Kind)))
 }
 
 // MemberStatus says whether a member takes part.
@@ -201,7 +210,7 @@ func NormalizePhone(s string) (string, error) {
 		p = p[2:]
 	}
 	if !mobile.MatchString(p) {
-		return "", Errorf(EINVALID, "member.phone_invalid", s)
+		return "", Errorf(EINVALID, "member.phone_invalid", Clip(s))
 	}
 	return p, nil
 }
@@ -234,13 +243,13 @@ func (m *Member) Check(community *Unit) error {
 		m.Status = MemberActive
 	case MemberActive, MemberSuspended, MemberLeft:
 	default:
-		return Errorf(EINVALID, "member.status_invalid", string(m.Status))
+		return Errorf(EINVALID, "member.status_invalid", Clip(string(m.Status)))
 	}
 	skills := []string{}
 	for _, s := range m.Skills {
 		s = strings.TrimSpace(s)
 		if !slices.Contains(Categories, s) {
-			return Errorf(EINVALID, "member.skill_invalid", s)
+			return Errorf(EINVALID, "member.skill_invalid", Clip(s))
 		}
 		if !slices.Contains(skills, s) {
 			skills = append(skills, s)
@@ -258,7 +267,7 @@ func (m *Member) Check(community *Unit) error {
 		}
 		if d.ReportedAt != "" {
 			if _, err := time.Parse(time.DateOnly, d.ReportedAt); err != nil {
-				return Errorf(EINVALID, "member.reported_at_invalid", d.ReportedAt)
+				return Errorf(EINVALID, "member.reported_at_invalid", Clip(d.ReportedAt))
 			}
 		}
 		if d.AnnualTargetHours < 0 || d.AnnualTargetHours > 2000 {
@@ -269,7 +278,7 @@ func (m *Member) Check(community *Unit) error {
 	for _, p := range m.Posts {
 		p = strings.TrimSpace(p)
 		if community == nil || !slices.Contains(community.Posts, p) {
-			return Errorf(EINVALID, "member.post_unknown", p)
+			return Errorf(EINVALID, "member.post_unknown", Clip(p))
 		}
 		if !slices.Contains(posts, p) {
 			posts = append(posts, p)

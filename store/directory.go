@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -261,10 +262,21 @@ func phoneFree(tx *bolt.Tx, phone string, self uuid.UUID) error {
 // volunteer login; for a new member (old nil) it also opens the points
 // account. Everything has been checked before.
 func putMember(tx *bolt.Tx, m ledger.Member, old *ledger.Member, passwordHash string, now time.Time) error {
+	phones, logins, users := tx.Bucket(bucketPhones), tx.Bucket(bucketLogins), tx.Bucket(bucketUsers)
+	// Read what the writes need first: a refusal must come before any write.
+	var login *ledger.User
+	if old != nil {
+		if uid := logins.Get([]byte(old.Phone)); uid != nil {
+			u, err := getUser(tx, uid)
+			if err != nil {
+				return fmt.Errorf("the login of member %s: %v", m.ID, err) // damage, not a refusal
+			}
+			login = &u
+		}
+	}
 	if err := putJSON(tx.Bucket(bucketMembers), m.ID, m); err != nil {
 		return err
 	}
-	phones, logins, users := tx.Bucket(bucketPhones), tx.Bucket(bucketLogins), tx.Bucket(bucketUsers)
 	if old == nil {
 		k := ledger.MemberAccount(m.ID).Key()
 		if err := tx.Bucket(bucketAccounts).Put(k[:], make([]byte, accountRowSize)); err != nil {
@@ -279,31 +291,25 @@ func putMember(tx *bolt.Tx, m ledger.Member, old *ledger.Member, passwordHash st
 		}
 		return phones.Put([]byte(m.Phone), m.ID[:])
 	}
-	uid := logins.Get([]byte(old.Phone))
-	if uid == nil {
+	if old.Phone != m.Phone {
+		if err := phones.Delete([]byte(old.Phone)); err != nil {
+			return err
+		}
+		if err := phones.Put([]byte(m.Phone), m.ID[:]); err != nil {
+			return err
+		}
+	}
+	if login == nil {
 		return nil
 	}
-	u, err := getUser(tx, uid)
-	if err != nil {
-		return err
-	}
+	u := *login
 	u.Name, u.UnitID = m.Name, m.UnitID
-	if m.Status != ledger.MemberActive {
-		u.Disabled = true
-	} else {
-		u.Disabled = false
-	}
+	u.Disabled = m.Status != ledger.MemberActive
 	if old.Phone != m.Phone {
 		if err := logins.Delete([]byte(old.Phone)); err != nil {
 			return err
 		}
-		if err := phones.Delete([]byte(old.Phone)); err != nil {
-			return err
-		}
 		if err := logins.Put([]byte(m.Phone), u.ID[:]); err != nil {
-			return err
-		}
-		if err := phones.Put([]byte(m.Phone), m.ID[:]); err != nil {
 			return err
 		}
 		u.Login = m.Phone

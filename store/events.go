@@ -39,7 +39,7 @@ func (s *Store) Rules() ledger.EventRules { return s.rules }
 
 // CreateEvent implements ledger.Events.
 func (s *Store) CreateEvent(ctx context.Context, e ledger.Event) (ledger.Event, error) {
-	if err := e.Check(s.rules); err != nil {
+	if err := e.Check(s.rules, s.now()); err != nil {
 		return e, err
 	}
 	e.ID, e.CreatedAt = newID(), s.now().UTC()
@@ -230,12 +230,20 @@ func (s *Store) Scan(ctx context.Context, eventID, memberID uuid.UUID, source st
 				return err
 			}
 			if open.EventID != eventID {
+				if source != "scan" { // an organiser is not told about another community's event
+					return ledger.Errorf(ledger.ECONFLICT, "checkin.elsewhere_other")
+				}
 				other, _ := getEvent(w.tx, open.EventID)
 				return ledger.Errorf(ledger.ECONFLICT, "checkin.elsewhere", other.Title)
 			}
 			if now.Sub(open.CheckedInAt) < s.rules.RepeatWindow {
 				att, action = open, ledger.ActionIn // the same check-in, sent again
 				return nil
+			}
+			// A check-out long after the end, or once the event is closed, is
+			// a missed check-out: an organiser closes it, with a reason.
+			if now.After(e.EndsAt.Add(s.rules.Grace)) || (e.Status != ledger.EventOpen && e.Status != ledger.EventFinished) {
+				return ledger.Errorf(ledger.ECONFLICT, "checkin.checkout_late")
 			}
 			closeAttendance(e, &open, now)
 			att, action = open, ledger.ActionOut
@@ -248,7 +256,12 @@ func (s *Store) Scan(ctx context.Context, eventID, memberID uuid.UUID, source st
 		// overlap an attendance that ends later than now, which the member's
 		// latest check-out says in one read.
 		if v := w.tx.Bucket(bucketMemberEnd).Get(memberID[:]); len(v) == 8 && now.UnixNano() < int64(binary.BigEndian.Uint64(v)) {
-			return ledger.Errorf(ledger.ECONFLICT, "checkin.overlap")
+			// Rare: some attendance ends after now. Look at them all.
+			if prev, err := overlapping(w.tx, memberID, now, time.Time{}, uuid.Nil); err != nil {
+				return err
+			} else if prev != nil {
+				return ledger.Errorf(ledger.ECONFLICT, "checkin.overlap")
+			}
 		}
 		if e.Capacity > 0 {
 			if n, _ := eventCounts(w.tx.Bucket(bucketEventStats), e.ID); n >= e.Capacity {
@@ -283,8 +296,11 @@ func (s *Store) EventCounts(ctx context.Context, id uuid.UUID) (total, open int,
 // checkReason trims a reason an organiser must give.
 func checkReason(r string) (string, error) {
 	r = strings.TrimSpace(r)
-	if r == "" || utf8.RuneCountInString(r) > 200 {
+	if r == "" || utf8.RuneCountInString(r) > 200 || !utf8.ValidString(r) || strings.ContainsAny(r, "\x00\r\n\t") {
 		return "", ledger.Errorf(ledger.EINVALID, "attendance.reason_required")
+	}
+	if ledger.LooksLikeFormula(r) {
+		return "", ledger.Errorf(ledger.EINVALID, "text.formula", ledger.Clip(r))
 	}
 	return r, nil
 }
@@ -306,6 +322,8 @@ func (s *Store) Backfill(ctx context.Context, eventID, memberID uuid.UUID, in, o
 			return ledger.Errorf(ledger.ECONFLICT, "attendance.event_closed", e.Title)
 		case in.IsZero() || out.IsZero() || !out.After(in) || in.Before(e.StartsAt) || out.After(e.EndsAt):
 			return ledger.Errorf(ledger.EINVALID, "attendance.backfill_window")
+		case out.After(s.now().Add(clockSkew)):
+			return ledger.Errorf(ledger.EINVALID, "attendance.in_future")
 		}
 		if _, err := activeMember(w.tx, memberID); err != nil {
 			return err
@@ -346,6 +364,9 @@ func (s *Store) CloseAttendance(ctx context.Context, id uuid.UUID, out time.Time
 		if out.Before(att.CheckedInAt) || out.After(e.EndsAt.Add(s.rules.Grace)) {
 			return ledger.Errorf(ledger.EINVALID, "attendance.close_time")
 		}
+		if out.After(s.now().Add(clockSkew)) {
+			return ledger.Errorf(ledger.EINVALID, "attendance.in_future")
+		}
 		closeAttendance(e, &att, out)
 		att.Reason = reason
 		return putAttendance(w.tx, att)
@@ -377,6 +398,14 @@ func (s *Store) ReviewAttendance(ctx context.Context, id uuid.UUID, decision str
 		}
 		if att.Status == ledger.AttendancePosted {
 			return s.correctPosted(w, e, &att, decision, minutes, reason, by)
+		}
+		if att.Status == ledger.AttendanceRejected && decision != ledger.ReviewReject {
+			// Rejected time may have been claimed by another attendance since.
+			if prev, err := overlapping(w.tx, att.MemberID, att.CheckedInAt, att.CheckedOutAt, att.ID); err != nil {
+				return err
+			} else if prev != nil {
+				return ledger.Errorf(ledger.ECONFLICT, "checkin.overlap")
+			}
 		}
 		switch decision {
 		case ledger.ReviewConfirm:
@@ -411,7 +440,6 @@ func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance
 		return ledger.Errorf(ledger.EINVALID, "attendance.minutes_invalid")
 	}
 	actor := "user:" + by.String()
-	n := 1
 	if att.EntrySeq != 0 {
 		orig, err := readStored(w.tx, att.EntrySeq)
 		if err != nil {
@@ -423,11 +451,9 @@ func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance
 		}
 		// The first write: a refusal here (the member has spent the points)
 		// leaves everything as it was.
-		rev, err := s.appendTx(w, t)
-		if err != nil {
+		if _, err := s.appendTx(w, t); err != nil {
 			return err
 		}
-		n = int(rev.Seq)
 	}
 	// From here on a failure must abort the whole request.
 	day := att.CheckedInAt.In(s.loc)
@@ -449,7 +475,7 @@ func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance
 			entry, err := s.appendTx(w, ledger.Transfer{
 				Debit: ledger.IssuerAccount(e.UnitID), Credit: ledger.MemberAccount(att.MemberID), Amount: att.Points,
 				Kind: ledger.KindEarn, Reference: att.Reference(), Minutes: att.Minutes, Actor: actor, Memo: reason,
-				IdempotencyKey: fmt.Sprintf("%s:correction:%d", att.Reference(), n),
+				IdempotencyKey: att.PostingKey(),
 			})
 			if err != nil {
 				return abortError{fmt.Sprintf("correct attendance %s: %v", att.ID, err)}
@@ -457,10 +483,29 @@ func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance
 			att.EntrySeq = entry.Seq
 		}
 	}
+	att.Revision++
 	if err := days.Put(dk, binary.BigEndian.AppendUint64(nil, uint64(already+att.Minutes))); err != nil {
 		return err
 	}
 	return putAttendance(w.tx, *att)
+}
+
+// clockSkew is how far past the store's clock an organiser's times may lie.
+const clockSkew = 5 * time.Minute
+
+// OpenAttendance implements ledger.Events.
+func (s *Store) OpenAttendance(ctx context.Context, memberID uuid.UUID) (ledger.Attendance, error) {
+	var a ledger.Attendance
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketOpenAtt).Get(memberID[:])
+		if v == nil {
+			return ledger.Errorf(ledger.ENOTFOUND, "attendance.not_found")
+		}
+		var err error
+		a, err = getJSON[ledger.Attendance](tx.Bucket(bucketAttendances), uuid.UUID(v), "attendance.not_found")
+		return err
+	})
+	return a, err
 }
 
 // Attendance implements ledger.Events.
@@ -579,13 +624,14 @@ func (s *Store) post(w *writeTx, e ledger.Event, a *ledger.Attendance, actor str
 		entry, err := s.appendTx(w, ledger.Transfer{
 			Debit: ledger.IssuerAccount(e.UnitID), Credit: ledger.MemberAccount(a.MemberID), Amount: a.Points,
 			Kind: ledger.KindEarn, Reference: a.Reference(), Minutes: minutes, Actor: actor,
-			Memo: e.Title, IdempotencyKey: a.Reference(),
+			Memo: e.Title, IdempotencyKey: a.PostingKey(),
 		})
 		if err != nil {
 			return err
 		}
 		a.EntrySeq = entry.Seq
 	}
+	a.Revision++
 	a.Status = ledger.AttendancePosted
 	if err := days.Put(dk, binary.BigEndian.AppendUint64(nil, uint64(already+minutes))); err != nil {
 		return err

@@ -84,6 +84,9 @@ func TestScanInOutAndFinalize(t *testing.T) {
 	}
 	// The missed check-out is closed by an organiser with a reason, then posted.
 	open, _ := s.MemberAttendances(ctx, ms[1].ID, 1)
+	_, err = s.CloseAttendance(ctx, open[0].ID, e.EndsAt, "忘记签退", uuid.Nil)
+	wantCode(t, err, ledger.EINVALID, "attendance.in_future") // it is 11:15 now
+	clock.Set(e.EndsAt.Add(time.Hour))
 	_, err = s.CloseAttendance(ctx, open[0].ID, e.EndsAt, "", uuid.Nil)
 	wantCode(t, err, ledger.EINVALID, "attendance.reason_required")
 	if _, err := s.CloseAttendance(ctx, open[0].ID, e.EndsAt, "忘记签退，组织者核实", uuid.Nil); err != nil {
@@ -98,6 +101,7 @@ func TestScanInOutAndFinalize(t *testing.T) {
 func TestBackfillAndDailyCap(t *testing.T) {
 	s, clock, tr, e, ms := newEventWorld(t, 1)
 	m := ms[0]
+	clock.Set(e.EndsAt.Add(12 * time.Hour)) // the paper sheets come in the evening
 	_, err := s.Backfill(ctx, e.ID, m.ID, e.StartsAt.Add(-time.Hour), e.StartsAt.Add(time.Hour), "纸质签到表", uuid.Nil)
 	wantCode(t, err, ledger.EINVALID, "attendance.backfill_window")
 	a, err := s.Backfill(ctx, e.ID, m.ID, e.StartsAt, e.EndsAt, "纸质签到表", uuid.Nil)
@@ -191,6 +195,7 @@ func TestFiveHundredAtOnce(t *testing.T) {
 // entry and posts a new one; a rejection only reverses; nothing is edited.
 func TestCorrectPosted(t *testing.T) {
 	s, clock, _, e, ms := newEventWorld(t, 2)
+	clock.Set(e.EndsAt)
 	for _, m := range ms {
 		if _, err := s.Backfill(ctx, e.ID, m.ID, e.StartsAt, e.StartsAt.Add(2*time.Hour), "纸质签到表", uuid.Nil); err != nil {
 			t.Fatal(err)
@@ -224,5 +229,104 @@ func TestCorrectPosted(t *testing.T) {
 	wantCode(t, err, ledger.ECONFLICT, "entry.insufficient")
 	if again, _ := s.Attendance(ctx, atts[1].ID); again.Status != ledger.AttendancePosted || again.Points != 20 {
 		t.Fatalf("a refused correction changed the attendance: %+v", again)
+	}
+}
+
+// TestCorrectionsKeepTheLedgerTrue runs reviews back and forth on posted
+// attendances; after each step every member's balance must equal the points
+// of their posted attendances.
+func TestCorrectionsKeepTheLedgerTrue(t *testing.T) {
+	s, clock, tr, e, ms := newEventWorld(t, 1)
+	m := ms[0]
+	clock.Set(e.EndsAt)
+	a, err := s.Backfill(ctx, e.ID, m.ID, e.StartsAt, e.StartsAt.Add(5*time.Minute), "纸质签到表", uuid.Nil) // 0 points
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(step string) {
+		t.Helper()
+		atts, _ := s.MemberAttendances(ctx, m.ID, 100)
+		var want int64
+		for _, a := range atts {
+			if a.Status == ledger.AttendancePosted {
+				want += a.Points
+			}
+		}
+		if b, _ := s.Balance(ctx, ledger.MemberAccount(m.ID)); b.Points != want {
+			t.Fatalf("%s: balance %d, posted attendances say %d", step, b.Points, want)
+		}
+	}
+	s.FinalizeEvent(ctx, e.ID, "x")
+	check("finalised")
+	for i, step := range []struct {
+		decision string
+		minutes  int64
+	}{{"adjust", 60}, {"adjust", 0}, {"adjust", 60}, {"reject", 0}, {"adjust", 90}, {"reject", 0}} {
+		_, err := s.ReviewAttendance(ctx, a.ID, step.decision, step.minutes, fmt.Sprint("更正", i), uuid.Nil)
+		if err != nil && !(step.decision == "reject" && ledger.ErrorCode(err) == ledger.ECONFLICT) {
+			t.Fatalf("step %d %s: %v", i, step.decision, err)
+		}
+		check(fmt.Sprint("step ", i))
+		s.FinalizeEvent(ctx, e.ID, "x") // posts a rejected-then-confirmed attendance anew, nothing else
+		check(fmt.Sprint("step ", i, " finalised again"))
+	}
+	// A rejected attendance cannot come back over time another one claimed since.
+	e2, _ := s.CreateEvent(ctx, ledger.Event{Title: "宣讲", Category: "政策宣讲", UnitID: tr.a.ID, StartsAt: e.StartsAt, EndsAt: e.EndsAt})
+	b, err := s.Backfill(ctx, e2.ID, m.ID, e.StartsAt.Add(time.Hour), e.StartsAt.Add(2*time.Hour), "纸质签到表", uuid.Nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ReviewAttendance(ctx, b.ID, ledger.ReviewReject, 0, "重复", uuid.Nil)
+	other, _ := s.CreateEvent(ctx, ledger.Event{Title: "义诊", Category: "医疗义诊", UnitID: tr.a.ID, StartsAt: e.StartsAt, EndsAt: e.EndsAt})
+	if _, err := s.Backfill(ctx, other.ID, m.ID, e.StartsAt.Add(time.Hour), e.StartsAt.Add(2*time.Hour), "纸质签到表", uuid.Nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.ReviewAttendance(ctx, b.ID, ledger.ReviewConfirm, 0, "", uuid.Nil)
+	wantCode(t, err, ledger.ECONFLICT, "checkin.overlap")
+}
+
+func TestLateCheckoutWaitsForOrganiser(t *testing.T) {
+	s, clock, _, e, ms := newEventWorld(t, 1)
+	clock.Set(e.StartsAt)
+	if _, _, err := s.Scan(ctx, e.ID, ms[0].ID, "scan", uuid.Nil); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(e.EndsAt.Add(72 * time.Hour))
+	_, _, err := s.Scan(ctx, e.ID, ms[0].ID, "scan", uuid.Nil)
+	wantCode(t, err, ledger.ECONFLICT, "checkin.checkout_late")
+	open, err := s.OpenAttendance(ctx, ms[0].ID)
+	if err != nil || open.Status != ledger.AttendanceOpen {
+		t.Fatalf("still open: %+v %v", open, err)
+	}
+}
+
+func TestImportLeavesEmptyCellsAlone(t *testing.T) {
+	s := openTest(t, Options{})
+	tr := makeTree(t, s)
+	streetTeam, _ := s.CreateTeam(ctx, ledger.Team{Name: "街道应急队", Kind: ledger.TeamVolunteer, UnitID: tr.street.ID})
+	m, err := s.CreateMember(ctx, ledger.Member{Name: "老党员", Phone: "13600000001", UnitID: tr.gridA.ID, PartyMember: true,
+		Status: ledger.MemberSuspended, TeamIDs: []uuid.UUID{streetTeam.ID, tr.teamA.ID},
+		OnDuty: &ledger.OnDuty{WorkUnit: "区医院", ReportedAt: "2026-03-05", AnnualTargetHours: 50}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A's organiser imports the phone with a new employer and no teams; the
+	// party and status cells are empty, so they are not present.
+	item := ledger.ImportItem{Row: 2, Member: ledger.Member{Name: "老党员", Phone: "13600000001", UnitID: tr.gridA.ID,
+		OnDuty: &ledger.OnDuty{WorkUnit: "区卫健委"}}, Present: []string{"name", "phone", "unit", "work_unit", "teams"}}
+	res, err := s.ImportMembers(ctx, ledger.Scope{Unit: tr.a.ID}, []ledger.ImportItem{item}, false)
+	if err != nil || res.Updated != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	got, _ := s.Member(ctx, m.ID)
+	if !got.PartyMember || got.Status != ledger.MemberSuspended || got.OnDuty.ReportedAt != "2026-03-05" ||
+		got.OnDuty.AnnualTargetHours != 50 || got.OnDuty.WorkUnit != "区卫健委" {
+		t.Fatalf("import changed more than it gave: %+v %+v", got, got.OnDuty)
+	}
+	if len(got.TeamIDs) != 1 || got.TeamIDs[0] != streetTeam.ID {
+		t.Fatalf("teams %v: the street's team (outside A) must stay, A's team go", got.TeamIDs)
+	}
+	if u, _ := s.UserByLogin(ctx, "13600000001"); !u.Disabled {
+		t.Fatal("the import re-enabled a suspended member's login")
 	}
 }

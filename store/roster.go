@@ -93,7 +93,7 @@ func (s *Store) importOne(tx *bolt.Tx, scope ledger.Scope, it ledger.ImportItem,
 			return m, nil, "phone", ledger.Errorf(ledger.ECONFLICT, "roster.phone_elsewhere")
 		}
 		old = &o
-		m = mergeImported(o, m, it.Present)
+		m = mergeImported(tx, scope, o, m, it.Present)
 	} else {
 		m.ID, m.CreatedAt, m.UpdatedAt = newID(), now, now
 		if err := phoneFree(tx, phone, uuid.Nil); err != nil {
@@ -110,13 +110,20 @@ func (s *Store) importOne(tx *bolt.Tx, scope ledger.Scope, it ledger.ImportItem,
 	return m, old, "", nil
 }
 
-// mergeImported returns the existing member with the fields the file has.
-func mergeImported(old, in ledger.Member, present []string) ledger.Member {
+// mergeImported returns the existing member with the fields the file
+// gives (a present, non-empty cell). Teams the importer cannot see stay.
+func mergeImported(tx *bolt.Tx, scope ledger.Scope, old, in ledger.Member, present []string) ledger.Member {
 	m := old
 	m.TeamIDs, m.Skills, m.Posts = slices.Clone(old.TeamIDs), slices.Clone(old.Skills), slices.Clone(old.Posts)
 	if old.OnDuty != nil {
 		d := *old.OnDuty
 		m.OnDuty = &d
+	}
+	duty := func() *ledger.OnDuty {
+		if m.OnDuty == nil {
+			m.OnDuty = &ledger.OnDuty{}
+		}
+		return m.OnDuty
 	}
 	for _, f := range present {
 		switch f {
@@ -125,7 +132,16 @@ func mergeImported(old, in ledger.Member, present []string) ledger.Member {
 		case "unit":
 			m.UnitID = in.UnitID
 		case "teams":
-			m.TeamIDs = in.TeamIDs
+			m.TeamIDs = slices.Clone(in.TeamIDs)
+			for _, id := range old.TeamIDs {
+				t, err := getJSON[ledger.Team](tx.Bucket(bucketTeams), id, "team.not_found")
+				if err != nil {
+					continue
+				}
+				if u, err := getJSON[ledger.Unit](tx.Bucket(bucketUnits), t.UnitID, "unit.not_found"); err == nil && !scope.Covers(u) {
+					m.TeamIDs = append(m.TeamIDs, id)
+				}
+			}
 		case "party_member":
 			m.PartyMember = in.PartyMember
 		case "skills":
@@ -135,8 +151,21 @@ func mergeImported(old, in ledger.Member, present []string) ledger.Member {
 		case "status":
 			m.Status = in.Status
 		case "work_unit":
-			m.OnDuty = in.OnDuty
+			if in.OnDuty != nil {
+				duty().WorkUnit = in.OnDuty.WorkUnit
+			}
+		case "reported_at":
+			if in.OnDuty != nil {
+				duty().ReportedAt = in.OnDuty.ReportedAt
+			}
+		case "annual_target_hours":
+			if in.OnDuty != nil {
+				duty().AnnualTargetHours = in.OnDuty.AnnualTargetHours
+			}
 		}
+	}
+	if m.OnDuty != nil && m.OnDuty.WorkUnit == "" {
+		m.OnDuty = old.OnDuty // details without an employer change nothing
 	}
 	return m
 }

@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +55,55 @@ func checkConsistent(tb testing.TB, s *Store) {
 	if err != nil || !rep.OK {
 		tb.Errorf("verify: %+v %v", rep, err)
 	}
+	if err := checkAttendances(s); err != nil {
+		tb.Error(err)
+	}
+}
+
+// checkAttendances checks that posted attendances and the journal agree:
+// each posted attendance's entry is an unreversed earn of its points, and
+// for every member the points that attendance entries net them equal the
+// points of their posted attendances.
+func checkAttendances(s *Store) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		net := map[string]ledger.Points{} // attendance reference -> net points in the journal
+		err := tx.Bucket(bucketJournal).ForEach(func(_, v []byte) error {
+			se, err := decodeStored(v)
+			if err != nil || !strings.HasPrefix(se.Reference, "attendance:") {
+				return err
+			}
+			if se.Credit.Kind == ledger.AccountMember {
+				net[se.Reference] += se.Amount
+			} else {
+				net[se.Reference] -= se.Amount
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketAttendances).ForEach(func(_, v []byte) error {
+			var a ledger.Attendance
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			want := ledger.Points(0)
+			if a.Status == ledger.AttendancePosted {
+				want = a.Points
+				if a.EntrySeq != 0 {
+					se, err := readStored(tx, a.EntrySeq)
+					if err != nil || se.Kind != ledger.KindEarn || se.Amount != a.Points || se.Reference != a.Reference() ||
+						tx.Bucket(bucketReversed).Get(u64(a.EntrySeq)) != nil {
+						return fmt.Errorf("attendance %s: entry %d is not its unreversed earn of %d points", a.ID, a.EntrySeq, a.Points)
+					}
+				}
+			}
+			if net[a.Reference()] != want {
+				return fmt.Errorf("attendance %s (%s, %d points): the journal nets %d", a.ID, a.Status, a.Points, net[a.Reference()])
+			}
+			return nil
+		})
+	})
 }
 
 func openAccounts(tb testing.TB, s *Store, accts ...ledger.Account) {
