@@ -244,9 +244,12 @@ type checkinRequest struct {
 }
 
 type checkinView struct {
-	Action     string            `json:"action"`
+	Action string `json:"action"` // in, out, backfill, or a review decision
+	// Repeated says the scan was the check-in before it, sent again.
+	Repeated   bool              `json:"repeated,omitempty"`
 	Event      eventView         `json:"event"`
 	Attendance ledger.Attendance `json:"attendance"`
+	MemberName string            `json:"member_name"`
 }
 
 // tokenOf takes the token out of a scanned code: the token itself or the whole URL.
@@ -316,7 +319,14 @@ func (s *server) renderCheckin(c echo.Context, action string, e ledger.Event, at
 		return err
 	}
 	s.localAttendance(&att)
-	return c.JSON(http.StatusOK, checkinView{Action: action, Event: v, Attendance: att})
+	out := checkinView{Action: action, Event: v, Attendance: att}
+	if action == ledger.ActionRepeat {
+		out.Action, out.Repeated = ledger.ActionIn, true
+	}
+	if m, err := s.cfg.Directory.Member(c.Request().Context(), att.MemberID); err == nil {
+		out.MemberName = m.Name
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 func (s *server) localAttendance(a *ledger.Attendance) {

@@ -71,7 +71,7 @@ func TestCheckinFlow(t *testing.T) {
 	if v := checkin(map[string]any{"code": code.URL}, 200); v.Action != "in" || v.Event.CheckedIn != 1 {
 		t.Fatalf("first scan %+v", v)
 	}
-	if v := checkin(map[string]any{"code": code.Token}, 200); v.Action != "in" {
+	if v := checkin(map[string]any{"code": code.Token}, 200); v.Action != "in" || !v.Repeated || v.MemberName != "志愿者A" {
 		t.Fatalf("a repeat within the window must stay checked in: %+v", v)
 	}
 	raw, _ := ledger.Crockford.DecodeString(code.Token)

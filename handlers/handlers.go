@@ -223,6 +223,7 @@ func (s *server) routes(e *echo.Echo) {
 	// Pages.
 	e.GET("/", s.startPage, session)
 	s.pageRoutes(e)
+	s.eventPageRoutes(e)
 	e.GET("/c/:token", s.checkinPage, session)
 
 	// JSON API.

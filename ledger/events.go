@@ -271,6 +271,8 @@ const (
 	ActionIn       = "in"
 	ActionOut      = "out"
 	ActionBackfill = "backfill"
+	// ActionRepeat is a scan taken for the check-in before it, sent again.
+	ActionRepeat = "repeat"
 )
 
 // FinalizeResult says what finalising an event did.
@@ -300,7 +302,8 @@ type Events interface {
 	// SetEventStatus moves an event to open, finished or cancelled.
 	SetEventStatus(ctx context.Context, id uuid.UUID, status EventStatus) (Event, error)
 	// Scan checks a member in to the event, or out if they are checked in
-	// there, at the store's clock. Returns the attendance and ActionIn or ActionOut;
+	// there, at the store's clock. Returns the attendance and ActionIn,
+	// ActionOut or ActionRepeat (a scan again within the repeat window);
 	// ECONFLICT when they are checked in elsewhere or the event is full or not open.
 	Scan(ctx context.Context, eventID, memberID uuid.UUID, source string, by uuid.UUID) (Attendance, string, error)
 	// Backfill records a paper attendance with explicit times and a reason.

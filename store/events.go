@@ -237,7 +237,7 @@ func (s *Store) Scan(ctx context.Context, eventID, memberID uuid.UUID, source st
 				return ledger.Errorf(ledger.ECONFLICT, "checkin.elsewhere", other.Title)
 			}
 			if now.Sub(open.CheckedInAt) < s.rules.RepeatWindow {
-				att, action = open, ledger.ActionIn // the same check-in, sent again
+				att, action = open, ledger.ActionRepeat // the same check-in, sent again
 				return nil
 			}
 			// A check-out long after the end, or once the event is closed, is

@@ -1,7 +1,9 @@
 // /m/: the volunteer's home on the phone: points, what is available, service
-// hours, and the footprint (足迹): their latest journal entries.
+// hours and the star level they earn, the footprint (足迹) of the events they
+// served at, and their latest journal entries.
 
 import { t, $, api, el, failed, busy, bindLogout, fmtNumber, fmtHours, fmtTime, entryKinds, emptyState } from './common.js';
+import { shortDay, duration, countedMinutes } from './events-common.js';
 
 bindLogout();
 
@@ -16,10 +18,70 @@ async function loadBalance() {
     $('b-hours').textContent = fmtHours(b.service_minutes);
     $('b-held').textContent = fmtNumber(b.held);
     $('held-figure').hidden = !b.held;
+    showStars(b.service_minutes ?? 0);
   } catch (err) {
     failed($('balance-msg'), err);
   }
 }
+
+// The star levels by confirmed service hours (1★ 100 h … 5★ 1500 h).
+const starHours = [100, 300, 600, 1000, 1500];
+const starNames = [
+  t('js.events.m.star_1'), t('js.events.m.star_2'), t('js.events.m.star_3'), t('js.events.m.star_4'), t('js.events.m.star_5'),
+];
+
+function showStars(minutes) {
+  const hours = minutes / 60;
+  const level = starHours.filter((h) => hours >= h).length;
+  $('star-marks').textContent = '★'.repeat(level) + '☆'.repeat(starHours.length - level);
+  $('star-label').textContent = level ? starNames[level - 1] : t('js.events.m.star_none');
+  if (level < starHours.length) {
+    const left = starHours[level] * 60 - minutes;
+    $('star-next').textContent = t('js.events.m.star_next', fmtHours(left), starNames[level]);
+  } else {
+    $('star-next').textContent = t('js.events.m.star_top');
+  }
+  $('stars').hidden = false;
+}
+
+// The footprint: the events the volunteer took part in, newest first.
+const trailStatuses = {
+  open: t('js.events.m.open'),
+  closed: t('js.events.m.closed'),
+  confirmed: t('js.events.m.confirmed'),
+  rejected: t('js.events.m.rejected'),
+  posted: t('js.events.m.posted'),
+};
+
+function trail(list) {
+  return el('ul', { class: 'footprint trail' }, list.map((a) => {
+    const done = a.status !== 'open';
+    const minutes = countedMinutes(a);
+    const points = a.status === 'rejected' ? 0 : a.points;
+    return el('li', { dataset: { status: a.status } },
+      el('div', { class: 'what' },
+        el('strong', {}, a.event_title || a.category || ''),
+        el('span', { class: 'hint small' }, [shortDay(a.checked_in_at), done ? duration(minutes) : '', a.category].filter(Boolean).join(' · ')),
+        el('span', { class: 'trail-status trail-' + a.status }, trailStatuses[a.status] ?? a.status),
+      ),
+      done && a.status !== 'rejected'
+        ? el('span', { class: 'amount ' + (a.status === 'posted' ? 'plus' : 'pending') }, (a.status === 'posted' ? '+' : '') + fmtNumber(points))
+        : el('span', { class: 'amount pending' }, '—'),
+    );
+  }));
+}
+
+async function loadTrail(all = false) {
+  const limit = all ? 200 : 10;
+  try {
+    const { attendances } = await api('GET', `${base}/attendances?limit=${limit}`);
+    $('footprint').replaceChildren(attendances.length ? trail(attendances) : emptyState(t('js.events.m.no_events')));
+    $('all-events').parentElement.hidden = all || attendances.length < limit;
+  } catch (err) {
+    failed($('footprint-msg'), err);
+  }
+}
+$('all-events').addEventListener('click', () => loadTrail(true));
 
 // footprint renders entries as a list that reads well on a narrow screen.
 function footprint(entries) {
@@ -84,8 +146,10 @@ $('password-form').addEventListener('submit', async (ev) => {
 
 if (id) {
   loadBalance();
+  loadTrail();
   loadEntries();
 } else {
   $('no-member').hidden = false;
   $('entries').replaceChildren();
+  $('footprint').replaceChildren();
 }

@@ -1,0 +1,172 @@
+// /admin/events: the events in the organiser's scope, filtered by status and
+// unit (the filters live in the address), with how many are checked in now
+// and have checked out; and the form to create an event. Times are typed in
+// the deployment's zone and sent as RFC 3339 with its offset; past times are
+// allowed, so that paper sign-in sheets can be back-filled.
+
+import { t, $, api, el, failed, busy, bindLogout, loadUnits, fillUnitSelect, unitLabel, emptyState, href, fmtNumber } from './common.js';
+import { statusBadge, fmtWindow, localInput, fromLocalInput } from './events-common.js';
+
+bindLogout();
+
+const filters = $('filters');
+const form = $('event-form');
+let units = { units: [], byId: new Map() };
+
+function eventRow(ev) {
+  const link = href(`/admin/events/${ev.id}`);
+  const u = units.byId.get(ev.unit_id);
+  return el('tr', { dataset: { eventId: ev.id } },
+    el('td', { class: 'strong' }, el('a', { href: link }, ev.title), ev.place ? el('div', { class: 'hint small' }, ev.place) : null),
+    el('td', {}, ev.category),
+    el('td', {}, u ? unitLabel(u, units.byId) : ev.unit_name),
+    el('td', { class: 'nowrap' }, fmtWindow(ev.starts_at, ev.ends_at)),
+    el('td', {}, statusBadge(ev.status)),
+    el('td', { class: 'num' }, fmtNumber(ev.checked_in)),
+    el('td', { class: 'num' }, fmtNumber(ev.checked_out)),
+    el('td', { class: 'nowrap' },
+      el('a', { class: 'button small', href: link }, t('js.events.open')), ' ',
+      ev.status === 'open' ? el('a', { class: 'button small', href: href(`/admin/events/${ev.id}/display`), target: '_blank', rel: 'noopener' }, t('js.events.display')) : null,
+    ),
+  );
+}
+
+function table(rows) {
+  return el('div', { class: 'table-wrap' }, el('table', { id: 'events-table' },
+    el('thead', {}, el('tr', {},
+      el('th', { scope: 'col' }, t('js.events.col.title')),
+      el('th', { scope: 'col' }, t('js.events.col.category')),
+      el('th', { scope: 'col' }, t('js.events.col.unit')),
+      el('th', { scope: 'col' }, t('js.events.col.time')),
+      el('th', { scope: 'col' }, t('js.events.col.status')),
+      el('th', { scope: 'col', class: 'num' }, t('js.events.col.checked_in')),
+      el('th', { scope: 'col', class: 'num' }, t('js.events.col.checked_out')),
+      el('th', { scope: 'col' }, ''),
+    )),
+    el('tbody', {}, rows),
+  ));
+}
+
+function query() {
+  const q = new URLSearchParams();
+  for (const name of ['status', 'unit_id']) {
+    const v = filters.elements[name].value;
+    if (v) q.set(name, v);
+  }
+  return q;
+}
+
+async function load() {
+  const q = query();
+  const out = $('events');
+  $('list-msg').textContent = '';
+  try {
+    const { events } = await api('GET', '/api/v1/events?' + q);
+    // The latest start first: today's events above last week's back-filling.
+    events.sort((a, b) => new Date(b.starts_at) - new Date(a.starts_at));
+    if (events.length) {
+      out.replaceChildren(table(events.map(eventRow)));
+    } else if ([...q.keys()].length) {
+      out.replaceChildren(emptyState(t('js.events.none_found')));
+    } else {
+      out.replaceChildren(emptyState(t('js.events.empty'),
+        el('button', { type: 'button', class: 'primary', onclick: showNew }, t('js.events.add_one'))));
+    }
+  } catch (err) {
+    failed($('list-msg'), err);
+  }
+}
+
+const params = new URLSearchParams(location.search);
+filters.addEventListener('change', () => {
+  const q = query();
+  q.set('lang', document.documentElement.lang);
+  history.replaceState(null, '', location.pathname + '?' + q);
+  load();
+});
+filters.addEventListener('submit', (ev) => ev.preventDefault());
+
+// The create form.
+function defaultTimes() {
+  // The next half hour, for two hours.
+  const start = Math.ceil(Date.now() / 1800000) * 1800000;
+  form.starts_at.value = localInput(start);
+  form.ends_at.value = localInput(start + 2 * 3600000);
+}
+
+function showNew() {
+  $('new').hidden = false;
+  $('e-title').focus();
+  $('new').scrollIntoView({ block: 'start' });
+}
+$('show-new').addEventListener('click', showNew);
+$('cancel-new').addEventListener('click', () => {
+  $('new').hidden = true;
+  $('event-form-msg').textContent = '';
+});
+// The end follows the start while it would come before it.
+form.starts_at.addEventListener('change', () => {
+  const s = fromLocalInput(form.starts_at.value), e = fromLocalInput(form.ends_at.value);
+  if (s && (!e || new Date(e) <= new Date(s))) form.ends_at.value = localInput(new Date(s).getTime() + 2 * 3600000);
+});
+
+// read returns the request body, or a message saying what is missing.
+function read() {
+  const f = form.elements;
+  const title = f.title.value.trim();
+  if (!title) return { problem: t('js.events.need_title'), field: f.title };
+  if (!f.category.value) return { problem: t('js.events.need_category'), field: f.category };
+  if (!f.unit_id.value) return { problem: t('js.events.need_unit'), field: f.unit_id };
+  const starts = fromLocalInput(f.starts_at.value), ends = fromLocalInput(f.ends_at.value);
+  if (!starts) return { problem: t('js.events.need_start'), field: f.starts_at };
+  if (!ends) return { problem: t('js.events.need_end'), field: f.ends_at };
+  if (new Date(ends) <= new Date(starts)) return { problem: t('js.events.end_before_start'), field: f.ends_at };
+  const num = (v) => (v.trim() === '' ? 0 : Number(v));
+  const body = {
+    title, category: f.category.value, unit_id: f.unit_id.value, place: f.place.value.trim(),
+    starts_at: starts, ends_at: ends,
+    points_per_hour: num(f.points_per_hour.value), max_minutes: num(f.max_minutes.value), capacity: num(f.capacity.value),
+    review_required: f.review_required.checked, status: f.status.value,
+  };
+  for (const k of ['points_per_hour', 'max_minutes', 'capacity']) {
+    if (!Number.isInteger(body[k]) || body[k] < 0) return { problem: t('js.events.need_whole_number'), field: f[k] };
+  }
+  return { body };
+}
+
+form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const msg = $('event-form-msg');
+  const { body, problem, field } = read();
+  if (problem) {
+    msg.textContent = problem;
+    field?.focus();
+    return;
+  }
+  msg.textContent = '';
+  await busy(form, async () => {
+    try {
+      const created = await api('POST', '/api/v1/events', body);
+      location.assign(href(`/admin/events/${created.id}`));
+    } catch (err) {
+      failed(msg, err);
+    }
+  });
+});
+
+try {
+  let categories;
+  [units, { categories }] = await Promise.all([loadUnits(), api('GET', '/api/v1/categories')]);
+  fillUnitSelect(filters.elements.unit_id, units.units, { keepFirst: true });
+  for (const name of ['status', 'unit_id']) if (params.has(name)) filters.elements[name].value = params.get(name);
+  form.category.replaceChildren(el('option', { value: '' }, t('js.events.choose')), ...categories.map((c) => el('option', { value: c }, c)));
+  fillUnitSelect(form.unit_id, units.units);
+  // A community is where most events belong: pick the first one.
+  const community = units.units.find((u) => u.kind === 'community');
+  if (community) form.unit_id.value = community.id;
+  defaultTimes();
+} catch (err) {
+  failed($('list-msg'), err);
+}
+await load();
+if (location.hash === '#new') showNew();
