@@ -1,0 +1,107 @@
+package ledger
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+func TestVoucherToken(t *testing.T) {
+	keys := map[byte][]byte{1: []byte("old key"), 2: []byte("current key")}
+	id := uuid.MustParse("01934b6e-1f2a-7c3d-8e4f-5a6b7c8d9e0f")
+	tok := VoucherToken(keys[2], 2, id)
+	if strings.Trim(tok, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") != "" {
+		t.Fatalf("token %q is not upper-case base32", tok)
+	}
+	for _, s := range []string{tok, strings.ToLower(tok), " " + tok + "\n", VoucherToken(keys[1], 1, id)} {
+		if got, err := ParseVoucherToken(keys, s); err != nil || got != id {
+			t.Fatalf("ParseVoucherToken(%q) = %v %v", s, got, err)
+		}
+	}
+	// Every single-character change of the token is refused.
+	for i := range len(tok) {
+		for _, c := range "0123456789ABCDEFGHJKMNPQRSTVWXYZ" {
+			if byte(c) == tok[i] {
+				continue
+			}
+			m := tok[:i] + string(c) + tok[i+1:]
+			if _, err := ParseVoucherToken(keys, m); ErrorCode(err) != EINVALID {
+				t.Fatalf("mutation %q at %d accepted", m, i)
+			}
+		}
+	}
+	if _, err := ParseVoucherToken(keys, VoucherToken([]byte("forger"), 2, id)); ErrorCode(err) != EINVALID {
+		t.Fatal("a forged token was accepted")
+	}
+	if _, err := ParseVoucherToken(map[byte][]byte{1: keys[1]}, tok); ErrorCode(err) != EINVALID {
+		t.Fatal("a token under an unknown key id was accepted")
+	}
+}
+
+func FuzzParseVoucherToken(f *testing.F) {
+	keys := map[byte][]byte{1: []byte("k")}
+	f.Add(VoucherToken(keys[1], 1, uuid.New()))
+	f.Add("AXV1")
+	f.Add("AXM1" + strings.Repeat("0", 42))
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := ParseVoucherToken(keys, s)
+		if err == nil && VoucherToken(keys[1], 1, id) != strings.ToUpper(strings.TrimSpace(s)) {
+			t.Fatalf("accepted %q for %v", s, id)
+		}
+	})
+}
+
+func TestShortCode(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		code := ShortCode(r.Uint64())
+		got, err := NormalizeShortCode(strings.ToLower(code[:5]) + "-" + code[5:])
+		if err != nil || got != code {
+			t.Fatalf("NormalizeShortCode(%s) = %q %v", code, got, err)
+		}
+		// One wrong character anywhere, or two neighbours swapped, is caught.
+		for i := range 10 {
+			for _, c := range shortCodeAlphabet {
+				if byte(c) == code[i] {
+					continue
+				}
+				m := code[:i] + string(c) + code[i+1:]
+				if _, err := NormalizeShortCode(m); err == nil {
+					t.Fatalf("%s mistyped as %s was accepted", code, m)
+				}
+			}
+			if i < 9 && code[i] != code[i+1] {
+				m := code[:i] + string(code[i+1]) + string(code[i]) + code[i+2:]
+				if _, err := NormalizeShortCode(m); err == nil {
+					t.Fatalf("%s with a swap, %s, was accepted", code, m)
+				}
+			}
+		}
+	}
+	if got, err := NormalizeShortCode("o1234 5678"); err == nil {
+		t.Fatalf("a 9-character code %q was accepted", got)
+	}
+}
+
+func TestShopTakes(t *testing.T) {
+	street, other := uuid.New(), uuid.New()
+	cA, cB := uuid.New(), uuid.New()
+	shopUnit := Unit{Path: []uuid.UUID{street, cA}}
+	for _, tt := range []struct {
+		scope RedeemScope
+		path  []uuid.UUID
+		want  bool
+	}{
+		{RedeemStreet, []uuid.UUID{street, cB, uuid.New()}, true},
+		{RedeemStreet, []uuid.UUID{other, cB}, false},
+		{RedeemCommunity, []uuid.UUID{street, cA, uuid.New()}, true},
+		{RedeemCommunity, []uuid.UUID{street, cB}, false},
+		{RedeemAll, []uuid.UUID{other}, true},
+	} {
+		if got := (Shop{RedeemScope: tt.scope}).Takes(shopUnit, Unit{Path: tt.path}); got != tt.want {
+			t.Errorf("%s with %v: %v", tt.scope, tt.path, got)
+		}
+	}
+}
