@@ -9,6 +9,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -72,6 +73,17 @@ import (
 //	memberday    member id(16) | yyyymmdd(4) -> minutes posted that day (the daily cap)
 //	eventstats   event id(16) -> attendances in all(8) | open now(8)
 //	memberend    member id(16) -> Unix ns of the latest check-out of any of the member's attendances
+//	shops        shop id(16) -> JSON ledger.Shop
+//	items        item id(16) -> JSON ledger.Item (stock on hand and reserved)
+//	shopitems    shop id(16) | item id(16) -> nothing: a shop's catalogue
+//	stockmoves   move id(16) -> JSON ledger.StockMove
+//	itemmoves    item id(16) | move id(16) -> nothing: an item's movements in order
+//	vouchers     voucher id(16) -> JSON ledger.Voucher with its redemption key
+//	vouchercodes short code -> voucher id(16)
+//	membervouchers member id(16) | voucher id(16) -> nothing
+//	voucherexpiry  expiry Unix ns(8) | voucher id(16) -> nothing: open vouchers by expiry
+//	memberitemmonth member(16) | item(16) | yyyymm(4) -> quantity on vouchers that month (limits)
+//	memberheld   member id(16) -> points in the member's open vouchers
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -94,6 +106,18 @@ var (
 	bucketMemberDay   = []byte("memberday")
 	bucketEventStats  = []byte("eventstats")
 	bucketMemberEnd   = []byte("memberend")
+
+	bucketShops           = []byte("shops")
+	bucketItems           = []byte("items")
+	bucketShopItems       = []byte("shopitems")
+	bucketStockMoves      = []byte("stockmoves")
+	bucketItemMoves       = []byte("itemmoves")
+	bucketVouchers        = []byte("vouchers")
+	bucketVoucherCodes    = []byte("vouchercodes")
+	bucketMemberVouchers  = []byte("membervouchers")
+	bucketVoucherExpiry   = []byte("voucherexpiry")
+	bucketMemberItemMonth = []byte("memberitemmonth")
+	bucketMemberHeld      = []byte("memberheld")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -134,6 +158,10 @@ var migrations = []migration{
 	{3, "events and attendances", func(tx *bolt.Tx, s *Store) error {
 		return createBuckets(tx, bucketEvents, bucketAttendances, bucketEventAtt, bucketMemberAtt, bucketOpenAtt, bucketMemberDay, bucketEventStats, bucketMemberEnd)
 	}},
+	{4, "shops, catalogue, stock and vouchers", func(tx *bolt.Tx, s *Store) error {
+		return createBuckets(tx, bucketShops, bucketItems, bucketShopItems, bucketStockMoves, bucketItemMoves, bucketVouchers,
+			bucketVoucherCodes, bucketMemberVouchers, bucketVoucherExpiry, bucketMemberItemMonth, bucketMemberHeld)
+	}},
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {
@@ -164,6 +192,8 @@ type Options struct {
 	MaxBatch int
 	// Rules are the rules of hours into points. Default ledger.DefaultEventRules.
 	Rules *ledger.EventRules
+	// VoucherLife is how long a voucher stays valid. Default ledger.VoucherLife (30 days).
+	VoucherLife time.Duration
 }
 
 // initialMmapSize is address space, not memory: pages are only read in when used.
@@ -177,11 +207,12 @@ var ErrLocked = errors.New("the data file is in use by another aixin process")
 
 // Store is the bbolt implementation of the ledger contracts.
 type Store struct {
-	db       *bolt.DB
-	loc      *time.Location
-	now      func() time.Time
-	rules    ledger.EventRules
-	maxBatch int
+	db          *bolt.DB
+	loc         *time.Location
+	now         func() time.Time
+	rules       ledger.EventRules
+	voucherLife time.Duration
+	maxBatch    int
 
 	mu     sync.RWMutex // guards closed against sends on ops
 	closed bool
@@ -230,6 +261,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Rules != nil {
 		s.rules = *opts.Rules
 	}
+	s.voucherLife = cmp.Or(opts.VoucherLife, ledger.VoucherLife)
 	if err := s.migrate(opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err

@@ -1,0 +1,496 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"aixin/ledger"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+)
+
+// storedVoucher keeps the redemption's idempotency key, which the API never shows.
+type storedVoucher struct {
+	ledger.Voucher
+	Key string `json:"redeem_key,omitempty"`
+}
+
+func getVoucher(tx *bolt.Tx, id uuid.UUID) (ledger.Voucher, error) {
+	sv, err := getJSON[storedVoucher](tx.Bucket(bucketVouchers), id, "voucher.not_found")
+	sv.Voucher.RedeemKey = sv.Key
+	return sv.Voucher, err
+}
+
+func putVoucher(tx *bolt.Tx, v ledger.Voucher) error {
+	return putJSON(tx.Bucket(bucketVouchers), v.ID, storedVoucher{v, v.RedeemKey})
+}
+
+// CreateShop implements ledger.Shops. The shop's points account opens with it.
+func (s *Store) CreateShop(ctx context.Context, sh ledger.Shop) (ledger.Shop, error) {
+	if err := sh.Check(); err != nil {
+		return sh, err
+	}
+	sh.ID, sh.CreatedAt = newID(), s.now().UTC()
+	err := s.update(ctx, func(w *writeTx) error {
+		if w.tx.Bucket(bucketUnits).Get(sh.UnitID[:]) == nil {
+			return ledger.Errorf(ledger.ENOTFOUND, "unit.not_found")
+		}
+		k := ledger.ShopAccount(sh.ID).Key()
+		if err := w.tx.Bucket(bucketAccounts).Put(k[:], make([]byte, accountRowSize)); err != nil {
+			return err
+		}
+		return putJSON(w.tx.Bucket(bucketShops), sh.ID, sh)
+	})
+	return sh, err
+}
+
+// Shop implements ledger.Shops.
+func (s *Store) Shop(ctx context.Context, id uuid.UUID) (ledger.Shop, error) {
+	var sh ledger.Shop
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		sh, err = getJSON[ledger.Shop](tx.Bucket(bucketShops), id, "shop.not_found")
+		return err
+	})
+	return sh, err
+}
+
+// Shops implements ledger.Shops.
+func (s *Store) Shops(ctx context.Context) ([]ledger.Shop, error) {
+	return listJSON[ledger.Shop](s, bucketShops)
+}
+
+// CreateItem implements ledger.Shops. Stock arrives by MoveStock.
+func (s *Store) CreateItem(ctx context.Context, it ledger.Item) (ledger.Item, error) {
+	if err := it.Check(); err != nil {
+		return it, err
+	}
+	it.ID, it.CreatedAt, it.OnHand, it.Reserved = newID(), s.now().UTC(), 0, 0
+	err := s.update(ctx, func(w *writeTx) error {
+		if w.tx.Bucket(bucketShops).Get(it.ShopID[:]) == nil {
+			return ledger.Errorf(ledger.ENOTFOUND, "shop.not_found")
+		}
+		if err := w.tx.Bucket(bucketShopItems).Put(pairKey(it.ShopID, it.ID), nil); err != nil {
+			return err
+		}
+		return putJSON(w.tx.Bucket(bucketItems), it.ID, it)
+	})
+	return it, err
+}
+
+// Item implements ledger.Shops.
+func (s *Store) Item(ctx context.Context, id uuid.UUID) (ledger.Item, error) {
+	var it ledger.Item
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		it, err = getJSON[ledger.Item](tx.Bucket(bucketItems), id, "item.not_found")
+		return err
+	})
+	return it, err
+}
+
+// Items implements ledger.Shops.
+func (s *Store) Items(ctx context.Context, shopID uuid.UUID) ([]ledger.Item, error) {
+	var out []ledger.Item
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketShopItems).Cursor()
+		for k, _ := c.Seek(shopID[:]); k != nil && bytes.HasPrefix(k, shopID[:]); k, _ = c.Next() {
+			it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), uuid.UUID(k[16:]), "item.not_found")
+			if err != nil {
+				return err
+			}
+			out = append(out, it)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// MoveStock implements ledger.Shops.
+func (s *Store) MoveStock(ctx context.Context, m ledger.StockMove) (ledger.Item, error) {
+	m.Donor, m.Note = strings.TrimSpace(m.Donor), strings.TrimSpace(m.Note)
+	for _, t := range []string{m.Donor, m.Note} {
+		if utf8.RuneCountInString(t) > 200 || ledger.LooksLikeFormula(t) {
+			return ledger.Item{}, ledger.Errorf(ledger.EINVALID, "stock.text_invalid")
+		}
+	}
+	switch {
+	case m.Kind == ledger.StockIntake && (m.Qty < 1 || m.Qty > 100000):
+		return ledger.Item{}, ledger.Errorf(ledger.EINVALID, "stock.qty_invalid")
+	case m.Kind == ledger.StockCorrection && (m.Qty == 0 || m.Qty < -100000 || m.Qty > 100000 || m.Note == ""):
+		return ledger.Item{}, ledger.Errorf(ledger.EINVALID, "stock.correction_invalid")
+	case m.Kind != ledger.StockIntake && m.Kind != ledger.StockCorrection:
+		return ledger.Item{}, ledger.Errorf(ledger.EINVALID, "stock.kind_invalid", ledger.Clip(m.Kind))
+	}
+	m.ID, m.At = newID(), s.now().UTC()
+	var it ledger.Item
+	err := s.update(ctx, func(w *writeTx) error {
+		var err error
+		if it, err = getJSON[ledger.Item](w.tx.Bucket(bucketItems), m.ItemID, "item.not_found"); err != nil {
+			return err
+		}
+		if it.OnHand+m.Qty < it.Reserved {
+			return ledger.Errorf(ledger.ECONFLICT, "stock.below_reserved", it.Reserved)
+		}
+		it.OnHand += m.Qty
+		if err := putJSON(w.tx.Bucket(bucketStockMoves), m.ID, m); err != nil {
+			return err
+		}
+		if err := w.tx.Bucket(bucketItemMoves).Put(pairKey(m.ItemID, m.ID), nil); err != nil {
+			return err
+		}
+		return putJSON(w.tx.Bucket(bucketItems), it.ID, it)
+	})
+	return it, err
+}
+
+// StockMoves implements ledger.Shops.
+func (s *Store) StockMoves(ctx context.Context, itemID uuid.UUID) ([]ledger.StockMove, error) {
+	var out []ledger.StockMove
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketItemMoves).Cursor()
+		for k, _ := c.Seek(itemID[:]); k != nil && bytes.HasPrefix(k, itemID[:]); k, _ = c.Next() {
+			m, err := getJSON[ledger.StockMove](tx.Bucket(bucketStockMoves), uuid.UUID(k[16:]), "stock.not_found")
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func addStockMove(tx *bolt.Tx, m ledger.StockMove) error {
+	if err := putJSON(tx.Bucket(bucketStockMoves), m.ID, m); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketItemMoves).Put(pairKey(m.ItemID, m.ID), nil)
+}
+
+// monthCountKey is member | item | yyyymm: how many of an item a member
+// took on vouchers in a month (for monthly limits).
+func monthCountKey(member, item uuid.UUID, m ledger.Month) []byte {
+	return binary.BigEndian.AppendUint32(pairKey(member, item), uint32(m))
+}
+
+func addCount(b *bolt.Bucket, k []byte, delta int64) error {
+	var n int64
+	if v := b.Get(k); len(v) == 8 {
+		n = int64(binary.BigEndian.Uint64(v))
+	}
+	return b.Put(k, binary.BigEndian.AppendUint64(nil, uint64(max(0, n+delta))))
+}
+
+func getCount(b *bolt.Bucket, k []byte) int64 {
+	if v := b.Get(k); len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v))
+	}
+	return 0
+}
+
+// Held returns the points a member has in open vouchers.
+func (s *Store) Held(ctx context.Context, memberID uuid.UUID) (ledger.Points, error) {
+	var n ledger.Points
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = getCount(tx.Bucket(bucketMemberHeld), memberID[:])
+		return nil
+	})
+	return n, err
+}
+
+func expiryKey(v ledger.Voucher) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, uint64(v.ExpiresAt.UnixNano())), v.ID[:]...)
+}
+
+// maxVoucherLines bounds a voucher's lines and each line's quantity.
+const maxVoucherLines, maxVoucherQty = 20, 100
+
+// IssueVoucher implements ledger.Shops.
+func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, req []ledger.VoucherRequestLine, by uuid.UUID) (ledger.Voucher, error) {
+	// Merge repeated items and check quantities before anything is read.
+	qty := map[uuid.UUID]int{}
+	var order []uuid.UUID
+	for _, l := range req {
+		if l.Qty < 1 || l.Qty > maxVoucherQty {
+			return ledger.Voucher{}, ledger.Errorf(ledger.EINVALID, "voucher.qty_invalid", maxVoucherQty)
+		}
+		if _, seen := qty[l.ItemID]; !seen {
+			order = append(order, l.ItemID)
+		}
+		qty[l.ItemID] += l.Qty
+	}
+	if len(order) == 0 || len(order) > maxVoucherLines {
+		return ledger.Voucher{}, ledger.Errorf(ledger.EINVALID, "voucher.lines_invalid", maxVoucherLines)
+	}
+	var v ledger.Voucher
+	err := s.update(ctx, func(w *writeTx) error {
+		tx := w.tx
+		now := s.now().UTC()
+		m, err := activeMember(tx, memberID)
+		if err != nil {
+			return err
+		}
+		shop, err := getJSON[ledger.Shop](tx.Bucket(bucketShops), shopID, "shop.not_found")
+		if err != nil {
+			return err
+		}
+		shopUnit, _ := getJSON[ledger.Unit](tx.Bucket(bucketUnits), shop.UnitID, "unit.not_found")
+		memberUnit, _ := getJSON[ledger.Unit](tx.Bucket(bucketUnits), m.UnitID, "unit.not_found")
+		if !shop.Takes(shopUnit, memberUnit) {
+			return ledger.Errorf(ledger.EFORBIDDEN, "voucher.shop_not_yours", shop.Name)
+		}
+		month := ledger.MonthOf(now, s.loc)
+		counts := tx.Bucket(bucketMemberItemMonth)
+		v = ledger.Voucher{ID: newID(), MemberID: memberID, ShopID: shopID, Status: ledger.VoucherOpen,
+			CreatedAt: now, CreatedBy: by, ExpiresAt: now.Add(s.voucherLife)}
+		items := make([]ledger.Item, 0, len(order))
+		for _, id := range order {
+			it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), id, "item.not_found")
+			if err != nil {
+				return err
+			}
+			q := qty[id]
+			switch {
+			case it.ShopID != shopID:
+				return ledger.Errorf(ledger.ENOTFOUND, "item.not_found")
+			case !it.Active:
+				return ledger.Errorf(ledger.ECONFLICT, "voucher.item_inactive", it.Name)
+			case it.Available() < q:
+				return ledger.Errorf(ledger.ECONFLICT, "voucher.out_of_stock", it.Name, max(0, it.Available()))
+			case it.MonthlyLimit > 0 && getCount(counts, monthCountKey(memberID, id, month))+int64(q) > int64(it.MonthlyLimit):
+				return ledger.Errorf(ledger.ECONFLICT, "voucher.limit_reached", it.Name, it.MonthlyLimit)
+			}
+			v.Lines = append(v.Lines, ledger.VoucherLine{ItemID: id, Name: it.Name, Points: it.Points, Qty: q})
+			v.Points += it.Points * ledger.Points(q)
+			items = append(items, it)
+		}
+		// The hold is the first write: too few points refuses with nothing written.
+		hold, err := s.appendTx(w, ledger.Transfer{Debit: ledger.MemberAccount(memberID), Credit: ledger.Escrow,
+			Amount: v.Points, Kind: ledger.KindHold, Reference: v.Reference(), Actor: "user:" + by.String(),
+			IdempotencyKey: v.Reference() + ":hold"})
+		if err != nil {
+			return err
+		}
+		v.HoldSeq = hold.Seq
+		for i, it := range items {
+			it.Reserved += v.Lines[i].Qty
+			if err := putJSON(tx.Bucket(bucketItems), it.ID, it); err != nil {
+				return err
+			}
+			if err := addCount(counts, monthCountKey(memberID, it.ID, month), int64(v.Lines[i].Qty)); err != nil {
+				return err
+			}
+		}
+		codes := tx.Bucket(bucketVoucherCodes)
+		for {
+			var r [8]byte
+			rand.Read(r[:])
+			v.Code = ledger.ShortCode(binary.BigEndian.Uint64(r[:]))
+			if codes.Get([]byte(v.Code)) == nil {
+				break
+			}
+		}
+		if err := codes.Put([]byte(v.Code), v.ID[:]); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketMemberVouchers).Put(pairKey(memberID, v.ID), nil); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketVoucherExpiry).Put(expiryKey(v), nil); err != nil {
+			return err
+		}
+		if err := addCount(tx.Bucket(bucketMemberHeld), memberID[:], v.Points); err != nil {
+			return err
+		}
+		return putVoucher(tx, v)
+	})
+	return v, err
+}
+
+// Voucher implements ledger.Shops.
+func (s *Store) Voucher(ctx context.Context, id uuid.UUID) (ledger.Voucher, error) {
+	var v ledger.Voucher
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		v, err = getVoucher(tx, id)
+		return err
+	})
+	return v, err
+}
+
+// VoucherByCode implements ledger.Shops.
+func (s *Store) VoucherByCode(ctx context.Context, code string) (ledger.Voucher, error) {
+	code, err := ledger.NormalizeShortCode(code)
+	if err != nil {
+		return ledger.Voucher{}, err
+	}
+	var v ledger.Voucher
+	err = s.db.View(func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketVoucherCodes).Get([]byte(code))
+		if id == nil {
+			return ledger.Errorf(ledger.ENOTFOUND, "voucher.not_found")
+		}
+		var err error
+		v, err = getVoucher(tx, uuid.UUID(id))
+		return err
+	})
+	return v, err
+}
+
+// MemberVouchers implements ledger.Shops: newest first.
+func (s *Store) MemberVouchers(ctx context.Context, memberID uuid.UUID) ([]ledger.Voucher, error) {
+	var out []ledger.Voucher
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketMemberVouchers).Cursor()
+		for k, _ := c.Seek(memberID[:]); k != nil && bytes.HasPrefix(k, memberID[:]); k, _ = c.Next() {
+			v, err := getVoucher(tx, uuid.UUID(k[16:]))
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	slices.Reverse(out)
+	return out, err
+}
+
+// RedeemVoucher implements ledger.Shops.
+func (s *Store) RedeemVoucher(ctx context.Context, id, shopID, clerk uuid.UUID, key string) (ledger.Voucher, error) {
+	var v ledger.Voucher
+	err := s.update(ctx, func(w *writeTx) error {
+		tx := w.tx
+		now := s.now().UTC()
+		var err error
+		if v, err = getVoucher(tx, id); err != nil {
+			return err
+		}
+		switch {
+		case v.Status == ledger.VoucherRedeemed && key != "" && key == v.RedeemKey:
+			return nil // the same redemption again: the first answer
+		case v.Status == ledger.VoucherRedeemed:
+			shop, _ := getJSON[ledger.Shop](tx.Bucket(bucketShops), v.ShopID, "shop.not_found")
+			return ledger.Errorf(ledger.ECONFLICT, "voucher.redeemed", v.ClosedAt.In(s.loc).Format("2006-01-02 15:04"), shop.Name).
+				With("redeemed_at", v.ClosedAt.In(s.loc)).With("shop", shop.Name)
+		case v.Status == ledger.VoucherCancelled:
+			return ledger.Errorf(ledger.EGONE, "voucher.cancelled")
+		case v.Status == ledger.VoucherExpired || !now.Before(v.ExpiresAt):
+			return ledger.Errorf(ledger.EGONE, "voucher.expired", v.ExpiresAt.In(s.loc).Format("2006-01-02"))
+		case v.ShopID != shopID:
+			shop, _ := getJSON[ledger.Shop](tx.Bucket(bucketShops), v.ShopID, "shop.not_found")
+			return ledger.Errorf(ledger.ECONFLICT, "voucher.other_shop", shop.Name)
+		}
+		e, err := s.appendTx(w, ledger.Transfer{Debit: ledger.Escrow, Credit: ledger.ShopAccount(v.ShopID), Amount: v.Points,
+			Kind: ledger.KindRedeem, Reference: v.Reference(), Actor: "user:" + clerk.String(), IdempotencyKey: v.Reference() + ":redeem"})
+		if err != nil {
+			return err
+		}
+		for _, l := range v.Lines {
+			it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), l.ItemID, "item.not_found")
+			if err != nil {
+				return abortError{fmt.Sprintf("redeem %s: %v", v.ID, err)}
+			}
+			it.OnHand -= l.Qty
+			it.Reserved -= l.Qty
+			if err := putJSON(tx.Bucket(bucketItems), it.ID, it); err != nil {
+				return err
+			}
+			if err := addStockMove(tx, ledger.StockMove{ID: newID(), ItemID: it.ID, Kind: ledger.StockRedeem, Qty: -l.Qty,
+				Reference: v.Reference(), By: clerk, At: now}); err != nil {
+				return err
+			}
+		}
+		v.Status, v.ClosedAt, v.ClosedBy, v.CloseSeq, v.RedeemKey = ledger.VoucherRedeemed, now, clerk, e.Seq, key
+		return s.closeVoucher(tx, v)
+	})
+	return v, err
+}
+
+// closeVoucher stores a voucher that is no longer open and drops it from
+// the open indexes.
+func (s *Store) closeVoucher(tx *bolt.Tx, v ledger.Voucher) error {
+	if err := tx.Bucket(bucketVoucherExpiry).Delete(expiryKey(v)); err != nil {
+		return err
+	}
+	if err := addCount(tx.Bucket(bucketMemberHeld), v.MemberID[:], -v.Points); err != nil {
+		return err
+	}
+	return putVoucher(tx, v)
+}
+
+// release gives an open voucher's points and stock back (cancel or expiry).
+func (s *Store) release(w *writeTx, v *ledger.Voucher, status ledger.VoucherStatus, by uuid.UUID) error {
+	tx := w.tx
+	e, err := s.appendTx(w, ledger.Transfer{Debit: ledger.Escrow, Credit: ledger.MemberAccount(v.MemberID), Amount: v.Points,
+		Kind: ledger.KindRelease, Reference: v.Reference(), Actor: "user:" + by.String(), Memo: string(status),
+		IdempotencyKey: v.Reference() + ":release"})
+	if err != nil {
+		return err
+	}
+	month := ledger.MonthOf(v.CreatedAt, s.loc)
+	for _, l := range v.Lines {
+		it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), l.ItemID, "item.not_found")
+		if err != nil {
+			return abortError{fmt.Sprintf("release %s: %v", v.ID, err)}
+		}
+		it.Reserved -= l.Qty
+		if err := putJSON(tx.Bucket(bucketItems), it.ID, it); err != nil {
+			return err
+		}
+		if err := addCount(tx.Bucket(bucketMemberItemMonth), monthCountKey(v.MemberID, it.ID, month), -int64(l.Qty)); err != nil {
+			return err
+		}
+	}
+	v.Status, v.ClosedAt, v.ClosedBy, v.CloseSeq = status, s.now().UTC(), by, e.Seq
+	return s.closeVoucher(tx, *v)
+}
+
+// CancelVoucher implements ledger.Shops.
+func (s *Store) CancelVoucher(ctx context.Context, id, by uuid.UUID) (ledger.Voucher, error) {
+	var v ledger.Voucher
+	err := s.update(ctx, func(w *writeTx) error {
+		var err error
+		if v, err = getVoucher(w.tx, id); err != nil {
+			return err
+		}
+		if v.Status != ledger.VoucherOpen {
+			return ledger.Errorf(ledger.ECONFLICT, "voucher.not_open", string(v.Status))
+		}
+		return s.release(w, &v, ledger.VoucherCancelled, by)
+	})
+	return v, err
+}
+
+// ExpireVouchers implements ledger.Shops.
+func (s *Store) ExpireVouchers(ctx context.Context) (int, error) {
+	var n int
+	err := s.update(ctx, func(w *writeTx) error {
+		n = 0
+		now := s.now().UTC()
+		var due []uuid.UUID
+		c := w.tx.Bucket(bucketVoucherExpiry).Cursor()
+		for k, _ := c.First(); k != nil && int64(binary.BigEndian.Uint64(k)) <= now.UnixNano() && len(due) < 1000; k, _ = c.Next() {
+			due = append(due, uuid.UUID(k[8:]))
+		}
+		for _, id := range due {
+			v, err := getVoucher(w.tx, id)
+			if err != nil {
+				return abortError{err.Error()}
+			}
+			if err := s.release(w, &v, ledger.VoucherExpired, uuid.Nil); err != nil {
+				return abortError{fmt.Sprintf("expire %s: %v", id, err)}
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
