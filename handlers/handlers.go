@@ -38,6 +38,8 @@ type Config struct {
 	Directory ledger.Directory
 	// Events keeps events and attendances.
 	Events ledger.Events
+	// Shops keeps shops, catalogues, stock and vouchers.
+	Shops ledger.Shops
 	// Rules are the rules of hours into points. Default ledger.DefaultEventRules.
 	Rules ledger.EventRules
 	// Secret returns a named server secret (the key that signs member cards).
@@ -101,6 +103,7 @@ type server struct {
 	metrics   *metrics
 	ipLimit   *limiter // login attempts per client IP
 	loginFail *limiter // failed logins per login name
+	codeGuess *limiter // wrong voucher short codes per kiosk
 	// dummyHash is verified when a login is unknown, so that an unknown
 	// login costs as much time as a wrong password.
 	dummyHash string
@@ -115,8 +118,8 @@ type server struct {
 
 // New returns the Echo instance with every route and middleware of aixin.
 func New(cfg Config) (*echo.Echo, error) {
-	if cfg.Journal == nil || cfg.Users == nil || cfg.Directory == nil || cfg.Events == nil || cfg.Secret == nil {
-		return nil, errors.New("handlers: Config needs Journal, Users, Directory, Events and Secret")
+	if cfg.Journal == nil || cfg.Users == nil || cfg.Directory == nil || cfg.Events == nil || cfg.Shops == nil || cfg.Secret == nil {
+		return nil, errors.New("handlers: Config needs Journal, Users, Directory, Events, Shops and Secret")
 	}
 	if cfg.Rules.CodeStep == 0 {
 		cfg.Rules = ledger.DefaultEventRules
@@ -148,6 +151,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		cfg:       cfg,
 		ipLimit:   newLimiter(cmp.Or(cfg.LoginsPerMinute, loginAttemptsPerIP), time.Minute),
 		loginFail: newLimiter(loginFailuresPerLogin, 15*time.Minute),
+		codeGuess: newLimiter(10, time.Minute),
 		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 	}
 	var err error
@@ -273,6 +277,23 @@ func (s *server) routes(e *echo.Echo) {
 	api.POST("/attendances/:id/close", s.closeAttendance, staff...)
 	api.POST("/attendances/:id/review", s.reviewAttendance, staff...)
 	api.POST("/checkins", s.checkin, session, requireRole(ledger.RoleVolunteer))
+
+	// Shops, catalogue, vouchers and the counter.
+	anyone := []echo.MiddlewareFunc{session, requireRole(ledger.RoleAdmin, ledger.RoleOrganizer, ledger.RoleClerk, ledger.RoleVolunteer)}
+	clerk := []echo.MiddlewareFunc{session, requireRole(ledger.RoleClerk)}
+	api.POST("/shops", s.createShop, staff...)
+	api.GET("/shops", s.listShops, anyone...)
+	api.POST("/shops/:id/items", s.createItem, staff...)
+	api.GET("/shops/:id/items", s.listItems, anyone...)
+	api.POST("/items/:id/stock", s.moveStock, staff...)
+	api.POST("/vouchers", s.issueVoucher, member...)
+	api.GET("/vouchers", s.listVouchers, member...)
+	api.GET("/vouchers/:id", s.getVoucher, member...)
+	api.GET("/vouchers/:id/qr.png", s.voucherQR, member...)
+	api.POST("/vouchers/:id/cancel", s.cancelVoucher, member...)
+	api.GET("/redemptions/preview", s.previewRedemption, clerk...)
+	api.POST("/redemptions", s.redeem, clerk...)
+	api.GET("/redemptions/today", s.redemptionsToday, clerk...)
 
 	// Administrators.
 	api.GET("/ledger/entries", s.ledgerEntries, admin...)

@@ -112,6 +112,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 		Users:      st,
 		Directory:  st,
 		Events:     st,
+		Shops:      st,
 		Secret:     st.Secret,
 		Ready:      st.CheckWritable,
 		StoreStats: func() StoreStats { return StoreStats(st.Stats()) },

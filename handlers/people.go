@@ -550,8 +550,11 @@ func (s *server) memberBalance(c echo.Context) error {
 		return err
 	}
 	// Points in open vouchers sit in escrow, off the member's account; they
-	// count as the member's until redeemed. Vouchers come with the shop.
-	var held ledger.Points
+	// count as the member's until redeemed.
+	held, err := s.cfg.Shops.Held(c.Request().Context(), m.ID)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, balanceView{Points: b.Points + held, Held: held, Available: b.Points, ServiceMinutes: b.ServiceMinutes})
 }
 
@@ -662,8 +665,9 @@ func (s *server) createUser(c echo.Context) error {
 		}
 	}
 	if req.Role == ledger.RoleClerk {
-		// Shops come with the love supermarket; until then no shop exists.
-		return ledger.Errorf(ledger.ENOTFOUND, "shop.not_found")
+		if _, _, err := s.shopFor(c, req.ShopID); err != nil {
+			return err
+		}
 	}
 	if err := checkPasswordRule(req.Password); err != nil {
 		return err
@@ -673,8 +677,11 @@ func (s *server) createUser(c echo.Context) error {
 		return err
 	}
 	nu := ledger.User{Login: req.Login, Name: req.Name, Role: req.Role, PasswordHash: hash}
-	if req.Role == ledger.RoleOrganizer {
+	switch req.Role {
+	case ledger.RoleOrganizer:
 		nu.UnitID = req.UnitID
+	case ledger.RoleClerk:
+		nu.ShopID = req.ShopID
 	}
 	nu, err = s.cfg.Users.CreateUser(c.Request().Context(), nu)
 	if err != nil {

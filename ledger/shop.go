@@ -311,4 +311,16 @@ type Shops interface {
 	CancelVoucher(ctx context.Context, id, by uuid.UUID) (Voucher, error)
 	// ExpireVouchers releases every open voucher whose time is up, and says how many.
 	ExpireVouchers(ctx context.Context) (int, error)
+	// Held returns the points a member has in open vouchers.
+	Held(ctx context.Context, memberID uuid.UUID) (Points, error)
+}
+
+// MaskName shows a name as a counter or a public list may: its first
+// character and a star for each other one (李** for 李阿姨).
+func MaskName(name string) string {
+	r := []rune(name)
+	if len(r) <= 1 {
+		return name
+	}
+	return string(r[0]) + strings.Repeat("*", len(r)-1)
 }

@@ -91,6 +91,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	go sweepSessions(ctx, st, logger)
+	go expireVouchers(ctx, st, logger)
 	fmt.Fprintf(stdout, "aixin %s listening on http://%s (data %s)\n", version, ln.Addr(), c.DataDir)
 	logger.Info("serving", "addr", ln.Addr().String(), "data", c.DataDir, "tz", st.Location().String())
 
@@ -157,6 +158,25 @@ func oneTimePassword() string {
 		b.WriteByte(alphabet[int(r)%len(alphabet)])
 	}
 	return b.String()
+}
+
+// expireVouchers releases the points and stock of expired vouchers at start
+// and every minute (redemption checks expiry by itself too).
+func expireVouchers(ctx context.Context, st *store.Store, logger *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := st.ExpireVouchers(ctx); err != nil && ctx.Err() == nil {
+			logger.Warn("voucher expiry", "err", err)
+		} else if n > 0 {
+			logger.Info("vouchers expired", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // sweepSessions deletes expired sessions at start and every hour.

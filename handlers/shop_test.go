@@ -1,0 +1,117 @@
+package handlers
+
+import (
+	"net/http"
+	"testing"
+
+	"aixin/ledger"
+
+	"github.com/google/uuid"
+)
+
+// shopSetup adds a shop of community A with an item, a clerk of it, a shop
+// of B with its clerk, and points for A's volunteer.
+func shopSetup(t *testing.T, e *env, w *world) (shopA, shopB ledger.Shop, item ledger.Item, clerkA, clerkB *http.Cookie) {
+	t.Helper()
+	var err error
+	if shopA, err = e.store.CreateShop(ctx, ledger.Shop{Name: "A爱心超市", Kind: ledger.ShopLoveSupermarket, UnitID: w.unit["A"].ID, RedeemScope: ledger.RedeemCommunity}); err != nil {
+		t.Fatal(err)
+	}
+	if shopB, err = e.store.CreateShop(ctx, ledger.Shop{Name: "B文明银行", Kind: ledger.ShopCivilityBank, UnitID: w.unit["B"].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if item, err = e.store.CreateItem(ctx, ledger.Item{ShopID: shopA.ID, Name: "大米", Points: 30, Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if item, err = e.store.MoveStock(ctx, ledger.StockMove{ItemID: item.ID, Kind: ledger.StockIntake, Qty: 5}); err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := e.store.CreateUser(ctx, ledger.User{Login: "clerkA", Role: ledger.RoleClerk, ShopID: shopA.ID, PasswordHash: testHash()})
+	cb, _ := e.store.CreateUser(ctx, ledger.User{Login: "clerkB", Role: ledger.RoleClerk, ShopID: shopB.ID, PasswordHash: testHash()})
+	iss := ledger.IssuerAccount(w.unit["A"].ID)
+	e.store.OpenAccount(ctx, iss)
+	if _, err := e.store.Append(ctx, ledger.Transfer{Debit: iss, Credit: ledger.MemberAccount(w.member["A"].ID), Amount: 100, Kind: ledger.KindEarn}); err != nil {
+		t.Fatal(err)
+	}
+	return shopA, shopB, item, e.session(ca), e.session(cb)
+}
+
+func TestVoucherAtTheCounter(t *testing.T) {
+	e := newEnv(t)
+	w := newWorld(t, e)
+	shopA, shopB, item, clerkA, clerkB := shopSetup(t, e, w)
+	vol := e.session(w.users["volunteer"])
+	orgB := e.session(w.users["organizerB"])
+
+	// The volunteer sees shop A (it takes community A's vouchers), not B's community-only... B takes the street.
+	var shops map[string][]shopView
+	e.get("/api/v1/shops", vol).decode(t, &shops)
+	if len(shops["shops"]) != 2 {
+		t.Fatalf("volunteer sees %d shops", len(shops["shops"]))
+	}
+	res := e.do("POST", "/api/v1/vouchers", jsonReader(map[string]any{"shop_id": shopA.ID, "items": []map[string]any{{"item_id": item.ID, "qty": 2}}}), vol)
+	wantStatus(t, res, http.StatusCreated)
+	var v voucherView
+	res.decode(t, &v)
+	if v.Points != 60 || len(v.Code) != 10 || v.Token == "" || v.MemberName != "志***" {
+		t.Fatalf("voucher %+v", v)
+	}
+	var bal balanceView
+	e.get("/api/v1/members/"+w.member["A"].ID.String()+"/balance", vol).decode(t, &bal)
+	if bal.Points != 100 || bal.Held != 60 || bal.Available != 40 {
+		t.Fatalf("balance %+v", bal)
+	}
+	// Another community's organiser cannot see or cancel it.
+	wantStatus(t, e.get("/api/v1/vouchers/"+v.ID.String(), orgB), http.StatusNotFound)
+	wantStatus(t, e.do("POST", "/api/v1/vouchers/"+v.ID.String()+"/cancel", nil, orgB), http.StatusNotFound)
+	wantStatus(t, e.get("/api/v1/vouchers/"+v.ID.String()+"/qr.png", vol), http.StatusOK)
+
+	redeem := func(cookie *http.Cookie, body map[string]any, key string, status int) response {
+		t.Helper()
+		res := e.do("POST", "/api/v1/redemptions", jsonReader(body), cookie, "Idempotency-Key", key)
+		wantStatus(t, res, status)
+		return res
+	}
+	raw, _ := ledger.Crockford.DecodeString(v.Token[4:])
+	raw[len(raw)-1] ^= 1
+	redeem(clerkA, map[string]any{"token": "AXV1" + ledger.Crockford.EncodeToString(raw)}, "k0", http.StatusBadRequest)
+	redeem(clerkB, map[string]any{"token": v.Token}, "k1", http.StatusConflict) // another shop
+	wantStatus(t, e.get("/api/v1/redemptions/preview?token="+v.Token, clerkA), http.StatusOK)
+	wantStatus(t, e.get("/api/v1/redemptions/preview?token="+v.Token, vol), http.StatusForbidden)
+	first := redeem(clerkA, map[string]any{"token": v.Token}, "k2", http.StatusOK)
+	again := redeem(clerkA, map[string]any{"token": v.Token}, "k2", http.StatusOK) // the same key: the first answer
+	if string(first.body) != string(again.body) {
+		t.Fatalf("replay differs:\n%s\n%s", first.body, again.body)
+	}
+	second := redeem(clerkA, map[string]any{"code": v.Code}, "k3", http.StatusConflict)
+	if eb := second.errorBody(t); eb["shop"] != "A爱心超市" || eb["redeemed_at"] == nil {
+		t.Fatalf("second redemption %v", eb)
+	}
+	var today map[string]any
+	e.get("/api/v1/redemptions/today", clerkA).decode(t, &today)
+	if today["total_points"].(float64) != 60 {
+		t.Fatalf("today %v", today)
+	}
+	it, _ := e.store.Item(ctx, item.ID)
+	if it.OnHand != 3 || it.Reserved != 0 {
+		t.Fatalf("stock %+v", it)
+	}
+	// Typed codes: a wrong check character is refused before any lookup;
+	// guessing is limited per kiosk.
+	bad := []byte(v.Code)
+	bad[3] = map[bool]byte{true: '2', false: '3'}[bad[3] != '2']
+	for i := range 12 {
+		res := e.get("/api/v1/redemptions/preview?code="+string(bad), clerkB)
+		if i < 10 && res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("guess %d: %d", i, res.StatusCode)
+		}
+		if i >= 10 && res.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("guess %d was not limited: %d", i, res.StatusCode)
+		}
+	}
+	// A clerk bound to a shop by an organiser of its community.
+	orgA := e.session(w.users["organizerA"])
+	wantStatus(t, e.do("POST", "/api/v1/users", jsonReader(map[string]any{"login": "clerkA2", "password": testPassword, "role": "clerk", "shop_id": shopA.ID}), orgA), http.StatusCreated)
+	wantStatus(t, e.do("POST", "/api/v1/users", jsonReader(map[string]any{"login": "clerkB2", "password": testPassword, "role": "clerk", "shop_id": shopB.ID}), orgA), http.StatusNotFound)
+	wantStatus(t, e.do("POST", "/api/v1/users", jsonReader(map[string]any{"login": "clerkX", "password": testPassword, "role": "clerk", "shop_id": uuid.New()}), orgA), http.StatusNotFound)
+}
