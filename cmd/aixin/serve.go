@@ -64,6 +64,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Users:           st,
 		Directory:       st,
 		Events:          st,
+		Shops:           st,
 		Rules:           st.Rules(),
 		Secret:          st.Secret,
 		Ready:           st.CheckWritable,
