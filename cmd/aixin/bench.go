@@ -276,6 +276,39 @@ func (b *bencher) login(login, password string) (string, error) {
 	return "", fmt.Errorf("login %s: %s", login, res.Status)
 }
 
+// upload posts a file as the multipart field "file".
+func (b *bencher) upload(cookie, path, name, content string) error {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", name)
+	io.WriteString(fw, content)
+	mw.Close()
+	req, _ := http.NewRequest("POST", b.base+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return b.do(req, cookie, nil)
+}
+
+// memberIDs lists the ids of a unit's members, in order.
+func (b *bencher) memberIDs(cookie, unit string) ([]string, error) {
+	var ids []string
+	for after := ""; ; {
+		var page struct {
+			Members   []struct{ ID string }
+			NextAfter string `json:"next_after"`
+		}
+		if err := b.call(cookie, "GET", "/api/v1/members?limit=200&unit_id="+unit+"&after="+after, nil, &page); err != nil {
+			return nil, err
+		}
+		for _, m := range page.Members {
+			ids = append(ids, m.ID)
+		}
+		if page.NextAfter == "" {
+			return ids, nil
+		}
+		after = page.NextAfter
+	}
+}
+
 // setup makes a street, a community, an event that is on now, and n
 // volunteers with passwords, and logs them in.
 func (b *bencher) setup(admin string, n int) ([]string, string, error) {
@@ -302,32 +335,12 @@ func (b *bencher) setup(admin string, n int) ([]string, string, error) {
 		phones[i] = fmt.Sprint(base + int64(i))
 		fmt.Fprintf(&csv, "压测%d,%s,压测街道 %s/压测社区\r\n", i, phones[i], tag)
 	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("file", "bench.csv")
-	io.WriteString(fw, csv.String())
-	mw.Close()
-	req, _ := http.NewRequest("POST", b.base+"/api/v1/members/import", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	if err := b.do(req, admin, nil); err != nil {
+	if err := b.upload(admin, "/api/v1/members/import", "bench.csv", csv.String()); err != nil {
 		return nil, "", err
 	}
-	var ids []string
-	for after := ""; ; {
-		var page struct {
-			Members   []struct{ ID string }
-			NextAfter string `json:"next_after"`
-		}
-		if err := b.call(admin, "GET", "/api/v1/members?limit=200&unit_id="+community.ID+"&after="+after, nil, &page); err != nil {
-			return nil, "", err
-		}
-		for _, m := range page.Members {
-			ids = append(ids, m.ID)
-		}
-		if page.NextAfter == "" {
-			break
-		}
-		after = page.NextAfter
+	ids, err := b.memberIDs(admin, community.ID)
+	if err != nil {
+		return nil, "", err
 	}
 	if len(ids) != n {
 		return nil, "", fmt.Errorf("imported %d volunteers, want %d", len(ids), n)

@@ -86,11 +86,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "import":
 		return importMembers(ctx, rest, getenv, stdout, stderr)
 	case "bench":
-		if len(rest) == 0 || rest[0] != "checkin" {
-			fmt.Fprint(stderr, usage)
-			return errUsage
+		switch {
+		case len(rest) > 0 && rest[0] == "checkin":
+			return benchCheckin(ctx, rest[1:], getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "redeem":
+			return benchRedeem(ctx, rest[1:], getenv, stdout, stderr)
 		}
-		return benchCheckin(ctx, rest[1:], getenv, stdout, stderr)
+		fmt.Fprint(stderr, usage)
+		return errUsage
 	case "version":
 		fmt.Fprintln(stdout, "aixin", version)
 		return nil
