@@ -25,6 +25,9 @@ type world struct {
 	member, other             map[string]ledger.Member // other: a second volunteer, for records that would block the first
 	event, checkinEvent       map[string]ledger.Event
 	attendance                map[string]ledger.Attendance
+	shop                      map[string]ledger.Shop
+	item                      map[string]ledger.Item
+	voucher                   map[string]ledger.Voucher
 	users                     map[string]ledger.User // by matrix role
 	roles                     []string
 	communityName, memberName map[string]string
@@ -35,7 +38,8 @@ func newWorld(t *testing.T, e *env) *world {
 	st := e.store
 	w := &world{unit: map[string]ledger.Unit{}, grid: map[string]ledger.Unit{}, team: map[string]ledger.Team{},
 		member: map[string]ledger.Member{}, other: map[string]ledger.Member{}, users: map[string]ledger.User{},
-		event: map[string]ledger.Event{}, checkinEvent: map[string]ledger.Event{}, attendance: map[string]ledger.Attendance{}}
+		event: map[string]ledger.Event{}, checkinEvent: map[string]ledger.Event{}, attendance: map[string]ledger.Attendance{},
+		shop: map[string]ledger.Shop{}, item: map[string]ledger.Item{}, voucher: map[string]ledger.Voucher{}}
 	var err error
 	if w.street, err = st.CreateUnit(ctx, "幸福街道", ledger.UnitStreet, uuid.Nil, nil); err != nil {
 		t.Fatal(err)
@@ -68,6 +72,23 @@ func newWorld(t *testing.T, e *env) *world {
 			t.Fatal(err)
 		}
 		if w.other[c], err = st.CreateMember(ctx, ledger.Member{Name: "队员" + c, Phone: fmt.Sprintf("1370000000%d", i), UnitID: w.grid[c].ID}, ""); err != nil {
+			t.Fatal(err)
+		}
+		if w.shop[c], err = st.CreateShop(ctx, ledger.Shop{Name: c + "爱心超市", Kind: ledger.ShopLoveSupermarket, UnitID: w.unit[c].ID}); err != nil {
+			t.Fatal(err)
+		}
+		if w.item[c], err = st.CreateItem(ctx, ledger.Item{ShopID: w.shop[c].ID, Name: "毛巾", Points: 10, Active: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err = st.MoveStock(ctx, ledger.StockMove{ItemID: w.item[c].ID, Kind: ledger.StockIntake, Qty: 1000}); err != nil {
+			t.Fatal(err)
+		}
+		iss := ledger.IssuerAccount(w.unit[c].ID)
+		st.OpenAccount(ctx, iss)
+		if _, err = st.Append(ctx, ledger.Transfer{Debit: iss, Credit: ledger.MemberAccount(w.member[c].ID), Amount: 1000, Kind: ledger.KindEarn}); err != nil {
+			t.Fatal(err)
+		}
+		if w.voucher[c], err = st.IssueVoucher(ctx, w.member[c].ID, w.shop[c].ID, []ledger.VoucherRequestLine{{ItemID: w.item[c].ID, Qty: 1}}, uuid.Nil); err != nil {
 			t.Fatal(err)
 		}
 		start := w.event[c].StartsAt
@@ -113,6 +134,16 @@ func (e *env) snapshot(w *world) string {
 	enc.Encode(head)
 	events, _ := e.store.Events(ctx)
 	enc.Encode(events)
+	shops, _ := e.store.Shops(ctx)
+	enc.Encode(shops)
+	for _, sh := range shops {
+		items, _ := e.store.Items(ctx, sh.ID)
+		enc.Encode(items)
+	}
+	for _, m := range members {
+		vs, _ := e.store.MemberVouchers(ctx, m.ID)
+		enc.Encode(vs)
+	}
 	for _, ev := range events {
 		atts, _ := e.store.Attendances(ctx, ev.ID)
 		enc.Encode(atts)
@@ -297,6 +328,37 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"Finalize", func(c string) cell {
 			return cell{"POST", "/api/v1/events/" + w.event[c].ID.String() + "/finalize", nil}
 		}, staffOnly(200, 200)},
+		{"ListShops", func(c string) cell { return cell{"GET", "/api/v1/shops", nil} }, everyone(200)},
+		{"CreateShop", func(c string) cell {
+			return cell{"POST", "/api/v1/shops", jsonBody(func(n int) any {
+				return map[string]any{"name": fmt.Sprint("超市", n), "kind": "civility_bank", "unit_id": w.grid[c].ID}
+			})}
+		}, staffOnly(201, 201)},
+		{"ListItems", func(c string) cell { return cell{"GET", "/api/v1/shops/" + w.shop[c].ID.String() + "/items", nil} },
+			map[string][2]int{"anonymous": {401, 401}, "volunteer": {200, 200}, "clerk": {404, 404}, // both shops take the street's members
+				"organizerA": {200, 404}, "organizerB": {404, 200}, "admin": {200, 200}}},
+		{"CreateItem", func(c string) cell {
+			return cell{"POST", "/api/v1/shops/" + w.shop[c].ID.String() + "/items", jsonBody(func(n int) any { return map[string]any{"name": fmt.Sprint("物品", n), "points": 5, "stock": 3} })}
+		}, staffOnly(201, 201)},
+		{"StockIntake", func(c string) cell {
+			return cell{"POST", "/api/v1/items/" + w.item[c].ID.String() + "/stock", jsonBody(func(n int) any { return map[string]any{"kind": "intake", "qty": 1, "donor": "爱心企业"} })}
+		}, staffOnly(200, 200)},
+		{"IssueVoucher", func(c string) cell {
+			return cell{"POST", "/api/v1/vouchers", jsonBody(func(n int) any {
+				return map[string]any{"member_id": w.member[c].ID, "shop_id": w.shop[c].ID, "items": []map[string]any{{"item_id": w.item[c].ID, "qty": 1}}}
+			})}
+		}, memberRecord(201)},
+		{"GetVoucher", func(c string) cell { return cell{"GET", "/api/v1/vouchers/" + w.voucher[c].ID.String(), nil} }, memberRecord(200)},
+		{"VoucherQR", func(c string) cell {
+			return cell{"GET", "/api/v1/vouchers/" + w.voucher[c].ID.String() + "/qr.png", nil}
+		}, memberRecord(200)},
+		{"RedemptionPreview", func(c string) cell {
+			return cell{"GET", "/api/v1/redemptions/preview?code=" + w.voucher[c].Code, nil}
+		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403}, // this clerk has no shop
+			"organizerA": {403, 403}, "organizerB": {403, 403}, "admin": {403, 403}}},
+		{"RedemptionsToday", func(c string) cell { return cell{"GET", "/api/v1/redemptions/today", nil} },
+			map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
+				"organizerA": {403, 403}, "organizerB": {403, 403}, "admin": {403, 403}}},
 		{"LedgerEntries", func(c string) cell { return cell{"GET", "/api/v1/ledger/entries", nil} }, adminOnly},
 		{"LedgerVerify", func(c string) cell { return cell{"GET", "/api/v1/ledger/verify", nil} }, adminOnly},
 		{"Backup", func(c string) cell { return cell{"GET", "/api/v1/admin/backup", nil} }, adminOnly},

@@ -100,7 +100,7 @@ func TestCheckinFlow(t *testing.T) {
 	}
 	var bal balanceView
 	e.get("/api/v1/members/"+w.member["A"].ID.String()+"/balance", vol).decode(t, &bal)
-	if bal.Points != 20 || bal.ServiceMinutes != 121 {
+	if bal.Points != 1000+20 || bal.ServiceMinutes != 121 { // the world gave 1,000 points to start with
 		t.Fatalf("balance %+v", bal)
 	}
 	var foot map[string][]footprintView

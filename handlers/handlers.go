@@ -280,7 +280,7 @@ func (s *server) routes(e *echo.Echo) {
 
 	// Shops, catalogue, vouchers and the counter.
 	anyone := []echo.MiddlewareFunc{session, requireRole(ledger.RoleAdmin, ledger.RoleOrganizer, ledger.RoleClerk, ledger.RoleVolunteer)}
-	clerk := []echo.MiddlewareFunc{session, requireRole(ledger.RoleClerk)}
+	clerk := []echo.MiddlewareFunc{session, requireRole(ledger.RoleClerk), requireShop}
 	api.POST("/shops", s.createShop, staff...)
 	api.GET("/shops", s.listShops, anyone...)
 	api.POST("/shops/:id/items", s.createItem, staff...)

@@ -370,6 +370,16 @@ func (s *server) cancelVoucher(c echo.Context) error {
 	return c.JSON(http.StatusOK, view)
 }
 
+// requireShop refuses a clerk who is bound to no shop.
+func requireShop(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if u, _ := currentUser(c); u.ShopID == uuid.Nil {
+			return ledger.Errorf(ledger.EFORBIDDEN, "user.shop_required")
+		}
+		return next(c)
+	}
+}
+
 // counterVoucher finds the voucher a clerk scanned or typed: a token is
 // checked before any lookup; a short code's check character too, and wrong
 // codes are rate-limited per kiosk.

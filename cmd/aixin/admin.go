@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"io"
 	"os"
 	"strconv"
@@ -141,6 +142,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 	login := fs.String("login", "", "login name")
 	role := fs.String("role", "", "admin, organizer or clerk (add)")
 	name := fs.String("name", "", "display name (add)")
+	shop := fs.String("shop", "", "the shop id a clerk works at (add, role clerk)")
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || *login == "" {
 		if err == nil {
 			fmt.Fprintln(stderr, "aixin: --login is required")
@@ -175,7 +177,18 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 	if r != ledger.RoleAdmin && r != ledger.RoleOrganizer && r != ledger.RoleClerk {
 		return fmt.Errorf("--role %q: want admin, organizer or clerk (volunteers are added as members)", *role)
 	}
-	u, err := st.CreateUser(ctx, ledger.User{Login: *login, Name: *name, Role: r, PasswordHash: hash})
+	nu := ledger.User{Login: *login, Name: *name, Role: r, PasswordHash: hash}
+	if r == ledger.RoleClerk {
+		id, err := uuid.Parse(*shop)
+		if err != nil {
+			return errors.New("a clerk works at one shop: give --shop with its id (organisers add clerks on the Staff page)")
+		}
+		if _, err := st.Shop(ctx, id); err != nil {
+			return fmt.Errorf("no shop %s", *shop)
+		}
+		nu.ShopID = id
+	}
+	u, err := st.CreateUser(ctx, nu)
 	if err != nil {
 		if le, ok := ledger.AsError(err); ok && le.Code == ledger.ECONFLICT {
 			return fmt.Errorf("login %q is taken", *login)

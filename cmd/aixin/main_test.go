@@ -180,7 +180,10 @@ func TestUserCommands(t *testing.T) {
 	env := envFrom(map[string]string{"AIXIN_DATA": t.TempDir()})
 	var out syncBuffer
 	ctx := context.Background()
-	if err := run(ctx, []string{"user", "add", "--login", "li.clerk", "--role", "clerk"}, env, strings.NewReader("counter-pass-1\n"), &out, &out); err != nil {
+	if err := run(ctx, []string{"user", "add", "--login", "li.clerk", "--role", "clerk"}, env, strings.NewReader("counter-pass-1\n"), &out, &out); err == nil || !strings.Contains(err.Error(), "--shop") {
+		t.Fatalf("a clerk without a shop: %v", err)
+	}
+	if err := run(ctx, []string{"user", "add", "--login", "li.clerk", "--role", "organizer"}, env, strings.NewReader("counter-pass-1\n"), &out, &out); err != nil {
 		t.Fatalf("user add: %v %s", err, out.String())
 	}
 	tests := []struct {
@@ -189,7 +192,7 @@ func TestUserCommands(t *testing.T) {
 		stdin string
 		want  string
 	}{
-		{"Taken", []string{"user", "add", "--login", "LI.CLERK", "--role", "clerk"}, "another-pass\n", "taken"},
+		{"Taken", []string{"user", "add", "--login", "LI.CLERK", "--role", "organizer"}, "another-pass\n", "taken"},
 		{"ShortPassword", []string{"user", "add", "--login", "x", "--role", "clerk"}, "short\n", "at least 8"},
 		{"BadRole", []string{"user", "add", "--login", "x", "--role", "volunteer"}, "long-enough\n", "want admin, organizer or clerk"},
 		{"PasswdUnknown", []string{"user", "passwd", "--login", "nobody"}, "long-enough\n", "no user"},
