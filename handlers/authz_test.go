@@ -88,7 +88,7 @@ func newWorld(t *testing.T, e *env) *world {
 		if _, err = st.Append(ctx, ledger.Transfer{Debit: iss, Credit: ledger.MemberAccount(w.member[c].ID), Amount: 1000, Kind: ledger.KindEarn}); err != nil {
 			t.Fatal(err)
 		}
-		if w.voucher[c], err = st.IssueVoucher(ctx, w.member[c].ID, w.shop[c].ID, []ledger.VoucherRequestLine{{ItemID: w.item[c].ID, Qty: 1}}, uuid.Nil); err != nil {
+		if w.voucher[c], err = st.IssueVoucher(ctx, w.member[c].ID, w.shop[c].ID, []ledger.VoucherRequestLine{{ItemID: w.item[c].ID, Qty: 1}}, uuid.Nil, ""); err != nil {
 			t.Fatal(err)
 		}
 		start := w.event[c].StartsAt

@@ -228,6 +228,7 @@ func (s *server) routes(e *echo.Echo) {
 	e.GET("/", s.startPage, session)
 	s.pageRoutes(e)
 	s.eventPageRoutes(e)
+	s.shopPageRoutes(e)
 	e.GET("/c/:token", s.checkinPage, session)
 
 	// JSON API.
@@ -286,6 +287,8 @@ func (s *server) routes(e *echo.Echo) {
 	api.POST("/shops/:id/items", s.createItem, staff...)
 	api.GET("/shops/:id/items", s.listItems, anyone...)
 	api.POST("/items/:id/stock", s.moveStock, staff...)
+	api.POST("/items/:id/picture", s.setItemPicture, staff...)
+	api.GET("/items/:id/picture", s.itemPicture, anyone...)
 	api.POST("/vouchers", s.issueVoucher, member...)
 	api.GET("/vouchers", s.listVouchers, member...)
 	api.GET("/vouchers/:id", s.getVoucher, member...)

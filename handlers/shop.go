@@ -26,10 +26,12 @@ func (s *server) voucherKeys(ctx context.Context) (map[byte][]byte, error) {
 	return map[byte][]byte{voucherKeyID: k}, nil
 }
 
-// shopView is a shop with its unit's name.
+// shopView is a shop with its unit's name and, for staff, the points
+// redeemed there so far.
 type shopView struct {
 	ledger.Shop
-	UnitName string `json:"unit_name"`
+	UnitName       string         `json:"unit_name"`
+	RedeemedPoints *ledger.Points `json:"redeemed_points,omitempty"`
 }
 
 // shopFor loads a shop and says whether the caller may see it: staff over
@@ -83,7 +85,7 @@ func (s *server) createShop(c echo.Context) error {
 		return err
 	}
 	sh.CreatedAt = sh.CreatedAt.In(s.cfg.Location)
-	return c.JSON(http.StatusCreated, shopView{sh, unit.Name})
+	return c.JSON(http.StatusCreated, shopView{Shop: sh, UnitName: unit.Name})
 }
 
 func (s *server) listShops(c echo.Context) error {
@@ -91,11 +93,19 @@ func (s *server) listShops(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	u, _ := currentUser(c)
+	staff := u.Role != ledger.RoleVolunteer
 	out := []shopView{}
 	for _, sh := range all {
 		if _, unit, err := s.shopFor(c, sh.ID); err == nil {
 			sh.CreatedAt = sh.CreatedAt.In(s.cfg.Location)
-			out = append(out, shopView{sh, unit.Name})
+			v := shopView{Shop: sh, UnitName: unit.Name}
+			if staff {
+				if b, err := s.cfg.Journal.Balance(c.Request().Context(), ledger.ShopAccount(sh.ID)); err == nil {
+					v.RedeemedPoints = &b.Points
+				}
+			}
+			out = append(out, v)
 		}
 	}
 	return c.JSON(http.StatusOK, map[string][]shopView{"shops": out})
@@ -193,6 +203,57 @@ func (s *server) moveStock(c echo.Context) error {
 	return c.JSON(http.StatusOK, viewItem(it))
 }
 
+// setItemPicture stores an uploaded picture (multipart field "file"); its
+// type is sniffed from its bytes, not taken from the client.
+func (s *server) setItemPicture(c echo.Context) error {
+	id, err := paramID(c, "id", "item.not_found")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	it, err := s.cfg.Shops.Item(ctx, id)
+	if err != nil {
+		return err
+	}
+	if _, _, err := s.shopFor(c, it.ShopID); err != nil {
+		return ledger.Errorf(ledger.ENOTFOUND, "item.not_found")
+	}
+	u, _ := currentUser(c)
+	if u.Role != ledger.RoleAdmin && u.Role != ledger.RoleOrganizer {
+		return ledger.Errorf(ledger.EFORBIDDEN, "auth.forbidden")
+	}
+	_, data, err := uploadedFile(c)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Shops.SetItemPicture(ctx, id, http.DetectContentType(data), data); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// itemPicture serves an item's picture to whoever may see its shop.
+func (s *server) itemPicture(c echo.Context) error {
+	id, err := paramID(c, "id", "item.not_found")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	it, err := s.cfg.Shops.Item(ctx, id)
+	if err != nil {
+		return err
+	}
+	if _, _, err := s.shopFor(c, it.ShopID); err != nil {
+		return ledger.Errorf(ledger.ENOTFOUND, "item.not_found")
+	}
+	ctype, data, err := s.cfg.Shops.ItemPicture(ctx, id)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "private, max-age=3600")
+	return c.Blob(http.StatusOK, ctype, data)
+}
+
 // voucherView is a voucher as its owner, organisers and the counter see it.
 type voucherView struct {
 	ledger.Voucher
@@ -279,7 +340,11 @@ func (s *server) issueVoucher(c echo.Context) error {
 		}
 	}
 	ctx := c.Request().Context()
-	v, err := s.cfg.Shops.IssueVoucher(ctx, req.MemberID, req.ShopID, req.Items, u.ID)
+	key := c.Request().Header.Get("Idempotency-Key")
+	if len(key) > ledger.MaxKeyLen {
+		return ledger.Errorf(ledger.EINVALID, "entry.field_too_long", "Idempotency-Key", ledger.MaxKeyLen)
+	}
+	v, err := s.cfg.Shops.IssueVoucher(ctx, req.MemberID, req.ShopID, req.Items, u.ID, key)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"aixin/ledger"
@@ -116,3 +117,23 @@ func TestVoucherAtTheCounter(t *testing.T) {
 	wantStatus(t, e.do("POST", "/api/v1/users", jsonReader(map[string]any{"login": "clerkB2", "password": testPassword, "role": "clerk", "shop_id": shopB.ID}), orgA), http.StatusNotFound)
 	wantStatus(t, e.do("POST", "/api/v1/users", jsonReader(map[string]any{"login": "clerkX", "password": testPassword, "role": "clerk", "shop_id": uuid.New()}), orgA), http.StatusNotFound)
 }
+
+func TestItemPicture(t *testing.T) {
+	e := newEnv(t)
+	w := newWorld(t, e)
+	orgA, orgB, vol := e.session(w.users["organizerA"]), e.session(w.users["organizerB"]), e.session(w.users["volunteer"])
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+	path := "/api/v1/items/" + w.item["A"].ID.String() + "/picture"
+	wantStatus(t, e.get(path, vol), http.StatusNotFound) // none yet
+	wantStatus(t, e.do("POST", path+"?filename=a.png", bytesReader(png), orgB, "Content-Type", "image/png"), http.StatusNotFound)
+	wantStatus(t, e.do("POST", path+"?filename=a.txt", bytesReader([]byte("=cmd|' /C calc'!A0")), orgA, "Content-Type", "image/png"), http.StatusBadRequest)
+	wantStatus(t, e.do("POST", path+"?filename=big.png", bytesReader(append(png, make([]byte, 600<<10)...)), orgA, "Content-Type", "image/png"), http.StatusBadRequest)
+	wantStatus(t, e.do("POST", path+"?filename=a.png", bytesReader(png), orgA, "Content-Type", "image/png"), http.StatusNoContent)
+	res := e.get(path, vol)
+	wantStatus(t, res, http.StatusOK)
+	if res.Header.Get("Content-Type") != "image/png" || string(res.body) != string(png) {
+		t.Fatalf("picture %s %q", res.Header.Get("Content-Type"), res.body)
+	}
+}
+
+func bytesReader(b []byte) *strings.Reader { return strings.NewReader(string(b)) }

@@ -290,13 +290,19 @@ type Shops interface {
 	// stock on hand below what open vouchers hold (ECONFLICT).
 	MoveStock(ctx context.Context, m StockMove) (Item, error)
 	StockMoves(ctx context.Context, itemID uuid.UUID) ([]StockMove, error)
+	// SetItemPicture stores an item's picture (PNG, JPEG or WebP, at most 512 KiB).
+	SetItemPicture(ctx context.Context, id uuid.UUID, contentType string, data []byte) error
+	// ItemPicture returns an item's picture; ENOTFOUND if it has none.
+	ItemPicture(ctx context.Context, id uuid.UUID) (string, []byte, error)
 
 	// IssueVoucher checks stock, monthly limits and the member's balance,
 	// then in one transaction holds the points (member -> escrow), reserves
 	// the stock and stores the voucher. Returns ECONFLICT for too few points
 	// or too little stock or a limit reached, EFORBIDDEN when the shop does
 	// not take the member's vouchers.
-	IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, lines []VoucherRequestLine, by uuid.UUID) (Voucher, error)
+	// A non-empty key makes it idempotent: the same key and request again
+	// returns the first voucher; the same key with another request is ECONFLICT.
+	IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, lines []VoucherRequestLine, by uuid.UUID, key string) (Voucher, error)
 	Voucher(ctx context.Context, id uuid.UUID) (Voucher, error)
 	// VoucherByCode finds a voucher by its short code; ENOTFOUND if none.
 	VoucherByCode(ctx context.Context, code string) (Voucher, error)

@@ -151,6 +151,42 @@ func (s *Store) MoveStock(ctx context.Context, m ledger.StockMove) (ledger.Item,
 	return it, err
 }
 
+// maxPicture bounds an item's picture.
+const maxPicture = 512 << 10
+
+// SetItemPicture implements ledger.Shops: a PNG, JPEG or WebP of at most 512 KiB.
+func (s *Store) SetItemPicture(ctx context.Context, id uuid.UUID, contentType string, data []byte) error {
+	switch {
+	case len(data) == 0 || len(data) > maxPicture:
+		return ledger.Errorf(ledger.EINVALID, "item.picture_size", maxPicture>>10)
+	case contentType != "image/png" && contentType != "image/jpeg" && contentType != "image/webp":
+		return ledger.Errorf(ledger.EINVALID, "item.picture_type")
+	}
+	v := append([]byte(contentType+"\n"), data...)
+	return s.update(ctx, func(w *writeTx) error {
+		if w.tx.Bucket(bucketItems).Get(id[:]) == nil {
+			return ledger.Errorf(ledger.ENOTFOUND, "item.not_found")
+		}
+		return w.tx.Bucket(bucketPictures).Put(id[:], v)
+	})
+}
+
+// ItemPicture implements ledger.Shops.
+func (s *Store) ItemPicture(ctx context.Context, id uuid.UUID) (string, []byte, error) {
+	var ctype string
+	var data []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketPictures).Get(id[:])
+		i := bytes.IndexByte(v, '\n')
+		if v == nil || i < 0 {
+			return ledger.Errorf(ledger.ENOTFOUND, "item.no_picture")
+		}
+		ctype, data = string(v[:i]), bytes.Clone(v[i+1:])
+		return nil
+	})
+	return ctype, data, err
+}
+
 // StockMoves implements ledger.Shops.
 func (s *Store) StockMoves(ctx context.Context, itemID uuid.UUID) ([]ledger.StockMove, error) {
 	var out []ledger.StockMove
@@ -214,7 +250,7 @@ func expiryKey(v ledger.Voucher) []byte {
 const maxVoucherLines, maxVoucherQty = 20, 100
 
 // IssueVoucher implements ledger.Shops.
-func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, req []ledger.VoucherRequestLine, by uuid.UUID) (ledger.Voucher, error) {
+func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, req []ledger.VoucherRequestLine, by uuid.UUID, key string) (ledger.Voucher, error) {
 	// Merge repeated items and check quantities before anything is read.
 	qty := map[uuid.UUID]int{}
 	var order []uuid.UUID
@@ -234,6 +270,26 @@ func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, re
 	err := s.update(ctx, func(w *writeTx) error {
 		tx := w.tx
 		now := s.now().UTC()
+		if key != "" {
+			// The hold entry carries the client's key: a repeat finds it.
+			if rec := w.idem.Get(idemKey(key)); len(rec) == 8 {
+				first, err := readStored(tx, binary.BigEndian.Uint64(rec))
+				if err != nil {
+					return err
+				}
+				id, err := uuid.Parse(strings.TrimPrefix(first.Reference, "voucher:"))
+				if err != nil || first.Kind != ledger.KindHold {
+					return ledger.Errorf(ledger.ECONFLICT, "idempotency.mismatch")
+				}
+				if v, err = getVoucher(tx, id); err != nil {
+					return err
+				}
+				if !sameRequest(v, memberID, shopID, qty) {
+					return ledger.Errorf(ledger.ECONFLICT, "idempotency.mismatch")
+				}
+				return nil
+			}
+		}
 		m, err := activeMember(tx, memberID)
 		if err != nil {
 			return err
@@ -273,9 +329,13 @@ func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, re
 			items = append(items, it)
 		}
 		// The hold is the first write: too few points refuses with nothing written.
+		holdKey := key
+		if holdKey == "" {
+			holdKey = v.Reference() + ":hold"
+		}
 		hold, err := s.appendTx(w, ledger.Transfer{Debit: ledger.MemberAccount(memberID), Credit: ledger.Escrow,
 			Amount: v.Points, Kind: ledger.KindHold, Reference: v.Reference(), Actor: "user:" + by.String(),
-			IdempotencyKey: v.Reference() + ":hold"})
+			IdempotencyKey: holdKey})
 		if err != nil {
 			return err
 		}
@@ -313,6 +373,19 @@ func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, re
 		return putVoucher(tx, v)
 	})
 	return v, err
+}
+
+// sameRequest says whether a voucher is what a repeated request asks for.
+func sameRequest(v ledger.Voucher, member, shop uuid.UUID, qty map[uuid.UUID]int) bool {
+	if v.MemberID != member || v.ShopID != shop || len(v.Lines) != len(qty) {
+		return false
+	}
+	for _, l := range v.Lines {
+		if qty[l.ItemID] != l.Qty {
+			return false
+		}
+	}
+	return true
 }
 
 // Voucher implements ledger.Shops.

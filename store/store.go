@@ -84,6 +84,7 @@ import (
 //	voucherexpiry  expiry Unix ns(8) | voucher id(16) -> nothing: open vouchers by expiry
 //	memberitemmonth member(16) | item(16) | yyyymm(4) -> quantity on vouchers that month (limits)
 //	memberheld   member id(16) -> points in the member's open vouchers
+//	pictures     item id(16) -> content type "\n" image bytes (at most 512 KiB)
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -118,6 +119,7 @@ var (
 	bucketVoucherExpiry   = []byte("voucherexpiry")
 	bucketMemberItemMonth = []byte("memberitemmonth")
 	bucketMemberHeld      = []byte("memberheld")
+	bucketPictures        = []byte("pictures")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -160,7 +162,7 @@ var migrations = []migration{
 	}},
 	{4, "shops, catalogue, stock and vouchers", func(tx *bolt.Tx, s *Store) error {
 		return createBuckets(tx, bucketShops, bucketItems, bucketShopItems, bucketStockMoves, bucketItemMoves, bucketVouchers,
-			bucketVoucherCodes, bucketMemberVouchers, bucketVoucherExpiry, bucketMemberItemMonth, bucketMemberHeld)
+			bucketVoucherCodes, bucketMemberVouchers, bucketVoucherExpiry, bucketMemberItemMonth, bucketMemberHeld, bucketPictures)
 	}},
 }
 

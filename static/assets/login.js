@@ -5,9 +5,8 @@
 
 import { t, $, api, href } from './common.js';
 
-// homeOf is where each role starts after logging in. Clerks stay here
-// until the kiosk exists.
-const homeOf = { volunteer: '/m/', organizer: '/admin/', admin: '/admin/' };
+// homeOf is where each role starts after logging in: clerks at their counter.
+const homeOf = { volunteer: '/m/', organizer: '/admin/', admin: '/admin/', clerk: '/kiosk' };
 
 // nextPath returns the ?next= of this page if it is a path on this site,
 // else null. Anything that could leave the site (//host, /\host,
@@ -53,7 +52,7 @@ function showHome(user) {
   go.hidden = !home;
   if (home) {
     go.href = href(home);
-    go.textContent = user.role === 'volunteer' ? t('js.go_volunteer') : t('js.go_admin');
+    go.textContent = user.role === 'volunteer' ? t('js.go_volunteer') : user.role === 'clerk' ? t('js.shop.go_kiosk') : t('js.go_admin');
   }
 }
 

@@ -1,0 +1,267 @@
+// /admin/shops/{id}: one shop's catalogue and stock. Organisers add items,
+// record donated goods coming in (with donor and note) and stocktake
+// corrections (with a reason), see stock on hand, reserved by open vouchers
+// and available, and issue a voucher for a member without a phone, with a
+// link to its printable slip.
+
+import { t, $, api, el, failed, busy, bindLogout, href, fmtNumber, maskPhone, emptyState } from './common.js';
+import { apiWithKey, redeemScopes, shopKinds, uuidv7 } from './shop-common.js';
+
+bindLogout();
+
+const shopId = $('shop-page').dataset.shopId;
+let items = [];
+let shop = null;
+let openRow = null; // the item id whose stock form is open
+
+async function loadShop() {
+  const { shops } = await api('GET', '/api/v1/shops');
+  shop = (shops ?? []).find((s) => s.id === shopId) ?? null;
+  if (!shop) return;
+  $('shop-title').textContent = shop.name;
+  $('shop-sub').textContent = [shopKinds[shop.kind], shop.unit_name, t('js.shop.a.takes', redeemScopes[shop.redeem_scope] ?? shop.redeem_scope)]
+    .filter(Boolean).join(' · ');
+  if (shop.redeemed_points !== undefined) {
+    $('st-redeemed-box').hidden = false;
+    $('st-redeemed').textContent = fmtNumber(shop.redeemed_points);
+  }
+}
+
+// stockForm is the inline form under an item's row: kind intake (qty > 0,
+// donor, note) or correction (qty ± with a reason).
+function stockForm(it, kind) {
+  const msg = el('p', { class: 'msg', role: 'alert' });
+  const qty = el('input', { id: 'sf-qty', name: 'qty', type: 'number', required: true, step: '1', ...(kind === 'intake' ? { min: '1' } : {}) });
+  const donor = kind === 'intake' ? el('input', { id: 'sf-donor', name: 'donor', maxlength: '64', placeholder: t('js.shop.a.donor_placeholder') }) : null;
+  const note = el('input', { id: 'sf-note', name: 'note', maxlength: '200', placeholder: kind === 'intake' ? t('js.shop.a.note_placeholder') : t('js.shop.a.reason_placeholder') });
+  const form = el('form', { class: 'inline-form stock-form', novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    const n = Number(qty.value);
+    if (!Number.isInteger(n) || n === 0 || (kind === 'intake' && n < 0)) {
+      msg.textContent = t('js.shop.a.qty_invalid');
+      qty.focus();
+      return;
+    }
+    if (kind === 'correction' && !note.value.trim()) {
+      msg.textContent = t('js.shop.a.reason_required');
+      note.focus();
+      return;
+    }
+    await busy(form, async () => {
+      try {
+        await api('POST', `/api/v1/items/${it.id}/stock`, { kind, qty: n, donor: donor?.value.trim() || undefined, note: note.value.trim() || undefined });
+        openRow = null;
+        await loadItems();
+        $('items-msg').className = 'msg ok';
+        $('items-msg').textContent = kind === 'intake' ? t('js.shop.a.intake_ok', it.name, n) : t('js.shop.a.correction_ok', it.name, n > 0 ? '+' + n : n);
+      } catch (err) {
+        failed(msg, err);
+      }
+    });
+  } },
+  el('h3', {}, kind === 'intake' ? t('js.shop.a.intake_title', it.name) : t('js.shop.a.correction_title', it.name)),
+  el('div', { class: 'fields-row' },
+    el('div', { class: 'field' }, el('label', { for: 'sf-qty' }, kind === 'intake' ? t('js.shop.a.qty_in') : t('js.shop.a.qty_change')), qty),
+    donor ? el('div', { class: 'field' }, el('label', { for: 'sf-donor' }, t('js.shop.a.donor')), donor) : null,
+    el('div', { class: 'field grow' }, el('label', { for: 'sf-note' }, kind === 'intake' ? t('js.shop.a.note') : t('js.shop.a.reason')), note)),
+  el('div', { class: 'actions' },
+    el('button', { type: 'submit', class: 'primary' }, t('js.shop.a.save')),
+    el('button', { type: 'button', onclick: () => { openRow = null; renderItems(); } }, t('js.shop.a.close'))),
+  msg);
+  setTimeout(() => qty.focus(), 0);
+  return form;
+}
+
+function renderItems() {
+  const out = $('items');
+  $('st-items').textContent = fmtNumber(items.length);
+  $('st-on-hand').textContent = fmtNumber(items.reduce((s, it) => s + it.on_hand, 0));
+  $('st-reserved').textContent = fmtNumber(items.reduce((s, it) => s + it.reserved, 0));
+  if (!items.length) {
+    out.replaceChildren(emptyState(t('js.shop.a.no_items')));
+    renderIssue();
+    return;
+  }
+  const rows = [];
+  for (const it of items) {
+    rows.push(el('tr', { dataset: { item: it.id }, class: it.active ? '' : 'disabled' },
+      el('td', { class: 'strong' }, it.name),
+      el('td', { class: 'num' }, fmtNumber(it.points)),
+      el('td', { class: 'num' }, it.monthly_limit > 0 ? String(it.monthly_limit) : '—'),
+      el('td', { class: 'num on-hand' }, fmtNumber(it.on_hand)),
+      el('td', { class: 'num reserved' }, fmtNumber(it.reserved)),
+      el('td', { class: 'num available' }, fmtNumber(it.available)),
+      el('td', {}, it.active ? t('js.shop.a.active') : t('js.shop.a.inactive')),
+      el('td', { class: 'row-actions' },
+        el('button', { type: 'button', class: 'small', onclick: () => { openRow = it.id + ':intake'; renderItems(); } }, t('js.shop.a.intake')),
+        el('button', { type: 'button', class: 'small quiet', onclick: () => { openRow = it.id + ':correction'; renderItems(); } }, t('js.shop.a.correction')))));
+    if (openRow?.startsWith(it.id + ':')) {
+      rows.push(el('tr', { class: 'inline-row' }, el('td', { colspan: '8' }, stockForm(it, openRow.split(':')[1]))));
+    }
+  }
+  out.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'items-table' },
+    el('thead', {}, el('tr', {},
+      el('th', { scope: 'col' }, t('js.shop.a.item')),
+      el('th', { scope: 'col', class: 'num' }, t('js.shop.a.points')),
+      el('th', { scope: 'col', class: 'num' }, t('js.shop.a.limit')),
+      el('th', { scope: 'col', class: 'num' }, t('js.shop.a.on_hand')),
+      el('th', { scope: 'col', class: 'num' }, t('js.shop.a.reserved')),
+      el('th', { scope: 'col', class: 'num' }, t('js.shop.a.available')),
+      el('th', { scope: 'col' }, t('js.shop.a.state')),
+      el('th', { scope: 'col' }, ''))),
+    el('tbody', {}, rows))));
+  renderIssue();
+}
+
+async function loadItems() {
+  try {
+    items = (await api('GET', `/api/v1/shops/${shopId}/items`)).items ?? [];
+    renderItems();
+  } catch (err) {
+    failed($('items-msg'), err);
+  }
+}
+
+// ---- new item --------------------------------------------------------------
+
+const form = $('item-form');
+form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const msg = $('item-form-msg');
+  msg.className = 'msg';
+  msg.textContent = '';
+  const points = Number(form.points.value);
+  if (!form.name.value.trim()) {
+    msg.textContent = t('js.shop.a.item_name_required');
+    form.name.focus();
+    return;
+  }
+  if (!Number.isInteger(points) || points < 1) {
+    msg.textContent = t('js.shop.a.points_invalid');
+    form.points.focus();
+    return;
+  }
+  await busy(form, async () => {
+    try {
+      const it = await api('POST', `/api/v1/shops/${shopId}/items`, {
+        name: form.name.value.trim(),
+        points,
+        stock: Number(form.stock.value || 0),
+        monthly_limit: Number(form.monthly_limit.value || 0),
+      });
+      form.reset();
+      form.stock.value = '0';
+      msg.className = 'msg ok';
+      msg.textContent = t('js.shop.a.item_ok', it.name);
+      await loadItems();
+    } catch (err) {
+      failed(msg, err);
+    }
+  });
+});
+
+// ---- issue a voucher for a member -----------------------------------------
+
+let member = null;
+const want = new Map(); // item id -> qty
+let issueKey = null;
+
+function renderIssue() {
+  const box = $('iv-lines');
+  const active = items.filter((it) => it.active && it.available > 0);
+  box.replaceChildren(...active.map((it) => {
+    const input = el('input', { type: 'number', min: '0', max: String(it.available), value: String(want.get(it.id) ?? 0), id: 'iv-qty-' + it.id,
+      oninput: (ev) => {
+        const n = Math.max(0, Math.min(it.available, Math.floor(Number(ev.target.value) || 0)));
+        if (n) want.set(it.id, n);
+        else want.delete(it.id);
+        issueKey = null;
+        issueTotal();
+      } });
+    return el('div', { class: 'iv-line' }, el('label', { for: 'iv-qty-' + it.id }, it.name, el('span', { class: 'hint' }, ' ' + t('js.shop.points', fmtNumber(it.points)))), input);
+  }));
+  issueTotal();
+}
+
+function issueTotal() {
+  const sum = items.reduce((s, it) => s + (want.get(it.id) ?? 0) * it.points, 0);
+  $('iv-total').textContent = t('js.shop.a.issue_total', fmtNumber(sum)) + (member?.available !== undefined ? ' · ' + t('js.shop.a.member_available', fmtNumber(member.available)) : '');
+  const over = member?.available !== undefined && sum > member.available;
+  $('iv-total').classList.toggle('bad', over);
+  $('iv-submit').disabled = !member || sum === 0;
+}
+
+let searchTimer = 0;
+$('iv-q').addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(search, 250);
+});
+
+async function search() {
+  const q = $('iv-q').value.trim();
+  const out = $('iv-results');
+  if (!q) {
+    out.replaceChildren();
+    return;
+  }
+  try {
+    const { members } = await api('GET', '/api/v1/members?' + new URLSearchParams({ q, limit: 8, status: 'active' }));
+    out.replaceChildren(...(members.length ? members.map((m) => el('li', {},
+      el('span', {}, m.name, ' ', el('span', { class: 'hint' }, maskPhone(m.phone))),
+      el('button', { type: 'button', class: 'small', onclick: () => choose(m) }, t('js.shop.a.choose')))) : [el('li', { class: 'hint' }, t('js.shop.a.no_match'))]));
+  } catch (err) {
+    failed($('iv-msg'), err);
+  }
+}
+
+async function choose(m) {
+  member = { ...m };
+  issueKey = null;
+  $('iv-results').replaceChildren();
+  $('iv-q').value = '';
+  $('iv-chosen').hidden = false;
+  $('iv-chosen').textContent = t('js.shop.a.chosen', m.name, maskPhone(m.phone));
+  $('iv-done').hidden = true;
+  try {
+    const b = await api('GET', `/api/v1/members/${m.id}/balance`);
+    member.available = b.available;
+  } catch {
+    // The total shows without the balance.
+  }
+  issueTotal();
+}
+
+$('iv-submit').addEventListener('click', async () => {
+  if (!member) return;
+  const lines = [...want].map(([item_id, qty]) => ({ item_id, qty }));
+  if (!lines.length) return;
+  issueKey ??= uuidv7();
+  const button = $('iv-submit');
+  button.disabled = true;
+  $('iv-msg').className = 'msg';
+  $('iv-msg').textContent = '';
+  try {
+    const v = await apiWithKey('POST', '/api/v1/vouchers', { member_id: member.id, shop_id: shopId, items: lines }, issueKey);
+    issueKey = null;
+    want.clear();
+    const done = $('iv-done');
+    done.hidden = false;
+    done.replaceChildren(
+      t('js.shop.a.issued', v.member_name, fmtNumber(v.points), v.code), ' ',
+      el('a', { class: 'button primary', id: 'iv-slip', href: href(`/admin/vouchers/${v.id}/slip`), target: '_blank', rel: 'noopener' }, t('js.shop.a.print_slip')));
+    member = null;
+    $('iv-chosen').hidden = true;
+    await loadItems();
+  } catch (err) {
+    if (err.status !== 0) issueKey = null;
+    failed($('iv-msg'), err);
+    button.disabled = false;
+  }
+});
+
+try {
+  await loadShop();
+} catch (err) {
+  failed($('items-msg'), err);
+}
+await loadItems();

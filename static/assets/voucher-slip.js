@@ -1,0 +1,26 @@
+// /admin/vouchers/{id}/slip: the printable slip of a voucher issued for a
+// member without a phone: the QR, the short code, the items, the points, the
+// member (masked) and the expiry. The paper (A4, A5 or a 58 mm receipt) is
+// chosen with ?paper= and laid out by @media print.
+
+import { t, $, api, failed, href, fmtTime, fmtNumber, el } from './common.js';
+import { groupCode, statusChip } from './shop-common.js';
+
+const id = $('slip').dataset.voucherId;
+
+$('print').addEventListener('click', () => window.print());
+
+try {
+  const v = await api('GET', '/api/v1/vouchers/' + id);
+  $('s-shop').textContent = v.shop_name;
+  $('s-code').textContent = groupCode(v.code);
+  $('s-member').textContent = v.member_name;
+  $('s-points').textContent = t('js.shop.points', fmtNumber(v.points));
+  $('s-expires').textContent = fmtTime(v.expires_at);
+  $('s-status').replaceChildren(statusChip(v.status));
+  $('s-lines').replaceChildren(...(v.lines ?? []).map((l) => el('tr', {},
+    el('td', {}, l.name), el('td', { class: 'num' }, '×' + l.qty), el('td', { class: 'num' }, fmtNumber(l.points * l.qty)))));
+  $('slip-back').href = href('/admin/shops/' + v.shop_id);
+} catch (err) {
+  failed($('s-msg'), err);
+}
