@@ -286,6 +286,7 @@ func (s *server) routes(e *echo.Echo) {
 	api.GET("/shops", s.listShops, anyone...)
 	api.POST("/shops/:id/items", s.createItem, staff...)
 	api.GET("/shops/:id/items", s.listItems, anyone...)
+	api.PATCH("/items/:id", s.updateItem, staff...)
 	api.POST("/items/:id/stock", s.moveStock, staff...)
 	api.POST("/items/:id/picture", s.setItemPicture, staff...)
 	api.GET("/items/:id/picture", s.itemPicture, anyone...)

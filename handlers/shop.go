@@ -174,6 +174,46 @@ func (s *server) listItems(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string][]itemView{"items": out})
 }
 
+func (s *server) updateItem(c echo.Context) error {
+	id, err := paramID(c, "id", "item.not_found")
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Name         *string        `json:"name"`
+		Points       *ledger.Points `json:"points"`
+		MonthlyLimit *int           `json:"monthly_limit"`
+		Active       *bool          `json:"active"`
+	}
+	if err := decodeJSON(c.Request().Body, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	it, err := s.cfg.Shops.Item(ctx, id)
+	if err != nil {
+		return err
+	}
+	if _, _, err := s.shopFor(c, it.ShopID); err != nil {
+		return ledger.Errorf(ledger.ENOTFOUND, "item.not_found")
+	}
+	if req.Name != nil {
+		it.Name = *req.Name
+	}
+	if req.Points != nil {
+		it.Points = *req.Points
+	}
+	if req.MonthlyLimit != nil {
+		it.MonthlyLimit = *req.MonthlyLimit
+	}
+	if req.Active != nil {
+		it.Active = *req.Active
+	}
+	if it, err = s.cfg.Shops.UpdateItem(ctx, it); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, viewItem(it))
+}
+
 func (s *server) moveStock(c echo.Context) error {
 	id, err := paramID(c, "id", "item.not_found")
 	if err != nil {

@@ -137,3 +137,25 @@ func TestItemPicture(t *testing.T) {
 }
 
 func bytesReader(b []byte) *strings.Reader { return strings.NewReader(string(b)) }
+
+func TestUpdateItem(t *testing.T) {
+	e := newEnv(t)
+	w := newWorld(t, e)
+	orgA, orgB := e.session(w.users["organizerA"]), e.session(w.users["organizerB"])
+	path := "/api/v1/items/" + w.item["A"].ID.String()
+	wantStatus(t, e.do("PATCH", path, jsonReader(map[string]any{"active": false}), orgB), http.StatusNotFound)
+	wantStatus(t, e.do("PATCH", path, jsonReader(map[string]any{"points": 0}), orgA), http.StatusBadRequest)
+	res := e.do("PATCH", path, jsonReader(map[string]any{"points": 12, "active": false}), orgA)
+	wantStatus(t, res, http.StatusOK)
+	var it itemView
+	res.decode(t, &it)
+	if it.Points != 12 || it.Active || it.Name != "毛巾" || it.OnHand != 1000 {
+		t.Fatalf("item %+v", it)
+	}
+	// Off sale: no new vouchers; the open one keeps its price.
+	vol := e.session(w.users["volunteer"])
+	wantStatus(t, e.do("POST", "/api/v1/vouchers", jsonReader(map[string]any{"shop_id": w.shop["A"].ID, "items": []map[string]any{{"item_id": w.item["A"].ID, "qty": 1}}}), vol), http.StatusConflict)
+	if v, _ := e.store.Voucher(ctx, w.voucher["A"].ID); v.Points != 10 {
+		t.Fatalf("the open voucher's price changed: %d", v.Points)
+	}
+}

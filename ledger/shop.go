@@ -284,6 +284,9 @@ type Shops interface {
 	Shops(ctx context.Context) ([]Shop, error)
 	CreateItem(ctx context.Context, it Item) (Item, error)
 	Item(ctx context.Context, id uuid.UUID) (Item, error)
+	// UpdateItem changes an item's name, price, monthly limit and whether it
+	// is offered (open vouchers keep the price they were issued at).
+	UpdateItem(ctx context.Context, it Item) (Item, error)
 	Items(ctx context.Context, shopID uuid.UUID) ([]Item, error)
 	// MoveStock records an intake (qty > 0, with a donor or note) or a
 	// stocktake correction (qty ≠ 0, with a reason). A correction cannot take

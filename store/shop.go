@@ -85,6 +85,24 @@ func (s *Store) CreateItem(ctx context.Context, it ledger.Item) (ledger.Item, er
 	return it, err
 }
 
+// UpdateItem implements ledger.Shops: name, price, monthly limit and
+// whether it is offered; stock changes only by MoveStock.
+func (s *Store) UpdateItem(ctx context.Context, it ledger.Item) (ledger.Item, error) {
+	if err := it.Check(); err != nil {
+		return it, err
+	}
+	var out ledger.Item
+	err := s.update(ctx, func(w *writeTx) error {
+		var err error
+		if out, err = getJSON[ledger.Item](w.tx.Bucket(bucketItems), it.ID, "item.not_found"); err != nil {
+			return err
+		}
+		out.Name, out.Points, out.MonthlyLimit, out.Active = it.Name, it.Points, it.MonthlyLimit, it.Active
+		return putJSON(w.tx.Bucket(bucketItems), out.ID, out)
+	})
+	return out, err
+}
+
 // Item implements ledger.Shops.
 func (s *Store) Item(ctx context.Context, id uuid.UUID) (ledger.Item, error) {
 	var it ledger.Item
