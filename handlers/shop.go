@@ -174,8 +174,25 @@ func (s *server) listItems(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string][]itemView{"items": out})
 }
 
-func (s *server) updateItem(c echo.Context) error {
+// itemInScope loads the item of path parameter id if the caller may see its
+// shop; any other item is "not found".
+func (s *server) itemInScope(c echo.Context) (ledger.Item, error) {
 	id, err := paramID(c, "id", "item.not_found")
+	if err != nil {
+		return ledger.Item{}, err
+	}
+	it, err := s.cfg.Shops.Item(c.Request().Context(), id)
+	if err != nil {
+		return it, err
+	}
+	if _, _, err := s.shopFor(c, it.ShopID); err != nil {
+		return it, ledger.Errorf(ledger.ENOTFOUND, "item.not_found")
+	}
+	return it, nil
+}
+
+func (s *server) updateItem(c echo.Context) error {
+	it, err := s.itemInScope(c)
 	if err != nil {
 		return err
 	}
@@ -189,13 +206,6 @@ func (s *server) updateItem(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	it, err := s.cfg.Shops.Item(ctx, id)
-	if err != nil {
-		return err
-	}
-	if _, _, err := s.shopFor(c, it.ShopID); err != nil {
-		return ledger.Errorf(ledger.ENOTFOUND, "item.not_found")
-	}
 	if req.Name != nil {
 		it.Name = *req.Name
 	}
@@ -215,7 +225,7 @@ func (s *server) updateItem(c echo.Context) error {
 }
 
 func (s *server) moveStock(c echo.Context) error {
-	id, err := paramID(c, "id", "item.not_found")
+	it, err := s.itemInScope(c)
 	if err != nil {
 		return err
 	}
@@ -229,15 +239,8 @@ func (s *server) moveStock(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	it, err := s.cfg.Shops.Item(ctx, id)
-	if err != nil {
-		return err
-	}
-	if _, _, err := s.shopFor(c, it.ShopID); err != nil {
-		return ledger.Errorf(ledger.ENOTFOUND, "item.not_found")
-	}
 	u, _ := currentUser(c)
-	if it, err = s.cfg.Shops.MoveStock(ctx, ledger.StockMove{ItemID: id, Kind: req.Kind, Qty: req.Qty, Donor: req.Donor, Note: req.Note, By: u.ID}); err != nil {
+	if it, err = s.cfg.Shops.MoveStock(ctx, ledger.StockMove{ItemID: it.ID, Kind: req.Kind, Qty: req.Qty, Donor: req.Donor, Note: req.Note, By: u.ID}); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, viewItem(it))
@@ -246,18 +249,11 @@ func (s *server) moveStock(c echo.Context) error {
 // setItemPicture stores an uploaded picture (multipart field "file"); its
 // type is sniffed from its bytes, not taken from the client.
 func (s *server) setItemPicture(c echo.Context) error {
-	id, err := paramID(c, "id", "item.not_found")
+	it, err := s.itemInScope(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	it, err := s.cfg.Shops.Item(ctx, id)
-	if err != nil {
-		return err
-	}
-	if _, _, err := s.shopFor(c, it.ShopID); err != nil {
-		return ledger.Errorf(ledger.ENOTFOUND, "item.not_found")
-	}
 	u, _ := currentUser(c)
 	if u.Role != ledger.RoleAdmin && u.Role != ledger.RoleOrganizer {
 		return ledger.Errorf(ledger.EFORBIDDEN, "auth.forbidden")
@@ -266,7 +262,7 @@ func (s *server) setItemPicture(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Shops.SetItemPicture(ctx, id, http.DetectContentType(data), data); err != nil {
+	if err := s.cfg.Shops.SetItemPicture(ctx, it.ID, http.DetectContentType(data), data); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -274,19 +270,12 @@ func (s *server) setItemPicture(c echo.Context) error {
 
 // itemPicture serves an item's picture to whoever may see its shop.
 func (s *server) itemPicture(c echo.Context) error {
-	id, err := paramID(c, "id", "item.not_found")
+	it, err := s.itemInScope(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	it, err := s.cfg.Shops.Item(ctx, id)
-	if err != nil {
-		return err
-	}
-	if _, _, err := s.shopFor(c, it.ShopID); err != nil {
-		return ledger.Errorf(ledger.ENOTFOUND, "item.not_found")
-	}
-	ctype, data, err := s.cfg.Shops.ItemPicture(ctx, id)
+	ctype, data, err := s.cfg.Shops.ItemPicture(ctx, it.ID)
 	if err != nil {
 		return err
 	}
