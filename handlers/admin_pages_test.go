@@ -154,10 +154,6 @@ func TestPagesFollowTheCSP(t *testing.T) {
 	e := newEnv(t)
 	w := newPageWorld(t, e)
 	staff, volunteer := e.login("org-a"), e.login(w.memberLogin)
-	inline := regexp.MustCompile(`<script(?:\s+type="module")?\s*>|<style|\sstyle=|\son[a-z]+=`)
-	foreign := regexp.MustCompile(`(?:src|href|action)="(?:https?:)?//`)
-	scriptSrc := regexp.MustCompile(`<script type="module" src="/static/([^"]+)"></script>`)
-	messages := regexp.MustCompile(`(?s)<script type="application/json" id="messages">(.*?)</script>`)
 	pages := map[string]*http.Cookie{}
 	for _, p := range w.organiserAll {
 		pages[p] = staff
@@ -171,33 +167,9 @@ func TestPagesFollowTheCSP(t *testing.T) {
 				res := e.get(p+"?lang="+lang, ck)
 				wantStatus(t, res, http.StatusOK)
 				body := string(res.body)
-				if !strings.Contains(body, `<html lang="`+lang+`">`) {
-					t.Errorf("page is not in %s", lang)
-				}
-				if m := inline.FindString(body); m != "" {
-					t.Errorf("inline script, style or handler %q, which the CSP refuses", m)
-				}
-				if m := foreign.FindString(body); m != "" {
-					t.Errorf("loads from another origin: %q", m)
-				}
-				scripts := scriptSrc.FindAllStringSubmatch(body, -1)
-				if len(scripts) != 1 {
-					t.Fatalf("%d page scripts, want 1", len(scripts))
-				}
-				checkModule(t, scripts[0][1], map[string]bool{})
-				m := messages.FindStringSubmatch(body)
-				if m == nil {
-					t.Fatal("no #messages block")
-				}
-				var msgs map[string]string
-				if err := json.Unmarshal([]byte(m[1]), &msgs); err != nil {
-					t.Fatalf("#messages is not JSON: %v", err)
-				}
+				msgs := checkPage(t, body, lang)
 				if msgs["js.members.empty"] != e.catalogue().T(lang, "js.members.empty") || msgs["role.volunteer"] == "" {
 					t.Errorf("#messages lacks the script messages in %s", lang)
-				}
-				if strings.Contains(body, "page.") && regexp.MustCompile(`>page\.[a-z_.]+<`).MatchString(body) {
-					t.Error("a message key shows instead of its text")
 				}
 			})
 		}
@@ -212,6 +184,49 @@ func (e *env) catalogue() *catalogue {
 
 // checkModule checks that the script static/assets/name exists, and so do
 // the modules it imports, recursively.
+// checkPage checks what every page must be: in its language, with no inline
+// script, style, handler or javascript: URL (the CSP refuses them), nothing
+// from another origin, one page module whose imports all exist, a #messages
+// block of JSON, and no message key showing instead of its text. It returns
+// the messages.
+func checkPage(t *testing.T, body, lang string) map[string]string {
+	t.Helper()
+	if !strings.Contains(body, `<html lang="`+lang+`">`) {
+		t.Errorf("page is not in %s", lang)
+	}
+	if m := pageInline.FindString(body); m != "" {
+		t.Errorf("inline script, style or handler %q, which the CSP refuses", m)
+	}
+	if m := pageForeign.FindString(body); m != "" {
+		t.Errorf("loads from another origin: %q", m)
+	}
+	scripts := pageScript.FindAllStringSubmatch(body, -1)
+	if len(scripts) != 1 {
+		t.Fatalf("%d page scripts, want 1", len(scripts))
+	}
+	checkModule(t, scripts[0][1], map[string]bool{})
+	m := pageMessages.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no #messages block")
+	}
+	var msgs map[string]string
+	if err := json.Unmarshal([]byte(m[1]), &msgs); err != nil {
+		t.Fatalf("#messages is not JSON: %v", err)
+	}
+	if pageKeyShown.MatchString(body) {
+		t.Error("a message key shows instead of its text")
+	}
+	return msgs
+}
+
+var (
+	pageInline   = regexp.MustCompile(`<script(?:\s+type="module")?\s*>|<style|\sstyle=|\son[a-z]+=|javascript:`)
+	pageForeign  = regexp.MustCompile(`(?:src|href|action)="(?:https?:)?//`)
+	pageScript   = regexp.MustCompile(`<script type="module" src="/static/([^"]+)"></script>`)
+	pageMessages = regexp.MustCompile(`(?s)<script type="application/json" id="messages">(.*?)</script>`)
+	pageKeyShown = regexp.MustCompile(`>(page|js)\.[a-z_.]+<`)
+)
+
 func checkModule(t *testing.T, name string, seen map[string]bool) {
 	t.Helper()
 	if seen[name] {
