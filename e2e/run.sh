@@ -15,12 +15,14 @@ root=$(cd "$here/.." && pwd)
 cd "$here"
 
 # Debian packages: the browser, CJK fonts (without them Chinese renders as
-# boxes), zbarimg (an independent QR decoder) and Node if it is missing.
+# boxes), zbarimg (an independent QR decoder), ffmpeg (the fake camera's
+# video), poppler's pdfinfo/pdftoppm (printed slips) and Node if missing.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then

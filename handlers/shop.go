@@ -114,10 +114,17 @@ func (s *server) listShops(c echo.Context) error {
 // itemView is an item with what can still be put on vouchers.
 type itemView struct {
 	ledger.Item
-	Available int `json:"available"`
+	Available  int    `json:"available"`
+	PictureURL string `json:"picture_url,omitempty"`
 }
 
-func viewItem(it ledger.Item) itemView { return itemView{it, it.Available()} }
+func viewItem(it ledger.Item) itemView {
+	v := itemView{Item: it, Available: it.Available()}
+	if it.Picture != "" {
+		v.PictureURL = "/api/v1/items/" + it.ID.String() + "/picture?v=" + it.Picture
+	}
+	return v
+}
 
 func (s *server) createItem(c echo.Context) error {
 	id, err := paramID(c, "id", "shop.not_found")

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
 	"testing"
@@ -133,6 +134,34 @@ func TestItemPicture(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	if res.Header.Get("Content-Type") != "image/png" || string(res.body) != string(png) {
 		t.Fatalf("picture %s %q", res.Header.Get("Content-Type"), res.body)
+	}
+	// The catalogue names the picture by its bytes: a new picture gets a
+	// new address (so no cache shows the old one), an edit keeps it.
+	pictureURL := func() string {
+		var out struct{ Items []itemView }
+		e.get("/api/v1/shops/"+w.shop["A"].ID.String()+"/items", vol).decode(t, &out)
+		for _, it := range out.Items {
+			if it.ID == w.item["A"].ID {
+				return it.PictureURL
+			}
+		}
+		t.Fatal("item not listed")
+		return ""
+	}
+	first := pictureURL()
+	if !strings.HasPrefix(first, path+"?v=") {
+		t.Fatalf("picture_url %q", first)
+	}
+	wantStatus(t, e.get(first, vol), http.StatusOK)
+	png2 := append(bytes.Clone(png), 0)
+	wantStatus(t, e.do("POST", path+"?filename=b.png", bytesReader(png2), orgA, "Content-Type", "image/png"), http.StatusNoContent)
+	second := pictureURL()
+	if second == first || second == "" {
+		t.Fatalf("picture_url did not change: %q", second)
+	}
+	wantStatus(t, e.do("PATCH", "/api/v1/items/"+w.item["A"].ID.String(), jsonReader(map[string]any{"name": "新毛巾"}), orgA), http.StatusOK)
+	if got := pictureURL(); got != second {
+		t.Fatalf("an edit changed picture_url: %q → %q", second, got)
 	}
 }
 

@@ -93,6 +93,9 @@ type Item struct {
 	OnHand       int       `json:"on_hand"`
 	Reserved     int       `json:"reserved"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Picture names the item's current picture (a hash of its bytes, so a
+	// new picture gets a new address); empty when it has none.
+	Picture string `json:"picture,omitempty"`
 }
 
 // Available is what can still be put on a voucher.

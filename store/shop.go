@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -181,9 +183,15 @@ func (s *Store) SetItemPicture(ctx context.Context, id uuid.UUID, contentType st
 		return ledger.Errorf(ledger.EINVALID, "item.picture_type")
 	}
 	v := append([]byte(contentType+"\n"), data...)
+	sum := sha256.Sum256(data)
 	return s.update(ctx, func(w *writeTx) error {
-		if w.tx.Bucket(bucketItems).Get(id[:]) == nil {
-			return ledger.Errorf(ledger.ENOTFOUND, "item.not_found")
+		it, err := getJSON[ledger.Item](w.tx.Bucket(bucketItems), id, "item.not_found")
+		if err != nil {
+			return err
+		}
+		it.Picture = hex.EncodeToString(sum[:6])
+		if err := putJSON(w.tx.Bucket(bucketItems), id, it); err != nil {
+			return err
 		}
 		return w.tx.Bucket(bucketPictures).Put(id[:], v)
 	})

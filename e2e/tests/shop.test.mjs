@@ -15,13 +15,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { ADMIN, BASE, Client, launch, loginUI, noProblems, open, pc, phone, shot, text } from '../lib.mjs';
+import { ADMIN, BASE, Client, launch, loginUI, noProblems, open, pc, phone, screenshots, shot, text } from '../lib.mjs';
 
 const orgPassword = 'heping-2026-organiser';
 const clerkPassword = 'heping-2026-counter';
 const volPassword = 'heping-volunteer-2026';
 
 // zbar decodes a PNG file with zbarimg.
+// The papers a slip is laid out for, in millimetres (a receipt's length is
+// what its content needs).
+const papers = { a4: [210, 297], a5: [148, 210], '58mm': [58, 0] };
+
 const zbar = (file) => execFileSync('zbarimg', ['-q', '--raw', '--nodbus', file], { encoding: 'utf8' }).trim();
 
 // wrongCode changes one character of a short code to another of the alphabet.
@@ -234,6 +238,8 @@ describe('love supermarket: voucher, kiosk and slip', () => {
     assert.equal(await text(rice.locator('.reserved')), '0');
     const oil = page.locator(`#items-table tr[data-item="${items.oil.id}"]`);
     assert.equal(await text(oil.locator('.on-hand')), '7');
+    // The kiosk's redemption shows in the shop's total.
+    await page.locator('#st-redeemed', { hasText: /^50$/ }).waitFor();
 
     // A stocktake finds a bag of rice damaged.
     await rice.getByRole('button', { name: '盘点更正' }).click();
@@ -280,8 +286,58 @@ describe('love supermarket: voucher, kiosk and slip', () => {
     await shot(slip, 'pc-slip-58mm');
     await slip.emulateMedia({ media: 'print' });
     await shot(slip, 'print-slip-58mm');
+    // Printed to PDF, each paper is one page of its size, and the QR on it
+    // reads with zbarimg after rasterising the page as a printer would.
+    for (const [paper, size] of Object.entries(papers)) {
+      await slip.emulateMedia({ media: null }); // pdf() prints with print media unless told otherwise
+      await slip.goto(`/admin/vouchers/${id}/slip?paper=${paper}`);
+      await slip.locator('#s-member', { hasText: '李**' }).waitFor();
+      await slip.waitForFunction(() => document.getElementById('s-qr')?.naturalWidth > 0);
+      if (paper === '58mm') await slip.locator('body[data-receipt-length]').waitFor({ state: 'attached' });
+      const pdf = path.join(tmp, `slip-${paper}.pdf`);
+      await slip.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true });
+      const info = execFileSync('pdfinfo', [pdf], { encoding: 'utf8' });
+      assert.match(info, /^Pages:\s+1$/m, `${paper}: ${info}`);
+      const [, w, h] = info.match(/^Page size:\s+([\d.]+) x ([\d.]+) pts/m);
+      assert.ok(Math.abs(w * 25.4 / 72 - size[0]) < 1, `${paper}: ${w} pt wide`);
+      if (size[1]) assert.ok(Math.abs(h * 25.4 / 72 - size[1]) < 1, `${paper}: ${h} pt high`);
+      else assert.ok(h * 25.4 / 72 > 80 && h * 25.4 / 72 < 180, `the receipt is ${h * 25.4 / 72} mm long`);
+      execFileSync('pdftoppm', ['-r', '203', '-gray', '-png', '-singlefile', pdf, path.join(tmp, `slip-${paper}`)]);
+      assert.equal(zbar(path.join(tmp, `slip-${paper}.png`)), (await org.ok('GET', `/vouchers/${id}`)).token, paper);
+      execFileSync('cp', [path.join(tmp, `slip-${paper}.png`), path.join(screenshots, `print-slip-${paper}.png`)]);
+    }
+    await slip.close();
+
+    // Towels go up to 6 points and get a picture; the open voucher keeps its 10.
+    await towel.getByRole('button', { name: '编辑' }).click();
+    await page.fill('#ef-points', '6');
+    await page.setInputFiles('#ef-picture', path.join(tmp, 'qr-256.png'));
+    await page.click('.edit-form button[type=submit]');
+    await page.locator('#items-msg.ok', { hasText: '已保存“毛巾”' }).waitFor();
+    await page.waitForFunction((id) => document.querySelector(`tr[data-item="${id}"] img.item-thumb`)?.naturalWidth > 0, items.towel.id);
+    assert.equal(await text(towel.locator('.points')), '6');
+    assert.equal((await org.ok('GET', `/vouchers/${id}`)).points, 10);
+    // A picture that is too big is refused on the page, and nothing changes.
+    await towel.getByRole('button', { name: '编辑' }).click();
+    await page.fill('#ef-points', '7');
+    await page.setInputFiles('#ef-picture', { name: 'big.png', mimeType: 'image/png', buffer: Buffer.alloc(600 << 10, 1) });
+    await page.click('.edit-form button[type=submit]');
+    await page.locator('.edit-form .msg', { hasText: '超过了 512 KB' }).waitFor();
+    await shot(page, 'pc-shop-edit');
+    await page.getByRole('button', { name: '收起' }).click();
+    assert.equal(await text(towel.locator('.points')), '6');
     noProblems(page);
     await page.context().close();
+
+    // The volunteer's catalogue shows the picture and the new price.
+    const m = await open(browser, phone, vol);
+    await m.goto('/m/shop');
+    const row = m.locator(`li[data-item="${items.towel.id}"]`);
+    await row.locator('.item-price', { hasText: '6 分' }).waitFor();
+    await m.waitForFunction((id) => document.querySelector(`li[data-item="${id}"] img.item-thumb`)?.naturalWidth > 0, items.towel.id);
+    await shot(m, 'phone-shop-pictures', { full: false });
+    noProblems(m);
+    await m.context().close();
   });
 
   it('lets the volunteer cancel an open voucher and get the points back', async () => {
@@ -298,6 +354,59 @@ describe('love supermarket: voucher, kiosk and slip', () => {
     await page.goto(`/m/vouchers/${voucher.id}`);
     await page.locator('#v-qr-off:not([hidden])', { hasText: '已于' }).waitFor();
     await shot(page, 'phone-voucher-redeemed', { full: false });
+    noProblems(page);
+    await page.context().close();
+  });
+
+  it('keeps a redemption whose answer was lost: the kiosk says the network is down and its retry is the same redemption', async () => {
+    const v = await vol.ok('POST', '/vouchers', { shop_id: shop.id, items: [{ item_id: items.towel.id, qty: 1 }] });
+    const before = await vol.ok('GET', `/members/${memberId}/balance`);
+    const page = await open(browser, pc, clerk);
+    await page.goto('/kiosk');
+    await page.locator('#k-idle:not([hidden])').waitFor();
+
+    // The browser says the network is gone, then back.
+    await page.context().setOffline(true);
+    await page.locator('#offline:not([hidden])').waitFor();
+    await page.context().setOffline(false);
+    await page.locator('#offline').waitFor({ state: 'hidden' });
+
+    // The first redemption reaches the server but its answer is lost; the
+    // kiosk's own retries find no network either.
+    const keys = [];
+    let reached = 0;
+    const redemptions = (url) => url.pathname === '/api/v1/redemptions';
+    await page.route(redemptions, async (route) => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      keys.push(route.request().headers()['idempotency-key']);
+      if (keys.length === 1) {
+        reached = (await route.fetch()).status();
+      }
+      await route.abort('internetdisconnected');
+    });
+    await page.locator('body').click({ position: { x: 5, y: 200 } });
+    await page.keyboard.type(v.token, { delay: 5 });
+    await page.keyboard.press('Enter');
+    await page.locator('#pv-who', { hasText: '李**' }).waitFor();
+    await page.click('#confirm');
+    await page.locator('#offline:not([hidden])').waitFor();
+    await page.locator('#retry:not([hidden])').waitFor({ timeout: 15_000 });
+    assert.equal(reached, 200, 'the first redemption reached the server');
+    assert.equal(keys.length, 4, 'three retries after the first try');
+    await shot(page, 'pc-kiosk-offline', { full: false });
+
+    // The network is back: the clerk taps retry, and the same key gets the first answer.
+    await page.unroute(redemptions);
+    const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().includes('/api/v1/redemptions'));
+    await page.click('#retry');
+    keys.push((await sent).headers()['idempotency-key']);
+    await page.locator('#k-result.good', { hasText: '兑换成功' }).waitFor();
+    await page.locator('#offline').waitFor({ state: 'hidden' });
+    assert.equal(new Set(keys).size, 1, `one key for every try: ${keys}`);
+    const after = await vol.ok('GET', `/members/${memberId}/balance`);
+    assert.equal(after.available, before.available, 'the points were taken when the voucher was made, not again');
+    assert.equal(after.held, before.held - v.points);
+    assert.equal((await vol.ok('GET', `/vouchers/${v.id}`)).status, 'redeemed');
     noProblems(page);
     await page.context().close();
   });

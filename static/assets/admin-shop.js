@@ -1,7 +1,8 @@
 // /admin/shops/{id}: one shop's catalogue and stock. Organisers add items,
 // record donated goods coming in (with donor and note) and stocktake
 // corrections (with a reason), see stock on hand, reserved by open vouchers
-// and available, and issue a voucher for a member without a phone, with a
+// and available, change an item (name, price, limit, on/off sale, picture),
+// and issue a voucher for a member without a phone, with a
 // link to its printable slip.
 
 import { t, $, api, el, failed, busy, bindLogout, href, fmtNumber, maskPhone, emptyState } from './common.js';
@@ -72,6 +73,81 @@ function stockForm(it, kind) {
   return form;
 }
 
+// maxPicture is the largest picture the server takes (512 KiB).
+const maxPicture = 512 << 10;
+
+// editForm is the inline form that changes an item: its name, price,
+// monthly limit, whether it is offered, and its picture. Open vouchers keep
+// the price they were made with.
+function editForm(it) {
+  const msg = el('p', { class: 'msg', role: 'alert' });
+  const name = el('input', { id: 'ef-name', name: 'name', maxlength: '64', required: true, value: it.name });
+  const points = el('input', { id: 'ef-points', name: 'points', type: 'number', min: '1', max: '100000', required: true, value: String(it.points) });
+  const limit = el('input', { id: 'ef-limit', name: 'monthly_limit', type: 'number', min: '0', max: '1000', value: it.monthly_limit ? String(it.monthly_limit) : '', placeholder: t('js.shop.a.limit_none') });
+  const active = el('input', { id: 'ef-active', name: 'active', type: 'checkbox', checked: it.active });
+  const file = el('input', { id: 'ef-picture', name: 'file', type: 'file', accept: 'image/png,image/jpeg,image/webp' });
+  const form = el('form', { class: 'inline-form edit-form', novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    msg.className = 'msg';
+    const n = Number(points.value);
+    const lim = Number(limit.value || 0);
+    if (!name.value.trim()) {
+      msg.textContent = t('js.shop.a.item_name_required');
+      name.focus();
+      return;
+    }
+    if (!Number.isInteger(n) || n < 1 || n > 100000) {
+      msg.textContent = t('js.shop.a.points_invalid');
+      points.focus();
+      return;
+    }
+    if (!Number.isInteger(lim) || lim < 0 || lim > 1000) {
+      msg.textContent = t('js.shop.a.limit_invalid');
+      limit.focus();
+      return;
+    }
+    const pic = file.files[0];
+    if (pic && pic.size > maxPicture) {
+      msg.textContent = t('js.shop.a.picture_too_big', Math.round(pic.size / 1024), maxPicture >> 10);
+      file.focus();
+      return;
+    }
+    await busy(form, async () => {
+      try {
+        await api('PATCH', `/api/v1/items/${it.id}`, { name: name.value.trim(), points: n, monthly_limit: lim, active: active.checked });
+        if (pic) {
+          const body = new FormData();
+          body.append('file', pic);
+          await api('POST', `/api/v1/items/${it.id}/picture`, body);
+        }
+        openRow = null;
+        await loadItems();
+        $('items-msg').className = 'msg ok';
+        $('items-msg').textContent = t('js.shop.a.edit_ok', name.value.trim());
+      } catch (err) {
+        failed(msg, err);
+      }
+    });
+  } },
+  el('h3', {}, t('js.shop.a.edit_title', it.name)),
+  el('div', { class: 'fields-row' },
+    el('div', { class: 'field grow' }, el('label', { for: 'ef-name' }, t('js.shop.a.item_name')), name),
+    el('div', { class: 'field' }, el('label', { for: 'ef-points' }, t('js.shop.a.item_points')), points),
+    el('div', { class: 'field' }, el('label', { for: 'ef-limit' }, t('js.shop.a.item_limit')), limit),
+    el('div', { class: 'field check' }, el('label', { for: 'ef-active' }, active, ' ', t('js.shop.a.offered')))),
+  el('div', { class: 'fields-row' },
+    it.picture_url ? el('img', { class: 'item-thumb large', src: it.picture_url, alt: t('js.shop.a.picture_of', it.name) }) : null,
+    el('div', { class: 'field grow' }, el('label', { for: 'ef-picture' }, it.picture_url ? t('js.shop.a.picture_replace') : t('js.shop.a.picture')), file,
+      el('span', { class: 'hint' }, t('js.shop.a.picture_hint', maxPicture >> 10)))),
+  el('p', { class: 'hint' }, t('js.shop.a.edit_hint')),
+  el('div', { class: 'actions' },
+    el('button', { type: 'submit', class: 'primary' }, t('js.shop.a.save')),
+    el('button', { type: 'button', onclick: () => { openRow = null; renderItems(); } }, t('js.shop.a.close'))),
+  msg);
+  setTimeout(() => name.focus(), 0);
+  return form;
+}
+
 function renderItems() {
   const out = $('items');
   $('st-items').textContent = fmtNumber(items.length);
@@ -85,8 +161,9 @@ function renderItems() {
   const rows = [];
   for (const it of items) {
     rows.push(el('tr', { dataset: { item: it.id }, class: it.active ? '' : 'disabled' },
-      el('td', { class: 'strong' }, it.name),
-      el('td', { class: 'num' }, fmtNumber(it.points)),
+      el('td', { class: 'strong' }, el('span', { class: 'item-cell' },
+        it.picture_url ? el('img', { class: 'item-thumb', src: it.picture_url, alt: '', loading: 'lazy' }) : null, it.name)),
+      el('td', { class: 'num points' }, fmtNumber(it.points)),
       el('td', { class: 'num' }, it.monthly_limit > 0 ? String(it.monthly_limit) : '—'),
       el('td', { class: 'num on-hand' }, fmtNumber(it.on_hand)),
       el('td', { class: 'num reserved' }, fmtNumber(it.reserved)),
@@ -94,9 +171,11 @@ function renderItems() {
       el('td', {}, it.active ? t('js.shop.a.active') : t('js.shop.a.inactive')),
       el('td', { class: 'row-actions' },
         el('button', { type: 'button', class: 'small', onclick: () => { openRow = it.id + ':intake'; renderItems(); } }, t('js.shop.a.intake')),
+        el('button', { type: 'button', class: 'small quiet', onclick: () => { openRow = it.id + ':edit'; renderItems(); } }, t('js.shop.a.edit')),
         el('button', { type: 'button', class: 'small quiet', onclick: () => { openRow = it.id + ':correction'; renderItems(); } }, t('js.shop.a.correction')))));
     if (openRow?.startsWith(it.id + ':')) {
-      rows.push(el('tr', { class: 'inline-row' }, el('td', { colspan: '8' }, stockForm(it, openRow.split(':')[1]))));
+      const kind = openRow.split(':')[1];
+      rows.push(el('tr', { class: 'inline-row' }, el('td', { colspan: '8' }, kind === 'edit' ? editForm(it) : stockForm(it, kind))));
     }
   }
   out.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'items-table' },

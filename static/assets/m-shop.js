@@ -60,6 +60,7 @@ function renderItems() {
     const out = it.available <= 0;
     const afford = it.points <= available;
     return el('li', { class: 'item' + (out ? ' out' : ''), dataset: { item: it.id } },
+      it.picture_url ? el('img', { class: 'item-thumb', src: it.picture_url, alt: '', loading: 'lazy' }) : null,
       el('div', { class: 'item-main' },
         el('span', { class: 'item-name' }, it.name),
         el('span', { class: 'item-price' }, t('js.shop.points', fmtNumber(it.points))),

@@ -1,7 +1,8 @@
 // /admin/vouchers/{id}/slip: the printable slip of a voucher issued for a
 // member without a phone: the QR, the short code, the items, the points, the
 // member (masked) and the expiry. The paper (A4, A5 or a 58 mm receipt) is
-// chosen with ?paper= and laid out by @media print.
+// chosen with ?paper= and laid out by @media print; a receipt's length is
+// measured here, so a thermal printer feeds no more paper than it prints.
 
 import { t, $, api, failed, href, fmtTime, fmtNumber, el } from './common.js';
 import { groupCode, statusChip } from './shop-common.js';
@@ -21,6 +22,19 @@ try {
   $('s-lines').replaceChildren(...(v.lines ?? []).map((l) => el('tr', {},
     el('td', {}, l.name), el('td', { class: 'num' }, '×' + l.qty), el('td', { class: 'num' }, fmtNumber(l.points * l.qty)))));
   $('slip-back').href = href('/admin/shops/' + v.shop_id);
+  if (document.body.classList.contains('paper-58mm')) fitReceipt();
 } catch (err) {
   failed($('s-msg'), err);
+}
+
+// fitReceipt sets the receipt page's length to the slip's, in whole
+// millimetres and a little over: the screen layout has the wider padding,
+// so the printed slip is never longer than what is measured here.
+async function fitReceipt() {
+  await Promise.all([document.fonts.ready, $('s-qr').decode().catch(() => {})]);
+  const mm = Math.ceil($('slip').getBoundingClientRect().height * 25.4 / 96) + 4;
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(`@page receipt { size: 58mm ${mm}mm; margin: 0; }`);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  document.body.dataset.receiptLength = String(mm);
 }
