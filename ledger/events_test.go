@@ -178,3 +178,31 @@ func TestOverlaps(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCheckCheckinToken feeds anything a phone's camera could read to the
+// check-in code check: only the event's own current or previous code, spelled
+// as it was made (in either case), is accepted.
+func FuzzCheckCheckinToken(f *testing.F) {
+	r := DefaultEventRules
+	e := testEvent()
+	t0 := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	step := CheckinStep(t0, r)
+	f.Add(CheckinToken(e, step))
+	f.Add(CheckinToken(e, step-1))
+	f.Add(CheckinToken(e, step-2))
+	f.Add(strings.ToLower(CheckinToken(e, step)))
+	f.Add("13812345678")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		id, perr := ParseCheckinToken(s)
+		if perr == nil && id != e.ID && CheckCheckinToken(e, s, t0, r) == nil {
+			t.Fatalf("%q parses as %v but was accepted for %v", s, id, e.ID)
+		}
+		read := strings.ToUpper(strings.TrimSpace(s)) // a camera's or a keyboard's case does not matter
+		if err := CheckCheckinToken(e, s, t0, r); err == nil && read != CheckinToken(e, step) && read != CheckinToken(e, step-1) {
+			t.Fatalf("accepted %q, which is not one of the event's codes", s)
+		} else if err != nil && ErrorCode(err) != EINVALID && ErrorCode(err) != EGONE {
+			t.Fatalf("%q: %v", s, err)
+		}
+	})
+}

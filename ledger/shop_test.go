@@ -105,3 +105,29 @@ func TestShopTakes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNormalizeShortCode feeds anything a clerk could type: what is accepted
+// is ten characters of the alphabet with a right check character, and reads
+// the same when typed again.
+func FuzzNormalizeShortCode(f *testing.F) {
+	f.Add(ShortCode(0x1234_5678_9abc))
+	f.Add("hnr7y ajm75")
+	f.Add("HNR7Y-AJM7Z")
+	f.Add("ＨＮＲ７Ｙ ＡＪＭ７５")
+	f.Add("OIL0101010")
+	f.Fuzz(func(t *testing.T, s string) {
+		code, err := NormalizeShortCode(s)
+		if err != nil {
+			if ErrorCode(err) != EINVALID {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		if len(code) != 10 || strings.Trim(code[:9], shortCodeAlphabet[:31]) != "" || code[9] != shortCodeAlphabet[shortCheck([]byte(code[:9]))] {
+			t.Fatalf("%q accepted as %q", s, code)
+		}
+		if again, err := NormalizeShortCode(code); err != nil || again != code {
+			t.Fatalf("%q read again as %q, %v", code, again, err)
+		}
+	})
+}
