@@ -121,8 +121,8 @@ describe('love supermarket: voucher, kiosk and slip', () => {
     await page.context().close();
   });
 
-  it('serves a voucher QR that zbarimg decodes to the token at both sizes', async () => {
-    for (const size of [256, 512]) {
+  it('serves a voucher QR that zbarimg decodes to the token at every size it serves', async () => {
+    for (const size of [128, 256, 512, 1024]) {
       const res = await fetch(`${BASE}/api/v1/vouchers/${voucher.id}/qr.png?size=${size}`, { headers: { Cookie: vol.cookie } });
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('content-type'), 'image/png');
@@ -168,12 +168,22 @@ describe('love supermarket: voucher, kiosk and slip', () => {
       assert.match(await text(page.locator('#pv-lines')), /东北大米 5kg ×1 30 分.*花生油 1\.8L ×1 20 分/);
       assert.equal(await text(page.locator('#pv-status')), '待兑换');
       await shot(page, 'pc-kiosk-preview', { full: false });
+      // The volunteer stands at the counter with the voucher open on the phone.
+      const phonePage = await open(browser, phone, vol);
+      await phonePage.goto(`/m/vouchers/${voucher.id}`);
+      await phonePage.locator('#v-status', { hasText: '待兑换' }).waitFor();
       await page.click('#confirm');
       await page.locator('#k-result.good').waitFor();
       assert.match(await text(page.locator('#k-result')), /兑换成功.*李\*\* 兑换 50 分/);
       await page.locator('#today li', { hasText: '李**' }).waitFor();
       assert.equal(await text(page.locator('#today-total')), '50 分');
       await shot(page, 'pc-kiosk-success', { full: false });
+      // The phone says so too, within a few seconds, over the QR.
+      await phonePage.locator('#v-qr-off:not([hidden])', { hasText: '已于' }).waitFor();
+      assert.match(await text(phonePage.locator('#v-status')), /已兑换/);
+      await shot(phonePage, 'phone-voucher-after-counter', { full: false });
+      noProblems(phonePage);
+      await phonePage.context().close();
       // The voucher stays in front of the camera: it is not read again as a refusal.
       await page.waitForTimeout(2000);
       assert.equal(await page.locator('#k-result.good').isVisible(), true);
