@@ -508,6 +508,9 @@ func (s *Store) RedeemVoucher(ctx context.Context, id, shopID, clerk uuid.UUID, 
 			}
 		}
 		v.Status, v.ClosedAt, v.ClosedBy, v.CloseSeq, v.RedeemKey = ledger.VoucherRedeemed, now, clerk, e.Seq, key
+		if err := s.addRedeemed(tx, v, e); err != nil {
+			return err
+		}
 		return s.closeVoucher(tx, v)
 	})
 	return v, err

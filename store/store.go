@@ -85,6 +85,9 @@ import (
 //	memberitemmonth member(16) | item(16) | yyyymm(4) -> quantity on vouchers that month (limits)
 //	memberheld   member id(16) -> points in the member's open vouchers
 //	pictures     item id(16) -> content type "\n" image bytes (at most 512 KiB)
+//	memberredeemed member(16) | yyyymm(4) -> points | vouchers redeemed that month (see report.go)
+//	shopmonth      shop(16) | yyyymm(4) -> vouchers | items redeemed that month
+//	shopitemmonth  shop(16) | yyyymm(4) | item(16) -> quantity given out that month
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -120,6 +123,9 @@ var (
 	bucketMemberItemMonth = []byte("memberitemmonth")
 	bucketMemberHeld      = []byte("memberheld")
 	bucketPictures        = []byte("pictures")
+	bucketMemberRedeemed  = []byte("memberredeemed")
+	bucketShopMonth       = []byte("shopmonth")
+	bucketShopItemMonth   = []byte("shopitemmonth")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -163,6 +169,16 @@ var migrations = []migration{
 	{4, "shops, catalogue, stock and vouchers", func(tx *bolt.Tx, s *Store) error {
 		return createBuckets(tx, bucketShops, bucketItems, bucketShopItems, bucketStockMoves, bucketItemMoves, bucketVouchers,
 			bucketVoucherCodes, bucketMemberVouchers, bucketVoucherExpiry, bucketMemberItemMonth, bucketMemberHeld, bucketPictures)
+	}},
+	{5, "monthly redemptions by member, shop and item", func(tx *bolt.Tx, s *Store) error {
+		if err := createBuckets(tx, bucketMemberRedeemed, bucketShopMonth, bucketShopItemMonth); err != nil {
+			return err
+		}
+		r, err := s.rebuildRedeemed(tx)
+		if err != nil {
+			return err
+		}
+		return r.store(tx)
 	}},
 }
 

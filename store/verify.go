@@ -60,6 +60,7 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 	var prev ledger.Hash
 	var prevTime int64
 	var seq uint64
+	redeemed := newRedeemRows()
 	c := tx.Bucket(bucketJournal).Cursor()
 	for k, val := c.First(); k != nil; k, val = c.Next() {
 		seq++
@@ -104,6 +105,11 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 				return fail(seq, "the reversal record of entry %d does not name entry %d", se.Reverses, seq)
 			}
 			v.reverses++
+		}
+		if vo, ok, err := voucherOfEntry(tx, &se.Entry); err != nil {
+			return fail(seq, "entry %d names a voucher that cannot be read: %v", seq, err)
+		} else if ok {
+			redeemed.add(vo, ledger.MonthOf(se.Time, s.loc))
 		}
 		if se.IdempotencyKey != "" {
 			rec := tx.Bucket(bucketIdem).Get(idemKey(se.IdempotencyKey))
@@ -205,6 +211,9 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 	}
 	if n := uint64(tx.Bucket(bucketReversed).Stats().KeyN); n != v.reverses {
 		return fail(seq, "reversal records: %d stored, the journal has %d reverses", n, v.reverses)
+	}
+	if ok, what := redeemed.equal(tx); !ok {
+		return fail(seq, "%s do not match the journal's redemptions", what)
 	}
 	var sum ledger.Points
 	for _, r := range v.accounts {
