@@ -40,6 +40,8 @@ type Config struct {
 	Events ledger.Events
 	// Shops keeps shops, catalogues, stock and vouchers.
 	Shops ledger.Shops
+	// Reports reads the monthly figures for exports.
+	Reports ledger.Reports
 	// Rules are the rules of hours into points. Default ledger.DefaultEventRules.
 	Rules ledger.EventRules
 	// Secret returns a named server secret (the key that signs member cards).
@@ -298,6 +300,9 @@ func (s *server) routes(e *echo.Echo) {
 	api.GET("/redemptions/preview", s.previewRedemption, clerk...)
 	api.POST("/redemptions", s.redeem, clerk...)
 	api.GET("/redemptions/today", s.redemptionsToday, clerk...)
+
+	// Exports.
+	api.GET("/exports/monthly", s.exportMonthly, staff...)
 
 	// Administrators.
 	api.GET("/ledger/entries", s.ledgerEntries, admin...)

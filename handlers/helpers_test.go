@@ -113,6 +113,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 		Directory:  st,
 		Events:     st,
 		Shops:      st,
+		Reports:    st,
 		Secret:     st.Secret,
 		Ready:      st.CheckWritable,
 		StoreStats: func() StoreStats { return StoreStats(st.Stats()) },

@@ -65,6 +65,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Directory:       st,
 		Events:          st,
 		Shops:           st,
+		Reports:         st,
 		Rules:           st.Rules(),
 		Secret:          st.Secret,
 		Ready:           st.CheckWritable,
