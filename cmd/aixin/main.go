@@ -6,6 +6,7 @@
 //	aixin backup [-o FILE]      write a consistent copy of a stopped server's data
 //	aixin user add|passwd       add a staff account or set a password (password on stdin)
 //	aixin import members FILE   import a roster (.csv or .xlsx) into a stopped server's data
+//	aixin export monthly        the monthly totals of a stopped server's data (.xlsx or .csv)
 //	aixin version               print the version
 //
 // Every flag has an AIXIN_* environment fallback; see "aixin help".
@@ -54,6 +55,7 @@ Usage:
   aixin user add    --login LOGIN --role admin|organizer|clerk [--name NAME] [--data DIR]   (password on stdin)
   aixin user passwd --login LOGIN [--data DIR]                                            (password on stdin)
   aixin import members [--skip-invalid] [--lang zh-CN|en] [--data DIR] FILE.csv|FILE.xlsx
+  aixin export monthly [--month YYYY-MM] [--by member|team|unit|shop] [--format xlsx|csv] [--unit ID] [--full-phone] [-o FILE|-]
   aixin version
 
 Environment (used when the flag is not given):
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return user(ctx, rest, getenv, stdin, stdout, stderr)
 	case "import":
 		return importMembers(ctx, rest, getenv, stdout, stderr)
+	case "export":
+		return exportMonthly(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		switch {
 		case len(rest) > 0 && rest[0] == "checkin":

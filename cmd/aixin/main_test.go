@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -303,4 +304,59 @@ func TestImportMembersCommand(t *testing.T) {
 	if err := run(context.Background(), []string{"import", "members", "--skip-invalid", bad}, env, nil, &out, &out); err != nil || !strings.Contains(out.String(), "1 created") {
 		t.Fatalf("skipping the bad row: %v\n%s", err, out.String())
 	}
+}
+
+func TestExportMonthlyCommand(t *testing.T) {
+	data := t.TempDir()
+	st, err := store.Open(filepath.Join(data, "aixin.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	street, _ := st.CreateUnit(ctx, "阳光街道", ledger.UnitStreet, uuid.Nil, nil)
+	community, _ := st.CreateUnit(ctx, "幸福社区", ledger.UnitCommunity, street.ID, nil)
+	m, err := st.CreateMember(ctx, ledger.Member{Name: "张三", Phone: "13812345678", UnitID: community.ID}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := ledger.IssuerAccount(community.ID)
+	st.OpenAccount(ctx, iss)
+	if _, err := st.Append(ctx, ledger.Transfer{Debit: iss, Credit: ledger.MemberAccount(m.ID), Amount: 25, Minutes: 150, Kind: ledger.KindEarn}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	env := envFrom(map[string]string{"AIXIN_DATA": data})
+	var out, errs syncBuffer
+	if err := run(ctx, []string{"export", "monthly", "--format", "csv", "-o", "-"}, env, nil, &out, &errs); err != nil {
+		t.Fatalf("export: %v\n%s", err, errs.String())
+	}
+	if !strings.Contains(out.String(), "张三,138****5678,阳光街道 / 幸福社区,,,,2.5,0,25,0,0,0,25,0,0\r\n") {
+		t.Fatalf("export:\n%s", out.String())
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	errs = syncBuffer{}
+	if err := run(ctx, []string{"export", "monthly", "--full-phone"}, env, nil, &out, &errs); err != nil {
+		t.Fatalf("xlsx: %v\n%s", err, errs.String())
+	}
+	month := time.Now().In(mustLoad(t, "Asia/Shanghai"))
+	name := fmt.Sprintf("%d年%d月积分汇总.xlsx", month.Year(), int(month.Month()))
+	if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || !bytes.HasPrefix(b, []byte("PK")) {
+		t.Fatalf("%s: %v (%s)", name, err, errs.String())
+	}
+	for _, args := range [][]string{{"export", "monthly", "--month", "2026-13"}, {"export", "monthly", "--by", "street"}, {"export", "monthly", "--unit", uuid.NewString()}} {
+		errs = syncBuffer{}
+		if err := run(ctx, args, env, nil, &out, &errs); err == nil {
+			t.Fatalf("%v: no error", args)
+		}
+	}
+}
+
+func mustLoad(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }
