@@ -81,7 +81,10 @@ export function launch() {
     headless: true,
     args: flags,
     // Chromium on Linux takes its own language (the file picker's button,
-    // the date field's order) from LANGUAGE, not from --lang.
+    // the date field's order) from LANGUAGE, not from --lang, and only
+    // when LANG names a locale the machine has (run.sh makes zh_CN.UTF-8);
+    // in the plain C locale it also cannot name a download
+    // 2026年11月积分汇总.xlsx and calls it "download".
     env: { ...process.env, LANGUAGE: 'zh_CN', LANG: 'zh_CN.UTF-8' },
   });
 }

@@ -16,13 +16,15 @@ cd "$here"
 
 # Debian packages: the browser, CJK fonts (without them Chinese renders as
 # boxes), zbarimg (an independent QR decoder), ffmpeg (the fake camera's
-# video), poppler's pdfinfo/pdftoppm (printed slips) and Node if missing.
+# video), poppler's pdfinfo/pdftoppm (printed slips), LibreOffice Calc
+# (opens the exported spreadsheets) and Node if missing.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if ((${#missing[@]})); then
@@ -32,6 +34,18 @@ if ((${#missing[@]})); then
   [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The zh_CN.UTF-8 locale: Chromium's own language and non-ASCII download
+# names need it (see lib.mjs).
+if ! locale -a 2>/dev/null | grep -qix 'zh_CN.utf8'; then
+  echo "e2e: making the zh_CN.UTF-8 locale"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  if ! command -v localedef >/dev/null 2>&1 || [ ! -d /usr/share/i18n/locales ]; then
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends locales >/dev/null
+  fi
+  $sudo localedef -i zh_CN -f UTF-8 zh_CN.UTF-8
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 20 ]; then

@@ -37,6 +37,7 @@ func (s *server) pageRoutes(e *echo.Echo) {
 	e.GET("/admin/members/:id", s.memberPage, staff...)
 	e.GET("/admin/import", s.appPage("admin_import.html", "import"), staff...)
 	e.GET("/admin/staff", s.appPage("admin_staff.html", "staff"), staff...)
+	e.GET("/admin/exports", s.appPage("admin_exports.html", "exports"), staff...)
 
 	e.GET("/m", slashRedirect)
 	e.GET("/m/", s.appPage("m_home.html", "home"), volunteer...)

@@ -21,6 +21,7 @@ import (
 var (
 	organiserPages = []string{
 		"/admin/", "/admin/units", "/admin/teams", "/admin/members", "/admin/import", "/admin/staff",
+		"/admin/exports",
 	}
 	volunteerPages = []string{"/m/", "/m/card"}
 )

@@ -37,6 +37,9 @@ type ExportOptions struct {
 	Location  *time.Location
 }
 
+// previewRows is how many rows of a view the page's preview shows.
+const previewRows = 200
+
 // exportViews are the views, in the workbook's order after the summary.
 var exportViews = []string{"member", "team", "unit", "shop"}
 
@@ -47,6 +50,9 @@ type monthlyExport struct {
 	sheets    map[string]sheet
 	summary   sheet
 	reconcile bool // every check held
+	total     ledger.MemberMonth
+	people    int
+	active    int
 }
 
 // exportDeps are the stores an export reads.
@@ -110,7 +116,12 @@ func (s *server) exportMonthly(c echo.Context) error {
 		s.cfg.Logger.Error("monthly export does not reconcile", "month", month.String(), "notes", strings.Join(ex.summary.Notes, " | "))
 	}
 	if format == "json" {
-		return c.JSON(http.StatusOK, map[string]any{"month": month.String(), "view": ex.sheets[by], "summary": ex.summary, "reconciles": ex.reconcile})
+		// The page's preview: the view's first rows, the totals and the checks.
+		view := ex.sheets[by]
+		total := len(view.Rows)
+		view.Rows = view.Rows[:min(total, previewRows)]
+		return c.JSON(http.StatusOK, map[string]any{"month": month.String(), "view": view, "rows_total": total,
+			"totals": ex.total, "people": ex.people, "active": ex.active, "reconciles": ex.reconcile, "notes": ex.summary.Notes})
 	}
 	var buf bytes.Buffer
 	name, ctype, err := ex.write(&buf, format)
@@ -469,7 +480,7 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 		notes = append(notes, t("export.chain_none"))
 	}
 	notes = append(notes, t("export.footer", opts.Month.String(), opts.Location.String(), opts.Now.In(opts.Location).Format("2006-01-02 15:04"), opts.Who))
-	ex.reconcile = ok
+	ex.reconcile, ex.total, ex.people, ex.active = ok, total, len(lines), active
 	for _, s := range []*sheet{&memberSheet, &teamSheet, &unitSheet, &shopSheet} {
 		s.Notes = notes
 		s.Title = t("export.title", int(opts.Month)/100, int(opts.Month)%100, s.Name)

@@ -188,9 +188,10 @@ func TestExportFiguresAndScope(t *testing.T) {
 	orgA, orgB := e.session(w.users["organizerA"]), e.session(w.users["organizerB"])
 	admin := e.session(w.users["admin"])
 	var out struct {
-		View       sheet `json:"view"`
-		Summary    sheet `json:"summary"`
-		Reconciles bool  `json:"reconciles"`
+		View       sheet    `json:"view"`
+		Notes      []string `json:"notes"`
+		Reconciles bool     `json:"reconciles"`
+		RowsTotal  int      `json:"rows_total"`
 	}
 	e.get("/api/v1/exports/monthly?month=2026-03&format=json", orgA).decode(t, &out)
 	if !out.Reconciles || len(out.View.Rows) != 2 {
@@ -223,8 +224,8 @@ func TestExportFiguresAndScope(t *testing.T) {
 	}
 	// The administrator's whole-ledger export checks against the accounts.
 	e.get("/api/v1/exports/monthly?month=2026-03&format=json", admin).decode(t, &out)
-	if !out.Reconciles || len(out.View.Rows) != 4 || !strings.Contains(strings.Join(out.Summary.Notes, "\n"), "兑换券托管账户月末余额 10 ✓") {
-		t.Fatalf("admin: %+v", out.Summary.Notes)
+	if !out.Reconciles || len(out.View.Rows) != 4 || out.RowsTotal != 4 || !strings.Contains(strings.Join(out.Notes, "\n"), "兑换券托管账户月末余额 10 ✓") {
+		t.Fatalf("admin: %+v", out.Notes)
 	}
 	// Full phones: administrators only, and logged.
 	wantStatus(t, e.get("/api/v1/exports/monthly?month=2026-03&format=csv&full_phone=1", orgB), http.StatusForbidden)

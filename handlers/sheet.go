@@ -22,7 +22,7 @@ type sheetCell struct {
 	Text     string  `json:"text,omitempty"`
 	Num      float64 `json:"num,omitempty"`
 	IsNum    bool    `json:"is_num,omitempty"`
-	Decimals int     `json:"-"`
+	Decimals int     `json:"decimals,omitempty"`
 }
 
 func textCell(s string) sheetCell { return sheetCell{Text: s} }

@@ -1,0 +1,151 @@
+// The organiser's monthly job: after a month of service and exchanges, the
+// export page shows the totals and a reconciliation that holds, and the
+// downloads (.xlsx and CSV, Chinese file names) open in a real spreadsheet
+// program — LibreOffice, headless — with the Chinese text and the numbers
+// intact.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ADMIN, Client, launch, noProblems, open, pc, shot, text } from '../lib.mjs';
+
+const orgPassword = 'dongfeng-2026-organiser';
+const clerkPassword = 'dongfeng-2026-counter';
+
+// month is the current month in Beijing time, as the server counts it.
+function month() {
+  const d = new Date(Date.now() + 8 * 3600e3);
+  return { y: d.getUTCFullYear(), m: d.getUTCMonth() + 1, s: d.toISOString().slice(0, 7) };
+}
+
+// soffice converts a file with LibreOffice, headless, into dir; it answers the files it wrote.
+function soffice(file, dir, to, infilter) {
+  const args = ['--headless', '--norestore', `-env:UserInstallation=file://${dir}/profile`];
+  if (infilter) args.push(`--infilter=${infilter}`);
+  execFileSync('soffice', [...args, '--convert-to', to, '--outdir', dir, file], { stdio: 'pipe', timeout: 120_000 });
+  return readdirSync(dir).filter((f) => f.endsWith('.csv')).sort();
+}
+
+// cells is a table row's cells, one space between them.
+const cells = async (row) => (await row.locator('td').allTextContents()).map((c) => c.trim()).join(' ');
+
+// UTF-8, comma separated, text quoted, cells as shown, all sheets (LibreOffice 7.2 and later).
+const csvFilter = 'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,true,true,true,false,false,-1';
+
+describe('monthly export', () => {
+  let browser, org, members;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'aixin-export-'));
+  const mon = month();
+
+  before(async () => {
+    const admin = await Client.login(ADMIN.login, ADMIN.password);
+    const street = await admin.ok('POST', '/units', { name: '东风街道', kind: 'street' });
+    const unit = await admin.ok('POST', '/units', { name: '东风社区', kind: 'community', parent_id: street.id });
+    await admin.ok('POST', '/users', { login: 'dongfeng', password: orgPassword, role: 'organizer', name: '周主任', unit_id: unit.id });
+    org = await Client.login('dongfeng', orgPassword);
+    const team = await org.ok('POST', '/teams', { name: '东风社区党员志愿服务队', kind: 'party_volunteer_team', unit_id: unit.id });
+    members = {
+      wang: await org.ok('POST', '/members', { name: '王建国', phone: '13600000021', unit_id: unit.id, party_member: true, team_ids: [team.id] }),
+      liu: await org.ok('POST', '/members', { name: '刘芳', phone: '13600000022', unit_id: unit.id, party_member: true,
+        on_duty: { work_unit: '区人民医院', reported_at: '2026-03-01', annual_target_hours: 24 } }),
+    };
+    // Yesterday's service, from the paper sheet, finalised today: 4 h and 2 h.
+    const day = new Date(Date.now() - 16 * 3600e3).toISOString().slice(0, 10);
+    const ev = await org.ok('POST', '/events', {
+      title: '关爱空巢老人', category: '助老助残', unit_id: unit.id,
+      starts_at: `${day}T08:00:00+08:00`, ends_at: `${day}T12:00:00+08:00`,
+    });
+    for (const [m, end] of [[members.wang, '12:00'], [members.liu, '10:00']]) {
+      await org.ok('POST', `/events/${ev.id}/attendance`, {
+        member_id: m.id, action: 'backfill', reason: '纸质签到表',
+        checked_in_at: `${day}T08:00:00+08:00`, checked_out_at: `${day}T${end}:00+08:00`,
+      });
+    }
+    await org.ok('POST', `/events/${ev.id}/finalize`);
+    // 王建国 exchanges two towels at the counter; 刘芳's voucher is still open.
+    const shop = await org.ok('POST', '/shops', { name: '东风爱心超市', kind: 'love_supermarket', unit_id: unit.id });
+    const towel = await org.ok('POST', `/shops/${shop.id}/items`, { name: '毛巾', points: 5, stock: 10 });
+    await admin.ok('POST', '/users', { login: 'dongfeng-counter', password: clerkPassword, role: 'clerk', shop_id: shop.id });
+    const clerk = await Client.login('dongfeng-counter', clerkPassword);
+    const v = await org.ok('POST', '/vouchers', { member_id: members.wang.id, shop_id: shop.id, items: [{ item_id: towel.id, qty: 2 }] });
+    await clerk.ok('POST', '/redemptions', { code: v.code });
+    await org.ok('POST', '/vouchers', { member_id: members.liu.id, shop_id: shop.id, items: [{ item_id: towel.id, qty: 1 }] });
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  let xlsx, csv;
+
+  it('shows the month with a reconciliation that holds, and downloads both files', async () => {
+    const page = await open(browser, pc, org);
+    await page.goto('/admin/');
+    await page.click('nav.tabs a:has-text("导出")');
+    await page.waitForURL((u) => u.pathname === '/admin/exports');
+    await page.fill('#ex-month', mon.s);
+    await page.locator('#ex-month').dispatchEvent('change');
+    await page.locator('#st-people', { hasText: /^2$/ }).waitFor();
+    assert.equal(await text(page.locator('#st-hours')), '6.0');
+    assert.equal(await text(page.locator('#st-earned')), '60');
+    assert.equal(await text(page.locator('#st-redeemed')), '10');
+    assert.equal(await text(page.locator('#st-closing')), '50');
+    assert.match(await text(page.locator('#st-held')), /待兑换 5/);
+    assert.equal(await page.locator('#checks li.bad').count(), 0);
+    assert.ok(await page.locator('#checks li.good').count() >= 3);
+    assert.match(await text(page.locator('#checks')), /50 = 0 \+ 60 \+ 0 − 10 − 0 ✓/);
+    const rows = page.locator('#preview-table tbody tr');
+    assert.equal(await rows.count(), 3); // two people and the totals
+    assert.match(await cells(rows.nth(0)), /刘芳 136\*\*\*\*0022 东风社区  是 区人民医院 2\.0 0 20 0 0 0 20 5 0/);
+    assert.match(await cells(rows.nth(1)), /王建国 136\*\*\*\*0021 东风社区 东风社区党员志愿服务队 是  4\.0 0 40 0 10 0 30 0 0/);
+    await shot(page, 'pc-export');
+
+    await page.selectOption('#ex-by', 'shop');
+    await page.locator('#preview-table tbody tr', { hasText: '东风爱心超市' }).waitFor();
+    assert.match(await cells(page.locator('#preview-table tbody tr').first()), /东风爱心超市 爱心超市 东风社区 1 10 2 毛巾×2/);
+    await shot(page, 'pc-export-shops');
+
+    await page.selectOption('#ex-by', 'member');
+    await rows.filter({ hasText: '王建国' }).waitFor();
+    const [dx] = await Promise.all([page.waitForEvent('download'), page.click('#dl-xlsx')]);
+    assert.equal(dx.suggestedFilename(), `${mon.y}年${mon.m}月积分汇总.xlsx`);
+    xlsx = path.join(tmp, 'in', dx.suggestedFilename());
+    await dx.saveAs(xlsx);
+    const [dc] = await Promise.all([page.waitForEvent('download'), page.click('#dl-csv')]);
+    assert.equal(dc.suggestedFilename(), `${mon.y}年${mon.m}月积分汇总-按志愿者.csv`);
+    csv = path.join(tmp, 'in', dc.suggestedFilename());
+    await dc.saveAs(csv);
+    noProblems(page);
+    await page.context().close();
+  });
+
+  it('opens the workbook in LibreOffice with every sheet, the Chinese text and the numbers intact', () => {
+    const out = path.join(tmp, 'xlsx');
+    const files = soffice(xlsx, out, csvFilter);
+    const sheet = (name) => readFileSync(path.join(out, files.find((f) => f.endsWith(`-${name}.csv`))), 'utf8');
+    assert.deepEqual(files.map((f) => f.replace(/^.*-/, '')), ['按兑换点.csv', '按单位.csv', '按志愿者.csv', '按队伍.csv', '汇总.csv']);
+    const people = sheet('按志愿者');
+    assert.match(people, /^"姓名","手机号","所属单位","队伍","党员","在职党员报到单位","服务时长（小时）","期初积分","本月获得"/);
+    // Text cells stay text (the phone keeps its stars), hours keep one decimal, points are numbers.
+    assert.match(people, /\n"王建国","136\*\*\*\*0021","东风社区","东风社区党员志愿服务队","是",,4\.0,0,40,0,10,0,30,0,0\n/);
+    assert.match(people, /\n"刘芳","136\*\*\*\*0022","东风社区",,"是","区人民医院",2\.0,0,20,0,0,0,20,5,0\n/);
+    assert.match(people, /\n"合计（2 人）",,,,,,6\.0,0,60,0,10,0,50,5,0\n/);
+    assert.match(people, /核对：期末积分 = 期初积分 \+ 本月获得 \+ 调整 − 兑换 − 过期：50 = 0 \+ 60 \+ 0 − 10 − 0 ✓/);
+    assert.match(sheet('按兑换点'), /\n"东风爱心超市","爱心超市","东风社区",1,10,2,"毛巾×2"\n/);
+    assert.match(sheet('汇总'), /\n"统计范围","东风社区"\n/);
+  });
+
+  it('opens the CSV in LibreOffice as UTF-8 with the same rows', () => {
+    const out = path.join(tmp, 'csv');
+    const files = soffice(csv, out, csvFilter.replace(/,-1$/, ''), 'Text - txt - csv (StarCalc):44,34,76,1');
+    const back = readFileSync(path.join(out, files[0]), 'utf8');
+    assert.match(back, /^"姓名","手机号"/, 'the byte order mark is not read as text');
+    assert.match(back, /\n"王建国","136\*\*\*\*0021","东风社区","东风社区党员志愿服务队","是",,4,0,40,0,10,0,30,0,0\n/);
+    assert.match(back, /\n"刘芳","136\*\*\*\*0022","东风社区",,"是","区人民医院",2,0,20,0,0,0,20,5,0\n/);
+  });
+});
