@@ -15,11 +15,12 @@ test:
 	$(GO) test -race -count=1 -timeout 20m ./...
 	bash e2e/run.sh
 
-# Durable-append, verify and balance benchmarks (several minutes; builds a
-# 1,000,000-entry file in $${AIXIN_BENCH_DIR:-/tmp} the first time).
+# Durable-append, verify, balance and monthly-export benchmarks (several
+# minutes; builds a 1,000,000-entry file in $${AIXIN_BENCH_DIR:-/tmp} the first time).
 bench:
 	$(GO) test ./store -run '^$$' -bench Append -benchtime 20000x -timeout 60m
 	$(GO) test ./store -run '^$$' -bench 'Verify1M|Balance' -timeout 30m
+	$(GO) test ./store -run '^$$' -bench ExportMonth1M -benchtime 5x -timeout 30m
 
 build:
 	$(GO) build -o bin/aixin ./cmd/aixin

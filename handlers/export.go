@@ -206,9 +206,10 @@ func (ex monthlyExport) T(key string, args ...any) string {
 
 // memberLine is a member with the month's figures.
 type memberLine struct {
-	m     ledger.Member
-	month ledger.MemberMonth
-	unit  string
+	m                ledger.Member
+	month            ledger.MemberMonth
+	unit             string
+	unitKey, nameKey []byte // pinyin sort keys
 }
 
 func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthlyExport, error) {
@@ -284,10 +285,16 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 		mm.MemberID = m.ID
 		lines = append(lines, memberLine{m: m, month: mm, unit: label(unitByID[m.UnitID])})
 	}
-	// In the order a Chinese spreadsheet sorts: by pinyin.
+	// In the order a Chinese spreadsheet sorts: by pinyin, comparing sort
+	// keys made once per line.
 	col := collate.New(language.Chinese)
+	var keys collate.Buffer
+	for i := range lines {
+		lines[i].unitKey = col.KeyFromString(&keys, lines[i].unit)
+		lines[i].nameKey = col.KeyFromString(&keys, lines[i].m.Name)
+	}
 	slices.SortStableFunc(lines, func(a, b memberLine) int {
-		return cmp.Or(col.CompareString(a.unit, b.unit), col.CompareString(a.m.Name, b.m.Name))
+		return cmp.Or(bytes.Compare(a.unitKey, b.unitKey), bytes.Compare(a.nameKey, b.nameKey))
 	})
 
 	figures := []string{t("export.col.hours"), t("export.col.opening"), t("export.col.earned"), t("export.col.adjusted"),
