@@ -612,7 +612,14 @@ func (s *server) memberCard(c echo.Context) error {
 // Staff accounts.
 
 type usersPage struct {
-	Users []ledger.User `json:"users"`
+	Users []staffView `json:"users"`
+}
+
+// staffView is a staff account as the staff list shows it: a clerk with
+// the name of their shop.
+type staffView struct {
+	ledger.User
+	ShopName string `json:"shop_name,omitempty"`
 }
 
 func (s *server) listUsers(c echo.Context) error {
@@ -625,10 +632,19 @@ func (s *server) listUsers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := usersPage{Users: []ledger.User{}}
+	shops := map[uuid.UUID]ledger.Shop{}
+	if list, err := s.cfg.Shops.Shops(c.Request().Context()); err == nil {
+		for _, sh := range list {
+			shops[sh.ID] = sh
+		}
+	}
+	page := usersPage{Users: []staffView{}}
 	for _, st := range all {
-		if u.Role == ledger.RoleAdmin || (st.UnitID != uuid.Nil && scopeOf(u).Covers(units[st.UnitID])) {
-			page.Users = append(page.Users, s.userView(st))
+		// Organisers see the staff of their units and the clerks of their units' shops.
+		sh, isClerk := shops[st.ShopID]
+		if u.Role == ledger.RoleAdmin || (st.UnitID != uuid.Nil && scopeOf(u).Covers(units[st.UnitID])) ||
+			(st.ShopID != uuid.Nil && isClerk && scopeOf(u).Covers(units[sh.UnitID])) {
+			page.Users = append(page.Users, staffView{User: s.userView(st), ShopName: sh.Name})
 		}
 	}
 	return c.JSON(http.StatusOK, page)

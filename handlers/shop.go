@@ -116,6 +116,9 @@ type itemView struct {
 	ledger.Item
 	Available  int    `json:"available"`
 	PictureURL string `json:"picture_url,omitempty"`
+	// TakenThisMonth is, for a volunteer and an item with a monthly limit,
+	// how many they have on this month's vouchers.
+	TakenThisMonth *int `json:"taken_this_month,omitempty"`
 }
 
 func viewItem(it ledger.Item) itemView {
@@ -174,9 +177,27 @@ func (s *server) listItems(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A volunteer sees how much of each limited item they have had this month.
+	var taken map[uuid.UUID]int
+	if u, _ := currentUser(c); u.Role == ledger.RoleVolunteer {
+		var limited []uuid.UUID
+		for _, it := range items {
+			if it.MonthlyLimit > 0 {
+				limited = append(limited, it.ID)
+			}
+		}
+		if taken, err = s.cfg.Shops.Taken(c.Request().Context(), u.MemberID, limited); err != nil {
+			return err
+		}
+	}
 	out := make([]itemView, 0, len(items))
 	for _, it := range items {
-		out = append(out, viewItem(it))
+		v := viewItem(it)
+		if it.MonthlyLimit > 0 && taken != nil {
+			n := taken[it.ID]
+			v.TakenThisMonth = &n
+		}
+		out = append(out, v)
 	}
 	return c.JSON(http.StatusOK, map[string][]itemView{"items": out})
 }

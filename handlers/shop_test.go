@@ -115,6 +115,18 @@ func TestVoucherAtTheCounter(t *testing.T) {
 	// A clerk bound to a shop by an organiser of its community.
 	orgA := e.session(w.users["organizerA"])
 	wantStatus(t, e.do("POST", "/api/v1/users", jsonReader(map[string]any{"login": "clerkA2", "password": testPassword, "role": "clerk", "shop_id": shopA.ID}), orgA), http.StatusCreated)
+	var staff usersPage
+	e.get("/api/v1/users", orgA).decode(t, &staff)
+	found := false
+	for _, u := range staff.Users {
+		found = found || (u.Login == "clerkA2" && u.ShopName == shopA.Name)
+		if u.ShopID == shopB.ID {
+			t.Fatalf("organiser A sees B's clerk %s", u.Login)
+		}
+	}
+	if !found {
+		t.Fatalf("organiser A does not see the clerk of A's shop: %+v", staff.Users)
+	}
 	wantStatus(t, e.do("POST", "/api/v1/users", jsonReader(map[string]any{"login": "clerkB2", "password": testPassword, "role": "clerk", "shop_id": shopB.ID}), orgA), http.StatusNotFound)
 	wantStatus(t, e.do("POST", "/api/v1/users", jsonReader(map[string]any{"login": "clerkX", "password": testPassword, "role": "clerk", "shop_id": uuid.New()}), orgA), http.StatusNotFound)
 }
@@ -186,5 +198,30 @@ func TestUpdateItem(t *testing.T) {
 	wantStatus(t, e.do("POST", "/api/v1/vouchers", jsonReader(map[string]any{"shop_id": w.shop["A"].ID, "items": []map[string]any{{"item_id": w.item["A"].ID, "qty": 1}}}), vol), http.StatusConflict)
 	if v, _ := e.store.Voucher(ctx, w.voucher["A"].ID); v.Points != 10 {
 		t.Fatalf("the open voucher's price changed: %d", v.Points)
+	}
+}
+
+// TestTakenThisMonth: a volunteer sees how much of a limited item this
+// month's vouchers already hold; staff do not get the field.
+func TestTakenThisMonth(t *testing.T) {
+	e := newEnv(t)
+	w := newWorld(t, e)
+	orgA, vol := e.session(w.users["organizerA"]), e.session(w.users["volunteer"])
+	wantStatus(t, e.do("PATCH", "/api/v1/items/"+w.item["A"].ID.String(), jsonReader(map[string]any{"monthly_limit": 2}), orgA), http.StatusOK)
+	list := func(c *http.Cookie) itemView {
+		var out struct{ Items []itemView }
+		e.get("/api/v1/shops/"+w.shop["A"].ID.String()+"/items", c).decode(t, &out)
+		return out.Items[0]
+	}
+	if it := list(vol); it.TakenThisMonth == nil || *it.TakenThisMonth != 1 {
+		t.Fatalf("volunteer: %+v", it.TakenThisMonth)
+	}
+	if it := list(orgA); it.TakenThisMonth != nil {
+		t.Fatalf("organiser got taken_this_month %d", *it.TakenThisMonth)
+	}
+	// The last one allowed, then the limit.
+	wantStatus(t, e.do("POST", "/api/v1/vouchers", jsonReader(map[string]any{"shop_id": w.shop["A"].ID, "items": []map[string]any{{"item_id": w.item["A"].ID, "qty": 1}}}), vol), http.StatusCreated)
+	if it := list(vol); *it.TakenThisMonth != 2 {
+		t.Fatalf("after a second: %d", *it.TakenThisMonth)
 	}
 }

@@ -298,6 +298,10 @@ type Shops interface {
 	StockMoves(ctx context.Context, itemID uuid.UUID) ([]StockMove, error)
 	// SetItemPicture stores an item's picture (PNG, JPEG or WebP, at most 512 KiB).
 	SetItemPicture(ctx context.Context, id uuid.UUID, contentType string, data []byte) error
+	// Taken returns how many of each item the member has on this month's
+	// vouchers (open or redeemed), for the monthly limits; items with none
+	// are left out.
+	Taken(ctx context.Context, memberID uuid.UUID, items []uuid.UUID) (map[uuid.UUID]int, error)
 	// ItemPicture returns an item's picture; ENOTFOUND if it has none.
 	ItemPicture(ctx context.Context, id uuid.UUID) (string, []byte, error)
 

@@ -156,8 +156,11 @@ func (s *Store) MoveStock(ctx context.Context, m ledger.StockMove) (ledger.Item,
 		if it, err = getJSON[ledger.Item](w.tx.Bucket(bucketItems), m.ItemID, "item.not_found"); err != nil {
 			return err
 		}
-		if it.OnHand+m.Qty < it.Reserved {
-			return ledger.Errorf(ledger.ECONFLICT, "stock.below_reserved", it.Reserved)
+		switch {
+		case it.OnHand+m.Qty < 0:
+			return ledger.Errorf(ledger.ECONFLICT, "stock.below_zero", it.OnHand, -m.Qty)
+		case it.OnHand+m.Qty < it.Reserved:
+			return ledger.Errorf(ledger.ECONFLICT, "stock.below_reserved", it.OnHand+m.Qty, it.Reserved)
 		}
 		it.OnHand += m.Qty
 		if err := putJSON(w.tx.Bucket(bucketStockMoves), m.ID, m); err != nil {
@@ -177,8 +180,10 @@ const maxPicture = 512 << 10
 // SetItemPicture implements ledger.Shops: a PNG, JPEG or WebP of at most 512 KiB.
 func (s *Store) SetItemPicture(ctx context.Context, id uuid.UUID, contentType string, data []byte) error {
 	switch {
-	case len(data) == 0 || len(data) > maxPicture:
-		return ledger.Errorf(ledger.EINVALID, "item.picture_size", maxPicture>>10)
+	case len(data) == 0:
+		return ledger.Errorf(ledger.EINVALID, "item.picture_empty")
+	case len(data) > maxPicture:
+		return ledger.Errorf(ledger.EINVALID, "item.picture_size", (len(data)+1023)>>10, maxPicture>>10)
 	case contentType != "image/png" && contentType != "image/jpeg" && contentType != "image/webp":
 		return ledger.Errorf(ledger.EINVALID, "item.picture_type")
 	}
@@ -256,6 +261,22 @@ func getCount(b *bolt.Bucket, k []byte) int64 {
 		return int64(binary.BigEndian.Uint64(v))
 	}
 	return 0
+}
+
+// Taken implements ledger.Shops.
+func (s *Store) Taken(ctx context.Context, memberID uuid.UUID, items []uuid.UUID) (map[uuid.UUID]int, error) {
+	out := make(map[uuid.UUID]int, len(items))
+	month := ledger.MonthOf(s.now(), s.loc)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMemberItemMonth)
+		for _, id := range items {
+			if n := getCount(b, monthCountKey(memberID, id, month)); n > 0 {
+				out[id] = int(n)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Held returns the points a member has in open vouchers.

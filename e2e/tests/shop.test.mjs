@@ -277,7 +277,7 @@ describe('love supermarket: voucher, kiosk and slip', () => {
     await page.fill(`#iv-qty-${items.towel.id}`, '2');
     await page.click('#iv-submit');
     await page.locator('#iv-done').waitFor();
-    assert.match(await text(page.locator('#iv-done')), /已为 李\*\* 生成兑换券：10.*兑换码 [0-9A-Z]{10}/);
+    assert.match(await text(page.locator('#iv-done')), /已为 李明华 生成兑换券：10 分，兑换码 [0-9A-Z]{5} [0-9A-Z]{5}。/);
     const towel = page.locator(`#items-table tr[data-item="${items.towel.id}"]`);
     await towel.locator('.reserved', { hasText: '2' }).waitFor();
     const [slip] = await Promise.all([page.context().waitForEvent('page'), page.click('#iv-slip')]);
@@ -366,6 +366,29 @@ describe('love supermarket: voucher, kiosk and slip', () => {
     await shot(page, 'phone-voucher-redeemed', { full: false });
     noProblems(page);
     await page.context().close();
+  });
+
+  it('lets the organiser add a clerk by choosing the shop, and lists the clerk with the shop', async () => {
+    const page = await open(browser, pc, org);
+    await page.goto('/admin/staff');
+    await page.selectOption('#s-role', 'clerk');
+    await page.locator('#s-shop option', { hasText: '和平里爱心超市' }).waitFor({ state: 'attached' });
+    await page.fill('#s-login', 'counter2');
+    await page.fill('#s-name', '吴店员');
+    await page.fill('#s-password', clerkPassword);
+    await page.click('#staff-form button[type=submit]');
+    await page.locator('#staff-form-msg', { hasText: '请选择店员所在的兑换点' }).waitFor();
+    await page.selectOption('#s-shop', { label: '和平里爱心超市（和平里社区）' });
+    await page.click('#staff-form button[type=submit]');
+    await page.locator('#staff-form-msg.ok').waitFor();
+    const row = page.locator('#staff-table tr', { hasText: 'counter2' });
+    await row.waitFor();
+    assert.match(await text(row), /吴店员.*兑换点店员.*兑换点 和平里爱心超市/);
+    await shot(page, 'pc-staff-clerk');
+    noProblems(page);
+    await page.context().close();
+    const c2 = await Client.login('counter2', clerkPassword);
+    assert.equal(c2.user.shop_id, shop.id);
   });
 
   it('keeps a redemption whose answer was lost: the kiosk says the network is down and its retry is the same redemption', async () => {

@@ -6,7 +6,7 @@
 // link to its printable slip.
 
 import { t, $, api, el, failed, busy, bindLogout, href, fmtNumber, maskPhone, emptyState } from './common.js';
-import { apiWithKey, redeemScopes, shopKinds, uuidv7 } from './shop-common.js';
+import { apiWithKey, groupCode, redeemScopes, shopKinds, uuidv7 } from './shop-common.js';
 
 bindLogout();
 
@@ -320,13 +320,14 @@ $('iv-submit').addEventListener('click', async () => {
   $('iv-msg').className = 'msg';
   $('iv-msg').textContent = '';
   try {
+    const who = member.name; // the organiser chose them by name: no need to mask it here
     const v = await apiWithKey('POST', '/api/v1/vouchers', { member_id: member.id, shop_id: shopId, items: lines }, issueKey);
     issueKey = null;
     want.clear();
     const done = $('iv-done');
     done.hidden = false;
     done.replaceChildren(
-      t('js.shop.a.issued', v.member_name, fmtNumber(v.points), v.code), ' ',
+      t('js.shop.a.issued', who, fmtNumber(v.points), groupCode(v.code)), ' ',
       el('a', { class: 'button primary', id: 'iv-slip', href: href(`/admin/vouchers/${v.id}/slip`), target: '_blank', rel: 'noopener' }, t('js.shop.a.print_slip')));
     member = null;
     $('iv-chosen').hidden = true;

@@ -40,7 +40,7 @@ async function loadStaff() {
         let scope = '';
         if (u.role === 'admin') scope = t('js.staff.scope_all');
         else if (unit) scope = unitLabel(unit, units.byId);
-        else if (u.shop_id) scope = t('js.staff.shop_is', u.shop_id);
+        else if (u.shop_id) scope = t('js.staff.shop_is', u.shop_name || u.shop_id);
         return el('tr', { class: u.disabled ? 'disabled' : '' },
           el('td', { class: 'mono' }, u.login),
           el('td', {}, u.name || ''),
@@ -74,7 +74,13 @@ form.addEventListener('submit', async (ev) => {
   const body = { login: form.login.value.trim(), password: form.password.value, role };
   if (form.elements.name.value.trim()) body.name = form.elements.name.value.trim();
   if (role === 'organizer') body.unit_id = form.unit_id.value;
-  if (role === 'clerk') body.shop_id = form.shop_id.value.trim();
+  if (role === 'clerk') {
+    body.shop_id = form.shop_id.value;
+    if (!body.shop_id) {
+      msg.textContent = t('js.staff.shop_required');
+      return;
+    }
+  }
   if (!body.login || !body.password) {
     msg.textContent = t('js.staff.missing');
     return;
@@ -96,6 +102,11 @@ form.addEventListener('submit', async (ev) => {
 try {
   units = await loadUnits();
   fillUnitSelect(form.unit_id, units.units);
+  // Clerks are bound to one of the shops the caller keeps.
+  const { shops } = await api('GET', '/api/v1/shops');
+  form.shop_id.replaceChildren(
+    el('option', { value: '' }, shops?.length ? t('js.staff.shop_choose') : t('js.staff.no_shops')),
+    ...(shops ?? []).map((sh) => el('option', { value: sh.id }, sh.unit_name ? `${sh.name}（${sh.unit_name}）` : sh.name)));
 } catch (err) {
   failed($('staff-msg'), err);
 }

@@ -306,11 +306,14 @@ document.addEventListener('keydown', (ev) => {
   if (ev.code === 'Enter' || ev.code === 'NumpadEnter') {
     const scanned = burst;
     burst = '';
+    const input = $('code-input');
+    // Fast typing into the code field that is not a voucher's QR is a short
+    // code typed (or pasted by a script): the field's own check answers it.
+    if (document.activeElement === input && !/^AXV1/.test(scanned)) return;
     if (scanned.length >= burstMin && gap <= burstGap) {
       ev.preventDefault();
       ev.stopPropagation();
       // The scanner typed into the code field if it had the focus: that is not a hand-typed code.
-      const input = $('code-input');
       if (document.activeElement === input) input.value = input.value.slice(0, Math.max(0, input.value.length - scanned.length));
       if (state === 'k-result') idle();
       if (state !== 'k-preview' || !redeeming) handle(scanned);

@@ -16,9 +16,12 @@ let key = null; // the idempotency key of the exchange under way
 
 const total = () => items.reduce((sum, it) => sum + (basket.get(it.id) ?? 0) * it.points, 0);
 
-// limitOf is the most of an item one voucher can hold: the stock, and the
-// member's monthly limit if the item has one.
-const limitOf = (it) => Math.min(it.available, it.monthly_limit > 0 ? it.monthly_limit : Infinity);
+// leftThisMonth is how many more of a limited item the member may have this month.
+const leftThisMonth = (it) => (it.monthly_limit > 0 ? Math.max(0, it.monthly_limit - (it.taken_this_month ?? 0)) : Infinity);
+
+// limitOf is the most of an item one voucher can hold: the stock, and what
+// the member's monthly limit leaves if the item has one.
+const limitOf = (it) => Math.min(it.available, leftThisMonth(it));
 
 function renderBasket() {
   const sum = total();
@@ -57,7 +60,8 @@ function renderItems() {
     return;
   }
   list.replaceChildren(...shown.map((it) => {
-    const out = it.available <= 0;
+    const used = leftThisMonth(it) <= 0;
+    const out = it.available <= 0 || used;
     const afford = it.points <= available;
     return el('li', { class: 'item' + (out ? ' out' : ''), dataset: { item: it.id } },
       it.picture_url ? el('img', { class: 'item-thumb', src: it.picture_url, alt: '', loading: 'lazy' }) : null,
@@ -65,8 +69,9 @@ function renderItems() {
         el('span', { class: 'item-name' }, it.name),
         el('span', { class: 'item-price' }, t('js.shop.points', fmtNumber(it.points))),
         el('span', { class: 'item-facts hint' },
-          out ? t('js.shop.m.sold_out') : t('js.shop.m.in_stock', it.available),
-          it.monthly_limit > 0 ? ' · ' + t('js.shop.m.limit', it.monthly_limit) : '',
+          it.available <= 0 ? t('js.shop.m.sold_out') : t('js.shop.m.in_stock', it.available),
+          it.monthly_limit > 0 ? ' · ' + (used ? t('js.shop.m.limit_used', it.monthly_limit)
+            : it.taken_this_month ? t('js.shop.m.limit_left', it.monthly_limit, leftThisMonth(it)) : t('js.shop.m.limit', it.monthly_limit)) : '',
           !out && !afford ? ' · ' + t('js.shop.m.cannot_afford') : '')),
       el('div', { class: 'stepper' },
         el('button', { type: 'button', class: 'minus', 'aria-label': t('js.shop.m.less', it.name), onclick: () => step(it, -1) }, '−'),
