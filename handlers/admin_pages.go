@@ -38,6 +38,9 @@ func (s *server) pageRoutes(e *echo.Echo) {
 	e.GET("/admin/import", s.appPage("admin_import.html", "import"), staff...)
 	e.GET("/admin/staff", s.appPage("admin_staff.html", "staff"), staff...)
 	e.GET("/admin/exports", s.appPage("admin_exports.html", "exports"), staff...)
+	e.GET("/admin/records", s.appPage("admin_records.html", "exports"), staff...)
+	e.GET("/admin/certificates/:serial", s.certificatePage, staff...)
+	e.GET("/verify/:serial", s.verifyPage)
 
 	e.GET("/m", slashRedirect)
 	e.GET("/m/", s.appPage("m_home.html", "home"), volunteer...)
@@ -122,6 +125,18 @@ func (s *server) appPage(name, nav string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		return s.render(c, http.StatusOK, name, s.appPageData(c, nav))
 	}
+}
+
+// certificatePage renders a certificate for printing, for staff whose scope
+// holds its member; the script loads it from the API.
+func (s *server) certificatePage(c echo.Context) error {
+	cert, err := s.certificateInScope(c)
+	if err != nil {
+		return err
+	}
+	d := s.appPageData(c, "members")
+	d.ID = cert.Serial
+	return s.render(c, http.StatusOK, "admin_certificate.html", d)
 }
 
 // memberPage renders one member's page, for staff whose scope holds the

@@ -21,7 +21,7 @@ import (
 var (
 	organiserPages = []string{
 		"/admin/", "/admin/units", "/admin/teams", "/admin/members", "/admin/import", "/admin/staff",
-		"/admin/exports",
+		"/admin/exports", "/admin/records",
 	}
 	volunteerPages = []string{"/m/", "/m/card"}
 )

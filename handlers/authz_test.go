@@ -365,6 +365,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"ExportFullPhones", func(c string) cell { return cell{"GET", "/api/v1/exports/monthly?format=csv&full_phone=1", nil} },
 			map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
 				"organizerA": {403, 403}, "organizerB": {403, 403}, "admin": {200, 200}}},
+		{"ServiceRecords", func(c string) cell { return cell{"GET", "/api/v1/exports/service-records?quarter=2026-Q1", nil} },
+			map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
+				"organizerA": {200, 200}, "organizerB": {200, 200}, "admin": {200, 200}}},
+		{"IssueCertificate", func(c string) cell {
+			return cell{"POST", "/api/v1/certificates", jsonBody(func(int) any {
+				return map[string]any{"member_id": w.other[c].ID, "from": "2025-01-01", "to": "2025-12-31"}
+			})}
+		}, staffOnly(422, 422)}, // a year before any service: nothing to certify
 		{"LedgerEntries", func(c string) cell { return cell{"GET", "/api/v1/ledger/entries", nil} }, adminOnly},
 		{"LedgerVerify", func(c string) cell { return cell{"GET", "/api/v1/ledger/verify", nil} }, adminOnly},
 		{"Backup", func(c string) cell { return cell{"GET", "/api/v1/admin/backup", nil} }, adminOnly},

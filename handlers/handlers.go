@@ -42,6 +42,8 @@ type Config struct {
 	Shops ledger.Shops
 	// Reports reads the monthly figures for exports.
 	Reports ledger.Reports
+	// Records reads members' service and keeps certificates.
+	Records ledger.Records
 	// Rules are the rules of hours into points. Default ledger.DefaultEventRules.
 	Rules ledger.EventRules
 	// Secret returns a named server secret (the key that signs member cards).
@@ -303,6 +305,10 @@ func (s *server) routes(e *echo.Echo) {
 
 	// Exports.
 	api.GET("/exports/monthly", s.exportMonthly, staff...)
+	api.GET("/exports/service-records", s.serviceRecords, staff...)
+	api.POST("/certificates", s.issueCertificate, staff...)
+	api.GET("/certificates/:serial", s.getCertificate, staff...)
+	api.GET("/certificates/:serial/qr.png", s.certificateQR, staff...)
 
 	// Administrators.
 	api.GET("/ledger/entries", s.ledgerEntries, admin...)

@@ -114,6 +114,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 		Events:     st,
 		Shops:      st,
 		Reports:    st,
+		Records:    st,
 		Secret:     st.Secret,
 		Ready:      st.CheckWritable,
 		StoreStats: func() StoreStats { return StoreStats(st.Stats()) },

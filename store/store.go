@@ -88,6 +88,7 @@ import (
 //	memberredeemed member(16) | yyyymm(4) -> points | vouchers redeemed that month (see report.go)
 //	shopmonth      shop(16) | yyyymm(4) -> vouchers | items redeemed that month
 //	shopitemmonth  shop(16) | yyyymm(4) | item(16) -> quantity given out that month
+//	certificates   serial "YYYY-XXXXXXXX" -> JSON ledger.Certificate
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -126,6 +127,7 @@ var (
 	bucketMemberRedeemed  = []byte("memberredeemed")
 	bucketShopMonth       = []byte("shopmonth")
 	bucketShopItemMonth   = []byte("shopitemmonth")
+	bucketCertificates    = []byte("certificates")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -179,6 +181,9 @@ var migrations = []migration{
 			return err
 		}
 		return r.store(tx)
+	}},
+	{6, "certificates", func(tx *bolt.Tx, s *Store) error {
+		return createBuckets(tx, bucketCertificates)
 	}},
 }
 

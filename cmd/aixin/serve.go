@@ -66,6 +66,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Events:          st,
 		Shops:           st,
 		Reports:         st,
+		Records:         st,
 		Rules:           st.Rules(),
 		Secret:          st.Secret,
 		Ready:           st.CheckWritable,

@@ -7,10 +7,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ADMIN, Client, launch, noProblems, open, pc, shot, text } from '../lib.mjs';
+import { ADMIN, Client, launch, noProblems, open, pc, phone, shot, text } from '../lib.mjs';
 
 const orgPassword = 'dongfeng-2026-organiser';
 const clerkPassword = 'dongfeng-2026-counter';
@@ -36,7 +36,7 @@ const cells = async (row) => (await row.locator('td').allTextContents()).map((c)
 const csvFilter = 'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,true,true,true,false,false,-1';
 
 describe('monthly export', () => {
-  let browser, org, members;
+  let browser, org, members, day;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'aixin-export-'));
   const mon = month();
 
@@ -53,7 +53,7 @@ describe('monthly export', () => {
         on_duty: { work_unit: '区人民医院', reported_at: '2026-03-01', annual_target_hours: 24 } }),
     };
     // Yesterday's service, from the paper sheet, finalised today: 4 h and 2 h.
-    const day = new Date(Date.now() - 16 * 3600e3).toISOString().slice(0, 10);
+    day = new Date(Date.now() - 16 * 3600e3).toISOString().slice(0, 10);
     const ev = await org.ok('POST', '/events', {
       title: '关爱空巢老人', category: '助老助残', unit_id: unit.id,
       starts_at: `${day}T08:00:00+08:00`, ends_at: `${day}T12:00:00+08:00`,
@@ -147,5 +147,70 @@ describe('monthly export', () => {
     assert.match(back, /^"姓名","手机号"/, 'the byte order mark is not read as text');
     assert.match(back, /\n"王建国","136\*\*\*\*0021","东风社区","东风社区党员志愿服务队","是",,4,0,40,0,10,0,30,0,0\n/);
     assert.match(back, /\n"刘芳","136\*\*\*\*0022","东风社区",,"是","区人民医院",2,0,20,0,0,0,20,5,0\n/);
+  });
+
+  it("prints the on-duty members' service record cards for their employer", async () => {
+    const quarter = `${day.slice(0, 4)}-Q${Math.floor((Number(day.slice(5, 7)) - 1) / 3) + 1}`;
+    const page = await open(browser, pc, org);
+    await page.goto('/admin/exports');
+    await page.click('#records-link');
+    await page.waitForURL((u) => u.pathname === '/admin/records');
+    await page.selectOption('#r-quarter', quarter);
+    const group = page.locator('.record-group', { hasText: '区人民医院' });
+    await group.waitFor();
+    const card = group.locator('.record-card', { hasText: '刘芳' });
+    assert.match(await text(card), /报到日期 2026-03-01.*服务 2\.0 小时.*本年累计 2\.0 \/ 24 小时（8%）/);
+    assert.match(await cells(card.locator('tbody tr')), new RegExp(`${day} 关爱空巢老人 助老助残 2\\.0`));
+    // 王建国 has no employer: he is on no record card.
+    assert.equal(await page.locator('.record-card', { hasText: '王建国' }).count(), 0);
+    await shot(page, 'pc-records');
+    await page.emulateMedia({ media: 'print' });
+    await shot(page, 'print-records');
+    noProblems(page);
+    await page.context().close();
+  });
+
+  it('issues a certificate whose QR opens a public page that confirms it, with the name masked', async () => {
+    const page = await open(browser, pc, org);
+    await page.goto(`/admin/members/${members.liu.id}`);
+    await page.locator('#cert-form').waitFor();
+    await page.fill('#cert-from', day);
+    await page.click('#cert-form button[type=submit]');
+    await page.waitForURL((u) => u.pathname.startsWith('/admin/certificates/'));
+    await page.locator('#c-body', { hasText: '刘芳' }).waitFor();
+    assert.match(await text(page.locator('#c-body')), new RegExp(`兹证明 刘芳 同志于 ${day} 至 \\d{4}-\\d\\d-\\d\\d 期间参加志愿服务 1 次，累计服务时长 2\\.0 小时`));
+    assert.equal(await text(page.locator('#c-unit')), '东风社区');
+    await page.waitForFunction(() => document.getElementById('c-qr')?.naturalWidth > 0);
+    await page.emulateMedia({ media: 'print' });
+    await shot(page, 'print-certificate');
+    // Printed, it is one A4 page.
+    const pdf = path.join(tmp, 'certificate.pdf');
+    mkdirSync(tmp, { recursive: true });
+    await page.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true });
+    const info = execFileSync('pdfinfo', [pdf], { encoding: 'utf8' });
+    assert.match(info, /^Pages:\s+1$/m, info);
+    assert.match(info, /^Page size:\s+594\.96 x 841\.92 pts \(A4\)/m, info);
+    const qr = path.join(tmp, 'cert-qr.png');
+    mkdirSync(tmp, { recursive: true });
+    await page.locator('#c-qr').screenshot({ path: qr });
+    const url = execFileSync('zbarimg', ['-q', '--raw', '--nodbus', qr], { encoding: 'utf8' }).trim();
+    const serial = page.url().split('/').pop().split('?')[0];
+    assert.ok(url.endsWith('/verify/' + serial), url);
+    noProblems(page);
+    await page.context().close();
+
+    // Anyone with a phone, not logged in.
+    const pub = await open(browser, phone);
+    await pub.goto(new URL(url).pathname);
+    await pub.locator('.verify-ok h1', { hasText: '真实有效' }).waitFor();
+    assert.equal(await text(pub.locator('#v-name')), '刘*');
+    assert.match(await text(pub.locator('#v-hours')), /2\.0 小时（1 次）/);
+    const html = await pub.content();
+    assert.ok(!html.includes('刘芳') && !html.includes('13600000022') && !html.includes('区人民医院'), 'the public page shows personal data');
+    await shot(pub, 'phone-verify', { full: false });
+    await pub.goto('/verify/2026-00000000');
+    await pub.locator('.verify-bad h1', { hasText: '查无此证明' }).waitFor();
+    noProblems(pub);
+    await pub.context().close();
   });
 });

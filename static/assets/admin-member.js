@@ -5,7 +5,7 @@
 
 import {
   t, $, api, el, failed, busy, bindLogout, loadUnits, unitLabel, statuses, teamKinds,
-  fmtNumber, fmtHours, fmtTime, entryTable, emptyState,
+  fmtNumber, fmtHours, fmtTime, entryTable, emptyState, href,
 } from './common.js';
 import { memberForm } from './member-form.js';
 
@@ -159,4 +159,26 @@ try {
 } catch (err) {
   if (err.status === 404) showNotFound();
   else failed($('page-msg'), err);
+}
+
+// ---- certificate (志愿服务证明) ------------------------------------------------
+
+{
+  const form = $('cert-form');
+  const today = new Date(Date.now() - new Date().getTimezoneOffset() * 60e3).toISOString().slice(0, 10);
+  form.from.value = today.slice(0, 4) + '-01-01';
+  form.to.value = today;
+  form.to.max = today;
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const msg = $('cert-msg');
+    msg.className = 'msg';
+    msg.textContent = '';
+    try {
+      const c = await api('POST', '/api/v1/certificates', { member_id: id, from: form.from.value, to: form.to.value });
+      location.assign(href('/admin/certificates/' + c.serial));
+    } catch (err) {
+      failed(msg, err);
+    }
+  });
 }
