@@ -305,6 +305,9 @@ func (s *server) routes(e *echo.Echo) {
 
 	// Exports.
 	api.GET("/exports/monthly", s.exportMonthly, staff...)
+	api.GET("/dashboard", s.getDashboard, staff...)
+	api.GET("/dashboard/points.svg", s.pointsChart, staff...)
+	api.GET("/dashboard/categories.svg", s.categoriesChart, staff...)
 	api.GET("/exports/service-records", s.serviceRecords, staff...)
 	api.POST("/certificates", s.issueCertificate, staff...)
 	api.GET("/certificates/:serial", s.getCertificate, staff...)

@@ -296,3 +296,18 @@ func FuzzParseCard(f *testing.F) {
 		}
 	})
 }
+
+func TestMonthArithmetic(t *testing.T) {
+	for _, tt := range []struct {
+		m    Month
+		n    int
+		want Month
+	}{{202611, 1, 202612}, {202612, 1, 202701}, {202601, -1, 202512}, {202611, -11, 202512}, {202611, -23, 202412}, {202611, 0, 202611}, {202612, 13, 202801}} {
+		if got := tt.m.AddMonths(tt.n); got != tt.want {
+			t.Errorf("%v.AddMonths(%d) = %v, want %v", tt.m, tt.n, got, tt.want)
+		}
+	}
+	if Month(202612).Next() != 202701 || Month(202611).Next() != 202612 {
+		t.Error("Next")
+	}
+}

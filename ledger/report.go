@@ -156,8 +156,20 @@ func (r MonthReport) Reconcile() (bad []uuid.UUID, accountsAgree bool) {
 	return bad, accountsAgree
 }
 
+// MonthSum is what a set of members earned and redeemed in one month.
+type MonthSum struct {
+	Month    Month  `json:"month"`
+	Earned   Points `json:"earned"`
+	Redeemed Points `json:"redeemed"`
+	Minutes  int64  `json:"minutes"`
+}
+
 // Reports reads monthly reports.
 type Reports interface {
+	// MonthSums sums the members' earned points, redeemed points and
+	// service minutes for each month from first to last (nil members: all),
+	// from the monthly rows.
+	MonthSums(ctx context.Context, first, last Month, members []uuid.UUID) ([]MonthSum, error)
 	// MonthReport reads month m for the given members and shops (all members
 	// and all shops when members is nil) from one consistent view of the
 	// ledger, from the per-account monthly totals: its cost grows with the

@@ -84,6 +84,20 @@ func ParseMonth(s string) (Month, error) {
 	return Month(t.Year()*100 + int(t.Month())), nil
 }
 
+// Next returns the month after m.
+func (m Month) Next() Month {
+	if m%100 == 12 {
+		return m + 89 // 202612 -> 202701
+	}
+	return m + 1
+}
+
+// AddMonths returns m moved by n months (n may be negative).
+func (m Month) AddMonths(n int) Month {
+	i := int(m)/100*12 + int(m)%100 - 1 + n
+	return Month(i/12*100 + i%12 + 1)
+}
+
 // String returns "YYYY-MM".
 func (m Month) String() string { return fmt.Sprintf("%04d-%02d", int(m)/100, int(m)%100) }
 

@@ -350,3 +350,64 @@ func (s *Store) lastEntryBy(tx *bolt.Tx, head uint64, m ledger.Month) (uint64, l
 	se, err := readStored(tx, lo-1)
 	return lo - 1, se.Hash, err
 }
+
+// MonthSums implements ledger.Reports: per member, a seek to its first
+// month's row and the rows up to the last month.
+func (s *Store) MonthSums(ctx context.Context, first, last ledger.Month, members []uuid.UUID) ([]ledger.MonthSum, error) {
+	var months []ledger.Month
+	for m := first; m <= last && len(months) < 1200; m = m.Next() {
+		months = append(months, m)
+	}
+	out := make([]ledger.MonthSum, len(months))
+	index := map[ledger.Month]int{}
+	for i, m := range months {
+		out[i].Month = m
+		index[m] = i
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		accounts := tx.Bucket(bucketAccounts)
+		if members == nil {
+			c := accounts.Cursor()
+			for k, _ := c.Seek([]byte{byte(ledger.AccountMember)}); k != nil && k[0] == byte(ledger.AccountMember); k, _ = c.Next() {
+				if len(k) == ledger.AccountKeySize {
+					members = append(members, uuid.UUID(k[1:]))
+				}
+			}
+		}
+		ac, rc := accounts.Cursor(), tx.Bucket(bucketMemberRedeemed).Cursor()
+		for n, id := range members {
+			if n%1024 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			a := ledger.MemberAccount(id)
+			k := a.Key()
+			from := monthKey(first, a)
+			for mk, mv := ac.Seek(from); mk != nil && bytes.HasPrefix(mk, k[:]) && len(mk) == len(from); mk, mv = ac.Next() {
+				m := ledger.Month(binary.BigEndian.Uint32(mk[ledger.AccountKeySize:]))
+				i, ok := index[m]
+				if !ok {
+					break
+				}
+				mt, err := decodeMonthRow(m, a, mv)
+				if err != nil {
+					return err
+				}
+				out[i].Earned += mt.In[ledger.KindEarn] + mt.In[ledger.KindAward] + mt.In[ledger.KindReverse] - mt.Out[ledger.KindReverse]
+				out[i].Minutes += mt.Minutes
+			}
+			for rk, rv := rc.Seek(yyyymm(id, first)); rk != nil && bytes.HasPrefix(rk, id[:]); rk, rv = rc.Next() {
+				i, ok := index[ledger.Month(binary.BigEndian.Uint32(rk[16:]))]
+				if !ok {
+					break
+				}
+				p, _, err := decodePair(rv, true)
+				if err != nil {
+					return err
+				}
+				out[i].Redeemed += p
+			}
+		}
+		return nil
+	})
+	return out, err
+}

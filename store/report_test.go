@@ -107,7 +107,20 @@ func TestMonthReportAgainstReplay(t *testing.T) {
 			}
 			checkConsistent(t, s)
 			replay := replayMonths(t, s)
-			for _, month := range []ledger.Month{202610, 202611, 202612, 202701, 202702} {
+			sums, err := s.MonthSums(ctx, 202610, 202702, nil)
+			if err != nil || len(sums) != 5 {
+				t.Fatalf("sums %v %v", sums, err)
+			}
+			for i, month := range []ledger.Month{202610, 202611, 202612, 202701, 202702} {
+				wantSum := ledger.MonthSum{Month: month}
+				for _, m := range replay.report(month).member {
+					wantSum.Earned += m.Earned + m.Adjusted
+					wantSum.Redeemed += m.Redeemed
+					wantSum.Minutes += m.Minutes
+				}
+				if sums[i] != wantSum {
+					t.Fatalf("sums of %v: %+v, want %+v", month, sums[i], wantSum)
+				}
 				rep, err := s.MonthReport(ctx, month, nil, nil)
 				if err != nil {
 					t.Fatal(err)

@@ -149,6 +149,21 @@ describe('monthly export', () => {
     assert.match(back, /\n"刘芳","136\*\*\*\*0022","东风社区",,"是","区人民医院",2,0,20,0,0,0,20,5,0\n/);
   });
 
+  it('shows the month on the dashboard with charts the server draws', async () => {
+    const page = await open(browser, pc, org);
+    await page.goto('/admin/');
+    await page.locator('#d-earned', { hasText: /^60$/ }).waitFor();
+    assert.equal(await text(page.locator('#d-active')), '2');
+    assert.equal(await text(page.locator('#d-hours')), '6.0');
+    assert.equal(await text(page.locator('#d-redeemed')), '10');
+    assert.match(await text(page.locator('#d-teams')), /东风社区党员志愿服务队/);
+    assert.match(await text(page.locator('#d-low')), /库存都充足/);
+    await page.waitForFunction(() => ['chart-points', 'chart-categories'].every((id) => document.getElementById(id)?.naturalWidth > 0));
+    await shot(page, 'pc-dashboard');
+    noProblems(page);
+    await page.context().close();
+  });
+
   it("prints the on-duty members' service record cards for their employer", async () => {
     const quarter = `${day.slice(0, 4)}-Q${Math.floor((Number(day.slice(5, 7)) - 1) / 3) + 1}`;
     const page = await open(browser, pc, org);

@@ -1,7 +1,9 @@
-// /admin/: the organiser's start page: whose scope this is and how many
-// units, teams, volunteers and staff accounts it holds.
+// /admin/: the organiser's start page: whose scope this is, how many units,
+// teams, volunteers and staff accounts it holds, and the month at a glance:
+// points earned against redeemed (a chart the server draws), hours by
+// category, the most active teams and the items running low.
 
-import { t, $, api, failed, bindLogout, loadUnits, fmtNumber, unitKinds } from './common.js';
+import { t, $, api, el, failed, bindLogout, loadUnits, fmtNumber, unitKinds, href } from './common.js';
 
 bindLogout();
 
@@ -35,3 +37,35 @@ async function load() {
 }
 
 load();
+
+// ---- the month ------------------------------------------------------------
+
+const hours = (minutes) => (Math.round(minutes / 6) / 10).toFixed(1);
+const now = new Date();
+$('dash-month').value = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}`;
+
+async function loadMonth() {
+  const month = $('dash-month').value;
+  if (!/^\d{4}-\d{2}$/.test(month)) return;
+  $('chart-points').src = href('/api/v1/dashboard/points.svg', { month });
+  $('chart-categories').src = href('/api/v1/dashboard/categories.svg', { month });
+  try {
+    const d = await api('GET', '/api/v1/dashboard?' + new URLSearchParams({ month }));
+    $('d-active').textContent = fmtNumber(d.active);
+    $('d-people').textContent = t('js.dash.people', fmtNumber(d.people));
+    $('d-hours').textContent = hours(d.minutes);
+    $('d-earned').textContent = fmtNumber(d.earned);
+    $('d-redeemed').textContent = fmtNumber(d.redeemed);
+    $('d-teams').replaceChildren(...(d.teams.length ? d.teams.map((tm) => el('li', {}, el('strong', {}, tm.name), ' ',
+      el('span', { class: 'hint' }, tm.unit, ' · ', t('js.dash.team_line', tm.active, hours(tm.minutes), fmtNumber(tm.earned)))))
+      : [el('li', { class: 'hint' }, t('js.dash.no_teams'))]));
+    $('d-low').replaceChildren(...(d.low_stock.length ? d.low_stock.map((it) => el('li', {},
+      el('a', { href: href('/admin/shops/' + it.shop_id) }, it.item), ' ', el('span', { class: 'hint' }, it.shop, ' · ', t('js.dash.low_line', it.available, it.on_hand))))
+      : [el('li', { class: 'hint' }, t('js.dash.no_low'))]));
+  } catch (err) {
+    failed($('dash-msg'), err);
+  }
+}
+
+$('dash-month').addEventListener('change', loadMonth);
+loadMonth();

@@ -1,0 +1,349 @@
+package handlers
+
+import (
+	"cmp"
+	"fmt"
+	"html"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"aixin/ledger"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+)
+
+// The organiser's dashboard: for the caller's subtree and a month, points
+// earned against redeemed over twelve months, hours by service category,
+// the most active teams and the items running low. Charts are SVG drawn
+// here, served as images: nothing from a chart library or a CDN.
+
+// lowStock is how few items available count as running low.
+const lowStock = 5
+
+type dashCategory struct {
+	Category string `json:"category"`
+	Minutes  int64  `json:"minutes"`
+	Events   int    `json:"events"`
+}
+
+type dashTeam struct {
+	Name    string        `json:"name"`
+	Unit    string        `json:"unit"`
+	Members int           `json:"members"`
+	Active  int           `json:"active"`
+	Minutes int64         `json:"minutes"`
+	Earned  ledger.Points `json:"earned"`
+}
+
+type dashItem struct {
+	Shop      string    `json:"shop"`
+	ShopID    uuid.UUID `json:"shop_id"`
+	Item      string    `json:"item"`
+	Available int       `json:"available"`
+	OnHand    int       `json:"on_hand"`
+}
+
+type dashboard struct {
+	Month      string            `json:"month"`
+	Months     []ledger.MonthSum `json:"months"` // the twelve months up to Month
+	People     int               `json:"people"`
+	Active     int               `json:"active"`
+	Minutes    int64             `json:"minutes"`
+	Earned     ledger.Points     `json:"earned"`
+	Redeemed   ledger.Points     `json:"redeemed"`
+	Categories []dashCategory    `json:"categories"`
+	Teams      []dashTeam        `json:"teams"`
+	LowStock   []dashItem        `json:"low_stock"`
+}
+
+// dashboardMonth reads ?month=, the current month when left out.
+func (s *server) dashboardMonth(c echo.Context) (ledger.Month, error) {
+	if v := c.QueryParam("month"); v != "" {
+		return ledger.ParseMonth(v)
+	}
+	return ledger.MonthOf(s.cfg.Now(), s.cfg.Location), nil
+}
+
+func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (dashboard, error) {
+	ctx := c.Request().Context()
+	u, _ := currentUser(c)
+	scope := scopeOf(u)
+	d := dashboard{Month: month.String(), Categories: []dashCategory{}, Teams: []dashTeam{}, LowStock: []dashItem{}}
+	units, err := s.unitsByID(c)
+	if err != nil {
+		return d, err
+	}
+	members, err := s.cfg.Directory.Members(ctx, ledger.MemberFilter{Scope: scope, Limit: math.MaxInt32})
+	if err != nil {
+		return d, err
+	}
+	var ids []uuid.UUID
+	if !scope.All {
+		ids = make([]uuid.UUID, 0, len(members))
+		for _, m := range members {
+			ids = append(ids, m.ID)
+		}
+	}
+	if d.Months, err = s.cfg.Reports.MonthSums(ctx, month.AddMonths(-11), month, ids); err != nil {
+		return d, err
+	}
+	last := d.Months[len(d.Months)-1]
+	d.Earned, d.Redeemed, d.Minutes, d.People = last.Earned, last.Redeemed, last.Minutes, len(members)
+	if !full {
+		return d, nil
+	}
+
+	// Teams, and the month's active volunteers, from the monthly report.
+	if ids == nil {
+		ids = make([]uuid.UUID, 0, len(members))
+		for _, m := range members {
+			ids = append(ids, m.ID)
+		}
+	}
+	rep, err := s.cfg.Reports.MonthReport(ctx, month, ids, []uuid.UUID{})
+	if err != nil {
+		return d, err
+	}
+	byMember := make(map[uuid.UUID]ledger.MemberMonth, len(rep.Members))
+	for _, mm := range rep.Members {
+		byMember[mm.MemberID] = mm
+	}
+	teams, err := s.cfg.Directory.Teams(ctx)
+	if err != nil {
+		return d, err
+	}
+	byTeam := map[uuid.UUID]*dashTeam{}
+	for _, tm := range teams {
+		if u, ok := units[tm.UnitID]; ok && scope.Covers(u) {
+			byTeam[tm.ID] = &dashTeam{Name: tm.Name, Unit: u.Name}
+		}
+	}
+	for _, m := range members {
+		mm := byMember[m.ID]
+		if mm.Active() {
+			d.Active++
+		}
+		for _, id := range m.TeamIDs {
+			if t := byTeam[id]; t != nil {
+				t.Members++
+				t.Minutes += mm.Minutes
+				t.Earned += mm.Earned
+				if mm.Active() {
+					t.Active++
+				}
+			}
+		}
+	}
+	for _, t := range byTeam {
+		if t.Minutes > 0 || t.Earned > 0 {
+			d.Teams = append(d.Teams, *t)
+		}
+	}
+	slices.SortFunc(d.Teams, func(a, b dashTeam) int {
+		return cmp.Or(cmp.Compare(b.Minutes, a.Minutes), cmp.Compare(b.Earned, a.Earned), cmp.Compare(a.Name, b.Name))
+	})
+	d.Teams = d.Teams[:min(len(d.Teams), 5)]
+
+	// Hours by category: the events of the month in scope, their attendances
+	// confirmed into the ledger.
+	events, err := s.cfg.Events.Events(ctx)
+	if err != nil {
+		return d, err
+	}
+	byCat := map[string]*dashCategory{}
+	for _, e := range events {
+		if u, ok := units[e.UnitID]; !ok || !scope.Covers(u) || ledger.MonthOf(e.StartsAt, s.cfg.Location) != month {
+			continue
+		}
+		atts, err := s.cfg.Events.Attendances(ctx, e.ID)
+		if err != nil {
+			return d, err
+		}
+		cat := byCat[e.Category]
+		if cat == nil {
+			cat = &dashCategory{Category: e.Category}
+			byCat[e.Category] = cat
+		}
+		cat.Events++
+		for _, a := range atts {
+			if a.Status != ledger.AttendancePosted {
+				continue
+			}
+			minutes := a.Minutes
+			if a.AdjustedMinutes != nil {
+				minutes = *a.AdjustedMinutes
+			}
+			cat.Minutes += minutes
+		}
+	}
+	for _, cat := range byCat {
+		d.Categories = append(d.Categories, *cat)
+	}
+	slices.SortFunc(d.Categories, func(a, b dashCategory) int {
+		return cmp.Or(cmp.Compare(b.Minutes, a.Minutes), cmp.Compare(a.Category, b.Category))
+	})
+
+	// Items running low in the shops of the subtree.
+	shops, err := s.cfg.Shops.Shops(ctx)
+	if err != nil {
+		return d, err
+	}
+	for _, sh := range shops {
+		if u, ok := units[sh.UnitID]; !ok || !scope.Covers(u) {
+			continue
+		}
+		items, err := s.cfg.Shops.Items(ctx, sh.ID)
+		if err != nil {
+			return d, err
+		}
+		for _, it := range items {
+			if it.Active && it.Available() <= lowStock {
+				d.LowStock = append(d.LowStock, dashItem{Shop: sh.Name, ShopID: sh.ID, Item: it.Name, Available: it.Available(), OnHand: it.OnHand})
+			}
+		}
+	}
+	slices.SortFunc(d.LowStock, func(a, b dashItem) int { return cmp.Or(cmp.Compare(a.Available, b.Available), cmp.Compare(a.Item, b.Item)) })
+	return d, nil
+}
+
+func (s *server) getDashboard(c echo.Context) error {
+	month, err := s.dashboardMonth(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.buildDashboard(c, month, true)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+// pointsChart draws earned (red) against redeemed (blue) points for twelve months.
+func (s *server) pointsChart(c echo.Context) error {
+	month, err := s.dashboardMonth(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.buildDashboard(c, month, false)
+	if err != nil {
+		return err
+	}
+	lang := s.lang(c)
+	t := func(key string, args ...any) string { return s.cat.T(lang, key, args...) }
+	const w, h, left, bottom, top = 720, 280, 56, 36, 36
+	var peak ledger.Points = 1
+	for _, m := range d.Months {
+		peak = max(peak, m.Earned, m.Redeemed)
+	}
+	scale := niceCeiling(peak)
+	var b strings.Builder
+	svgOpen(&b, w, h, t("dash.points_title"))
+	plotH := float64(h - bottom - top)
+	for i := 0; i <= 4; i++ { // grid lines and their values
+		y := float64(top) + plotH*float64(4-i)/4
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e6e6e6"/>`, left, y, w-8, y)
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" font-size="11" fill="#666">%d</text>`, left-6, y+4, scale*int64(i)/4)
+	}
+	slot := float64(w-left-8) / float64(len(d.Months))
+	for i, m := range d.Months {
+		x := float64(left) + slot*float64(i)
+		for j, v := range []ledger.Points{m.Earned, m.Redeemed} {
+			bh := plotH * float64(v) / float64(scale)
+			color := [2]string{"#c62828", "#1a4fb5"}[j]
+			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>`,
+				x+slot*0.15+float64(j)*slot*0.35, float64(top)+plotH-bh, slot*0.33, bh, color,
+				html.EscapeString(t([2]string{"dash.earned_tip", "dash.redeemed_tip"}[j], m.Month.String(), v)))
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" font-size="11" fill="#444">%s</text>`,
+			x+slot/2, h-bottom+16, monthLabel(m.Month, lang))
+	}
+	legend(&b, w-250, 14, []string{"#c62828", "#1a4fb5"}, []string{t("dash.earned"), t("dash.redeemed")})
+	b.WriteString(`</svg>`)
+	return svgBlob(c, b.String())
+}
+
+// categoriesChart draws the month's hours by service category as bars.
+func (s *server) categoriesChart(c echo.Context) error {
+	month, err := s.dashboardMonth(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.buildDashboard(c, month, true)
+	if err != nil {
+		return err
+	}
+	lang := s.lang(c)
+	t := func(key string, args ...any) string { return s.cat.T(lang, key, args...) }
+	const w, row, left = 720, 30, 110
+	h := max(60, 24+row*len(d.Categories))
+	var b strings.Builder
+	svgOpen(&b, w, h, t("dash.categories_title"))
+	if len(d.Categories) == 0 {
+		fmt.Fprintf(&b, `<text x="%d" y="36" text-anchor="middle" font-size="14" fill="#666">%s</text>`, w/2, html.EscapeString(t("dash.no_events")))
+	}
+	var peak int64 = 1
+	for _, cat := range d.Categories {
+		peak = max(peak, cat.Minutes)
+	}
+	for i, cat := range d.Categories {
+		y := 12 + row*i
+		bw := float64(w-left-120) * float64(cat.Minutes) / float64(peak)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="13" fill="#222">%s</text>`, left-8, y+15, html.EscapeString(cat.Category))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="20" rx="3" fill="#e57373"/>`, left, y+1, bw)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" fill="#444">%s</text>`, float64(left)+bw+6, y+15,
+			html.EscapeString(t("dash.hours_events", roundHours(cat.Minutes), cat.Events)))
+	}
+	b.WriteString(`</svg>`)
+	return svgBlob(c, b.String())
+}
+
+// monthLabel is a chart's month: 11月, or Nov; January says its year.
+func monthLabel(m ledger.Month, lang string) string {
+	mo := int(m) % 100
+	label := time.Month(mo).String()[:3]
+	if lang == "zh-CN" {
+		label = strconv.Itoa(mo) + "月"
+	}
+	if mo == 1 {
+		label = strconv.Itoa(int(m)/100) + " " + label
+	}
+	return label
+}
+
+func svgOpen(b *strings.Builder, w, h int, title string) {
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img" font-family="Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif">`, w, h, w, h)
+	fmt.Fprintf(b, `<title>%s</title><rect width="100%%" height="100%%" fill="#fff"/>`, html.EscapeString(title))
+}
+
+func legend(b *strings.Builder, x, y int, colors, labels []string) {
+	for i := range colors {
+		fmt.Fprintf(b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d" font-size="12" fill="#222">%s</text>`,
+			x+i*120, y-10, colors[i], x+i*120+16, y, html.EscapeString(labels[i]))
+	}
+}
+
+// niceCeiling is the chart's top: four grid steps of 1, 2 or 5 times a
+// power of ten, at least v.
+func niceCeiling(v int64) int64 {
+	need := (v + 3) / 4
+	for p := int64(1); ; p *= 10 {
+		for _, m := range []int64{1, 2, 5} {
+			if m*p >= need {
+				return 4 * m * p
+			}
+		}
+	}
+}
+
+func svgBlob(c echo.Context, svg string) error {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "private, max-age=60")
+	// The image is ours and holds no script; say so twice.
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	return c.Blob(http.StatusOK, "image/svg+xml", []byte(svg))
+}

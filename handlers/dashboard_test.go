@@ -1,0 +1,68 @@
+package handlers
+
+import (
+	"encoding/xml"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestDashboard(t *testing.T) {
+	e, w := exportWorld(t)
+	orgA, admin := e.session(w.users["organizerA"]), e.session(w.users["admin"])
+	var d dashboard
+	e.get("/api/v1/dashboard?month=2026-03", orgA).decode(t, &d)
+	if d.Month != "2026-03" || len(d.Months) != 12 || d.Months[0].Month != 202504 || d.Months[11].Month != 202603 {
+		t.Fatalf("months: %+v", d.Months)
+	}
+	// A: 1000 to 志愿者A, 1 + 7 − 7 to 队员A; nothing redeemed in March (A's voucher went in April).
+	if d.People != 2 || d.Active != 2 || d.Earned != 1001 || d.Redeemed != 0 || d.Minutes != 10 {
+		t.Fatalf("organiser A: %+v", d)
+	}
+	if len(d.Teams) != 1 || d.Teams[0].Name != "党员志愿服务队" || d.Teams[0].Earned != 1000 {
+		t.Fatalf("teams: %+v", d.Teams)
+	}
+	if len(d.Categories) != 1 || d.Categories[0].Category != "环境整治" || d.Categories[0].Minutes != 10 || d.Categories[0].Events != 2 {
+		t.Fatalf("categories: %+v", d.Categories)
+	}
+	if len(d.LowStock) != 0 {
+		t.Fatalf("low stock: %+v", d.LowStock)
+	}
+	// April: the redemption, and a shop that has run low.
+	e.get("/api/v1/dashboard?month=2026-04", admin).decode(t, &d)
+	if d.Redeemed != 10 || d.Earned != 5 || d.Months[10].Redeemed != 10 {
+		t.Fatalf("admin, April: %+v", d)
+	}
+	// The charts are well-formed SVG with the months on them, and no script.
+	for _, path := range []string{"/api/v1/dashboard/points.svg?month=2026-03", "/api/v1/dashboard/categories.svg?month=2026-03"} {
+		res := e.get(path, orgA)
+		wantStatus(t, res, http.StatusOK)
+		if res.Header.Get("Content-Type") != "image/svg+xml" {
+			t.Fatalf("%s: %s", path, res.Header.Get("Content-Type"))
+		}
+		dec := xml.NewDecoder(strings.NewReader(string(res.body)))
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				if err.Error() != "EOF" {
+					t.Fatalf("%s is not well-formed: %v", path, err)
+				}
+				break
+			}
+			if se, ok := tok.(xml.StartElement); ok && strings.EqualFold(se.Name.Local, "script") {
+				t.Fatalf("%s has a script", path)
+			}
+		}
+	}
+	body := string(e.get("/api/v1/dashboard/points.svg?month=2026-03", orgA).body)
+	for _, want := range []string{"3月", "2026 1月", "获得积分"} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("points chart lacks %q", want)
+		}
+	}
+	if !strings.Contains(string(e.get("/api/v1/dashboard/categories.svg?month=2026-03", orgA).body), "环境整治") {
+		t.Fatal("categories chart lacks its category")
+	}
+	wantStatus(t, e.get("/api/v1/dashboard?month=2026-13", orgA), http.StatusBadRequest)
+	wantStatus(t, e.get("/api/v1/dashboard", e.session(w.users["volunteer"])), http.StatusForbidden)
+}
