@@ -207,7 +207,9 @@ func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (
 			}
 		}
 	}
-	slices.SortFunc(d.LowStock, func(a, b dashItem) int { return cmp.Or(cmp.Compare(a.Available, b.Available), cmp.Compare(a.Item, b.Item)) })
+	slices.SortFunc(d.LowStock, func(a, b dashItem) int {
+		return cmp.Or(cmp.Compare(a.Available, b.Available), cmp.Compare(a.Item, b.Item))
+	})
 	return d, nil
 }
 
