@@ -129,8 +129,9 @@ func (s *server) createUnit(c echo.Context) error {
 }
 
 type unitPatch struct {
-	Name  string    `json:"name"`
-	Posts *[]string `json:"posts"`
+	Name         string    `json:"name"`
+	Posts        *[]string `json:"posts"`
+	PublicNotice *bool     `json:"public_notice"`
 }
 
 func (s *server) updateUnit(c echo.Context) error {
@@ -142,8 +143,12 @@ func (s *server) updateUnit(c echo.Context) error {
 	if err := decodeJSON(c.Request().Body, &req); err != nil {
 		return err
 	}
-	if _, err := s.unitInScope(c, id); err != nil {
+	current, err := s.unitInScope(c, id)
+	if err != nil {
 		return err
+	}
+	if req.PublicNotice != nil && current.Kind != ledger.UnitCommunity {
+		return ledger.Errorf(ledger.EINVALID, "unit.notice_community") // before anything is written
 	}
 	var posts []string
 	if req.Posts != nil {
@@ -152,6 +157,11 @@ func (s *server) updateUnit(c echo.Context) error {
 	unit, err := s.cfg.Directory.UpdateUnit(c.Request().Context(), id, req.Name, posts)
 	if err != nil {
 		return err
+	}
+	if req.PublicNotice != nil {
+		if unit, err = s.cfg.Directory.SetPublicNotice(c.Request().Context(), id, *req.PublicNotice); err != nil {
+			return err
+		}
 	}
 	unit.CreatedAt = unit.CreatedAt.In(s.cfg.Location)
 	return c.JSON(http.StatusOK, unit)

@@ -40,8 +40,11 @@ type Unit struct {
 	// Path lists the unit's ancestors from the top, then the unit itself.
 	Path []uuid.UUID `json:"path"`
 	// Posts are the service posts (服务岗位) a community offers for 在职党员 to claim.
-	Posts     []string  `json:"posts,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	Posts []string `json:"posts,omitempty"`
+	// PublicNotice says the community publishes its monthly points notice
+	// (积分公示) on a public page, with names masked.
+	PublicNotice bool      `json:"public_notice,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
 }
 
 // Within reports whether the unit lies in the subtree of unit root.
@@ -355,6 +358,9 @@ type Directory interface {
 	CreateUnit(ctx context.Context, name string, kind UnitKind, parentID uuid.UUID, posts []string) (Unit, error)
 	// UpdateUnit renames a unit and/or replaces its posts (nil leaves them). Returns ENOTFOUND.
 	UpdateUnit(ctx context.Context, id uuid.UUID, name string, posts []string) (Unit, error)
+	// SetPublicNotice turns a community's public points notice on or off;
+	// EINVALID for a unit that is not a community.
+	SetPublicNotice(ctx context.Context, id uuid.UUID, on bool) (Unit, error)
 	// Unit returns ENOTFOUND for an unknown id.
 	Unit(ctx context.Context, id uuid.UUID) (Unit, error)
 	// Units returns every unit, parents before children.

@@ -87,6 +87,23 @@ func (s *Store) CreateUnit(ctx context.Context, name string, kind ledger.UnitKin
 }
 
 // UpdateUnit implements ledger.Directory.
+// SetPublicNotice implements ledger.Directory.
+func (s *Store) SetPublicNotice(ctx context.Context, id uuid.UUID, on bool) (ledger.Unit, error) {
+	var u ledger.Unit
+	err := s.update(ctx, func(w *writeTx) error {
+		var err error
+		if u, err = getJSON[ledger.Unit](w.tx.Bucket(bucketUnits), id, "unit.not_found"); err != nil {
+			return err
+		}
+		if u.Kind != ledger.UnitCommunity {
+			return ledger.Errorf(ledger.EINVALID, "unit.notice_community")
+		}
+		u.PublicNotice = on
+		return putJSON(w.tx.Bucket(bucketUnits), u.ID, u)
+	})
+	return u, err
+}
+
 func (s *Store) UpdateUnit(ctx context.Context, id uuid.UUID, name string, posts []string) (ledger.Unit, error) {
 	var u ledger.Unit
 	err := s.update(ctx, func(w *writeTx) error {

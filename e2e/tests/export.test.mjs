@@ -36,7 +36,7 @@ const cells = async (row) => (await row.locator('td').allTextContents()).map((c)
 const csvFilter = 'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,true,true,true,false,false,-1';
 
 describe('monthly export', () => {
-  let browser, org, members, day;
+  let browser, org, members, day, unitId;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'aixin-export-'));
   const mon = month();
 
@@ -44,6 +44,7 @@ describe('monthly export', () => {
     const admin = await Client.login(ADMIN.login, ADMIN.password);
     const street = await admin.ok('POST', '/units', { name: '东风街道', kind: 'street' });
     const unit = await admin.ok('POST', '/units', { name: '东风社区', kind: 'community', parent_id: street.id });
+    unitId = unit.id;
     await admin.ok('POST', '/users', { login: 'dongfeng', password: orgPassword, role: 'organizer', name: '周主任', unit_id: unit.id });
     org = await Client.login('dongfeng', orgPassword);
     const team = await org.ok('POST', '/teams', { name: '东风社区党员志愿服务队', kind: 'party_volunteer_team', unit_id: unit.id });
@@ -225,6 +226,26 @@ describe('monthly export', () => {
     await shot(pub, 'phone-verify', { full: false });
     await pub.goto('/verify/2026-00000000');
     await pub.locator('.verify-bad h1', { hasText: '查无此证明' }).waitFor();
+    noProblems(pub);
+    await pub.context().close();
+  });
+
+  it("publishes the community's points notice when its organiser turns it on", async () => {
+    const page = await open(browser, pc, org);
+    await page.goto('/admin/units');
+    const row = page.locator(`li[data-unit-id="${unitId}"]`);
+    await row.locator('.notice-switch').check();
+    await row.locator('.unit-notice', { hasText: '已开通积分公示' }).waitFor();
+    await page.context().close();
+
+    const pub = await open(browser, phone);
+    await pub.goto(`/notice/${unitId}?month=${mon.s}`);
+    await pub.locator('#n-rank').waitFor();
+    const ranks = await pub.locator('#n-rank tbody tr').allTextContents();
+    assert.deepEqual(ranks.map((r) => r.replace(/\s+/g, ' ').trim()), ['1王**4.040', '2刘*2.020']);
+    assert.match(await text(pub.locator('.notice-chain')), /本月最后一条账目 #\d+，哈希 [0-9a-f]{64}/);
+    assert.ok(!(await pub.content()).includes('王建国'), 'a full name on the public notice');
+    await shot(pub, 'phone-notice', { full: false });
     noProblems(pub);
     await pub.context().close();
   });

@@ -48,6 +48,26 @@ function unitItem(u) {
     actions.push(el('button', { type: 'button', class: 'small', onclick: () => open(postsForm(u, close)) },
       t('js.units.edit_posts', (u.posts ?? []).length)));
   }
+  let notice = null;
+  if (u.kind === 'community') {
+    // The public points notice (积分公示): a switch and, when on, its link.
+    const box = el('input', { type: 'checkbox', class: 'notice-switch', checked: !!u.public_notice, onchange: async () => {
+      box.disabled = true;
+      try {
+        await api('PATCH', `/api/v1/units/${u.id}`, { public_notice: box.checked });
+        u.public_notice = box.checked;
+        link.hidden = !box.checked;
+        state.textContent = box.checked ? t('js.units.notice_on') : t('js.units.notice_off');
+      } catch (err) {
+        box.checked = !box.checked;
+        failed(state, err);
+      }
+      box.disabled = false;
+    } });
+    const state = el('span', { class: 'hint small', role: 'status' });
+    const link = el('a', { href: `/notice/${u.id}`, target: '_blank', rel: 'noopener', hidden: !u.public_notice }, t('js.units.notice_link'));
+    notice = el('div', { class: 'unit-notice', title: t('js.units.notice_help') }, el('label', {}, box, ' ', t('js.units.notice')), ' ', link, ' ', state);
+  }
   const posts = u.kind === 'community' && u.posts?.length
     ? el('div', { class: 'chips', 'aria-label': t('js.units.posts') }, u.posts.map((p) => el('span', { class: 'chip' }, p)))
     : null;
@@ -58,6 +78,7 @@ function unitItem(u) {
       el('span', { class: 'row-actions' }, actions),
     ),
     posts,
+    notice,
     panel,
   );
 }

@@ -1,0 +1,113 @@
+package handlers
+
+import (
+	"cmp"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"aixin/ledger"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+)
+
+// The public monthly points notice (积分公示) of a community that opted in:
+// who earned how much (names masked), the month's totals, and the ledger's
+// chain at the month's end, so that anyone can later check that the month
+// was not rewritten.
+
+// noticeRows is how many people the notice ranks at most.
+const noticeRows = 50
+
+type noticeRow struct {
+	Rank    int
+	Name    string
+	Hours   string
+	Earned  ledger.Points
+	Minutes int64
+}
+
+func (s *server) noticePage(c echo.Context) error {
+	ctx := c.Request().Context()
+	d := struct {
+		pageData
+		Found            bool
+		Unit, Month      string
+		PrevMonth        string
+		NextMonth        string
+		Rows             []noticeRow
+		People, Active   int
+		Earned, Redeemed ledger.Points
+		Hours            string
+		EndSeq           uint64
+		EndHash          string
+		MonthNotOver     bool
+	}{pageData: s.pageData(c)}
+	render := func(status int) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=300")
+		return s.render(c, status, "notice.html", d)
+	}
+	id, err := uuid.Parse(c.Param("unit"))
+	if err != nil {
+		return render(http.StatusNotFound)
+	}
+	unit, err := s.cfg.Directory.Unit(ctx, id)
+	if ledger.ErrorCode(err) == ledger.ENOTFOUND || (err == nil && !unit.PublicNotice) {
+		return render(http.StatusNotFound)
+	} else if err != nil {
+		return err
+	}
+	now := ledger.MonthOf(s.cfg.Now(), s.cfg.Location)
+	month := now.AddMonths(-1) // the last whole month
+	if v := c.QueryParam("month"); v != "" {
+		if month, err = ledger.ParseMonth(v); err != nil || month > now {
+			return render(http.StatusNotFound)
+		}
+	}
+	members, err := s.cfg.Directory.Members(ctx, ledger.MemberFilter{Scope: ledger.Scope{Unit: unit.ID}, Limit: math.MaxInt32})
+	if err != nil {
+		return err
+	}
+	ids := make([]uuid.UUID, len(members))
+	names := make(map[uuid.UUID]string, len(members))
+	for i, m := range members {
+		ids[i], names[m.ID] = m.ID, m.Name
+	}
+	rep, err := s.cfg.Reports.MonthReport(ctx, month, ids, []uuid.UUID{})
+	if err != nil {
+		return err
+	}
+	var minutes int64
+	for _, mm := range rep.Members {
+		minutes += mm.Minutes
+		d.Earned += mm.Earned + mm.Adjusted
+		d.Redeemed += mm.Redeemed
+		if mm.Active() {
+			d.Active++
+		}
+	}
+	ranked := slices.Clone(rep.Members)
+	slices.SortFunc(ranked, func(a, b ledger.MemberMonth) int {
+		return cmp.Or(cmp.Compare(b.Earned+b.Adjusted, a.Earned+a.Adjusted), cmp.Compare(b.Minutes, a.Minutes))
+	})
+	for _, mm := range ranked {
+		if len(d.Rows) == noticeRows || mm.Earned+mm.Adjusted <= 0 {
+			break
+		}
+		d.Rows = append(d.Rows, noticeRow{Rank: len(d.Rows) + 1, Name: ledger.MaskName(names[mm.MemberID]), Earned: mm.Earned + mm.Adjusted,
+			Hours: strconv.FormatFloat(roundHours(mm.Minutes), 'f', 1, 64)})
+	}
+	d.Found, d.Unit, d.Month, d.People = true, unit.Name, month.String(), len(members)
+	d.Hours = strconv.FormatFloat(roundHours(minutes), 'f', 1, 64)
+	d.PrevMonth = month.AddMonths(-1).String()
+	if month < now {
+		d.NextMonth = month.Next().String()
+	}
+	d.MonthNotOver = month == now
+	if rep.MonthEndSeq > 0 {
+		d.EndSeq, d.EndHash = rep.MonthEndSeq, rep.MonthEndHash.String()
+	}
+	return render(http.StatusOK)
+}
