@@ -213,12 +213,21 @@ func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (
 	return d, nil
 }
 
-func (s *server) getDashboard(c echo.Context) error {
+// dashboardFor builds the dashboard of the request's month (full: with
+// teams, categories and stock) and a translator for the request's language.
+func (s *server) dashboardFor(c echo.Context, full bool) (dashboard, func(string, ...any) string, error) {
+	lang := s.lang(c)
+	t := func(key string, args ...any) string { return s.cat.T(lang, key, args...) }
 	month, err := s.dashboardMonth(c)
 	if err != nil {
-		return err
+		return dashboard{}, t, err
 	}
-	d, err := s.buildDashboard(c, month, true)
+	d, err := s.buildDashboard(c, month, full)
+	return d, t, err
+}
+
+func (s *server) getDashboard(c echo.Context) error {
+	d, _, err := s.dashboardFor(c, true)
 	if err != nil {
 		return err
 	}
@@ -227,16 +236,11 @@ func (s *server) getDashboard(c echo.Context) error {
 
 // pointsChart draws earned (red) against redeemed (blue) points for twelve months.
 func (s *server) pointsChart(c echo.Context) error {
-	month, err := s.dashboardMonth(c)
-	if err != nil {
-		return err
-	}
-	d, err := s.buildDashboard(c, month, false)
+	d, t, err := s.dashboardFor(c, false)
 	if err != nil {
 		return err
 	}
 	lang := s.lang(c)
-	t := func(key string, args ...any) string { return s.cat.T(lang, key, args...) }
 	const w, h, left, bottom, top = 720, 280, 56, 36, 36
 	var peak ledger.Points = 1
 	for _, m := range d.Months {
@@ -271,16 +275,10 @@ func (s *server) pointsChart(c echo.Context) error {
 
 // categoriesChart draws the month's hours by service category as bars.
 func (s *server) categoriesChart(c echo.Context) error {
-	month, err := s.dashboardMonth(c)
+	d, t, err := s.dashboardFor(c, true)
 	if err != nil {
 		return err
 	}
-	d, err := s.buildDashboard(c, month, true)
-	if err != nil {
-		return err
-	}
-	lang := s.lang(c)
-	t := func(key string, args ...any) string { return s.cat.T(lang, key, args...) }
 	const w, row, left = 720, 30, 110
 	h := max(60, 24+row*len(d.Categories))
 	var b strings.Builder
