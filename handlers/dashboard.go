@@ -132,7 +132,7 @@ func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (
 			if t := byTeam[id]; t != nil {
 				t.Members++
 				t.Minutes += mm.Minutes
-				t.Earned += mm.Earned
+				t.Earned += mm.Earned + mm.Adjusted // as the headline counts: corrections included
 				if mm.Active() {
 					t.Active++
 				}
@@ -174,11 +174,7 @@ func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (
 			if a.Status != ledger.AttendancePosted {
 				continue
 			}
-			minutes := a.Minutes
-			if a.AdjustedMinutes != nil {
-				minutes = *a.AdjustedMinutes
-			}
-			cat.Minutes += minutes
+			cat.Minutes += a.Minutes // as posted: after review and the daily cap
 		}
 	}
 	for _, cat := range byCat {

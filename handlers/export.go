@@ -459,9 +459,15 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 		t("export.check.held", total.HeldClosing, total.HeldOpening, total.HeldIn, total.Released, total.Redeemed,
 			mark(total.HeldClosing == total.HeldOpening+total.HeldIn-total.Released-total.Redeemed)),
 	}
+	// Per person: the month adds up, and the balance and held points kept
+	// now agree with the sums of all the person's monthly rows.
+	unbalanced := map[uuid.UUID]bool{}
+	for _, id := range rep.Unbalanced {
+		unbalanced[id] = true
+	}
 	bad := 0
 	for _, l := range lines {
-		if !l.month.Reconciles() {
+		if !l.month.Reconciles() || unbalanced[l.m.ID] {
 			bad++
 		}
 	}

@@ -166,6 +166,9 @@ func dumpXLSX(t *testing.T, data []byte) []byte {
 					fmt.Fprintf(&b, "%s width %.0f: %q\n", ref, w, v)
 					continue
 				}
+				if formula, _ := f.GetCellFormula(name, ref); formula != "" {
+					fmt.Fprintf(&b, "%s FORMULA %q\n", ref, formula)
+				}
 				fmt.Fprintf(&b, "%s %s %s: %q\n", ref, cellType(typ), format, v)
 			}
 		}

@@ -45,10 +45,7 @@ func (s *server) noticePage(c echo.Context) error {
 		EndHash          string
 		MonthNotOver     bool
 	}{pageData: s.pageData(c)}
-	render := func(status int) error {
-		c.Response().Header().Set("Cache-Control", "public, max-age=300")
-		return s.render(c, status, "notice.html", d)
-	}
+	render := func(status int) error { return s.render(c, status, "notice.html", d) }
 	id, err := uuid.Parse(c.Param("unit"))
 	if err != nil {
 		return render(http.StatusNotFound)

@@ -147,8 +147,20 @@ func (s *server) updateUnit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if req.PublicNotice != nil && current.Kind != ledger.UnitCommunity {
-		return ledger.Errorf(ledger.EINVALID, "unit.notice_community") // before anything is written
+	if req.PublicNotice != nil {
+		// The notice alone, in one transaction: nothing else changes with it.
+		switch {
+		case current.Kind != ledger.UnitCommunity:
+			return ledger.Errorf(ledger.EINVALID, "unit.notice_community")
+		case req.Name != "" || req.Posts != nil:
+			return ledger.Errorf(ledger.EINVALID, "unit.notice_alone")
+		}
+		unit, err := s.cfg.Directory.SetPublicNotice(c.Request().Context(), id, *req.PublicNotice)
+		if err != nil {
+			return err
+		}
+		unit.CreatedAt = unit.CreatedAt.In(s.cfg.Location)
+		return c.JSON(http.StatusOK, unit)
 	}
 	var posts []string
 	if req.Posts != nil {
@@ -158,11 +170,7 @@ func (s *server) updateUnit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if req.PublicNotice != nil {
-		if unit, err = s.cfg.Directory.SetPublicNotice(c.Request().Context(), id, *req.PublicNotice); err != nil {
-			return err
-		}
-	}
+
 	unit.CreatedAt = unit.CreatedAt.In(s.cfg.Location)
 	return c.JSON(http.StatusOK, unit)
 }

@@ -143,8 +143,9 @@ func (s *server) serviceRecords(c echo.Context) error {
 	lang := s.lang(c)
 	t := func(key string, args ...any) string { return s.cat.T(lang, key, args...) }
 	var sheets []sheet
+	used := map[string]bool{}
 	for i, g := range out {
-		sh := sheet{Name: sheetName(g.WorkUnit, i), Header: []string{t("records.col.name"), t("records.col.unit"), t("records.col.date"),
+		sh := sheet{Name: sheetName(g.WorkUnit, i, used), Header: []string{t("records.col.name"), t("records.col.unit"), t("records.col.date"),
 			t("records.col.event"), t("records.col.category"), t("records.col.hours"), t("records.col.quarter_hours"),
 			t("records.col.year_hours"), t("records.col.target"), t("records.col.progress")},
 			Widths: []float64{10, 16, 12, 28, 12, 10, 12, 12, 12, 10}}
@@ -185,21 +186,26 @@ func (s *server) serviceRecords(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 }
 
-// sheetName makes a sheet name a spreadsheet accepts: at most 31 characters,
-// none of : \ / ? * [ ], and unique by its index when cut.
-func sheetName(s string, i int) string {
-	s = strings.Map(func(r rune) rune {
+// sheetName makes a sheet name a spreadsheet accepts: at most 31
+// characters, none of : \ / ? * [ ], no ' at either end, and not used
+// before (spreadsheets compare sheet names ignoring case).
+func sheetName(s string, i int, used map[string]bool) string {
+	s = strings.Trim(strings.Map(func(r rune) rune {
 		if strings.ContainsRune(`:\/?*[]`, r) {
 			return '_'
 		}
 		return r
-	}, s)
+	}, s), "' ")
 	if s == "" {
 		s = "-"
 	}
 	if r := []rune(s); len(r) > 28 {
-		s = string(r[:28]) + strconv.Itoa(i)
+		s = string(r[:28])
 	}
+	if used[strings.ToLower(s)] {
+		s = string([]rune(s)[:min(len([]rune(s)), 26)]) + "-" + strconv.Itoa(i+1)
+	}
+	used[strings.ToLower(s)] = true
 	return s
 }
 

@@ -1,12 +1,15 @@
 package handlers
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"aixin/ledger"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // recordsWorld is the authorization world with 队员A an on-duty party
@@ -116,5 +119,35 @@ func TestCertificate(t *testing.T) {
 		if res.StatusCode != http.StatusNotFound || !strings.Contains(string(res.body), "查无此证明") {
 			t.Fatalf("verify %s: %d", serial[:min(len(serial), 20)], res.StatusCode)
 		}
+	}
+}
+
+// TestSheetNames: employer names become sheet names a spreadsheet takes,
+// each its own, however they are written.
+func TestSheetNames(t *testing.T) {
+	used := map[string]bool{}
+	var sheets []sheet
+	names := []string{"A/B", "A_B", "ABC公司", "abc公司", "'引号'", "", strings.Repeat("很长的单位名称", 8), strings.Repeat("很长的单位名称", 8) + "二"}
+	for i, n := range names {
+		sheets = append(sheets, sheet{Name: sheetName(n, i, used), Header: []string{n}})
+	}
+	seen := map[string]bool{}
+	for _, sh := range sheets {
+		key := strings.ToLower(sh.Name)
+		if seen[key] || len([]rune(sh.Name)) > 31 || strings.HasPrefix(sh.Name, "'") || strings.ContainsAny(sh.Name, `:\/?*[]`) {
+			t.Fatalf("sheet name %q", sh.Name)
+		}
+		seen[key] = true
+	}
+	var buf bytes.Buffer
+	if err := writeXLSX(&buf, 0, sheets...); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(f.GetSheetList()); got != len(names) {
+		t.Fatalf("%d sheets, want %d: %v", got, len(names), f.GetSheetList())
 	}
 }

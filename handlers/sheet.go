@@ -156,7 +156,7 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 		}
 		header := make([]any, len(sh.Header))
 		for c, h := range sh.Header {
-			header[c] = excelize.Cell{StyleID: bold, Value: neutralise(h)}
+			header[c] = excelize.Cell{StyleID: bold, Value: h}
 		}
 		if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 30}); err != nil {
 			return err
@@ -171,7 +171,8 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 				case v.IsNum:
 					vals[c] = excelize.Cell{StyleID: numStyle, Value: int64(v.Num)}
 				default:
-					vals[c] = excelize.Cell{StyleID: txtStyle, Value: neutralise(v.Text)}
+					// A text cell of a workbook is never run as a formula: it needs no apostrophe.
+					vals[c] = excelize.Cell{StyleID: txtStyle, Value: v.Text}
 				}
 			}
 			name, _ := excelize.CoordinatesToCellName(1, r)

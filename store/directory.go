@@ -86,7 +86,6 @@ func (s *Store) CreateUnit(ctx context.Context, name string, kind ledger.UnitKin
 	return u, err
 }
 
-// UpdateUnit implements ledger.Directory.
 // SetPublicNotice implements ledger.Directory.
 func (s *Store) SetPublicNotice(ctx context.Context, id uuid.UUID, on bool) (ledger.Unit, error) {
 	var u ledger.Unit
@@ -104,6 +103,7 @@ func (s *Store) SetPublicNotice(ctx context.Context, id uuid.UUID, on bool) (led
 	return u, err
 }
 
+// UpdateUnit implements ledger.Directory.
 func (s *Store) UpdateUnit(ctx context.Context, id uuid.UUID, name string, posts []string) (ledger.Unit, error) {
 	var u ledger.Unit
 	err := s.update(ctx, func(w *writeTx) error {

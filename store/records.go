@@ -33,10 +33,9 @@ func (s *Store) ServiceLines(ctx context.Context, memberID uuid.UUID, from, to t
 				}
 				events[a.EventID] = e
 			}
+			// What was credited: the posted minutes after the daily cap, or
+			// the entry's when there is one (corrections re-post it).
 			minutes := a.Minutes
-			if a.AdjustedMinutes != nil {
-				minutes = *a.AdjustedMinutes
-			}
 			if a.EntrySeq > 0 {
 				if entry, err := readEntry(tx, a.EntrySeq); err == nil {
 					minutes = entry.Minutes

@@ -238,24 +238,40 @@ func (s *Store) MonthReport(ctx context.Context, m ledger.Month, members, shops 
 				}
 				avail = row.balance
 			}
+			// Every month row, not just from m on: their sums must come to the
+			// balance and the held points kept now, which checks the rows the
+			// month is worked back from against what the redemptions and
+			// vouchers kept on their own.
 			rows = rows[:0]
-			from := monthKey(m, a)
+			var net, heldNet ledger.Points
+			from := monthKey(0, a)
 			for mk, mv := ac.Seek(from); mk != nil && bytes.HasPrefix(mk, k[:]) && len(mk) == len(from); mk, mv = ac.Next() {
 				mt, err := decodeMonthRow(ledger.Month(binary.BigEndian.Uint32(mk[ledger.AccountKeySize:])), a, mv)
 				if err != nil {
 					return err
 				}
-				rows = append(rows, mt)
+				net += mt.Net()
+				heldNet += mt.Out[ledger.KindHold] - mt.In[ledger.KindRelease]
+				if mt.Month >= m {
+					rows = append(rows, mt)
+				}
 			}
 			redeemed = redeemed[:0]
-			for rk, rv := rc.Seek(yyyymm(id, m)); rk != nil && bytes.HasPrefix(rk, id[:]); rk, rv = rc.Next() {
+			for rk, rv := rc.Seek(id[:]); rk != nil && bytes.HasPrefix(rk, id[:]); rk, rv = rc.Next() {
 				p, n, err := decodePair(rv, true)
 				if err != nil {
 					return err
 				}
-				redeemed = append(redeemed, ledger.Redeemed{Month: ledger.Month(binary.BigEndian.Uint32(rk[16:])), Points: p, Vouchers: int(n)})
+				heldNet -= p
+				if month := ledger.Month(binary.BigEndian.Uint32(rk[16:])); month >= m {
+					redeemed = append(redeemed, ledger.Redeemed{Month: month, Points: p, Vouchers: int(n)})
+				}
 			}
-			rep.Members = append(rep.Members, ledger.MemberMonthOf(id, m, avail, getCount(held, id[:]), rows, redeemed))
+			heldNow := getCount(held, id[:])
+			if net != avail || heldNet != heldNow {
+				rep.Unbalanced = append(rep.Unbalanced, id)
+			}
+			rep.Members = append(rep.Members, ledger.MemberMonthOf(id, m, avail, heldNow, rows, redeemed))
 		}
 
 		// Shops: all, or the ones asked for.

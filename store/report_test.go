@@ -402,3 +402,53 @@ func TestMigration5RebuildsRedemptionRows(t *testing.T) {
 		t.Fatal("nothing was redeemed in December")
 	}
 }
+
+// TestMonthReportFindsUnbalanced: when a member's held points or balance
+// row disagree with their monthly rows, the report names the member, and
+// Reconcile does too — the check does not follow from how the month is
+// worked out.
+func TestMonthReportFindsUnbalanced(t *testing.T) {
+	w := newShopWorld(t, 200)
+	if _, err := w.s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 1}}, uuid.Nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	month := ledger.MonthOf(w.clock.Now(), w.s.loc)
+	check := func(want bool) {
+		t.Helper()
+		rep, err := w.s.MonthReport(ctx, month, []uuid.UUID{w.member.ID}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad, _ := rep.Reconcile()
+		if got := len(rep.Unbalanced) == 1 && len(bad) == 1; got != want {
+			t.Fatalf("unbalanced %v, bad %v; want found %v", rep.Unbalanced, bad, want)
+		}
+	}
+	check(false)
+	bump := func(bucket []byte, key []byte, delta int64) {
+		if err := w.s.db.Update(func(tx *bolt.Tx) error { return addCount(tx.Bucket(bucket), key, delta) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bump(bucketMemberHeld, w.member.ID[:], 5)
+	check(true)
+	bump(bucketMemberHeld, w.member.ID[:], -5)
+	check(false)
+	// A balance row that lost a point.
+	k := ledger.MemberAccount(w.member.ID).Key()
+	var orig []byte
+	if err := w.s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAccounts)
+		orig = bytes.Clone(b.Get(k[:]))
+		row, _ := decodeAccountRow(orig)
+		row.balance--
+		return b.Put(k[:], row.encode())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check(true)
+	if err := w.s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketAccounts).Put(k[:], orig) }); err != nil {
+		t.Fatal(err)
+	}
+	check(false)
+}

@@ -76,7 +76,11 @@ func exportMonthly(ctx context.Context, args []string, getenv func(string) strin
 	case "":
 		*out = name
 	}
-	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+	mode := os.FileMode(0o644)
+	if *full {
+		mode = 0o600 // full phone numbers: for the one who asked
+	}
+	if err := os.WriteFile(*out, buf.Bytes(), mode); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "wrote %s (%d bytes)\n", filepath.Clean(*out), buf.Len())
