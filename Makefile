@@ -8,7 +8,7 @@ GO ?= go
 .PHONY: run test bench build fuzz
 
 run:
-	$(GO) run ./cmd/aixin serve
+	$(GO) run ./cmd/aixin serve --demo
 
 test:
 	$(GO) vet ./...

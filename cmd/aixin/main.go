@@ -2,6 +2,7 @@
 // application and API, and verifies, backs up and administers a data folder.
 //
 //	aixin serve                 start the server (creates the first administrator on an empty folder)
+//	aixin demo                  fill a new data folder with a demo district (serve --demo does it on start)
 //	aixin verify [FILE]         recompute the ledger's hash chain and derived state
 //	aixin backup [-o FILE]      write a consistent copy of a stopped server's data
 //	aixin user add|passwd       add a staff account or set a password (password on stdin)
@@ -49,7 +50,8 @@ var errUsage = errors.New("usage")
 const usage = `aixin (爱心积分): volunteer service points for communities
 
 Usage:
-  aixin serve   [--data DIR] [--addr HOST:PORT] [--tz ZONE] [--cookie-secure] [--log text|json]
+  aixin serve   [--data DIR] [--addr HOST:PORT] [--tz ZONE] [--cookie-secure] [--log text|json] [--demo]
+  aixin demo    [--data DIR]    fill a new data folder with a demo district and print its logins
   aixin verify  [--data DIR] [FILE]
   aixin backup  [--data DIR] [-o FILE]
   aixin user add    --login LOGIN --role admin|organizer|clerk [--name NAME] [--data DIR]   (password on stdin)
@@ -67,6 +69,7 @@ Environment (used when the flag is not given):
   AIXIN_MIN_FREE_MB     /readyz fails below this much free disk (default 64)
   AIXIN_ADMIN_LOGIN     login of the first administrator (default admin)
   AIXIN_ADMIN_PASSWORD  its password; if unset, a one-time password is printed once
+  AIXIN_DEMO            true: serve fills a data folder without members with the demo district
 `
 
 // run is the whole program, callable from tests with their own arguments,
@@ -89,6 +92,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return importMembers(ctx, rest, getenv, stdout, stderr)
 	case "export":
 		return exportMonthly(ctx, rest, getenv, stdout, stderr)
+	case "demo":
+		return demo(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		switch {
 		case len(rest) > 0 && rest[0] == "checkin":

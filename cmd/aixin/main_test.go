@@ -1,6 +1,7 @@
 package main
 
 import (
+	"aixin/handlers"
 	"aixin/ledger"
 	"aixin/store"
 
@@ -359,4 +360,69 @@ func mustLoad(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// TestDemo fills a new folder with the demo district: the ledger verifies,
+// every role's login is printed, there is a month of service, vouchers
+// redeemed and waiting, and a second run refuses the full folder.
+func TestDemo(t *testing.T) {
+	data := t.TempDir()
+	env := envFrom(map[string]string{"AIXIN_DATA": data, "AIXIN_ADMIN_PASSWORD": "demo-admin-password-2026"})
+	var out, errs syncBuffer
+	if err := run(context.Background(), []string{"demo"}, env, nil, &out, &errs); err != nil {
+		t.Fatalf("demo: %v\n%s", err, errs.String())
+	}
+	for _, want := range []string{"donghe ", "rongcheng ", "donghe-shop", "rongcheng-bank", "13905500000", "demo-volunteer-2026"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("the logins lack %q:\n%s", want, out.String())
+		}
+	}
+	st, err := store.Open(filepath.Join(data, "aixin.db"), store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rep, err := st.Verify(ctx)
+	if err != nil || !rep.OK {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+	members, _ := st.Members(ctx, ledger.MemberFilter{Scope: ledger.Scope{All: true}, Limit: 1000})
+	events, _ := st.Events(ctx)
+	var onDuty int
+	for _, m := range members {
+		if m.OnDuty != nil {
+			onDuty++
+		}
+	}
+	month := ledger.MonthOf(time.Now(), st.Location())
+	mr, err := st.MonthReport(ctx, month, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var earned, redeemed, held ledger.Points
+	for _, m := range mr.Members {
+		earned += m.Earned
+		redeemed += m.Redeemed
+		held += m.HeldClosing
+	}
+	if len(members) != 48 || onDuty != 15 || len(events) != 18 || earned == 0 || redeemed == 0 || held == 0 {
+		t.Fatalf("demo: %d members (%d on duty), %d events, earned %d, redeemed %d, held %d", len(members), onDuty, len(events), earned, redeemed, held)
+	}
+	st.Close()
+	// Logins work as printed.
+	u, err := func() (ledger.User, error) {
+		st, err := store.Open(filepath.Join(data, "aixin.db"), store.Options{ReadOnly: true})
+		if err != nil {
+			return ledger.User{}, err
+		}
+		defer st.Close()
+		return st.UserByLogin(ctx, "donghe")
+	}()
+	if err != nil || !handlers.CheckPassword(u.PasswordHash, "demo-organiser-2026") {
+		t.Fatalf("organiser login: %v", err)
+	}
+	out = syncBuffer{}
+	if err := run(context.Background(), []string{"demo"}, env, nil, &out, &errs); err == nil || !strings.Contains(err.Error(), "already has members") {
+		t.Fatalf("a second demo: %v", err)
+	}
 }

@@ -27,6 +27,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", envBool(getenv, "AIXIN_COOKIE_SECURE"), "mark cookies Secure, behind HTTPS (AIXIN_COOKIE_SECURE)")
 	fs.StringVar(&c.LogFormat, "log", envOr(getenv, "AIXIN_LOG", "text"), "log format: text or json (AIXIN_LOG)")
 	fs.Uint64Var(&c.MinFreeMB, "min-free-mb", envUint(getenv, "AIXIN_MIN_FREE_MB", 64), "free disk below which /readyz fails (AIXIN_MIN_FREE_MB)")
+	withDemo := fs.Bool("demo", envBool(getenv, "AIXIN_DEMO"), "fill a data folder without members with the demo district first (AIXIN_DEMO)")
 	loginLimit := fs.Uint64("login-limit", envUint(getenv, "AIXIN_LOGIN_LIMIT", 20), "login attempts per client address per minute (AIXIN_LOGIN_LIMIT)")
 	repeat := fs.Duration("checkin-repeat", envDuration(getenv, "AIXIN_CHECKIN_REPEAT", ledger.DefaultEventRules.RepeatWindow),
 		"a second scan of the same event this soon after checking in is the same check-in (AIXIN_CHECKIN_REPEAT)")
@@ -58,6 +59,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer st.Close()
 	if err := ensureAdmin(ctx, st, c, stdout); err != nil {
 		return err
+	}
+	if *withDemo {
+		if ms, err := st.Members(ctx, ledger.MemberFilter{Scope: ledger.Scope{All: true}, Limit: 1}); err == nil && len(ms) == 0 {
+			logins, err := fillDemo(ctx, st, time.Now())
+			if err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+			printDemoLogins(stdout, c.AdminLogin, logins)
+		}
 	}
 	e, err := handlers.New(handlers.Config{
 		Journal:         st,
