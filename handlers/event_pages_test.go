@@ -39,26 +39,7 @@ func newEventPageWorld(t *testing.T, e *env) eventPageWorld {
 func TestEventPagesSendAnonymousToLogin(t *testing.T) {
 	e := newEnv(t)
 	w := newEventPageWorld(t, e)
-	client := noFollow(e)
-	for _, p := range w.pages {
-		t.Run(p, func(t *testing.T) {
-			res, err := client.Get(e.srv.URL + p + "?lang=en")
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
-			if res.StatusCode != http.StatusFound {
-				t.Fatalf("status %d, want 302", res.StatusCode)
-			}
-			loc, err := url.Parse(res.Header.Get("Location"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if loc.Path != "/" || loc.Query().Get("next") != p+"?lang=en" || loc.Query().Get("lang") != "en" {
-				t.Errorf("Location %s, want the start page with next=%s", loc, p)
-			}
-		})
-	}
+	wantLoginRedirects(t, e, w.pages)
 }
 
 func TestEventPagesByRole(t *testing.T) {
@@ -188,5 +169,31 @@ func TestEventWindow(t *testing.T) {
 		if got := eventWindow(tt.lang, tt.start, tt.end); got != tt.want {
 			t.Errorf("eventWindow(%s, %v, %v) = %q, want %q", tt.lang, tt.start, tt.end, got, tt.want)
 		}
+	}
+}
+
+// wantLoginRedirects checks that each page, asked for without a session,
+// sends the browser to the start page, which comes back to it after login.
+func wantLoginRedirects(t *testing.T, e *env, pages []string) {
+	t.Helper()
+	client := noFollow(e)
+	for _, p := range pages {
+		t.Run(p, func(t *testing.T) {
+			res, err := client.Get(e.srv.URL + p + "?lang=en")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusFound {
+				t.Fatalf("status %d, want 302", res.StatusCode)
+			}
+			loc, err := url.Parse(res.Header.Get("Location"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if loc.Path != "/" || loc.Query().Get("next") != p+"?lang=en" || loc.Query().Get("lang") != "en" {
+				t.Errorf("Location %s, want the start page with next=%s", loc, p)
+			}
+		})
 	}
 }

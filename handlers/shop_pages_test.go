@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -74,26 +73,7 @@ func (w shopPageWorld) all() []string {
 func TestShopPagesSendAnonymousToLogin(t *testing.T) {
 	e := newEnv(t)
 	w := newShopPageWorld(t, e)
-	client := noFollow(e)
-	for _, p := range w.all() {
-		t.Run(p, func(t *testing.T) {
-			res, err := client.Get(e.srv.URL + p + "?lang=en")
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
-			if res.StatusCode != http.StatusFound {
-				t.Fatalf("status %d, want 302", res.StatusCode)
-			}
-			loc, err := url.Parse(res.Header.Get("Location"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if loc.Path != "/" || loc.Query().Get("next") != p+"?lang=en" || loc.Query().Get("lang") != "en" {
-				t.Errorf("Location %s, want the start page with next=%s", loc, p)
-			}
-		})
-	}
+	wantLoginRedirects(t, e, w.all())
 }
 
 func TestShopPagesByRole(t *testing.T) {
