@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"html"
 	"math"
@@ -149,40 +150,9 @@ func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (
 	})
 	d.Teams = d.Teams[:min(len(d.Teams), 5)]
 
-	// Hours by category: the events of the month in scope, their attendances
-	// confirmed into the ledger.
-	events, err := s.cfg.Events.Events(ctx)
-	if err != nil {
+	if d.Categories, err = s.monthCategories(ctx, scope, units, month); err != nil {
 		return d, err
 	}
-	byCat := map[string]*dashCategory{}
-	for _, e := range events {
-		if u, ok := units[e.UnitID]; !ok || !scope.Covers(u) || ledger.MonthOf(e.StartsAt, s.cfg.Location) != month {
-			continue
-		}
-		atts, err := s.cfg.Events.Attendances(ctx, e.ID)
-		if err != nil {
-			return d, err
-		}
-		cat := byCat[e.Category]
-		if cat == nil {
-			cat = &dashCategory{Category: e.Category}
-			byCat[e.Category] = cat
-		}
-		cat.Events++
-		for _, a := range atts {
-			if a.Status != ledger.AttendancePosted {
-				continue
-			}
-			cat.Minutes += a.Minutes // as posted: after review and the daily cap
-		}
-	}
-	for _, cat := range byCat {
-		d.Categories = append(d.Categories, *cat)
-	}
-	slices.SortFunc(d.Categories, func(a, b dashCategory) int {
-		return cmp.Or(cmp.Compare(b.Minutes, a.Minutes), cmp.Compare(a.Category, b.Category))
-	})
 
 	// Items running low in the shops of the subtree.
 	shops, err := s.cfg.Shops.Shops(ctx)
@@ -207,6 +177,45 @@ func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (
 		return cmp.Or(cmp.Compare(a.Available, b.Available), cmp.Compare(a.Item, b.Item))
 	})
 	return d, nil
+}
+
+// monthCategories is the month's hours by service category: the events of
+// the month in scope, their attendances as posted into the ledger (after
+// review and the daily cap), most hours first.
+func (s *server) monthCategories(ctx context.Context, scope ledger.Scope, units map[uuid.UUID]ledger.Unit, month ledger.Month) ([]dashCategory, error) {
+	events, err := s.cfg.Events.Events(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byCat := map[string]*dashCategory{}
+	for _, e := range events {
+		if u, ok := units[e.UnitID]; !ok || !scope.Covers(u) || ledger.MonthOf(e.StartsAt, s.cfg.Location) != month {
+			continue
+		}
+		atts, err := s.cfg.Events.Attendances(ctx, e.ID)
+		if err != nil {
+			return nil, err
+		}
+		cat := byCat[e.Category]
+		if cat == nil {
+			cat = &dashCategory{Category: e.Category}
+			byCat[e.Category] = cat
+		}
+		cat.Events++
+		for _, a := range atts {
+			if a.Status == ledger.AttendancePosted {
+				cat.Minutes += a.Minutes
+			}
+		}
+	}
+	out := []dashCategory{}
+	for _, cat := range byCat {
+		out = append(out, *cat)
+	}
+	slices.SortFunc(out, func(a, b dashCategory) int {
+		return cmp.Or(cmp.Compare(b.Minutes, a.Minutes), cmp.Compare(a.Category, b.Category))
+	})
+	return out, nil
 }
 
 // dashboardFor builds the dashboard of the request's month (full: with
@@ -271,8 +280,19 @@ func (s *server) pointsChart(c echo.Context) error {
 
 // categoriesChart draws the month's hours by service category as bars.
 func (s *server) categoriesChart(c echo.Context) error {
-	d, t, err := s.dashboardFor(c, true)
+	lang := s.lang(c)
+	t := func(key string, args ...any) string { return s.cat.T(lang, key, args...) }
+	month, err := s.dashboardMonth(c)
 	if err != nil {
+		return err
+	}
+	units, err := s.unitsByID(c)
+	if err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	var d dashboard
+	if d.Categories, err = s.monthCategories(c.Request().Context(), scopeOf(u), units, month); err != nil {
 		return err
 	}
 	const w, row, left = 720, 30, 110
