@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"aixin/handlers"
@@ -31,9 +32,24 @@ const (
 
 type demoLogin struct{ role, login, password, what string }
 
-// fillDemo fills an empty store with the demo district and returns the
-// logins to try. It refuses a store that already has members.
-func fillDemo(ctx context.Context, st *store.Store, now time.Time) ([]demoLogin, error) {
+// demoClock is the time the demo's store sees: the demo tells its story
+// over the last month, day by day, so that entries carry their days. It
+// only moves forward, as the ledger requires.
+type demoClock struct{ t time.Time }
+
+func (c *demoClock) Now() time.Time { return c.t }
+
+// set moves the clock to t, never back.
+func (c *demoClock) set(t time.Time) {
+	if t.After(c.t) {
+		c.t = t
+	}
+}
+
+// fillDemo fills an empty store, opened on clock, with the demo district
+// and returns the logins to try. It refuses a store that already has
+// members. The clock starts five weeks back and ends at now.
+func fillDemo(ctx context.Context, st *store.Store, clock *demoClock, now time.Time) ([]demoLogin, error) {
 	if ms, err := st.Members(ctx, ledger.MemberFilter{Scope: ledger.Scope{All: true}, Limit: 1}); err != nil || len(ms) > 0 {
 		if err == nil {
 			err = fmt.Errorf("the data folder already has members: the demo goes into a new folder (--data)")
@@ -42,6 +58,8 @@ func fillDemo(ctx context.Context, st *store.Store, now time.Time) ([]demoLogin,
 	}
 	r := rand.New(rand.NewPCG(2026, 11))
 	loc := st.Location()
+	today := time.Date(now.In(loc).Year(), now.In(loc).Month(), now.In(loc).Day(), 0, 0, 0, 0, loc)
+	clock.set(today.AddDate(0, 0, -35).Add(9 * time.Hour))
 	must := func(u ledger.Unit, err error) ledger.Unit {
 		if err != nil {
 			panic(err)
@@ -133,38 +151,48 @@ func fillDemo(ctx context.Context, st *store.Store, now time.Time) ([]demoLogin,
 	categories := []string{"政策宣讲", "环境整治", "助老助残", "文明劝导", "医疗义诊", "邻里互助"}
 	titles := map[string]string{"政策宣讲": "“四史”宣讲进楼道", "环境整治": "小区环境大扫除", "助老助残": "关爱空巢老人上门服务",
 		"文明劝导": "文明交通劝导", "医疗义诊": "社区健康义诊", "邻里互助": "邻里互助议事会"}
-	today := time.Date(now.In(loc).Year(), now.In(loc).Month(), now.In(loc).Day(), 0, 0, 0, 0, loc)
-	for ci, c := range comms {
+	// In date order, each event recorded and finalised on its day.
+	type slot struct{ ci, k, daysAgo int }
+	var slots []slot
+	for ci := range comms {
 		for k := range 6 {
-			day := today.AddDate(0, 0, -(3 + k*5 + ci))
-			start := day.Add(time.Duration(8+r.IntN(6)) * time.Hour)
-			cat := categories[(k+ci)%len(categories)]
-			ev, err := st.CreateEvent(ctx, ledger.Event{Title: titles[cat], Category: cat, UnitID: c.unit.ID, Place: c.unit.Name + "党群服务中心",
-				StartsAt: start, EndsAt: start.Add(3 * time.Hour), TeamIDs: []uuid.UUID{c.teams[0].ID}})
-			if err != nil {
-				return nil, err
+			slots = append(slots, slot{ci, k, 30 - k*5 - ci})
+		}
+	}
+	slices.SortFunc(slots, func(a, b slot) int { return b.daysAgo - a.daysAgo })
+	for _, sl := range slots {
+		ci, k, c := sl.ci, sl.k, comms[sl.ci]
+		day := today.AddDate(0, 0, -sl.daysAgo)
+		start := day.Add(time.Duration(8+r.IntN(6)) * time.Hour)
+		clock.set(start.Add(-24 * time.Hour)) // published the day before
+		cat := categories[(k+ci)%len(categories)]
+		ev, err := st.CreateEvent(ctx, ledger.Event{Title: titles[cat], Category: cat, UnitID: c.unit.ID, Place: c.unit.Name + "党群服务中心",
+			StartsAt: start, EndsAt: start.Add(3 * time.Hour), TeamIDs: []uuid.UUID{c.teams[0].ID}})
+		if err != nil {
+			return nil, err
+		}
+		clock.set(ev.EndsAt.Add(time.Hour)) // the sign-in sheet typed in after the event
+		for i := range 16 {
+			if r.IntN(3) == 0 {
+				continue
 			}
-			for i := range 16 {
-				if r.IntN(3) == 0 {
-					continue
-				}
-				m := members[ci*16+i]
-				in := start.Add(time.Duration(r.IntN(20)) * time.Minute)
-				out := in.Add(time.Duration(60+r.IntN(120)) * time.Minute)
-				if out.After(ev.EndsAt) {
-					out = ev.EndsAt
-				}
-				if _, err := st.Backfill(ctx, ev.ID, m.ID, in, out, "纸质签到表", uuid.Nil); err != nil && ledger.ErrorCode(err) != ledger.ECONFLICT {
-					return nil, fmt.Errorf("attendance: %w", err)
-				}
+			m := members[ci*16+i]
+			in := start.Add(time.Duration(r.IntN(20)) * time.Minute)
+			out := in.Add(time.Duration(60+r.IntN(120)) * time.Minute)
+			if out.After(ev.EndsAt) {
+				out = ev.EndsAt
 			}
-			if _, err := st.FinalizeEvent(ctx, ev.ID, "demo"); err != nil {
-				return nil, err
+			if _, err := st.Backfill(ctx, ev.ID, m.ID, in, out, "纸质签到表", uuid.Nil); err != nil && ledger.ErrorCode(err) != ledger.ECONFLICT {
+				return nil, fmt.Errorf("attendance: %w", err)
 			}
+		}
+		if _, err := st.FinalizeEvent(ctx, ev.ID, "demo"); err != nil {
+			return nil, err
 		}
 	}
 
 	// A love supermarket in 东河园, a civility-behaviour bank counter for the street.
+	clock.set(today.AddDate(0, 0, -4).Add(9 * time.Hour))
 	type shopSpec struct {
 		shop  ledger.Shop
 		items []ledger.Item
@@ -203,8 +231,9 @@ func fillDemo(ctx context.Context, st *store.Store, now time.Time) ([]demoLogin,
 		shops = append(shops, spec)
 	}
 
-	// Vouchers: some exchanged already, some waiting at the counter.
+	// Vouchers over the last days: some exchanged already, some waiting at the counter.
 	for i, m := range members[:24] {
+		clock.set(today.AddDate(0, 0, -3+i/8).Add(time.Duration(9+i%8) * time.Hour))
 		spec := shops[0]
 		if i%3 == 2 {
 			spec = shops[1]
@@ -220,6 +249,7 @@ func fillDemo(ctx context.Context, st *store.Store, now time.Time) ([]demoLogin,
 			}
 		}
 	}
+	clock.set(now)
 	return logins, nil
 }
 
@@ -234,7 +264,15 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	if c.tzGiven {
 		loc = c.Location
 	}
-	st, err := store.Open(c.dbPath(), store.Options{Location: loc, LockTimeout: time.Second})
+	return makeDemo(ctx, c, loc, true, stdout)
+}
+
+// makeDemo opens the data folder on a demo clock, creates the first
+// administrator, and fills the folder with the demo district if it has no
+// members yet; mustBeEmpty makes a folder with members an error.
+func makeDemo(ctx context.Context, c config, loc *time.Location, mustBeEmpty bool, stdout io.Writer) error {
+	clock := &demoClock{t: time.Now().AddDate(0, 0, -40)} // fillDemo moves it on to now
+	st, err := store.Open(c.dbPath(), store.Options{Location: loc, LockTimeout: time.Second, Now: clock.Now})
 	if err != nil {
 		return err
 	}
@@ -242,7 +280,10 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err := ensureAdmin(ctx, st, c, stdout); err != nil {
 		return err
 	}
-	logins, err := fillDemo(ctx, st, time.Now())
+	if ms, err := st.Members(ctx, ledger.MemberFilter{Scope: ledger.Scope{All: true}, Limit: 1}); err != nil || (len(ms) > 0 && !mustBeEmpty) {
+		return err
+	}
+	logins, err := fillDemo(ctx, st, clock, time.Now())
 	if err != nil {
 		return err
 	}

@@ -401,9 +401,32 @@ func TestDemo(t *testing.T) {
 	}
 	var earned, redeemed, held ledger.Points
 	for _, m := range mr.Members {
-		earned += m.Earned
-		redeemed += m.Redeemed
 		held += m.HeldClosing
+	}
+	sums, err := st.MonthSums(ctx, month.AddMonths(-1), month, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sums {
+		earned += s.Earned
+		redeemed += s.Redeemed
+	}
+	// The month is told day by day: the points carry the days of their events.
+	entries, err := st.Entries(ctx, 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first, last time.Time
+	for _, e := range entries {
+		if e.Kind == ledger.KindEarn {
+			if first.IsZero() {
+				first = e.Time
+			}
+			last = e.Time
+		}
+	}
+	if last.Sub(first) < 20*24*time.Hour || last.After(time.Now()) {
+		t.Fatalf("earn entries from %v to %v", first, last)
 	}
 	if len(members) != 48 || onDuty != 15 || len(events) != 18 || earned == 0 || redeemed == 0 || held == 0 {
 		t.Fatalf("demo: %d members (%d on duty), %d events, earned %d, redeemed %d, held %d", len(members), onDuty, len(events), earned, redeemed, held)

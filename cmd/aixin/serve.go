@@ -50,6 +50,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if c.tzGiven {
 		loc = c.Location
 	}
+	if *withDemo {
+		// Before the server opens the folder: the demo writes its month on a clock of its own.
+		if err := makeDemo(ctx, c, loc, false, stdout); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
 	rules := ledger.DefaultEventRules
 	rules.RepeatWindow = *repeat
 	st, err := store.Open(c.dbPath(), store.Options{Location: loc, Rules: &rules})
@@ -59,15 +65,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer st.Close()
 	if err := ensureAdmin(ctx, st, c, stdout); err != nil {
 		return err
-	}
-	if *withDemo {
-		if ms, err := st.Members(ctx, ledger.MemberFilter{Scope: ledger.Scope{All: true}, Limit: 1}); err == nil && len(ms) == 0 {
-			logins, err := fillDemo(ctx, st, time.Now())
-			if err != nil {
-				return fmt.Errorf("demo: %w", err)
-			}
-			printDemoLogins(stdout, c.AdminLogin, logins)
-		}
 	}
 	e, err := handlers.New(handlers.Config{
 		Journal:         st,
