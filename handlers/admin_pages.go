@@ -40,8 +40,8 @@ func (s *server) pageRoutes(e *echo.Echo) {
 	e.GET("/admin/exports", s.appPage("admin_exports.html", "exports"), staff...)
 	e.GET("/admin/records", s.appPage("admin_records.html", "exports"), staff...)
 	e.GET("/admin/certificates/:serial", s.certificatePage, staff...)
-	e.GET("/verify/:serial", s.verifyPage)
-	e.GET("/notice/:unit", s.noticePage)
+	e.GET("/verify/:serial", s.verifyPage, s.limitPerIP(s.public))
+	e.GET("/notice/:unit", s.noticePage, s.limitPerIP(s.public))
 
 	e.GET("/m", slashRedirect)
 	e.GET("/m/", s.appPage("m_home.html", "home"), volunteer...)

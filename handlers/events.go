@@ -287,6 +287,9 @@ func (s *server) checkin(c echo.Context) error {
 	ctx := c.Request().Context()
 	token := tokenOf(req.Code)
 	at := s.cfg.Now()
+	if wait := s.checkins.hit(u.ID.String(), at); wait > 0 {
+		return tooMany(wait)
+	}
 	if req.Ticket != "" {
 		nonce := ""
 		if ck, err := c.Cookie(ticketCookie); err == nil {

@@ -68,6 +68,16 @@ type Config struct {
 	Version string
 	// LoginsPerMinute caps login attempts per client address. Default 20.
 	LoginsPerMinute int
+	// ActionsPerMinute caps each user's check-ins and each user's voucher
+	// creations (each counted on its own). Default 30.
+	ActionsPerMinute int
+	// PublicPerMinute caps the public pages (certificate checks, points
+	// notices) per client address. Default 120.
+	PublicPerMinute int
+	// TrustedProxies are the addresses (CIDRs or single IPs) of reverse
+	// proxies whose X-Forwarded-For names the client. Empty: the client is
+	// the connection's address, and the header is ignored (it is easy to forge).
+	TrustedProxies []string
 	// BodyLimit caps request bodies, in Echo's notation ("1M", "512K"). Default "1M".
 	BodyLimit string
 }
@@ -108,6 +118,9 @@ type server struct {
 	ipLimit   *limiter // login attempts per client IP
 	loginFail *limiter // failed logins per login name
 	codeGuess *limiter // wrong voucher short codes per kiosk
+	checkins  *limiter // check-ins per user
+	vouchers  *limiter // voucher creations per user
+	public    *limiter // public pages per client IP
 	// dummyHash is verified when a login is unknown, so that an unknown
 	// login costs as much time as a wrong password.
 	dummyHash string
@@ -156,6 +169,9 @@ func New(cfg Config) (*echo.Echo, error) {
 		ipLimit:   newLimiter(cmp.Or(cfg.LoginsPerMinute, loginAttemptsPerIP), time.Minute),
 		loginFail: newLimiter(loginFailuresPerLogin, 15*time.Minute),
 		codeGuess: newLimiter(10, time.Minute),
+		checkins:  newLimiter(cmp.Or(cfg.ActionsPerMinute, userActionsPerMinute), time.Minute),
+		vouchers:  newLimiter(cmp.Or(cfg.ActionsPerMinute, userActionsPerMinute), time.Minute),
+		public:    newLimiter(cmp.Or(cfg.PublicPerMinute, publicPagesPerIP), time.Minute),
 		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 	}
 	var err error
@@ -181,7 +197,9 @@ func New(cfg Config) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.IPExtractor = echo.ExtractIPDirect()
+	if e.IPExtractor, err = ipExtractor(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
 	e.HTTPErrorHandler = s.handleError
 	s.routes(e)
 	return e, nil

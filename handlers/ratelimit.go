@@ -1,15 +1,62 @@
 package handlers
 
 import (
+	"fmt"
+	"net"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/labstack/echo/v4"
 )
 
-// Login limits.
+// Limits.
 const (
-	loginAttemptsPerIP    = 20 // login attempts per client IP per minute
-	loginFailuresPerLogin = 5  // failed logins per login name per 15 minutes; then it is locked until the window ends
+	loginAttemptsPerIP    = 20  // login attempts per client IP per minute
+	loginFailuresPerLogin = 5   // failed logins per login name per 15 minutes; then it is locked until the window ends
+	userActionsPerMinute  = 30  // check-ins, and voucher creations, per user per minute
+	publicPagesPerIP      = 120 // public pages per client IP per minute
 )
+
+// ipExtractor is how a request's client address is found: the connection's
+// address, or, behind the trusted proxies, the nearest address in
+// X-Forwarded-For that is not one of them.
+func ipExtractor(trusted []string) (echo.IPExtractor, error) {
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, t := range trusted {
+		if t = strings.TrimSpace(t); t == "" {
+			continue
+		}
+		if !strings.Contains(t, "/") {
+			if ip := net.ParseIP(t); ip != nil && ip.To4() != nil {
+				t += "/32"
+			} else {
+				t += "/128"
+			}
+		}
+		_, ipNet, err := net.ParseCIDR(t)
+		if err != nil {
+			return nil, fmt.Errorf("handlers: trusted proxy %q is not an address or CIDR", t)
+		}
+		opts = append(opts, echo.TrustIPRange(ipNet))
+	}
+	if len(opts) == 3 { // no proxy: the connection's address, whatever the header says
+		return echo.ExtractIPDirect(), nil
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
+}
+
+// limitPerIP refuses a client address's requests beyond l's limit with 429.
+func (s *server) limitPerIP(l *limiter) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if wait := l.hit(c.RealIP(), s.cfg.Now()); wait > 0 {
+				return tooMany(wait)
+			}
+			return next(c)
+		}
+	}
+}
 
 // limiter counts events per key in fixed windows: a key's window opens at its
 // first event and lasts period. It lives in memory: a restart forgets it, and

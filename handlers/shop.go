@@ -382,7 +382,11 @@ func (s *server) issueVoucher(c echo.Context) error {
 	if err := decodeJSON(c.Request().Body, &req); err != nil {
 		return err
 	}
+	// Vouchers hold points and stock: a flood of them from one account is refused.
 	u, _ := currentUser(c)
+	if wait := s.vouchers.hit(u.ID.String(), s.cfg.Now()); wait > 0 {
+		return tooMany(wait)
+	}
 	if u.Role == ledger.RoleVolunteer {
 		if req.MemberID != uuid.Nil && req.MemberID != u.MemberID {
 			return ledger.Errorf(ledger.ENOTFOUND, "member.not_found")

@@ -23,7 +23,7 @@ import (
 // sets up its own street, community, event and volunteers through the API
 // as an administrator. Start the server for it with
 //
-//	AIXIN_LOGIN_LIMIT=100000 AIXIN_CHECKIN_REPEAT=0s aixin serve
+//	AIXIN_LOGIN_LIMIT=100000 AIXIN_USER_LIMIT=1000000 AIXIN_CHECKIN_REPEAT=0s aixin serve
 //
 // so that it may log its volunteers in, and so that every scan writes (with
 // the default repeat window a second scan within two minutes is a no-op).
@@ -266,7 +266,7 @@ func (b *bencher) login(login, password string) (string, error) {
 	}
 	defer res.Body.Close()
 	if res.StatusCode == http.StatusTooManyRequests {
-		return "", errors.New("login rate-limited: start the server with AIXIN_LOGIN_LIMIT=100000 for the benchmark")
+		return "", errors.New("login rate-limited: start the server with AIXIN_LOGIN_LIMIT=100000 AIXIN_USER_LIMIT=1000000 for the benchmark")
 	}
 	for _, c := range res.Cookies() {
 		if c.Name == "aixin_session" && res.StatusCode == 200 {

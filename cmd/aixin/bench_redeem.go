@@ -19,7 +19,7 @@ import (
 // benchRedeem is "aixin bench redeem": kiosks redeeming distinct vouchers
 // at once on a running server. It makes a shop, clerks, volunteers with
 // points (a back-filled, finalised event) and their vouchers through the
-// API as an administrator; start the server with AIXIN_LOGIN_LIMIT=100000
+// API as an administrator; start the server with AIXIN_LOGIN_LIMIT=100000 AIXIN_USER_LIMIT=1000000
 // so that it may log its clerks in.
 func benchRedeem(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench redeem", flag.ContinueOnError)

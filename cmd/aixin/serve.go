@@ -28,6 +28,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&c.LogFormat, "log", envOr(getenv, "AIXIN_LOG", "text"), "log format: text or json (AIXIN_LOG)")
 	fs.Uint64Var(&c.MinFreeMB, "min-free-mb", envUint(getenv, "AIXIN_MIN_FREE_MB", 64), "free disk below which /readyz fails (AIXIN_MIN_FREE_MB)")
 	withDemo := fs.Bool("demo", envBool(getenv, "AIXIN_DEMO"), "fill a data folder without members with the demo district first (AIXIN_DEMO)")
+	userLimit := fs.Uint64("user-limit", envUint(getenv, "AIXIN_USER_LIMIT", 30), "check-ins, and voucher creations, per user per minute (AIXIN_USER_LIMIT)")
+	proxies := fs.String("trusted-proxy", envOr(getenv, "AIXIN_TRUSTED_PROXIES", ""),
+		"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (AIXIN_TRUSTED_PROXIES)")
 	loginLimit := fs.Uint64("login-limit", envUint(getenv, "AIXIN_LOGIN_LIMIT", 20), "login attempts per client address per minute (AIXIN_LOGIN_LIMIT)")
 	repeat := fs.Duration("checkin-repeat", envDuration(getenv, "AIXIN_CHECKIN_REPEAT", ledger.DefaultEventRules.RepeatWindow),
 		"a second scan of the same event this soon after checking in is the same check-in (AIXIN_CHECKIN_REPEAT)")
@@ -67,24 +70,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	e, err := handlers.New(handlers.Config{
-		Journal:         st,
-		Users:           st,
-		Directory:       st,
-		Events:          st,
-		Shops:           st,
-		Reports:         st,
-		Records:         st,
-		Rules:           st.Rules(),
-		Secret:          st.Secret,
-		Ready:           st.CheckWritable,
-		StoreStats:      func() handlers.StoreStats { return handlers.StoreStats(st.Stats()) },
-		DataDir:         c.DataDir,
-		MinFreeBytes:    c.MinFreeMB << 20,
-		Location:        st.Location(),
-		Logger:          logger,
-		CookieSecure:    c.CookieSecure,
-		Version:         version,
-		LoginsPerMinute: int(*loginLimit),
+		Journal:          st,
+		Users:            st,
+		Directory:        st,
+		Events:           st,
+		Shops:            st,
+		Reports:          st,
+		Records:          st,
+		Rules:            st.Rules(),
+		Secret:           st.Secret,
+		Ready:            st.CheckWritable,
+		StoreStats:       func() handlers.StoreStats { return handlers.StoreStats(st.Stats()) },
+		DataDir:          c.DataDir,
+		MinFreeBytes:     c.MinFreeMB << 20,
+		Location:         st.Location(),
+		Logger:           logger,
+		CookieSecure:     c.CookieSecure,
+		Version:          version,
+		LoginsPerMinute:  int(*loginLimit),
+		ActionsPerMinute: int(*userLimit),
+		TrustedProxies:   strings.Split(*proxies, ","),
 	})
 	if err != nil {
 		return err
