@@ -31,7 +31,9 @@ func TestUserActionLimits(t *testing.T) {
 	vol := e.session(w.users["volunteer"])
 	orgA := e.session(w.users["organizerA"])
 	checkin := func(c *http.Cookie) func() response {
-		return func() response { return e.do("POST", "/api/v1/checkins", jsonReader(map[string]any{"code": "AXC-NOT-A-CODE"}), c) }
+		return func() response {
+			return e.do("POST", "/api/v1/checkins", jsonReader(map[string]any{"code": "AXC-NOT-A-CODE"}), c)
+		}
 	}
 	wantLimited(t, 3, checkin(vol))
 	voucher := func(c *http.Cookie) func() response {
