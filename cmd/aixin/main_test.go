@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -447,5 +448,74 @@ func TestDemo(t *testing.T) {
 	out = syncBuffer{}
 	if err := run(context.Background(), []string{"demo"}, env, nil, &out, &errs); err == nil || !strings.Contains(err.Error(), "already has members") {
 		t.Fatalf("a second demo: %v", err)
+	}
+}
+
+// TestRestoreFromHotBackup follows the README's restore: a hot backup
+// taken while serving, more work after it, stop, the backup put in place of
+// the data file, verify, start — the server is back at the backup.
+func TestRestoreFromHotBackup(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "aixin-data")
+	env := map[string]string{"AIXIN_DATA": data, "AIXIN_DEMO": "true", "AIXIN_ADMIN_PASSWORD": "restore-admin-2026"}
+	base, _, stop := startServe(t, env)
+	admin := client(t)
+	resp := postJSON(t, admin, base+"/api/v1/login", map[string]string{"login": "admin", "password": "restore-admin-2026"})
+	resp.Body.Close()
+	resp, err := admin.Get(base + "/api/v1/admin/backup")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("backup: %v %v", err, resp.Status)
+	}
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	f, _ := os.Create(backup)
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	f.Close()
+	count := func(c *http.Client) int {
+		t.Helper()
+		resp, err := c.Get(base + "/api/v1/members?limit=200")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var page struct{ Members []json.RawMessage }
+		json.NewDecoder(resp.Body).Decode(&page)
+		return len(page.Members)
+	}
+	// Work after the backup: a new member.
+	org := client(t)
+	postJSON(t, org, base+"/api/v1/login", map[string]string{"login": "donghe", "password": demoOrganiserPassword}).Body.Close()
+	units := struct{ Units []struct{ ID, Name string } }{}
+	resp, _ = org.Get(base + "/api/v1/units")
+	json.NewDecoder(resp.Body).Decode(&units)
+	resp.Body.Close()
+	resp = postJSON(t, org, base+"/api/v1/members", map[string]any{"name": "备份后新增", "phone": "13712340000", "unit_id": units.Units[0].ID})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || count(admin) != 49 {
+		t.Fatalf("after the backup: %s, %d members", resp.Status, count(admin))
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Restore: the backup in place of the file, verified, then served.
+	raw, _ := os.ReadFile(backup)
+	if err := os.WriteFile(filepath.Join(data, "aixin.db"), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var vout syncBuffer
+	if err := run(context.Background(), []string{"verify"}, envFrom(env), nil, &vout, &vout); err != nil || !strings.HasPrefix(vout.String(), "ok: ") {
+		t.Fatalf("verify the restored file: %v %s", err, vout.String())
+	}
+	base, out, stop := startServe(t, env)
+	defer stop()
+	if strings.Contains(out.String(), "Demo district") {
+		t.Fatal("the demo was made again over restored data")
+	}
+	admin = client(t)
+	postJSON(t, admin, base+"/api/v1/login", map[string]string{"login": "admin", "password": "restore-admin-2026"}).Body.Close()
+	if n := count(admin); n != 48 {
+		t.Fatalf("restored: %d members, want the backup's 48", n)
 	}
 }
