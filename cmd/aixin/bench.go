@@ -52,7 +52,7 @@ func benchCheckin(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return fmt.Errorf("administrator login: %w", err)
 	}
-	vols, eventID, err := b.setup(admin, *n)
+	vols, eventID, _, err := b.setup(admin, *n)
 	if err != nil {
 		return err
 	}
@@ -311,20 +311,23 @@ func (b *bencher) memberIDs(cookie, unit string) ([]string, error) {
 
 // setup makes a street, a community, an event that is on now, and n
 // volunteers with passwords, and logs them in.
-func (b *bencher) setup(admin string, n int) ([]string, string, error) {
+// setup makes a street and a community with one open event and n
+// volunteers logged in; it answers their session cookies, the event and
+// the community.
+func (b *bencher) setup(admin string, n int) ([]string, string, string, error) {
 	tag := time.Now().Format("0102-150405")
 	var street, community struct{ ID string }
 	if err := b.call(admin, "POST", "/api/v1/units", map[string]any{"name": "压测街道 " + tag, "kind": "street"}, &street); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	if err := b.call(admin, "POST", "/api/v1/units", map[string]any{"name": "压测社区", "kind": "community", "parent_id": street.ID}, &community); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	now := time.Now()
 	var event struct{ ID string }
 	if err := b.call(admin, "POST", "/api/v1/events", map[string]any{"title": "压测活动 " + tag, "category": "其他",
 		"unit_id": community.ID, "starts_at": now.Add(-5 * time.Minute), "ends_at": now.Add(4 * time.Hour)}, &event); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	// The volunteers, as one roster.
 	base := 19900000000 + rand.Int64N(90_000_000/int64(n+1))*int64(n+1)/1000*1000
@@ -336,14 +339,14 @@ func (b *bencher) setup(admin string, n int) ([]string, string, error) {
 		fmt.Fprintf(&csv, "压测%d,%s,压测街道 %s/压测社区\r\n", i, phones[i], tag)
 	}
 	if err := b.upload(admin, "/api/v1/members/import", "bench.csv", csv.String()); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	ids, err := b.memberIDs(admin, community.ID)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	if len(ids) != n {
-		return nil, "", fmt.Errorf("imported %d volunteers, want %d", len(ids), n)
+		return nil, "", "", fmt.Errorf("imported %d volunteers, want %d", len(ids), n)
 	}
 	// Passwords and logins, a few at a time (each costs an argon2 hash).
 	const pass = "bench-volunteer-pass"
@@ -382,7 +385,7 @@ func (b *bencher) setup(admin string, n int) ([]string, string, error) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	return cookies, event.ID, nil
+	return cookies, event.ID, community.ID, nil
 }

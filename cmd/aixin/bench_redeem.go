@@ -42,77 +42,9 @@ func benchRedeem(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return fmt.Errorf("administrator login: %w", err)
 	}
-	tag := time.Now().Format("0102-150405")
-	var street, community, shop, item, event struct{ ID string }
-	if err := b.call(admin, "POST", "/api/v1/units", map[string]any{"name": "兑换压测街道 " + tag, "kind": "street"}, &street); err != nil {
-		return err
-	}
-	if err := b.call(admin, "POST", "/api/v1/units", map[string]any{"name": "压测社区", "kind": "community", "parent_id": street.ID}, &community); err != nil {
-		return err
-	}
-	if err := b.call(admin, "POST", "/api/v1/shops", map[string]any{"name": "压测爱心超市", "kind": "love_supermarket", "unit_id": community.ID}, &shop); err != nil {
-		return err
-	}
-	if err := b.call(admin, "POST", "/api/v1/shops/"+shop.ID+"/items", map[string]any{"name": "毛巾", "points": 10, "stock": *vouchers}, &item); err != nil {
-		return err
-	}
-	// Volunteers, two vouchers each, with 20 points from two back-filled hours.
-	members := (*vouchers + 1) / 2
-	var csv strings.Builder
-	csv.WriteString("姓名,手机号,所属社区/网格\r\n")
-	phoneBase := 16600000000 + time.Now().UnixNano()%9_000_000/1000*1000
-	for i := range members {
-		fmt.Fprintf(&csv, "兑换%d,%d,兑换压测街道 %s/压测社区\r\n", i, phoneBase+int64(i), tag)
-	}
-	if err := b.upload(admin, "/api/v1/members/import", "bench.csv", csv.String()); err != nil {
-		return err
-	}
-	ids, err := b.memberIDs(admin, community.ID)
+	clerks, tokens, shopID, err := b.redeemSetup(admin, *kiosks, *vouchers)
 	if err != nil {
 		return err
-	}
-	now := time.Now()
-	if err := b.call(admin, "POST", "/api/v1/events", map[string]any{"title": "兑换压测积分", "category": "其他", "unit_id": community.ID,
-		"starts_at": now.Add(-4 * time.Hour), "ends_at": now.Add(-time.Hour)}, &event); err != nil {
-		return err
-	}
-	if err := parallel(ids, 8, func(id string) error {
-		return b.call(admin, "POST", "/api/v1/events/"+event.ID+"/attendance", map[string]any{"member_id": id, "action": "backfill",
-			"checked_in_at": now.Add(-4 * time.Hour), "checked_out_at": now.Add(-2 * time.Hour), "reason": "压测"}, nil)
-	}); err != nil {
-		return err
-	}
-	if err := b.call(admin, "POST", "/api/v1/events/"+event.ID+"/finalize", nil, nil); err != nil {
-		return err
-	}
-	var tokens []string
-	var mu sync.Mutex
-	if err := parallel(ids, 8, func(id string) error {
-		for range 2 {
-			var v struct{ Token string }
-			if err := b.call(admin, "POST", "/api/v1/vouchers", map[string]any{"member_id": id, "shop_id": shop.ID,
-				"items": []map[string]any{{"item_id": item.ID, "qty": 1}}}, &v); err != nil {
-				return err
-			}
-			mu.Lock()
-			tokens = append(tokens, v.Token)
-			mu.Unlock()
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	tokens = tokens[:*vouchers]
-	// Clerks.
-	clerks := make([]string, *kiosks)
-	for i := range *kiosks {
-		login := fmt.Sprintf("clerk-%s-%d", tag, i)
-		if err := b.call(admin, "POST", "/api/v1/users", map[string]any{"login": login, "password": "bench-clerk-pass", "role": "clerk", "shop_id": shop.ID}, nil); err != nil {
-			return err
-		}
-		if clerks[i], err = b.login(login, "bench-clerk-pass"); err != nil {
-			return err
-		}
 	}
 	fmt.Fprintf(stdout, "set up a shop, %d clerks and %d vouchers in %v\n", *kiosks, len(tokens), time.Since(start).Round(time.Millisecond))
 
@@ -170,7 +102,7 @@ func benchRedeem(ctx context.Context, args []string, getenv func(string) string,
 			Reserved int
 		}
 	}
-	if err := b.call(admin, "GET", "/api/v1/shops/"+shop.ID+"/items", nil, &items); err != nil {
+	if err := b.call(admin, "GET", "/api/v1/shops/"+shopID+"/items", nil, &items); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "stock left %d (reserved %d); ledger verify ok=%v\n", items.Items[0].OnHand, items.Items[0].Reserved, rep.OK)
@@ -178,6 +110,85 @@ func benchRedeem(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("%d of %d redemptions answered 200", counts[200], len(tokens))
 	}
 	return nil
+}
+
+// redeemSetup makes a shop with a towel in stock, volunteers with points
+// (a back-filled, finalised event), vouchers of theirs, and clerks logged
+// in; it answers the clerks' cookies, the vouchers' tokens and the shop.
+func (b *bencher) redeemSetup(admin string, kiosks, vouchers int) ([]string, []string, string, error) {
+	tag := time.Now().Format("0102-150405")
+	var street, community, shop, item, event struct{ ID string }
+	if err := b.call(admin, "POST", "/api/v1/units", map[string]any{"name": "兑换压测街道 " + tag, "kind": "street"}, &street); err != nil {
+		return nil, nil, "", err
+	}
+	if err := b.call(admin, "POST", "/api/v1/units", map[string]any{"name": "压测社区", "kind": "community", "parent_id": street.ID}, &community); err != nil {
+		return nil, nil, "", err
+	}
+	if err := b.call(admin, "POST", "/api/v1/shops", map[string]any{"name": "压测爱心超市", "kind": "love_supermarket", "unit_id": community.ID}, &shop); err != nil {
+		return nil, nil, "", err
+	}
+	if err := b.call(admin, "POST", "/api/v1/shops/"+shop.ID+"/items", map[string]any{"name": "毛巾", "points": 10, "stock": vouchers}, &item); err != nil {
+		return nil, nil, "", err
+	}
+	// Volunteers, two vouchers each, with 20 points from two back-filled hours.
+	members := (vouchers + 1) / 2
+	var csv strings.Builder
+	csv.WriteString("姓名,手机号,所属社区/网格\r\n")
+	phoneBase := 16600000000 + time.Now().UnixNano()%9_000_000/1000*1000
+	for i := range members {
+		fmt.Fprintf(&csv, "兑换%d,%d,兑换压测街道 %s/压测社区\r\n", i, phoneBase+int64(i), tag)
+	}
+	if err := b.upload(admin, "/api/v1/members/import", "bench.csv", csv.String()); err != nil {
+		return nil, nil, "", err
+	}
+	ids, err := b.memberIDs(admin, community.ID)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	now := time.Now()
+	if err := b.call(admin, "POST", "/api/v1/events", map[string]any{"title": "兑换压测积分", "category": "其他", "unit_id": community.ID,
+		"starts_at": now.Add(-4 * time.Hour), "ends_at": now.Add(-time.Hour)}, &event); err != nil {
+		return nil, nil, "", err
+	}
+	if err := parallel(ids, 8, func(id string) error {
+		return b.call(admin, "POST", "/api/v1/events/"+event.ID+"/attendance", map[string]any{"member_id": id, "action": "backfill",
+			"checked_in_at": now.Add(-4 * time.Hour), "checked_out_at": now.Add(-2 * time.Hour), "reason": "压测"}, nil)
+	}); err != nil {
+		return nil, nil, "", err
+	}
+	if err := b.call(admin, "POST", "/api/v1/events/"+event.ID+"/finalize", nil, nil); err != nil {
+		return nil, nil, "", err
+	}
+	var tokens []string
+	var mu sync.Mutex
+	if err := parallel(ids, 8, func(id string) error {
+		for range 2 {
+			var v struct{ Token string }
+			if err := b.call(admin, "POST", "/api/v1/vouchers", map[string]any{"member_id": id, "shop_id": shop.ID,
+				"items": []map[string]any{{"item_id": item.ID, "qty": 1}}}, &v); err != nil {
+				return err
+			}
+			mu.Lock()
+			tokens = append(tokens, v.Token)
+			mu.Unlock()
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, "", err
+	}
+	tokens = tokens[:vouchers]
+	// Clerks.
+	clerks := make([]string, kiosks)
+	for i := range kiosks {
+		login := fmt.Sprintf("clerk-%s-%d", tag, i)
+		if err := b.call(admin, "POST", "/api/v1/users", map[string]any{"login": login, "password": "bench-clerk-pass", "role": "clerk", "shop_id": shop.ID}, nil); err != nil {
+			return nil, nil, "", err
+		}
+		if clerks[i], err = b.login(login, "bench-clerk-pass"); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	return clerks, tokens, shop.ID, nil
 }
 
 // parallel runs fn for each id, n at a time, and returns the first error.

@@ -100,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return benchCheckin(ctx, rest[1:], getenv, stdout, stderr)
 		case len(rest) > 0 && rest[0] == "redeem":
 			return benchRedeem(ctx, rest[1:], getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "saturday":
+			return benchSaturday(ctx, rest[1:], getenv, stdout, stderr)
 		}
 		fmt.Fprint(stderr, usage)
 		return errUsage
