@@ -70,10 +70,33 @@ func (s *server) dashboardMonth(c echo.Context) (ledger.Month, error) {
 	return ledger.MonthOf(s.cfg.Now(), s.cfg.Location), nil
 }
 
+// dashboardTTL is how long a dashboard is served from memory: on a busy
+// morning many organisers look at the same figures, which cost a pass over
+// the month's members and attendances.
+const dashboardTTL = 30 * time.Second
+
+type cachedDashboard struct {
+	at time.Time
+	d  dashboard
+}
+
 func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (dashboard, error) {
-	ctx := c.Request().Context()
 	u, _ := currentUser(c)
 	scope := scopeOf(u)
+	key := fmt.Sprintf("%v|%v|%v|%v", scope.All, scope.Unit, month, full)
+	now := s.cfg.Now()
+	if v, ok := s.dashboards.Load(key); ok && now.Sub(v.(cachedDashboard).at) < dashboardTTL {
+		return v.(cachedDashboard).d, nil
+	}
+	d, err := s.computeDashboard(c, scope, month, full)
+	if err == nil {
+		s.dashboards.Store(key, cachedDashboard{now, d})
+	}
+	return d, err
+}
+
+func (s *server) computeDashboard(c echo.Context, scope ledger.Scope, month ledger.Month, full bool) (dashboard, error) {
+	ctx := c.Request().Context()
 	d := dashboard{Month: month.String(), Categories: []dashCategory{}, Teams: []dashTeam{}, LowStock: []dashItem{}}
 	units, err := s.unitsByID(c)
 	if err != nil {
@@ -187,14 +210,21 @@ func (s *server) monthCategories(ctx context.Context, scope ledger.Scope, units 
 	if err != nil {
 		return nil, err
 	}
+	var ids []uuid.UUID
+	for _, e := range events {
+		if u, ok := units[e.UnitID]; ok && scope.Covers(u) && ledger.MonthOf(e.StartsAt, s.cfg.Location) == month {
+			ids = append(ids, e.ID)
+		}
+	}
+	posted, err := s.cfg.Events.PostedMinutes(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	byCat := map[string]*dashCategory{}
 	for _, e := range events {
-		if u, ok := units[e.UnitID]; !ok || !scope.Covers(u) || ledger.MonthOf(e.StartsAt, s.cfg.Location) != month {
+		n, ok := posted[e.ID]
+		if !ok {
 			continue
-		}
-		atts, err := s.cfg.Events.Attendances(ctx, e.ID)
-		if err != nil {
-			return nil, err
 		}
 		cat := byCat[e.Category]
 		if cat == nil {
@@ -202,11 +232,7 @@ func (s *server) monthCategories(ctx context.Context, scope ledger.Scope, units 
 			byCat[e.Category] = cat
 		}
 		cat.Events++
-		for _, a := range atts {
-			if a.Status == ledger.AttendancePosted {
-				cat.Minutes += a.Minutes
-			}
-		}
+		cat.Minutes += n
 	}
 	out := []dashCategory{}
 	for _, cat := range byCat {
@@ -280,19 +306,8 @@ func (s *server) pointsChart(c echo.Context) error {
 
 // categoriesChart draws the month's hours by service category as bars.
 func (s *server) categoriesChart(c echo.Context) error {
-	lang := s.lang(c)
-	t := func(key string, args ...any) string { return s.cat.T(lang, key, args...) }
-	month, err := s.dashboardMonth(c)
+	d, t, err := s.dashboardFor(c, true) // the page has just built it: from memory
 	if err != nil {
-		return err
-	}
-	units, err := s.unitsByID(c)
-	if err != nil {
-		return err
-	}
-	u, _ := currentUser(c)
-	var d dashboard
-	if d.Categories, err = s.monthCategories(c.Request().Context(), scopeOf(u), units, month); err != nil {
 		return err
 	}
 	const w, row, left = 720, 30, 110

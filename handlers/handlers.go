@@ -121,6 +121,8 @@ type server struct {
 	checkins  *limiter // check-ins per user
 	vouchers  *limiter // voucher creations per user
 	public    *limiter // public pages per client IP
+
+	dashboards sync.Map // scope|month|full -> cachedDashboard
 	// dummyHash is verified when a login is unknown, so that an unknown
 	// login costs as much time as a wrong password.
 	dummyHash string

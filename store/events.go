@@ -284,6 +284,42 @@ func eventCounts(stats *bolt.Bucket, id uuid.UUID) (total, open int) {
 	return 0, 0
 }
 
+// PostedMinutes implements ledger.Events.
+func (s *Store) PostedMinutes(ctx context.Context, events []uuid.UUID) (map[uuid.UUID]int64, error) {
+	out := make(map[uuid.UUID]int64, len(events))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEventMinutes)
+		for _, id := range events {
+			out[id] = getCount(b, id[:])
+		}
+		return nil
+	})
+	return out, err
+}
+
+// rebuildEventMinutes sums the posted attendances' minutes per event (migration 7).
+func rebuildEventMinutes(tx *bolt.Tx) error {
+	sums := map[uuid.UUID]int64{}
+	if err := tx.Bucket(bucketAttendances).ForEach(func(_, v []byte) error {
+		var a ledger.Attendance
+		if err := json.Unmarshal(v, &a); err != nil {
+			return err
+		}
+		if a.Status == ledger.AttendancePosted {
+			sums[a.EventID] += a.Minutes
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for id, n := range sums {
+		if err := addCount(tx.Bucket(bucketEventMinutes), id[:], n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // EventCounts implements ledger.Events.
 func (s *Store) EventCounts(ctx context.Context, id uuid.UUID) (total, open int, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
@@ -464,6 +500,9 @@ func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance
 		already = int64(binary.BigEndian.Uint64(v))
 	}
 	already = max(0, already-att.Minutes)
+	if err := addCount(w.tx.Bucket(bucketEventMinutes), e.ID[:], -att.Minutes); err != nil {
+		return err
+	}
 	att.Reason, att.EntrySeq = reason, 0
 	if decision == ledger.ReviewReject {
 		att.Status, att.Minutes, att.Points = ledger.AttendanceRejected, 0, 0
@@ -486,6 +525,11 @@ func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance
 	att.Revision++
 	if err := days.Put(dk, binary.BigEndian.AppendUint64(nil, uint64(already+att.Minutes))); err != nil {
 		return err
+	}
+	if att.Status == ledger.AttendancePosted {
+		if err := addCount(w.tx.Bucket(bucketEventMinutes), e.ID[:], att.Minutes); err != nil {
+			return err
+		}
 	}
 	return putAttendance(w.tx, *att)
 }
@@ -634,6 +678,9 @@ func (s *Store) post(w *writeTx, e ledger.Event, a *ledger.Attendance, actor str
 	a.Revision++
 	a.Status = ledger.AttendancePosted
 	if err := days.Put(dk, binary.BigEndian.AppendUint64(nil, uint64(already+minutes))); err != nil {
+		return err
+	}
+	if err := addCount(w.tx.Bucket(bucketEventMinutes), e.ID[:], minutes); err != nil {
 		return err
 	}
 	res.Posted++

@@ -89,6 +89,7 @@ import (
 //	shopmonth      shop(16) | yyyymm(4) -> vouchers | items redeemed that month
 //	shopitemmonth  shop(16) | yyyymm(4) | item(16) -> quantity given out that month
 //	certificates   serial "YYYY-XXXXXXXX" -> JSON ledger.Certificate
+//	eventminutes   event id(16) -> minutes of its posted attendances (8), for the dashboard
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -128,6 +129,7 @@ var (
 	bucketShopMonth       = []byte("shopmonth")
 	bucketShopItemMonth   = []byte("shopitemmonth")
 	bucketCertificates    = []byte("certificates")
+	bucketEventMinutes    = []byte("eventminutes")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -184,6 +186,17 @@ var migrations = []migration{
 	}},
 	{6, "certificates", func(tx *bolt.Tx, s *Store) error {
 		return createBuckets(tx, bucketCertificates)
+	}},
+	{7, "posted minutes per event", func(tx *bolt.Tx, s *Store) error {
+		if tx.Bucket(bucketEventMinutes) != nil { // rebuilt from the attendances, whatever was there
+			if err := tx.DeleteBucket(bucketEventMinutes); err != nil {
+				return err
+			}
+		}
+		if err := createBuckets(tx, bucketEventMinutes); err != nil {
+			return err
+		}
+		return rebuildEventMinutes(tx)
 	}},
 }
 

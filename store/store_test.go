@@ -82,10 +82,14 @@ func checkAttendances(s *Store) error {
 		if err != nil {
 			return err
 		}
-		return tx.Bucket(bucketAttendances).ForEach(func(_, v []byte) error {
+		minutes := map[uuid.UUID]int64{} // event -> posted minutes
+		err = tx.Bucket(bucketAttendances).ForEach(func(_, v []byte) error {
 			var a ledger.Attendance
 			if err := json.Unmarshal(v, &a); err != nil {
 				return err
+			}
+			if a.Status == ledger.AttendancePosted {
+				minutes[a.EventID] += a.Minutes
 			}
 			want := ledger.Points(0)
 			if a.Status == ledger.AttendancePosted {
@@ -103,6 +107,25 @@ func checkAttendances(s *Store) error {
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		// The dashboard's per-event posted minutes agree with the attendances.
+		if err := tx.Bucket(bucketEventMinutes).ForEach(func(k, v []byte) error {
+			if got := getCount(tx.Bucket(bucketEventMinutes), k); got != minutes[uuid.UUID(k)] {
+				return fmt.Errorf("event %x: %d posted minutes kept, the attendances sum to %d", k, got, minutes[uuid.UUID(k)])
+			}
+			delete(minutes, uuid.UUID(k))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for id, n := range minutes {
+			if n != 0 {
+				return fmt.Errorf("event %v: its attendances posted %d minutes, none kept", id, n)
+			}
+		}
+		return nil
 	})
 }
 
