@@ -512,3 +512,40 @@ func TestClockFarBehindIsRefused(t *testing.T) {
 	_, err = s.Append(ctx, tr)
 	wantCode(t, err, ledger.EUNAVAILABLE, "store.clock_behind")
 }
+
+// TestFinaliseWithClockBehindWritesNothing: a finalise whose postings the
+// clock refuses tells why (not an internal error), and posts nothing — not
+// even the attendances before the one that failed.
+func TestFinaliseWithClockBehindWritesNothing(t *testing.T) {
+	s, clock, _, e, ms := newEventWorld(t, 3)
+	clock.Add(2 * time.Hour)
+	for _, m := range ms {
+		if _, err := s.Backfill(ctx, e.ID, m.ID, e.StartsAt, e.StartsAt.Add(time.Hour), "纸质签到表", uuid.Nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Add(2 * time.Hour)
+	// Something posted later in the ledger's time, then the clock falls back an hour.
+	iss, mem := ledger.IssuerAccount(uuid.New()), ledger.MemberAccount(uuid.New())
+	openAccounts(t, s, iss, mem)
+	if _, err := s.Append(ctx, ledger.Transfer{Debit: iss, Credit: mem, Amount: 1, Kind: ledger.KindEarn}); err != nil {
+		t.Fatal(err)
+	}
+	head, _, _ := s.Head(ctx)
+	clock.Add(-time.Hour)
+	_, err := s.FinalizeEvent(ctx, e.ID, "organiser")
+	wantCode(t, err, ledger.EUNAVAILABLE, "store.clock_behind")
+	if after, _, _ := s.Head(ctx); after != head {
+		t.Fatalf("the journal grew from %d to %d", head, after)
+	}
+	atts, _ := s.Attendances(ctx, e.ID)
+	for _, a := range atts {
+		if a.Status == ledger.AttendancePosted {
+			t.Fatalf("attendance %s was posted", a.ID)
+		}
+	}
+	clock.Add(2 * time.Hour)
+	if res, err := s.FinalizeEvent(ctx, e.ID, "organiser"); err != nil || res.Posted != 3 {
+		t.Fatalf("finalise once the clock is right: %+v %v", res, err)
+	}
+}

@@ -517,7 +517,7 @@ func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance
 				IdempotencyKey: att.PostingKey(),
 			})
 			if err != nil {
-				return abortError{fmt.Sprintf("correct attendance %s: %v", att.ID, err)}
+				return abortError{fmt.Sprintf("correct attendance %s: %v", att.ID, err), err}
 			}
 			att.EntrySeq = entry.Seq
 		}
@@ -593,10 +593,15 @@ func (s *Store) MemberAttendances(ctx context.Context, memberID uuid.UUID, limit
 }
 
 // abortError aborts a whole request after it has written: unlike a
-// *ledger.Error it is not taken for a clean refusal (see op).
-type abortError struct{ msg string }
+// *ledger.Error it is not taken for a clean refusal (see op). Its cause,
+// when it has one, is what the caller is told (a full disk, a clock behind).
+type abortError struct {
+	msg   string
+	cause error
+}
 
 func (e abortError) Error() string { return e.msg }
+func (e abortError) Unwrap() error { return e.cause }
 
 // FinalizeEvent implements ledger.Events.
 func (s *Store) FinalizeEvent(ctx context.Context, id uuid.UUID, actor string) (ledger.FinalizeResult, error) {
@@ -639,7 +644,7 @@ func (s *Store) FinalizeEvent(ctx context.Context, id uuid.UUID, actor string) (
 				continue
 			}
 			if err := s.post(w, e, &a, actor, &res); err != nil {
-				return abortError{fmt.Sprintf("finalise %s: attendance %s: %v", e.ID, a.ID, err)}
+				return abortError{fmt.Sprintf("finalise %s: attendance %s: %v", e.ID, a.ID, err), err}
 			}
 		}
 		e.Status = ledger.EventFinalised

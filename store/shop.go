@@ -516,7 +516,7 @@ func (s *Store) RedeemVoucher(ctx context.Context, id, shopID, clerk uuid.UUID, 
 		for _, l := range v.Lines {
 			it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), l.ItemID, "item.not_found")
 			if err != nil {
-				return abortError{fmt.Sprintf("redeem %s: %v", v.ID, err)}
+				return abortError{fmt.Sprintf("redeem %s: %v", v.ID, err), err}
 			}
 			it.OnHand -= l.Qty
 			it.Reserved -= l.Qty
@@ -562,7 +562,7 @@ func (s *Store) release(w *writeTx, v *ledger.Voucher, status ledger.VoucherStat
 	for _, l := range v.Lines {
 		it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), l.ItemID, "item.not_found")
 		if err != nil {
-			return abortError{fmt.Sprintf("release %s: %v", v.ID, err)}
+			return abortError{fmt.Sprintf("release %s: %v", v.ID, err), err}
 		}
 		it.Reserved -= l.Qty
 		if err := putJSON(tx.Bucket(bucketItems), it.ID, it); err != nil {
@@ -606,10 +606,10 @@ func (s *Store) ExpireVouchers(ctx context.Context) (int, error) {
 		for _, id := range due {
 			v, err := getVoucher(w.tx, id)
 			if err != nil {
-				return abortError{err.Error()}
+				return abortError{err.Error(), err}
 			}
 			if err := s.release(w, &v, ledger.VoucherExpired, uuid.Nil); err != nil {
-				return abortError{fmt.Sprintf("expire %s: %v", id, err)}
+				return abortError{fmt.Sprintf("expire %s: %v", id, err), err}
 			}
 			n++
 		}

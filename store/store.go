@@ -455,7 +455,8 @@ func (s *Store) commit(batch []*op) {
 		}
 		for i, o := range batch {
 			err := runOp(o, w)
-			if _, ok := ledger.AsError(err); err != nil && !ok {
+			var abort abortError
+			if _, refused := ledger.AsError(err); err != nil && (!refused || errors.As(err, &abort)) {
 				errs[i], bad = err, i
 				return errAborted
 			}
