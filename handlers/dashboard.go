@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"aixin/ledger"
@@ -70,14 +71,21 @@ func (s *server) dashboardMonth(c echo.Context) (ledger.Month, error) {
 	return ledger.MonthOf(s.cfg.Now(), s.cfg.Location), nil
 }
 
-// dashboardTTL is how long a dashboard is served from memory: on a busy
-// morning many organisers look at the same figures, which cost a pass over
-// the month's members and attendances.
-const dashboardTTL = 30 * time.Second
+// A dashboard is served from memory: on a busy morning many organisers look
+// at the same figures, which cost a pass over the month's members and
+// attendances. For dashboardTTL it is fresh; after that, until dashboardStale,
+// the copy in memory is still served at once while one refresh runs in the
+// background, so that no organiser waits for the pass; older copies are
+// computed again while the organiser waits, and dropped from memory.
+const (
+	dashboardTTL   = 30 * time.Second
+	dashboardStale = 10 * time.Minute
+)
 
 type cachedDashboard struct {
-	at time.Time
-	d  dashboard
+	at         time.Time
+	d          dashboard
+	refreshing atomic.Bool // one background refresh at a time
 }
 
 func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (dashboard, error) {
@@ -85,20 +93,49 @@ func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (
 	scope := scopeOf(u)
 	key := fmt.Sprintf("%v|%v|%v|%v", scope.All, scope.Unit, month, full)
 	now := s.cfg.Now()
-	if v, ok := s.dashboards.Load(key); ok && now.Sub(v.(cachedDashboard).at) < dashboardTTL {
-		return v.(cachedDashboard).d, nil
+	if v, ok := s.dashboards.Load(key); ok {
+		cd := v.(*cachedDashboard)
+		switch age := now.Sub(cd.at); {
+		case age >= 0 && age < dashboardTTL:
+			return cd.d, nil
+		case age >= 0 && age < dashboardStale:
+			if cd.refreshing.CompareAndSwap(false, true) {
+				ctx := context.WithoutCancel(c.Request().Context())
+				go func() {
+					ctx, cancel := context.WithTimeout(ctx, time.Minute)
+					defer cancel()
+					if d, err := s.computeDashboard(ctx, scope, month, full); err == nil {
+						s.keepDashboard(key, now, d)
+					} else {
+						cd.refreshing.Store(false) // the next request tries again
+					}
+				}()
+			}
+			return cd.d, nil
+		}
 	}
-	d, err := s.computeDashboard(c, scope, month, full)
+	d, err := s.computeDashboard(c.Request().Context(), scope, month, full)
 	if err == nil {
-		s.dashboards.Store(key, cachedDashboard{now, d})
+		s.keepDashboard(key, now, d)
 	}
 	return d, err
 }
 
-func (s *server) computeDashboard(c echo.Context, scope ledger.Scope, month ledger.Month, full bool) (dashboard, error) {
-	ctx := c.Request().Context()
+// keepDashboard remembers a dashboard computed at now and forgets those
+// too old to be served, so that months looked at once do not stay.
+func (s *server) keepDashboard(key string, now time.Time, d dashboard) {
+	s.dashboards.Store(key, &cachedDashboard{at: now, d: d})
+	s.dashboards.Range(func(k, v any) bool {
+		if age := now.Sub(v.(*cachedDashboard).at); age >= dashboardStale || age < -dashboardStale {
+			s.dashboards.Delete(k)
+		}
+		return true
+	})
+}
+
+func (s *server) computeDashboard(ctx context.Context, scope ledger.Scope, month ledger.Month, full bool) (dashboard, error) {
 	d := dashboard{Month: month.String(), Categories: []dashCategory{}, Teams: []dashTeam{}, LowStock: []dashItem{}}
-	units, err := s.unitsByID(c)
+	units, err := s.unitsMap(ctx)
 	if err != nil {
 		return d, err
 	}

@@ -3,8 +3,12 @@ package handlers
 import (
 	"encoding/xml"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"aixin/ledger"
 )
 
 func TestDashboard(t *testing.T) {
@@ -65,4 +69,62 @@ func TestDashboard(t *testing.T) {
 	}
 	wantStatus(t, e.get("/api/v1/dashboard?month=2026-13", orgA), http.StatusBadRequest)
 	wantStatus(t, e.get("/api/v1/dashboard", e.session(w.users["volunteer"])), http.StatusForbidden)
+}
+
+// TestDashboardKeptInMemory: a dashboard is fresh for dashboardTTL; then the
+// copy in memory is served at once while a refresh runs behind it, and the
+// refreshed figures follow; a copy older than dashboardStale is not served.
+func TestDashboardKeptInMemory(t *testing.T) {
+	e, w := exportWorld(t)
+	admin := e.session(w.users["admin"])
+	iss := ledger.IssuerAccount(w.unit["A"].ID)
+	earn := func(n ledger.Points) {
+		t.Helper()
+		if _, err := e.store.Append(ctx, ledger.Transfer{Debit: iss, Credit: ledger.MemberAccount(w.member["A"].ID), Amount: n, Kind: ledger.KindEarn, Minutes: 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	earned := func() ledger.Points {
+		t.Helper()
+		var d dashboard
+		e.get("/api/v1/dashboard?month=2026-04", admin).decode(t, &d)
+		return d.Earned
+	}
+	if got := earned(); got != 5 {
+		t.Fatalf("April earned %d, want 5", got)
+	}
+	earn(3)
+	if got := earned(); got != 5 {
+		t.Fatalf("within %v the dashboard is served from memory: earned %d, want 5", dashboardTTL, got)
+	}
+	e.clock.Add(dashboardTTL + time.Second)
+	if got := earned(); got != 5 {
+		t.Fatalf("the first look after %v gets the copy in memory: earned %d, want 5", dashboardTTL, got)
+	}
+	// The refresh it started brings the 3 points.
+	for i := 0; earned() != 8; i++ {
+		if i == 500 {
+			t.Fatal("the dashboard was never refreshed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	earn(2)
+	e.clock.Add(dashboardStale)
+	if got := earned(); got != 10 {
+		t.Fatalf("after %v the dashboard is computed again: earned %d, want 10", dashboardStale, got)
+	}
+}
+
+func TestKeepDashboardForgetsOldOnes(t *testing.T) {
+	s := &server{}
+	now := time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
+	s.keepDashboard("old", now, dashboard{})
+	s.keepDashboard("recent", now.Add(dashboardStale-time.Minute), dashboard{})
+	s.keepDashboard("new", now.Add(dashboardStale), dashboard{})
+	var kept []string
+	s.dashboards.Range(func(k, _ any) bool { kept = append(kept, k.(string)); return true })
+	slices.Sort(kept)
+	if !slices.Equal(kept, []string{"new", "recent"}) {
+		t.Fatalf("kept %v", kept)
+	}
 }

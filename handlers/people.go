@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -212,7 +213,12 @@ func (s *server) listTeams(c echo.Context) error {
 }
 
 func (s *server) unitsByID(c echo.Context) (map[uuid.UUID]ledger.Unit, error) {
-	all, err := s.cfg.Directory.Units(c.Request().Context())
+	return s.unitsMap(c.Request().Context())
+}
+
+// unitsMap is unitsByID outside a request.
+func (s *server) unitsMap(ctx context.Context) (map[uuid.UUID]ledger.Unit, error) {
+	all, err := s.cfg.Directory.Units(ctx)
 	if err != nil {
 		return nil, err
 	}
