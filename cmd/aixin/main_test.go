@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -517,5 +518,18 @@ func TestRestoreFromHotBackup(t *testing.T) {
 	postJSON(t, admin, base+"/api/v1/login", map[string]string{"login": "admin", "password": "restore-admin-2026"}).Body.Close()
 	if n := count(admin); n != 48 {
 		t.Fatalf("restored: %d members, want the backup's 48", n)
+	}
+}
+
+// percentiles must not reorder what it is given: the Saturday bench pairs each
+// latency with when it started, after printing the percentiles.
+func TestPercentilesLeaveTheirInput(t *testing.T) {
+	lat := []time.Duration{5 * time.Millisecond, time.Millisecond, 9 * time.Millisecond, 3 * time.Millisecond}
+	p := percentiles(lat)
+	if p[0] != 5*time.Millisecond || p[1] != 9*time.Millisecond {
+		t.Fatalf("p50, p99 = %v", p)
+	}
+	if !slices.Equal(lat, []time.Duration{5 * time.Millisecond, time.Millisecond, 9 * time.Millisecond, 3 * time.Millisecond}) {
+		t.Fatalf("the latencies were reordered: %v", lat)
 	}
 }
