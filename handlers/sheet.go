@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -134,6 +133,9 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 	if err != nil {
 		return err
 	}
+	// Every sheet is made, and the active one chosen, before any is
+	// streamed: choosing it afterwards would make excelize read every
+	// streamed sheet back (most of the time a workbook took).
 	for i, sh := range sheets {
 		if i == 0 {
 			if err := f.SetSheetName("Sheet1", sh.Name); err != nil {
@@ -142,6 +144,9 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 		} else if _, err := f.NewSheet(sh.Name); err != nil {
 			return err
 		}
+	}
+	f.SetActiveSheet(active)
+	for _, sh := range sheets {
 		sw, err := f.NewStreamWriter(sh.Name)
 		if err != nil {
 			return err
@@ -201,11 +206,8 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 			return err
 		}
 	}
-	f.SetActiveSheet(active)
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
+	if err := f.Write(w); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
-	_, err = buf.WriteTo(w)
-	return err
+	return nil
 }
