@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strings"
 	"time"
 
@@ -514,5 +515,21 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
 	}
+	runtime.Gosched() // requests waiting to run go first: a backup is in no hurry
 	return c.w.Write(p)
+}
+
+// unhurried is called by long reads (a report over every member) at each
+// step i: every 64 steps it lets requests waiting to run go first, since a
+// report is in no hurry and a volunteer at the door is; every 1024 it stops
+// if the caller has gone.
+func unhurried(ctx context.Context, i int) error {
+	if i%64 != 0 {
+		return nil
+	}
+	runtime.Gosched()
+	if i%1024 == 0 {
+		return ctx.Err()
+	}
+	return nil
 }

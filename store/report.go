@@ -225,8 +225,8 @@ func (s *Store) MonthReport(ctx context.Context, m ledger.Month, members, shops 
 		var rows []ledger.MonthTotals
 		var redeemed []ledger.Redeemed
 		for i, id := range members {
-			if i%1024 == 0 && ctx.Err() != nil {
-				return ctx.Err()
+			if err := unhurried(ctx, i); err != nil {
+				return err
 			}
 			a := ledger.MemberAccount(id)
 			k := a.Key()
@@ -392,8 +392,8 @@ func (s *Store) MonthSums(ctx context.Context, first, last ledger.Month, members
 		}
 		ac, rc := accounts.Cursor(), tx.Bucket(bucketMemberRedeemed).Cursor()
 		for n, id := range members {
-			if n%1024 == 0 && ctx.Err() != nil {
-				return ctx.Err()
+			if err := unhurried(ctx, n); err != nil {
+				return err
 			}
 			a := ledger.MemberAccount(id)
 			k := a.Key()
