@@ -78,6 +78,10 @@ type Config struct {
 	// proxies whose X-Forwarded-For names the client. Empty: the client is
 	// the connection's address, and the header is ignored (it is easy to forge).
 	TrustedProxies []string
+	// BackupMBPerSecond caps how fast GET /api/v1/admin/backup streams the
+	// data file, so that a hot backup taken while people scan leaves them
+	// the CPU. Default 128; negative: no cap.
+	BackupMBPerSecond int
 	// BodyLimit caps request bodies, in Echo's notation ("1M", "512K"). Default "1M".
 	BodyLimit string
 }

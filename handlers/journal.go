@@ -1,8 +1,12 @@
 package handlers
 
 import (
+	"cmp"
+	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"time"
 
 	"aixin/ledger"
 
@@ -63,6 +67,39 @@ func (s *server) backup(c echo.Context) error {
 	h.Set(echo.HeaderContentType, echo.MIMEOctetStream)
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", name))
 	h.Set("Cache-Control", "no-store")
-	_, err := s.cfg.Journal.Backup(c.Request().Context(), c.Response())
+	var w io.Writer = c.Response()
+	if rate := cmp.Or(s.cfg.BackupMBPerSecond, defaultBackupMBPerSecond); rate > 0 {
+		w = &pacedWriter{ctx: c.Request().Context(), w: w, perSecond: float64(rate) * (1 << 20), start: time.Now()}
+	}
+	_, err := s.cfg.Journal.Backup(c.Request().Context(), w)
 	return err
+}
+
+// defaultBackupMBPerSecond: a 400 MB file in a little over 3 s.
+const defaultBackupMBPerSecond = 128
+
+// pacedWriter writes no faster than perSecond bytes a second on average
+// since start, waiting (or stopping when ctx ends) when ahead.
+type pacedWriter struct {
+	ctx       context.Context
+	w         io.Writer
+	perSecond float64
+	start     time.Time
+	written   int64
+}
+
+func (p *pacedWriter) Write(b []byte) (int, error) {
+	due := p.start.Add(time.Duration(float64(p.written) / p.perSecond * float64(time.Second)))
+	if wait := time.Until(due); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-p.ctx.Done():
+			t.Stop()
+			return 0, p.ctx.Err()
+		case <-t.C:
+		}
+	}
+	n, err := p.w.Write(b)
+	p.written += int64(n)
+	return n, err
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"aixin/ledger"
 
@@ -279,4 +281,28 @@ func appendEarn(t *testing.T, e *env, a ledger.Account, n int) []ledger.Entry {
 		out = append(out, en)
 	}
 	return out
+}
+
+// TestPacedWriter: what is ahead of the pace waits, and stops when the
+// download is given up; what keeps to it is written as given.
+func TestPacedWriter(t *testing.T) {
+	var out bytes.Buffer
+	c, cancel := context.WithCancel(context.Background())
+	p := &pacedWriter{ctx: c, w: &out, perSecond: 1, start: time.Now()} // a byte a second
+	if n, err := p.Write([]byte("0123456789")); n != 10 || err != nil {
+		t.Fatalf("first write: %d, %v", n, err)
+	}
+	cancel() // the next ten bytes are due in ten seconds; the client has gone
+	if n, err := p.Write([]byte("abcdefghij")); n != 0 || !errors.Is(err, context.Canceled) {
+		t.Fatalf("write ahead of the pace after the client went: %d, %v", n, err)
+	}
+	fast := &pacedWriter{ctx: context.Background(), w: &out, perSecond: 1 << 40, start: time.Now()}
+	for range 3 {
+		if _, err := fast.Write([]byte("xyz")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out.String() != "0123456789xyzxyzxyz" {
+		t.Fatalf("written %q", out.String())
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -31,6 +32,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	userLimit := fs.Uint64("user-limit", envUint(getenv, "AIXIN_USER_LIMIT", 30), "check-ins, and voucher creations, per user per minute (AIXIN_USER_LIMIT)")
 	proxies := fs.String("trusted-proxy", envOr(getenv, "AIXIN_TRUSTED_PROXIES", ""),
 		"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (AIXIN_TRUSTED_PROXIES)")
+	backupRate := fs.Int("backup-rate", int(envUint(getenv, "AIXIN_BACKUP_MBPS", 128)), "MB a second at most that GET /api/v1/admin/backup streams; 0: no cap (AIXIN_BACKUP_MBPS)")
 	loginLimit := fs.Uint64("login-limit", envUint(getenv, "AIXIN_LOGIN_LIMIT", 20), "login attempts per client address per minute (AIXIN_LOGIN_LIMIT)")
 	repeat := fs.Duration("checkin-repeat", envDuration(getenv, "AIXIN_CHECKIN_REPEAT", ledger.DefaultEventRules.RepeatWindow),
 		"a second scan of the same event this soon after checking in is the same check-in (AIXIN_CHECKIN_REPEAT)")
@@ -70,26 +72,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	e, err := handlers.New(handlers.Config{
-		Journal:          st,
-		Users:            st,
-		Directory:        st,
-		Events:           st,
-		Shops:            st,
-		Reports:          st,
-		Records:          st,
-		Rules:            st.Rules(),
-		Secret:           st.Secret,
-		Ready:            st.CheckWritable,
-		StoreStats:       func() handlers.StoreStats { return handlers.StoreStats(st.Stats()) },
-		DataDir:          c.DataDir,
-		MinFreeBytes:     c.MinFreeMB << 20,
-		Location:         st.Location(),
-		Logger:           logger,
-		CookieSecure:     c.CookieSecure,
-		Version:          version,
-		LoginsPerMinute:  int(*loginLimit),
-		ActionsPerMinute: int(*userLimit),
-		TrustedProxies:   strings.Split(*proxies, ","),
+		Journal:           st,
+		Users:             st,
+		Directory:         st,
+		Events:            st,
+		Shops:             st,
+		Reports:           st,
+		Records:           st,
+		Rules:             st.Rules(),
+		Secret:            st.Secret,
+		Ready:             st.CheckWritable,
+		StoreStats:        func() handlers.StoreStats { return handlers.StoreStats(st.Stats()) },
+		DataDir:           c.DataDir,
+		MinFreeBytes:      c.MinFreeMB << 20,
+		Location:          st.Location(),
+		Logger:            logger,
+		CookieSecure:      c.CookieSecure,
+		Version:           version,
+		LoginsPerMinute:   int(*loginLimit),
+		ActionsPerMinute:  int(*userLimit),
+		TrustedProxies:    strings.Split(*proxies, ","),
+		BackupMBPerSecond: cmp.Or(*backupRate, -1),
 	})
 	if err != nil {
 		return err
