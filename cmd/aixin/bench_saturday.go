@@ -122,6 +122,7 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	_, _, cpuBefore := serverProcess(b)
 	start := time.Now()
 	deadline := start.Add(*dur)
 	loop := func(interval time.Duration, offset time.Duration, fn func()) {
@@ -182,10 +183,14 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 	// The codes rotate every 30 s: fetch them as screens do.
 	loop(10*time.Second, 10*time.Second, func() { refresh() })
 	// Peak memory, from the server's own metrics.
-	var peakRSS atomic.Int64
+	var peakRSS, peakHeap atomic.Int64
 	loop(500*time.Millisecond, 0, func() {
-		if rss := residentBytes(b); rss > peakRSS.Load() {
+		rss, heap, _ := serverProcess(b)
+		if rss > peakRSS.Load() {
 			peakRSS.Store(rss)
+		}
+		if heap > peakHeap.Load() {
+			peakHeap.Store(heap)
 		}
 	})
 	var backupFile string
@@ -220,6 +225,7 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 	wg.Wait()
 	close(stop)
 	elapsed := time.Since(start)
+	_, _, cpuAfter := serverProcess(b)
 
 	failed := 0
 	for _, name := range []string{"check-in/out", "redeem", "browse", "export csv", "export xlsx", "backup"} {
@@ -259,7 +265,8 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 		}
 		fmt.Fprintf(stdout, "the backup verifies: %d entries\n", rep.Entries)
 	}
-	fmt.Fprintf(stdout, "server peak memory (RSS): %.0f MB\n", float64(peakRSS.Load())/1e6)
+	fmt.Fprintf(stdout, "server peak memory: RSS %.0f MB (with the data file's pages it read), Go heap %.0f MB; server CPU over the morning: %.1f s, %.2f cores\n",
+		float64(peakRSS.Load())/1e6, float64(peakHeap.Load())/1e6, cpuAfter-cpuBefore, (cpuAfter-cpuBefore)/elapsed.Seconds())
 	var rep struct{ OK bool }
 	if err := b.call(admin, "GET", "/api/v1/ledger/verify", nil, &rep); err != nil || !rep.OK {
 		return fmt.Errorf("the ledger does not verify: %v", err)
@@ -337,11 +344,13 @@ func (s *actionStats) split(from, to int64) (in, out []time.Duration) {
 	return slices.Clip(in), out
 }
 
-// residentBytes reads process_resident_memory_bytes from the server's /metrics.
-func residentBytes(b *bencher) int64 {
+// serverProcess reads from the server's /metrics its resident memory (which
+// counts the pages of the data file it has read through its memory map), the
+// Go heap in use (bytes), and the CPU time it has used (seconds).
+func serverProcess(b *bencher) (rss, heap int64, cpu float64) {
 	res, err := b.client.Get(b.base + "/metrics")
 	if err != nil {
-		return 0
+		return 0, 0, 0
 	}
 	defer res.Body.Close()
 	sc := bufio.NewScanner(res.Body)
@@ -349,8 +358,13 @@ func residentBytes(b *bencher) int64 {
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
 			f, _ := strconv.ParseFloat(v, 64)
-			return int64(f)
+			rss = int64(f)
+		} else if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_inuse_bytes "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			heap = int64(f)
+		} else if v, ok := strings.CutPrefix(sc.Text(), "process_cpu_seconds_total "); ok {
+			cpu, _ = strconv.ParseFloat(v, 64)
 		}
 	}
-	return 0
+	return rss, heap, cpu
 }
