@@ -67,6 +67,11 @@ Environment (used when the flag is not given):
   AIXIN_COOKIE_SECURE   true behind HTTPS
   AIXIN_LOG             text or json (default text)
   AIXIN_MIN_FREE_MB     /readyz fails below this much free disk (default 64)
+  AIXIN_LOGIN_LIMIT     login attempts per client address per minute (default 20)
+  AIXIN_USER_LIMIT      check-ins, and voucher creations, per user per minute (default 30)
+  AIXIN_TRUSTED_PROXIES reverse proxies whose X-Forwarded-For names the client (default none)
+  AIXIN_CHECKIN_REPEAT  a second scan this soon after checking in is the same check-in (default 2m)
+  AIXIN_BACKUP_MBPS     MB a second at most that a hot backup streams; 0: no cap (default 128)
   AIXIN_ADMIN_LOGIN     login of the first administrator (default admin)
   AIXIN_ADMIN_PASSWORD  its password; if unset, a one-time password is printed once
   AIXIN_DEMO            true: serve fills a data folder without members with the demo district
