@@ -7,6 +7,7 @@ import (
 	"html"
 	"math"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,15 +102,7 @@ func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (
 		case age >= 0 && age < dashboardStale:
 			if cd.refreshing.CompareAndSwap(false, true) {
 				ctx := context.WithoutCancel(c.Request().Context())
-				go func() {
-					ctx, cancel := context.WithTimeout(ctx, time.Minute)
-					defer cancel()
-					if d, err := s.computeDashboard(ctx, scope, month, full); err == nil {
-						s.keepDashboard(key, now, d)
-					} else {
-						cd.refreshing.Store(false) // the next request tries again
-					}
-				}()
+				go s.refreshDashboard(ctx, key, cd, scope, month, full, now)
 			}
 			return cd.d, nil
 		}
@@ -121,13 +114,41 @@ func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (
 	return d, err
 }
 
+// refreshDashboard computes the dashboard behind the stale copy old, outside
+// any request: it replaces old unless a newer copy has taken its place, and on
+// failure (or a panic, which must not take the server down) leaves old to be
+// refreshed by the next look.
+func (s *server) refreshDashboard(ctx context.Context, key string, old *cachedDashboard, scope ledger.Scope, month ledger.Month, full bool, now time.Time) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			s.cfg.Logger.Error("dashboard refresh panicked", "panic", r, "stack", string(debug.Stack()))
+			old.refreshing.Store(false)
+		}
+	}()
+	d, err := s.computeDashboard(ctx, scope, month, full)
+	if err != nil {
+		s.cfg.Logger.Warn("dashboard refresh failed", "err", err)
+		old.refreshing.Store(false)
+		return
+	}
+	if s.dashboards.CompareAndSwap(key, old, &cachedDashboard{at: now, d: d}) {
+		s.forgetDashboards(now)
+	}
+}
+
 // keepDashboard remembers a dashboard computed at now and forgets those
 // too old to be served, so that months looked at once do not stay.
 func (s *server) keepDashboard(key string, now time.Time, d dashboard) {
 	s.dashboards.Store(key, &cachedDashboard{at: now, d: d})
+	s.forgetDashboards(now)
+}
+
+func (s *server) forgetDashboards(now time.Time) {
 	s.dashboards.Range(func(k, v any) bool {
 		if age := now.Sub(v.(*cachedDashboard).at); age >= dashboardStale || age < -dashboardStale {
-			s.dashboards.Delete(k)
+			s.dashboards.CompareAndDelete(k, v) // not a fresh copy stored meanwhile
 		}
 		return true
 	})

@@ -1,14 +1,20 @@
 package handlers
 
 import (
+	"context"
 	"encoding/xml"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"aixin/ledger"
+
+	"github.com/google/uuid"
 )
 
 func TestDashboard(t *testing.T) {
@@ -126,5 +132,62 @@ func TestKeepDashboardForgetsOldOnes(t *testing.T) {
 	slices.Sort(kept)
 	if !slices.Equal(kept, []string{"new", "recent"}) {
 		t.Fatalf("kept %v", kept)
+	}
+}
+
+// flakyReports fails or panics in MonthSums on demand, around the real store.
+type flakyReports struct {
+	ledger.Reports
+	mode  atomic.Value // "", "fail" or "panic"
+	calls atomic.Int32
+}
+
+func (f *flakyReports) MonthSums(ctx context.Context, first, last ledger.Month, members []uuid.UUID) ([]ledger.MonthSum, error) {
+	f.calls.Add(1)
+	switch f.mode.Load() {
+	case "fail":
+		return nil, errors.New("the disk is unwell")
+	case "panic":
+		panic("a bug in the figures")
+	}
+	return f.Reports.MonthSums(ctx, first, last, members)
+}
+
+// TestDashboardRefreshFails: a refresh behind the stale copy that fails, or
+// panics, keeps the server up and the copy served, and the next look tries again.
+func TestDashboardRefreshFails(t *testing.T) {
+	flaky := &flakyReports{}
+	flaky.mode.Store("")
+	e := newEnv(t, func(c *Config) { flaky.Reports = c.Reports; c.Reports = flaky })
+	admin := e.session(e.users[ledger.RoleAdmin])
+	// look asks for the dashboard until a computation past the first n has
+	// started: each look is answered from memory, and starts a refresh
+	// unless one is still running.
+	look := func(n int32) {
+		t.Helper()
+		for i := 0; ; i++ {
+			wantStatus(t, e.get("/api/v1/dashboard", admin), http.StatusOK)
+			if flaky.calls.Load() > n {
+				return
+			}
+			if i == 500 {
+				t.Fatalf("no refresh: %d computations", flaky.calls.Load())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	look(0)
+	for _, mode := range []string{"fail", "panic", ""} {
+		flaky.mode.Store(mode)
+		e.clock.Add(dashboardTTL + time.Second)
+		look(flaky.calls.Load())
+	}
+	// Each refresh began only once the one before had given up: both were logged.
+	logged := map[string]bool{}
+	for _, l := range e.logs.lines(t) {
+		logged[fmt.Sprint(l["msg"])] = true
+	}
+	if !logged["dashboard refresh panicked"] || !logged["dashboard refresh failed"] {
+		t.Fatalf("the failed refreshes are not logged: %v", logged)
 	}
 }

@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"archive/zip"
 	"bytes"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -128,8 +130,36 @@ func TestExportGolden(t *testing.T) {
 	golden(t, "admin.xlsx.txt", stable(dumpXLSX(t, res.body)))
 }
 
+// selectedTabs reads which sheets of a workbook we wrote open with their tab
+// selected, by position (our sheets are xl/worksheets/sheet1.xml, … in order).
+func selectedTabs(t *testing.T, data []byte) map[int]bool {
+	t.Helper()
+	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int]bool{}
+	for _, zf := range z.File {
+		var n int
+		if _, err := fmt.Sscanf(zf.Name, "xl/worksheets/sheet%d.xml", &n); err != nil {
+			continue
+		}
+		r, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[n-1] = bytes.Contains(x, []byte(`tabSelected="true"`))
+	}
+	return out
+}
+
 // dumpXLSX writes a workbook out as text: each sheet's name, frozen panes,
-// column widths, then each cell with its type and number format.
+// whether its tab is selected, column widths, then each cell with its type and number format.
 func dumpXLSX(t *testing.T, data []byte) []byte {
 	t.Helper()
 	f, err := excelize.OpenReader(bytes.NewReader(data))
@@ -139,9 +169,14 @@ func dumpXLSX(t *testing.T, data []byte) []byte {
 	defer f.Close()
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "active sheet: %s\n", f.GetSheetName(f.GetActiveSheetIndex()))
-	for _, name := range f.GetSheetList() {
+	tabs := selectedTabs(t, data)
+	for i, name := range f.GetSheetList() {
 		panes, _ := f.GetPanes(name)
-		fmt.Fprintf(&b, "== %s (frozen %v at %s)\n", name, panes.Freeze, panes.TopLeftCell)
+		selected := ""
+		if tabs[i] {
+			selected = ", tab selected"
+		}
+		fmt.Fprintf(&b, "== %s (frozen %v at %s%s)\n", name, panes.Freeze, panes.TopLeftCell, selected)
 		rows, err := f.GetRows(name, excelize.Options{RawCellValue: true})
 		if err != nil {
 			t.Fatal(err)

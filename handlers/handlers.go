@@ -126,7 +126,7 @@ type server struct {
 	vouchers  *limiter // voucher creations per user
 	public    *limiter // public pages per client IP
 
-	dashboards sync.Map // scope|month|full -> cachedDashboard
+	dashboards sync.Map // scope|month|full -> *cachedDashboard
 	// dummyHash is verified when a login is unknown, so that an unknown
 	// login costs as much time as a wrong password.
 	dummyHash string

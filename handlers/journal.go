@@ -69,7 +69,7 @@ func (s *server) backup(c echo.Context) error {
 	h.Set("Cache-Control", "no-store")
 	var w io.Writer = c.Response()
 	if rate := cmp.Or(s.cfg.BackupMBPerSecond, defaultBackupMBPerSecond); rate > 0 {
-		w = &pacedWriter{ctx: c.Request().Context(), w: w, perSecond: float64(rate) * (1 << 20), start: time.Now()}
+		w = newPacedWriter(c.Request().Context(), w, float64(rate)*1e6)
 	}
 	_, err := s.cfg.Journal.Backup(c.Request().Context(), w)
 	return err
@@ -78,28 +78,49 @@ func (s *server) backup(c echo.Context) error {
 // defaultBackupMBPerSecond: a 400 MB file in a little over 3 s.
 const defaultBackupMBPerSecond = 128
 
-// pacedWriter writes no faster than perSecond bytes a second on average
-// since start, waiting (or stopping when ctx ends) when ahead.
+// pacedWriter writes no faster than perSecond bytes a second: each write
+// waits (or stops, when ctx ends) until the bytes before it are due. A reader
+// that stalled does not earn a burst: the pace never runs more than
+// pacedSlack behind.
 type pacedWriter struct {
 	ctx       context.Context
 	w         io.Writer
 	perSecond float64
 	start     time.Time
 	written   int64
+	now       func() time.Time
+	wait      func(context.Context, time.Duration) error
+}
+
+const pacedSlack = 100 * time.Millisecond
+
+func newPacedWriter(ctx context.Context, w io.Writer, perSecond float64) *pacedWriter {
+	return &pacedWriter{ctx: ctx, w: w, perSecond: perSecond, start: time.Now(), now: time.Now, wait: sleepCtx}
 }
 
 func (p *pacedWriter) Write(b []byte) (int, error) {
 	due := p.start.Add(time.Duration(float64(p.written) / p.perSecond * float64(time.Second)))
-	if wait := time.Until(due); wait > 0 {
-		t := time.NewTimer(wait)
-		select {
-		case <-p.ctx.Done():
-			t.Stop()
-			return 0, p.ctx.Err()
-		case <-t.C:
+	now := p.now()
+	if behind := now.Sub(due); behind > pacedSlack {
+		p.start = p.start.Add(behind - pacedSlack)
+	} else if ahead := -behind; ahead > 0 {
+		if err := p.wait(p.ctx, ahead); err != nil {
+			return 0, err
 		}
 	}
 	n, err := p.w.Write(b)
 	p.written += int64(n)
 	return n, err
+}
+
+// sleepCtx waits for d, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -283,26 +284,56 @@ func appendEarn(t *testing.T, e *env, a ledger.Account, n int) []ledger.Entry {
 	return out
 }
 
-// TestPacedWriter: what is ahead of the pace waits, and stops when the
-// download is given up; what keeps to it is written as given.
+// TestPacedWriter: a write ahead of the pace waits until its bytes are
+// due, and stops when the download is given up; a reader that stalled gets
+// no burst beyond pacedSlack; what is written is what was given.
 func TestPacedWriter(t *testing.T) {
 	var out bytes.Buffer
 	c, cancel := context.WithCancel(context.Background())
-	p := &pacedWriter{ctx: c, w: &out, perSecond: 1, start: time.Now()} // a byte a second
-	if n, err := p.Write([]byte("0123456789")); n != 10 || err != nil {
-		t.Fatalf("first write: %d, %v", n, err)
+	clk := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	var waits []time.Duration
+	p := &pacedWriter{ctx: c, w: &out, perSecond: 1000, start: clk, now: func() time.Time { return clk },
+		wait: func(ctx context.Context, d time.Duration) error {
+			waits = append(waits, d)
+			clk = clk.Add(d)
+			return ctx.Err()
+		}}
+	write := func(s string) error {
+		_, err := p.Write([]byte(s))
+		return err
 	}
-	cancel() // the next ten bytes are due in ten seconds; the client has gone
-	if n, err := p.Write([]byte("abcdefghij")); n != 0 || !errors.Is(err, context.Canceled) {
-		t.Fatalf("write ahead of the pace after the client went: %d, %v", n, err)
-	}
-	fast := &pacedWriter{ctx: context.Background(), w: &out, perSecond: 1 << 40, start: time.Now()}
-	for range 3 {
-		if _, err := fast.Write([]byte("xyz")); err != nil {
+	for range 3 { // 100 bytes at 1000 a second: each is due 100 ms after the one before
+		if err := write(strings.Repeat("a", 100)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if out.String() != "0123456789xyzxyzxyz" {
-		t.Fatalf("written %q", out.String())
+	if !slices.Equal(waits, []time.Duration{100 * time.Millisecond, 100 * time.Millisecond}) {
+		t.Fatalf("waited %v, want nothing then 100 ms twice", waits)
+	}
+	// The reader stalls for two seconds: the next writes go at once, but only
+	// pacedSlack's worth (100 bytes) before the pace holds again.
+	clk = clk.Add(2 * time.Second)
+	waits = nil
+	for range 3 {
+		if err := write(strings.Repeat("b", 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(waits, []time.Duration{100 * time.Millisecond}) {
+		t.Fatalf("after the stall waited %v, want nothing twice then 100 ms", waits)
+	}
+	// The client goes while a write waits: nothing more is written.
+	cancel()
+	if n, err := p.Write([]byte("c")); n != 0 || !errors.Is(err, context.Canceled) {
+		t.Fatalf("write after the client went: %d, %v", n, err)
+	}
+	if out.String() != strings.Repeat("a", 300)+strings.Repeat("b", 300) {
+		t.Fatalf("written %d bytes: %.20q…", out.Len(), out.String())
+	}
+	// The real wait ends with its context.
+	gone, stop := context.WithCancel(context.Background())
+	stop()
+	if err := sleepCtx(gone, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Fatalf("sleepCtx on an ended context: %v", err)
 	}
 }
