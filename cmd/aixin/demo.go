@@ -151,12 +151,15 @@ func fillDemo(ctx context.Context, st *store.Store, clock *demoClock, now time.T
 	categories := []string{"政策宣讲", "环境整治", "助老助残", "文明劝导", "医疗义诊", "邻里互助"}
 	titles := map[string]string{"政策宣讲": "“四史”宣讲进楼道", "环境整治": "小区环境大扫除", "助老助残": "关爱空巢老人上门服务",
 		"文明劝导": "文明交通劝导", "医疗义诊": "社区健康义诊", "邻里互助": "邻里互助议事会"}
-	// In date order, each event recorded and finalised on its day.
+	// In date order, each event recorded and finalised on its day; every
+	// community's last one a day or three ago, so that the month a
+	// newcomer opens the dashboard on has some service in it (unless it
+	// began today or yesterday).
 	type slot struct{ ci, k, daysAgo int }
 	var slots []slot
 	for ci := range comms {
 		for k := range 6 {
-			slots = append(slots, slot{ci, k, 30 - k*5 - ci})
+			slots = append(slots, slot{ci, k, 1 + ci%3 + 5*(5-k)})
 		}
 	}
 	slices.SortFunc(slots, func(a, b slot) int { return b.daysAgo - a.daysAgo })

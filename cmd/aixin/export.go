@@ -24,7 +24,7 @@ func exportMonthly(ctx context.Context, args []string, getenv func(string) strin
 	}
 	var c config
 	fs := newFlags("export monthly", getenv, stderr, &c)
-	monthFlag := fs.String("month", "", "YYYY-MM (default: the current month)")
+	monthFlag := fs.String("month", "", "YYYY-MM (default: the previous month, the last one finished, as on the Exports page)")
 	by := fs.String("by", "member", "the view: member, team, unit or shop (.xlsx has them all and opens at this one)")
 	format := fs.String("format", "xlsx", "xlsx or csv")
 	unit := fs.String("unit", "", "only this unit's subtree (its id); default every unit")
@@ -40,7 +40,7 @@ func exportMonthly(ctx context.Context, args []string, getenv func(string) strin
 	}
 	defer st.Close()
 	loc := st.Location()
-	month := ledger.MonthOf(time.Now(), loc)
+	month := ledger.MonthOf(time.Now(), loc).AddMonths(-1)
 	if *monthFlag != "" {
 		if month, err = ledger.ParseMonth(*monthFlag); err != nil {
 			return fmt.Errorf("--month %q: give a month as YYYY-MM, e.g. 2026-11", *monthFlag)

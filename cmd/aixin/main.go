@@ -51,13 +51,17 @@ const usage = `aixin (爱心积分): volunteer service points for communities
 
 Usage:
   aixin serve   [--data DIR] [--addr HOST:PORT] [--tz ZONE] [--cookie-secure] [--log text|json] [--demo]
+                [--login-limit N] [--user-limit N] [--trusted-proxy ADDRS] [--checkin-repeat D] [--backup-rate MB]
   aixin demo    [--data DIR]    fill a new data folder with a demo district and print its logins
   aixin verify  [--data DIR] [FILE]
   aixin backup  [--data DIR] [-o FILE]
   aixin user add    --login LOGIN --role admin|organizer|clerk [--name NAME] [--data DIR]   (password on stdin)
   aixin user passwd --login LOGIN [--data DIR]                                            (password on stdin)
   aixin import members [--skip-invalid] [--lang zh-CN|en] [--data DIR] FILE.csv|FILE.xlsx
-  aixin export monthly [--month YYYY-MM] [--by member|team|unit|shop] [--format xlsx|csv] [--unit ID] [--full-phone] [-o FILE|-]
+  aixin export monthly [--month YYYY-MM] [--by member|team|unit|shop] [--format xlsx|csv] [--unit ID] [--full-phone] [--data DIR] [-o FILE|-]
+  aixin bench checkin  [--url U] [--volunteers 500] [--duration 15s] [--rate 3000]   load tests against a running server:
+  aixin bench redeem   [--url U] [--kiosks 50] [--vouchers 2000]                      see the README for how to start it
+  aixin bench saturday [--url U] [--volunteers 1000] [--events 20] [--rate 3000] [--kiosks 20] [--organisers 5] [--duration 30s]
   aixin version
 
 Environment (used when the flag is not given):

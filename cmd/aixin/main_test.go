@@ -330,7 +330,8 @@ func TestExportMonthlyCommand(t *testing.T) {
 	st.Close()
 	env := envFrom(map[string]string{"AIXIN_DATA": data})
 	var out, errs syncBuffer
-	if err := run(ctx, []string{"export", "monthly", "--format", "csv", "-o", "-"}, env, nil, &out, &errs); err != nil {
+	now := ledger.MonthOf(time.Now(), mustLoad(t, "Asia/Shanghai"))
+	if err := run(ctx, []string{"export", "monthly", "--month", now.String(), "--format", "csv", "-o", "-"}, env, nil, &out, &errs); err != nil {
 		t.Fatalf("export: %v\n%s", err, errs.String())
 	}
 	if !strings.Contains(out.String(), "张三,138****5678,阳光街道 / 幸福社区,,,,2.5,0,25,0,0,0,25,0,0\r\n") {
@@ -342,8 +343,8 @@ func TestExportMonthlyCommand(t *testing.T) {
 	if err := run(ctx, []string{"export", "monthly", "--full-phone"}, env, nil, &out, &errs); err != nil {
 		t.Fatalf("xlsx: %v\n%s", err, errs.String())
 	}
-	month := time.Now().In(mustLoad(t, "Asia/Shanghai"))
-	name := fmt.Sprintf("%d年%d月积分汇总.xlsx", month.Year(), int(month.Month()))
+	prev := now.AddMonths(-1) // by default, the last month finished
+	name := fmt.Sprintf("%d年%d月积分汇总.xlsx", int(prev)/100, int(prev)%100)
 	if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || !bytes.HasPrefix(b, []byte("PK")) {
 		t.Fatalf("%s: %v (%s)", name, err, errs.String())
 	}

@@ -161,6 +161,15 @@ describe('monthly export', () => {
     assert.match(await text(page.locator('#d-low')), /库存都充足/);
     await page.waitForFunction(() => ['chart-points', 'chart-categories'].every((id) => document.getElementById(id)?.naturalWidth > 0));
     await shot(page, 'pc-dashboard');
+    // Set up already: the first steps are out of the way.
+    assert.equal(await page.locator('#steps').isHidden(), true);
+    // Another month by its address, and the picker keeps the address.
+    await page.goto('/admin/?month=2025-01');
+    assert.equal(await page.locator('#dash-month').inputValue(), '2025-01');
+    await page.locator('#d-earned', { hasText: /^0$/ }).waitFor();
+    await page.locator('#dash-month').fill(day.slice(0, 7));
+    await page.locator('#d-earned', { hasText: /^60$/ }).waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('month'), day.slice(0, 7));
     noProblems(page);
     await page.context().close();
   });

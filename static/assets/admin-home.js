@@ -31,6 +31,9 @@ async function load() {
       ? t('js.home.more_than', fmtNumber(members.members.length))
       : fmtNumber(members.members.length);
     $('count-staff').textContent = staff ? fmtNumber(staff.users.length) : '–';
+    // The first steps are for a new installation: once there are units,
+    // teams and volunteers they are out of the way.
+    $('steps').hidden = units.length > 0 && teams.length > 0 && members.members.length > 0;
   } catch (err) {
     failed(out, err);
   }
@@ -42,7 +45,12 @@ load();
 
 const hours = (minutes) => (Math.round(minutes / 6) / 10).toFixed(1);
 const now = new Date();
-$('dash-month').value = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}`;
+// The month in the address (?month=2026-11) when there is one, so that a
+// link or a reload shows the same month; else this month.
+const asked = new URLSearchParams(location.search).get('month');
+$('dash-month').value = /^\d{4}-\d{2}$/.test(asked || '')
+  ? asked
+  : `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}`;
 
 async function loadMonth() {
   const month = $('dash-month').value;
@@ -67,5 +75,10 @@ async function loadMonth() {
   }
 }
 
-$('dash-month').addEventListener('change', loadMonth);
+$('dash-month').addEventListener('change', () => {
+  const url = new URL(location.href);
+  url.searchParams.set('month', $('dash-month').value);
+  history.replaceState(null, '', url);
+  loadMonth();
+});
 loadMonth();
