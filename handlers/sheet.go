@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -183,9 +182,6 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 			}
 			name, _ := excelize.CoordinatesToCellName(1, r)
 			r++
-			if r%64 == 0 {
-				runtime.Gosched() // a workbook is in no hurry; the scans waiting to run are
-			}
 			return sw.SetRow(name, vals)
 		}
 		for _, row := range sh.Rows {
@@ -210,17 +206,8 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 			return err
 		}
 	}
-	if err := f.Write(unhurriedWriter{w}); err != nil {
+	if err := f.Write(w); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
 	return nil
-}
-
-// unhurriedWriter lets waiting requests run before each write: zipping a
-// workbook is one long stretch of work otherwise.
-type unhurriedWriter struct{ w io.Writer }
-
-func (u unhurriedWriter) Write(p []byte) (int, error) {
-	runtime.Gosched()
-	return u.w.Write(p)
 }
