@@ -1,11 +1,14 @@
 package handlers
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,8 +98,27 @@ func (s *server) createEvent(c echo.Context) error {
 	return c.JSON(http.StatusCreated, v)
 }
 
+// Paging of the events list.
+const (
+	defaultEventsLimit = 100
+	maxEventsLimit     = 500
+)
+
+// listEvents answers the events in the caller's scope, latest start first, a
+// page at a time: limit of them after the event after (the last of the page
+// before), and next_after when there are more. Only the page's events are
+// looked up further (unit name, counts), so a long history costs one read of
+// the events, not one lookup each.
 func (s *server) listEvents(c echo.Context) error {
 	unitID, err := queryID(c, "unit_id")
+	if err != nil {
+		return err
+	}
+	after, err := queryID(c, "after")
+	if err != nil {
+		return err
+	}
+	limit, err := queryLimit(c, defaultEventsLimit, maxEventsLimit)
 	if err != nil {
 		return err
 	}
@@ -110,19 +132,40 @@ func (s *server) listEvents(c echo.Context) error {
 		return err
 	}
 	u, _ := currentUser(c)
-	out := []eventView{}
+	var found []ledger.Event
 	for _, e := range all {
 		eu := units[e.UnitID]
 		if !scopeOf(u).Covers(eu) || (unitID != uuid.Nil && !eu.Within(unitID)) || (status != "" && e.Status != status) {
 			continue
 		}
+		found = append(found, e)
+	}
+	slices.SortFunc(found, func(a, b ledger.Event) int {
+		return cmp.Or(b.StartsAt.Compare(a.StartsAt), bytes.Compare(b.ID[:], a.ID[:]))
+	})
+	if after != uuid.Nil {
+		i := slices.IndexFunc(found, func(e ledger.Event) bool { return e.ID == after })
+		if i < 0 {
+			return ledger.Errorf(ledger.ENOTFOUND, "event.not_found")
+		}
+		found = found[i+1:]
+	}
+	page := struct {
+		Events    []eventView `json:"events"`
+		NextAfter string      `json:"next_after"`
+	}{Events: []eventView{}}
+	if len(found) > limit {
+		found = found[:limit]
+		page.NextAfter = found[limit-1].ID.String()
+	}
+	for _, e := range found {
 		v, err := s.eventView(c, e)
 		if err != nil {
 			return err
 		}
-		out = append(out, v)
+		page.Events = append(page.Events, v)
 	}
-	return c.JSON(http.StatusOK, map[string][]eventView{"events": out})
+	return c.JSON(http.StatusOK, page)
 }
 
 func (s *server) getEvent(c echo.Context) error {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -211,4 +212,70 @@ func TestOrganiserAttendance(t *testing.T) {
 	wantStatus(t, e.do("POST", "/api/v1/attendances/"+att.ID.String()+"/review", jsonReader(map[string]any{"decision": "adjust", "minutes": 60, "reason": "提前离开"}), orgA), 200)
 	// The event was finalised above; a back-fill is refused now.
 	post(orgA, map[string]any{"member_id": w.member["A"].ID, "action": "backfill", "checked_in_at": ev.StartsAt, "checked_out_at": ev.StartsAt.Add(time.Minute), "reason": "纸质"}, 409)
+}
+
+// TestListEventsPaged: the events list comes latest start first, a page at a
+// time, every event of the caller's scope once and no other's; a page cannot
+// start after an event the caller does not see.
+func TestListEventsPaged(t *testing.T) {
+	e := newEnv(t)
+	w := newWorld(t, e)
+	orgA := e.session(w.users["organizerA"])
+	admin := e.session(w.users["admin"])
+	var made []string
+	for i := range 7 {
+		v := e.createEvent(w, "A", orgA, map[string]any{"title": "周末活动" + strconv.Itoa(i),
+			"starts_at": e.clock.Now().Add(time.Duration(i%4) * time.Hour), "ends_at": e.clock.Now().Add(5 * time.Hour)})
+		made = append(made, v.ID.String())
+	}
+	other := e.createEvent(w, "B", admin, nil)
+	type page struct {
+		Events    []eventView `json:"events"`
+		NextAfter string      `json:"next_after"`
+	}
+	var seen []eventView
+	after := ""
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("the pages never end")
+		}
+		var p page
+		e.get("/api/v1/events?limit=3&after="+after, orgA).decode(t, &p)
+		if len(p.Events) > 3 {
+			t.Fatalf("a page of %d", len(p.Events))
+		}
+		seen = append(seen, p.Events...)
+		if p.NextAfter == "" {
+			break
+		}
+		after = p.NextAfter
+	}
+	ids := map[string]bool{}
+	for i, v := range seen {
+		if ids[v.ID.String()] {
+			t.Fatalf("%s twice", v.Title)
+		}
+		ids[v.ID.String()] = true
+		if v.ID == other.ID {
+			t.Fatal("organiser A sees B's event")
+		}
+		if i > 0 && seen[i-1].StartsAt.Before(v.StartsAt) {
+			t.Fatalf("%s (%v) before %s (%v)", seen[i-1].Title, seen[i-1].StartsAt, v.Title, v.StartsAt)
+		}
+	}
+	for _, id := range made {
+		if !ids[id] {
+			t.Fatalf("event %s never listed among %d", id, len(seen))
+		}
+	}
+	// The whole list in one page by default; B's event is not a place to start from.
+	var all page
+	e.get("/api/v1/events", admin).decode(t, &all)
+	if len(all.Events) < 8 || all.NextAfter != "" {
+		t.Fatalf("admin: %d events, next %q", len(all.Events), all.NextAfter)
+	}
+	wantStatus(t, e.get("/api/v1/events?after="+other.ID.String(), orgA), http.StatusNotFound)
+	for _, q := range []string{"limit=0", "limit=501", "limit=x", "after=nope"} {
+		wantStatus(t, e.get("/api/v1/events?"+q, orgA), http.StatusBadRequest)
+	}
 }

@@ -56,26 +56,36 @@ function query() {
   return q;
 }
 
-async function load() {
+// pageSize events a page, latest start first; 加载更多 fetches the next.
+const pageSize = 100;
+let next = '';
+
+// load fetches the first page (more = false) or the next one.
+async function load(more = false) {
   const q = query();
   const out = $('events');
+  q.set('limit', pageSize);
+  if (more) q.set('after', next);
   $('list-msg').textContent = '';
   try {
-    const { events } = await api('GET', '/api/v1/events?' + q);
-    // The latest start first: today's events above last week's back-filling.
-    events.sort((a, b) => new Date(b.starts_at) - new Date(a.starts_at));
-    if (events.length) {
-      out.replaceChildren(table(events.map(eventRow)));
-    } else if ([...q.keys()].length) {
+    const page = await api('GET', '/api/v1/events?' + q);
+    next = page.next_after || '';
+    if (more) {
+      out.querySelector('tbody')?.append(...page.events.map(eventRow));
+    } else if (page.events.length) {
+      out.replaceChildren(table(page.events.map(eventRow)));
+    } else if ([...query().keys()].length) {
       out.replaceChildren(emptyState(t('js.events.none_found')));
     } else {
       out.replaceChildren(emptyState(t('js.events.empty'),
         el('button', { type: 'button', class: 'primary', onclick: showNew }, t('js.events.add_one'))));
     }
+    $('more').hidden = !next;
   } catch (err) {
     failed($('list-msg'), err);
   }
 }
+$('more').addEventListener('click', () => load(true));
 
 const params = new URLSearchParams(location.search);
 filters.addEventListener('change', () => {
