@@ -68,3 +68,31 @@ func envBool(getenv func(string) string, key string) bool {
 	b, _ := strconv.ParseBool(getenv(key))
 	return b
 }
+
+// numericEnv are the AIXIN_* settings read as numbers, durations or
+// switches, each with what a valid value looks like.
+var numericEnv = []struct {
+	key, want string
+	ok        func(string) bool
+}{
+	{"AIXIN_MIN_FREE_MB", "a whole number of MB, e.g. 64", isUint},
+	{"AIXIN_LOGIN_LIMIT", "a whole number, e.g. 20", isUint},
+	{"AIXIN_USER_LIMIT", "a whole number, e.g. 30", isUint},
+	{"AIXIN_BACKUP_MBPS", "a whole number of MB a second, e.g. 128, or 0 for no cap", isUint},
+	{"AIXIN_CHECKIN_REPEAT", "a duration, e.g. 2m or 90s", func(v string) bool { _, err := time.ParseDuration(v); return err == nil }},
+	{"AIXIN_COOKIE_SECURE", "true or false", func(v string) bool { _, err := strconv.ParseBool(v); return err == nil }},
+	{"AIXIN_DEMO", "true or false", func(v string) bool { _, err := strconv.ParseBool(v); return err == nil }},
+}
+
+func isUint(v string) bool { _, err := strconv.ParseUint(v, 10, 64); return err == nil }
+
+// checkEnv refuses a setting that is set but cannot be read: a typo in a
+// systemd unit must stop the start, not quietly leave the default.
+func checkEnv(getenv func(string) string) error {
+	for _, s := range numericEnv {
+		if v := getenv(s.key); v != "" && !s.ok(v) {
+			return fmt.Errorf("%s=%q: give %s", s.key, v, s.want)
+		}
+	}
+	return nil
+}

@@ -534,3 +534,20 @@ func TestPercentilesLeaveTheirInput(t *testing.T) {
 		t.Fatalf("the latencies were reordered: %v", lat)
 	}
 }
+
+// A setting that cannot be read stops the start with its name and what it
+// should look like, rather than quietly leaving the default.
+func TestServeRefusesUnreadableSettings(t *testing.T) {
+	for key, bad := range map[string]string{"AIXIN_USER_LIMIT": "thirty", "AIXIN_CHECKIN_REPEAT": "2 minutes",
+		"AIXIN_BACKUP_MBPS": "-1", "AIXIN_COOKIE_SECURE": "yes please", "AIXIN_MIN_FREE_MB": "64MB"} {
+		env := envFrom(map[string]string{"AIXIN_DATA": t.TempDir(), key: bad})
+		var out, errs syncBuffer
+		// Were the setting taken, the server would start: the context stops it.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, env, strings.NewReader(""), &out, &errs)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "give ") {
+			t.Fatalf("%s=%s: %v", key, bad, err)
+		}
+	}
+}

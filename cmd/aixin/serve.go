@@ -22,6 +22,9 @@ import (
 const shutdownTimeout = 10 * time.Second
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if err := checkEnv(getenv); err != nil {
+		return err
+	}
 	var c config
 	fs := newFlags("serve", getenv, stderr, &c)
 	fs.StringVar(&c.Addr, "addr", envOr(getenv, "AIXIN_ADDR", "127.0.0.1:8080"), "listen address (AIXIN_ADDR)")
