@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,20 +20,6 @@ import (
 func envOr(getenv func(string) string, key, def string) string {
 	if v := getenv(key); v != "" {
 		return v
-	}
-	return def
-}
-
-func envUint(getenv func(string) string, key string, def uint64) uint64 {
-	if n, err := strconv.ParseUint(getenv(key), 10, 64); err == nil {
-		return n
-	}
-	return def
-}
-
-func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(getenv(key)); err == nil {
-		return d
 	}
 	return def
 }

@@ -64,35 +64,55 @@ func (c *config) parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func envBool(getenv func(string) string, key string) bool {
-	b, _ := strconv.ParseBool(getenv(key))
-	return b
+// settings reads AIXIN_* variables as the defaults of flags, and remembers
+// the first one that is set but cannot be read: a typo in a systemd unit
+// must stop the start, not quietly leave the default.
+type settings struct {
+	getenv func(string) string
+	err    error
 }
 
-// numericEnv are the AIXIN_* settings read as numbers, durations or
-// switches, each with what a valid value looks like.
-var numericEnv = []struct {
-	key, want string
-	ok        func(string) bool
-}{
-	{"AIXIN_MIN_FREE_MB", "a whole number of MB, e.g. 64", isUint},
-	{"AIXIN_LOGIN_LIMIT", "a whole number, e.g. 20", isUint},
-	{"AIXIN_USER_LIMIT", "a whole number, e.g. 30", isUint},
-	{"AIXIN_BACKUP_MBPS", "a whole number of MB a second, e.g. 128, or 0 for no cap", isUint},
-	{"AIXIN_CHECKIN_REPEAT", "a duration, e.g. 2m or 90s", func(v string) bool { _, err := time.ParseDuration(v); return err == nil }},
-	{"AIXIN_COOKIE_SECURE", "true or false", func(v string) bool { _, err := strconv.ParseBool(v); return err == nil }},
-	{"AIXIN_DEMO", "true or false", func(v string) bool { _, err := strconv.ParseBool(v); return err == nil }},
-}
-
-func isUint(v string) bool { _, err := strconv.ParseUint(v, 10, 64); return err == nil }
-
-// checkEnv refuses a setting that is set but cannot be read: a typo in a
-// systemd unit must stop the start, not quietly leave the default.
-func checkEnv(getenv func(string) string) error {
-	for _, s := range numericEnv {
-		if v := getenv(s.key); v != "" && !s.ok(v) {
-			return fmt.Errorf("%s=%q: give %s", s.key, v, s.want)
-		}
+// bad notes a variable that cannot be read, saying what it should look like.
+func (s *settings) bad(key, v, want string) {
+	if s.err == nil {
+		s.err = fmt.Errorf("%s=%q: give %s", key, v, want)
 	}
-	return nil
+}
+
+func (s *settings) uint(key string, def uint64) uint64 {
+	v := s.getenv(key)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		s.bad(key, v, fmt.Sprintf("a whole number, e.g. %d", def))
+		return def
+	}
+	return n
+}
+
+func (s *settings) duration(key string, def time.Duration) time.Duration {
+	v := s.getenv(key)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		s.bad(key, v, fmt.Sprintf("a duration, e.g. %v", def))
+		return def
+	}
+	return d
+}
+
+func (s *settings) bool(key string) bool {
+	v := s.getenv(key)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		s.bad(key, v, "true or false")
+	}
+	return b
 }

@@ -22,23 +22,24 @@ import (
 const shutdownTimeout = 10 * time.Second
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if err := checkEnv(getenv); err != nil {
-		return err
-	}
+	env := &settings{getenv: getenv}
 	var c config
 	fs := newFlags("serve", getenv, stderr, &c)
 	fs.StringVar(&c.Addr, "addr", envOr(getenv, "AIXIN_ADDR", "127.0.0.1:8080"), "listen address (AIXIN_ADDR)")
-	fs.BoolVar(&c.CookieSecure, "cookie-secure", envBool(getenv, "AIXIN_COOKIE_SECURE"), "mark cookies Secure, behind HTTPS (AIXIN_COOKIE_SECURE)")
+	fs.BoolVar(&c.CookieSecure, "cookie-secure", env.bool("AIXIN_COOKIE_SECURE"), "mark cookies Secure, behind HTTPS (AIXIN_COOKIE_SECURE)")
 	fs.StringVar(&c.LogFormat, "log", envOr(getenv, "AIXIN_LOG", "text"), "log format: text or json (AIXIN_LOG)")
-	fs.Uint64Var(&c.MinFreeMB, "min-free-mb", envUint(getenv, "AIXIN_MIN_FREE_MB", 64), "free disk below which /readyz fails (AIXIN_MIN_FREE_MB)")
-	withDemo := fs.Bool("demo", envBool(getenv, "AIXIN_DEMO"), "fill a data folder without members with the demo district first (AIXIN_DEMO)")
-	userLimit := fs.Uint64("user-limit", envUint(getenv, "AIXIN_USER_LIMIT", 30), "check-ins, and voucher creations, per user per minute (AIXIN_USER_LIMIT)")
+	fs.Uint64Var(&c.MinFreeMB, "min-free-mb", env.uint("AIXIN_MIN_FREE_MB", 64), "free disk below which /readyz fails (AIXIN_MIN_FREE_MB)")
+	withDemo := fs.Bool("demo", env.bool("AIXIN_DEMO"), "fill a data folder without members with the demo district first (AIXIN_DEMO)")
+	userLimit := fs.Uint64("user-limit", env.uint("AIXIN_USER_LIMIT", 30), "check-ins, and voucher creations, per user per minute (AIXIN_USER_LIMIT)")
 	proxies := fs.String("trusted-proxy", envOr(getenv, "AIXIN_TRUSTED_PROXIES", ""),
 		"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (AIXIN_TRUSTED_PROXIES)")
-	backupRate := fs.Int("backup-rate", int(envUint(getenv, "AIXIN_BACKUP_MBPS", 128)), "MB a second at most that GET /api/v1/admin/backup streams; 0: no cap (AIXIN_BACKUP_MBPS)")
-	loginLimit := fs.Uint64("login-limit", envUint(getenv, "AIXIN_LOGIN_LIMIT", 20), "login attempts per client address per minute (AIXIN_LOGIN_LIMIT)")
-	repeat := fs.Duration("checkin-repeat", envDuration(getenv, "AIXIN_CHECKIN_REPEAT", ledger.DefaultEventRules.RepeatWindow),
+	backupRate := fs.Int("backup-rate", int(env.uint("AIXIN_BACKUP_MBPS", 128)), "MB a second at most that GET /api/v1/admin/backup streams; 0: no cap (AIXIN_BACKUP_MBPS)")
+	loginLimit := fs.Uint64("login-limit", env.uint("AIXIN_LOGIN_LIMIT", 20), "login attempts per client address per minute (AIXIN_LOGIN_LIMIT)")
+	repeat := fs.Duration("checkin-repeat", env.duration("AIXIN_CHECKIN_REPEAT", ledger.DefaultEventRules.RepeatWindow),
 		"a second scan of the same event this soon after checking in is the same check-in (AIXIN_CHECKIN_REPEAT)")
+	if env.err != nil {
+		return env.err
+	}
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
