@@ -300,6 +300,9 @@ func TestSheetNeutralisesFormulas(t *testing.T) {
 		{textCell("-2+3"), textCell("@SUM(A1)"), hoursCell(125)},
 		{textCell("\t=1"), textCell("含,逗号\"引号\"\n换行"), numCell(0)},
 		{textCell("0012"), textCell("普通"), pointsCell(1 << 40)},
+		// Behind a byte order mark or a zero-width character a spreadsheet still sees the formula.
+		{textCell("\ufeff=HYPERLINK(\"http://x\")"), textCell("\u200b@SUM(A1)"), numCell(1)},
+		{textCell("\u200d\u2060-1+1"), textCell(" =1"), numCell(2)},
 	}}
 	var csvOut bytes.Buffer
 	if err := writeCSV(&csvOut, sh); err != nil {

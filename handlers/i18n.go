@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"aixin/ledger"
+
 	"github.com/labstack/echo/v4"
 )
 
@@ -74,6 +76,16 @@ func (c *catalogue) T(lang, key string, args ...any) string {
 	}
 	if len(args) == 0 {
 		return msg
+	}
+	// A term (a field's name, say) is a message of its own, in the same language.
+	cloned := false
+	for i, a := range args {
+		if term, ok := a.(ledger.Term); ok {
+			if !cloned {
+				args, cloned = slices.Clone(args), true
+			}
+			args[i] = c.T(lang, string(term))
+		}
 	}
 	return fmt.Sprintf(msg, args...)
 }

@@ -73,8 +73,16 @@ type msgUse struct {
 	pos  string
 }
 
+// isSelector reports whether e is pkg.name for some pkg.
+func isSelector(e ast.Expr, name string) bool {
+	sel, ok := e.(*ast.SelectorExpr)
+	return ok && sel.Sel.Name == name
+}
+
 // goMessageUses finds every call Errorf(code, "key", args...) and
-// T(lang, "key", args...) in the non-test Go files of dir.
+// T(lang, "key", args...) in the non-test Go files of dir, the field names
+// and messages of free-text rules (Text{Field: "field.x", Key: "key"}) and
+// of cleanName(s, "field.x", "key").
 func goMessageUses(t *testing.T, dir string) []msgUse {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
@@ -91,9 +99,41 @@ func goMessageUses(t *testing.T, dir string) []msgUse {
 		if err != nil {
 			t.Fatal(err)
 		}
+		str := func(e ast.Expr) (string, bool) {
+			lit, ok := e.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return "", false
+			}
+			v, err := strconv.Unquote(lit.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v, true
+		}
 		ast.Inspect(f, func(n ast.Node) bool {
+			// A free-text rule, Text{Field: "field.x", Key: "y"}: both are messages.
+			if lit, ok := n.(*ast.CompositeLit); ok {
+				if id, ok := lit.Type.(*ast.Ident); ok && id.Name == "Text" || isSelector(lit.Type, "Text") {
+					for _, el := range lit.Elts {
+						if kv, ok := el.(*ast.KeyValueExpr); ok {
+							if v, ok := str(kv.Value); ok {
+								uses = append(uses, msgUse{v, -1, fset.Position(kv.Pos()).String()})
+							}
+						}
+					}
+				}
+				return true
+			}
 			call, ok := n.(*ast.CallExpr)
 			if !ok || len(call.Args) < 2 {
+				return true
+			}
+			if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "cleanName" && len(call.Args) == 3 {
+				for _, a := range call.Args[1:] {
+					if v, ok := str(a); ok {
+						uses = append(uses, msgUse{v, 0, fset.Position(a.Pos()).String()})
+					}
+				}
 				return true
 			}
 			var fn string

@@ -40,10 +40,11 @@ func (c sheetCell) String() string {
 }
 
 // neutralise keeps a spreadsheet from running text as a formula: text that
-// starts with = + - @ (or a tab or carriage return, which some programs
-// skip before looking) gets a leading apostrophe.
+// starts with = + - @, also after spaces, a byte order mark or zero-width
+// characters that a spreadsheet skips or does not show (ledger.LooksLikeFormula),
+// or with a tab or carriage return, gets a leading apostrophe.
 func neutralise(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if ledger.LooksLikeFormula(s) || strings.HasPrefix(s, "\t") || strings.HasPrefix(s, "\r") {
 		return "'" + s
 	}
 	return s

@@ -3,7 +3,9 @@ package ledger
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 )
@@ -107,6 +109,26 @@ type User struct {
 	MemberID     uuid.UUID `json:"member_id,omitzero"`
 	CreatedAt    time.Time `json:"created_at"`
 	Disabled     bool      `json:"disabled,omitempty"`
+}
+
+// Check normalises and checks a user's login (1 to 64 characters, no
+// spaces) and name (up to 64 characters), as every free text (Text.Clean).
+func (u *User) Check() error {
+	login, err := Text{Field: "field.login", Key: "user.login_invalid", Max: 64, Required: true}.Clean(u.Login)
+	if err != nil {
+		return err
+	}
+	if strings.ContainsFunc(login, unicode.IsSpace) {
+		return Errorf(EINVALID, "user.login_invalid")
+	}
+	u.Login = login
+	if u.Name, err = (Text{Field: "field.staff_name", Key: "user.name_invalid", Max: 64}).Clean(u.Name); err != nil {
+		return err
+	}
+	if !u.Role.Valid() {
+		return Errorf(EINVALID, "user.role_invalid", Clip(string(u.Role)))
+	}
+	return nil
 }
 
 // Session is a server-side login session. The client holds a random token;

@@ -76,7 +76,9 @@ var allowed = map[Kind][2]AccountKind{
 	KindExpire:  {AccountMember, AccountExpired},
 }
 
-// Limits on the text fields of a transfer, in bytes.
+// Limits on the text fields of a transfer: the reference, actor and key
+// (ASCII that aixin makes) in bytes, the memo (a reason a person wrote, often
+// in Chinese) in characters.
 const (
 	MaxReferenceLen = 200
 	MaxActorLen     = 100
@@ -179,11 +181,14 @@ func (t Transfer) Validate() error {
 		{"memo", t.Memo, MaxMemoLen},
 		{"idempotency_key", t.IdempotencyKey, MaxKeyLen},
 	} {
-		if len(f.v) > f.max {
-			return Errorf(EINVALID, "entry.field_too_long", f.name, f.max)
-		}
 		if !utf8.ValidString(f.v) {
 			return Errorf(EINVALID, "entry.field_not_utf8", f.name)
+		}
+		if n := len(f.v); n > f.max && (f.name != "memo" || utf8.RuneCountInString(f.v) > f.max) {
+			if f.name == "memo" {
+				return Errorf(EINVALID, "entry.memo_too_long", f.max)
+			}
+			return Errorf(EINVALID, "entry.field_too_long", f.name, f.max)
 		}
 	}
 	return nil

@@ -68,7 +68,7 @@ const maxEventDistance = 2 * 366 * 24 * time.Hour
 
 // Check normalises and checks a new event, made at now.
 func (e *Event) Check(r EventRules, now time.Time) error {
-	title, err := cleanName(e.Title, "event.title_invalid")
+	title, err := cleanName(e.Title, "field.event_title", "event.title_invalid")
 	if err != nil {
 		return err
 	}
@@ -76,8 +76,8 @@ func (e *Event) Check(r EventRules, now time.Time) error {
 	if !slices.Contains(Categories, e.Category) {
 		return Errorf(EINVALID, "event.category_invalid", Clip(e.Category))
 	}
-	if e.Place = strings.TrimSpace(e.Place); len([]rune(e.Place)) > 100 || LooksLikeFormula(e.Place) {
-		return Errorf(EINVALID, "event.place_invalid")
+	if e.Place, err = (Text{Field: "field.place", Key: "event.place_invalid", Max: 100}).Clean(e.Place); err != nil {
+		return err
 	}
 	if e.StartsAt.IsZero() || e.EndsAt.IsZero() || !e.EndsAt.After(e.StartsAt) {
 		return Errorf(EINVALID, "event.window_invalid")

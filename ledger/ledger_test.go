@@ -107,7 +107,11 @@ func TestPost(t *testing.T) {
 		{"ReversesOnEarn", Transfer{Debit: issuer, Credit: memberA, Amount: 1, Kind: KindEarn, Reverses: 3}, 0, 0, EINVALID, "entry.reverses_only_reverse"},
 		{"MinutesOnHold", Transfer{Debit: memberA, Credit: Escrow, Amount: 1, Kind: KindHold, Minutes: 5}, 10, 0, EINVALID, "entry.minutes_only_earn"},
 		{"NegativeMinutes", Transfer{Debit: issuer, Credit: memberA, Amount: 1, Kind: KindEarn, Minutes: -5}, 0, 0, EINVALID, "entry.minutes_invalid"},
-		{"LongMemo", Transfer{Debit: issuer, Credit: memberA, Amount: 1, Kind: KindEarn, Memo: strings.Repeat("x", MaxMemoLen+1)}, 0, 0, EINVALID, "entry.field_too_long"},
+		{"LongMemo", Transfer{Debit: issuer, Credit: memberA, Amount: 1, Kind: KindEarn, Memo: strings.Repeat("x", MaxMemoLen+1)}, 0, 0, EINVALID, "entry.memo_too_long"},
+		// A memo counts characters: a 200-character Chinese reason is 600 bytes and fits.
+		{"ChineseMemo", Transfer{Debit: issuer, Credit: memberA, Amount: 1, Kind: KindEarn, Memo: strings.Repeat("补", MaxMemoLen)}, 0, 0, "", ""},
+		{"LongChineseMemo", Transfer{Debit: issuer, Credit: memberA, Amount: 1, Kind: KindEarn, Memo: strings.Repeat("补", MaxMemoLen+1)}, 0, 0, EINVALID, "entry.memo_too_long"},
+		{"LongActor", Transfer{Debit: issuer, Credit: memberA, Amount: 1, Kind: KindEarn, Actor: strings.Repeat("x", MaxActorLen+1)}, 0, 0, EINVALID, "entry.field_too_long"},
 		{"BadUTF8", Transfer{Debit: issuer, Credit: memberA, Amount: 1, Kind: KindEarn, Actor: "\xff"}, 0, 0, EINVALID, "entry.field_not_utf8"},
 		{"ExpireToExpired", Transfer{Debit: memberA, Credit: expired, Amount: 3, Kind: KindExpire}, 3, 0, "", ""},
 		{"CreditOverflow", Transfer{Debit: issuer, Credit: memberA, Amount: 10, Kind: KindEarn}, 0, maxBalance - 5, ECONFLICT, "entry.balance_overflow"},

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -54,7 +53,7 @@ func (u Unit) Within(root uuid.UUID) bool { return slices.Contains(u.Path, root)
 // returns it with its path. It returns EINVALID for a bad name or kind, or a
 // kind that does not belong under the parent's kind.
 func NewUnit(id uuid.UUID, name string, kind UnitKind, parent *Unit, now time.Time) (Unit, error) {
-	name, err := cleanName(name, "unit.name_invalid")
+	name, err := cleanName(name, "field.unit_name", "unit.name_invalid")
 	if err != nil {
 		return Unit{}, err
 	}
@@ -81,7 +80,7 @@ func NewUnit(id uuid.UUID, name string, kind UnitKind, parent *Unit, now time.Ti
 func CleanPosts(posts []string) ([]string, error) {
 	var out []string
 	for _, p := range posts {
-		p, err := cleanName(p, "unit.post_invalid")
+		p, err := cleanName(p, "field.post", "unit.post_invalid")
 		if err != nil {
 			return nil, err
 		}
@@ -95,17 +94,11 @@ func CleanPosts(posts []string) ([]string, error) {
 	return out, nil
 }
 
-// cleanName trims a name and checks it is 1 to 64 characters of text that
-// cannot be taken for a spreadsheet formula.
-func cleanName(s, key string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || utf8.RuneCountInString(s) > 64 || !utf8.ValidString(s) || strings.ContainsAny(s, "\x00\r\n\t") {
-		return "", Errorf(EINVALID, key)
-	}
-	if LooksLikeFormula(s) {
-		return "", Errorf(EINVALID, "text.formula", Clip(s))
-	}
-	return s, nil
+// cleanName trims a name and checks it is 1 to 64 characters of text (see
+// Text.Clean) that cannot be taken for a spreadsheet formula; key is the
+// field's message for an empty or too long name.
+func cleanName(s string, field Term, key string) (string, error) {
+	return Text{Field: field, Key: key, Max: 64, Required: true}.Clean(s)
 }
 
 // Clip shortens text from a request to at most 40 characters, for echoing it
@@ -115,13 +108,6 @@ func Clip(s string) string {
 		return string(r[:40]) + "…"
 	}
 	return s
-}
-
-// LooksLikeFormula reports whether a spreadsheet would take s for a formula:
-// it starts with = + - @ (or a tab or carriage return before one).
-func LooksLikeFormula(s string) bool {
-	s = strings.TrimLeft(s, " \t\r")
-	return s != "" && strings.ContainsRune("=+-@", rune(s[0]))
 }
 
 // TeamKind is what a team is.
@@ -145,7 +131,7 @@ type Team struct {
 
 // Check checks a team's name and kind.
 func (t *Team) Check() error {
-	name, err := cleanName(t.Name, "team.name_invalid")
+	name, err := cleanName(t.Name, "field.team_name", "team.name_invalid")
 	if err != nil {
 		return err
 	}
@@ -230,7 +216,7 @@ func MaskPhone(p string) string {
 // skills, on-duty details. community is the member's community (for posts);
 // nil when the member's unit is above community level.
 func (m *Member) Check(community *Unit) error {
-	name, err := cleanName(m.Name, "member.name_invalid")
+	name, err := cleanName(m.Name, "field.name", "member.name_invalid")
 	if err != nil {
 		return err
 	}
@@ -265,7 +251,7 @@ func (m *Member) Check(community *Unit) error {
 	slices.SortFunc(m.TeamIDs, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
 	m.TeamIDs = slices.Compact(m.TeamIDs)
 	if d := m.OnDuty; d != nil {
-		if d.WorkUnit, err = cleanName(d.WorkUnit, "member.work_unit_invalid"); err != nil {
+		if d.WorkUnit, err = cleanName(d.WorkUnit, "field.work_unit", "member.work_unit_invalid"); err != nil {
 			return err
 		}
 		if d.ReportedAt != "" {

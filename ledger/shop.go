@@ -42,7 +42,7 @@ type Shop struct {
 
 // Check normalises and checks a shop.
 func (s *Shop) Check() error {
-	name, err := cleanName(s.Name, "shop.name_invalid")
+	name, err := cleanName(s.Name, "field.shop_name", "shop.name_invalid")
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,7 @@ func (it Item) Available() int { return it.OnHand - it.Reserved }
 
 // Check normalises and checks an item's own fields.
 func (it *Item) Check() error {
-	name, err := cleanName(it.Name, "item.name_invalid")
+	name, err := cleanName(it.Name, "field.item_name", "item.name_invalid")
 	if err != nil {
 		return err
 	}

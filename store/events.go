@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"aixin/ledger"
 
@@ -329,21 +327,9 @@ func (s *Store) EventCounts(ctx context.Context, id uuid.UUID) (total, open int,
 	return total, open, err
 }
 
-// checkReason trims a reason an organiser must give.
-func checkReason(r string) (string, error) {
-	r = strings.TrimSpace(r)
-	if r == "" || utf8.RuneCountInString(r) > 200 || !utf8.ValidString(r) || strings.ContainsAny(r, "\x00\r\n\t") {
-		return "", ledger.Errorf(ledger.EINVALID, "attendance.reason_required")
-	}
-	if ledger.LooksLikeFormula(r) {
-		return "", ledger.Errorf(ledger.EINVALID, "text.formula", ledger.Clip(r))
-	}
-	return r, nil
-}
-
 // Backfill implements ledger.Events.
 func (s *Store) Backfill(ctx context.Context, eventID, memberID uuid.UUID, in, out time.Time, reason string, by uuid.UUID) (ledger.Attendance, error) {
-	reason, err := checkReason(reason)
+	reason, err := ledger.Reason.Clean(reason)
 	if err != nil {
 		return ledger.Attendance{}, err
 	}
@@ -380,7 +366,7 @@ func (s *Store) Backfill(ctx context.Context, eventID, memberID uuid.UUID, in, o
 
 // CloseAttendance implements ledger.Events.
 func (s *Store) CloseAttendance(ctx context.Context, id uuid.UUID, out time.Time, reason string, by uuid.UUID) (ledger.Attendance, error) {
-	reason, err := checkReason(reason)
+	reason, err := ledger.Reason.Clean(reason)
 	if err != nil {
 		return ledger.Attendance{}, err
 	}
@@ -413,7 +399,7 @@ func (s *Store) CloseAttendance(ctx context.Context, id uuid.UUID, out time.Time
 // ReviewAttendance implements ledger.Events.
 func (s *Store) ReviewAttendance(ctx context.Context, id uuid.UUID, decision string, minutes int64, reason string, by uuid.UUID) (ledger.Attendance, error) {
 	if decision != ledger.ReviewConfirm {
-		r, err := checkReason(reason)
+		r, err := ledger.Reason.Clean(reason)
 		if err != nil {
 			return ledger.Attendance{}, err
 		}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"aixin/ledger"
 
@@ -135,11 +134,12 @@ func (s *Store) Items(ctx context.Context, shopID uuid.UUID) ([]ledger.Item, err
 
 // MoveStock implements ledger.Shops.
 func (s *Store) MoveStock(ctx context.Context, m ledger.StockMove) (ledger.Item, error) {
-	m.Donor, m.Note = strings.TrimSpace(m.Donor), strings.TrimSpace(m.Note)
-	for _, t := range []string{m.Donor, m.Note} {
-		if utf8.RuneCountInString(t) > 200 || ledger.LooksLikeFormula(t) {
-			return ledger.Item{}, ledger.Errorf(ledger.EINVALID, "stock.text_invalid")
-		}
+	var err error
+	if m.Donor, err = ledger.StockText.Clean(m.Donor); err != nil {
+		return ledger.Item{}, err
+	}
+	if m.Note, err = ledger.StockText.Clean(m.Note); err != nil {
+		return ledger.Item{}, err
 	}
 	switch {
 	case m.Kind == ledger.StockIntake && (m.Qty < 1 || m.Qty > 100000):
@@ -151,7 +151,7 @@ func (s *Store) MoveStock(ctx context.Context, m ledger.StockMove) (ledger.Item,
 	}
 	m.ID, m.At = newID(), s.now().UTC()
 	var it ledger.Item
-	err := s.update(ctx, func(w *writeTx) error {
+	err = s.update(ctx, func(w *writeTx) error {
 		var err error
 		if it, err = getJSON[ledger.Item](w.tx.Bucket(bucketItems), m.ItemID, "item.not_found"); err != nil {
 			return err

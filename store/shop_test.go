@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -310,7 +311,11 @@ func TestStockMoves(t *testing.T) {
 	_, err = s.MoveStock(ctx, ledger.StockMove{ItemID: w.rice.ID, Kind: ledger.StockCorrection, Qty: -1})
 	wantCode(t, err, ledger.EINVALID, "stock.correction_invalid")
 	_, err = s.MoveStock(ctx, ledger.StockMove{ItemID: w.rice.ID, Kind: ledger.StockIntake, Qty: 5, Donor: "=cmd|' /C calc'!A0"})
+	wantCode(t, err, ledger.EINVALID, "text.formula")
+	_, err = s.MoveStock(ctx, ledger.StockMove{ItemID: w.rice.ID, Kind: ledger.StockIntake, Qty: 5, Donor: strings.Repeat("爱", 201)})
 	wantCode(t, err, ledger.EINVALID, "stock.text_invalid")
+	_, err = s.MoveStock(ctx, ledger.StockMove{ItemID: w.rice.ID, Kind: ledger.StockIntake, Qty: 5, Note: "张\u202e三"})
+	wantCode(t, err, ledger.EINVALID, "text.bidi")
 	it, err := s.MoveStock(ctx, ledger.StockMove{ItemID: w.rice.ID, Kind: ledger.StockCorrection, Qty: -8, Note: "盘点短少"})
 	if err != nil || it.OnHand != 2 || it.Available() != 0 {
 		t.Fatalf("correction: %+v %v", it, err)

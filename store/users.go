@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"aixin/ledger"
 
@@ -15,12 +14,8 @@ import (
 
 // CreateUser implements ledger.Users.
 func (s *Store) CreateUser(ctx context.Context, u ledger.User) (ledger.User, error) {
-	u.Login = strings.TrimSpace(u.Login)
-	if u.Login == "" || utf8.RuneCountInString(u.Login) > 64 || strings.ContainsAny(u.Login, " \t\r\n") {
-		return ledger.User{}, ledger.Errorf(ledger.EINVALID, "user.login_invalid")
-	}
-	if !u.Role.Valid() {
-		return ledger.User{}, ledger.Errorf(ledger.EINVALID, "user.role_invalid", string(u.Role))
+	if err := u.Check(); err != nil {
+		return ledger.User{}, err
 	}
 	if u.PasswordHash == "" {
 		return ledger.User{}, ledger.Errorf(ledger.EINVALID, "user.password_missing")
