@@ -48,7 +48,7 @@ function memberRow(m) {
 }
 
 function table(rows) {
-  return el('div', { class: 'table-wrap' }, el('table', { id: 'members-table' },
+  return el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { id: 'members-table' },
     el('thead', {}, el('tr', {},
       el('th', { scope: 'col' }, t('js.members.name')),
       el('th', { scope: 'col' }, t('js.members.phone')),

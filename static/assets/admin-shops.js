@@ -16,7 +16,7 @@ async function loadShops() {
       out.replaceChildren(emptyState(t('js.shop.a.empty')));
       return;
     }
-    out.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'shops-table' },
+    out.replaceChildren(el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { id: 'shops-table' },
       el('thead', {}, el('tr', {},
         el('th', { scope: 'col' }, t('js.shop.a.name')),
         el('th', { scope: 'col' }, t('js.shop.a.kind')),

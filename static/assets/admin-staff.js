@@ -27,7 +27,7 @@ async function loadStaff() {
       $('staff').replaceChildren(emptyState(t('js.staff.empty')));
       return;
     }
-    $('staff').replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'staff-table' },
+    $('staff').replaceChildren(el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { id: 'staff-table' },
       el('thead', {}, el('tr', {},
         el('th', { scope: 'col' }, t('js.staff.login')),
         el('th', { scope: 'col' }, t('js.staff.name')),

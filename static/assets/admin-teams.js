@@ -17,7 +17,7 @@ async function loadTeams() {
       out.replaceChildren(emptyState(unit ? t('js.teams.empty_unit') : t('js.teams.empty')));
       return;
     }
-    out.replaceChildren(el('div', { class: 'table-wrap' }, el('table', {},
+    out.replaceChildren(el('div', { class: 'table-wrap', tabindex: '0' }, el('table', {},
       el('thead', {}, el('tr', {},
         el('th', { scope: 'col' }, t('js.teams.name')),
         el('th', { scope: 'col' }, t('js.teams.kind')),
