@@ -102,6 +102,8 @@ type StoreStats struct {
 	BatchSizeSum uint64
 	// QueueLen is the number of write requests waiting now.
 	QueueLen int
+	// SweepFailures counts, per background sweep, the items it had to skip.
+	SweepFailures map[string]uint64
 }
 
 // Defaults of Config.

@@ -5,8 +5,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -154,7 +154,9 @@ type Attendance struct {
 }
 
 // PostingKey is the idempotency key of the attendance's next posting or correction.
-func (a Attendance) PostingKey() string { return fmt.Sprintf("%s:%d", a.Reference(), a.Revision+1) }
+func (a Attendance) PostingKey() string {
+	return ServerKey("attendance", a.ID.String(), strconv.Itoa(a.Revision+1))
+}
 
 // Reference is the ledger reference of an attendance's points.
 func (a Attendance) Reference() string { return "attendance:" + a.ID.String() }

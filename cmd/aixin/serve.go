@@ -188,16 +188,27 @@ func expireVouchers(ctx context.Context, st *store.Store, logger *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		if n, err := st.ExpireVouchers(ctx); err != nil && ctx.Err() == nil {
-			logger.Warn("voucher expiry", "err", err)
-		} else if n > 0 {
-			logger.Info("vouchers expired", "count", n)
-		}
+		res, err := st.ExpireVouchers(ctx)
+		logSweep(ctx, logger, "voucher expiry", "voucher", res, err)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// logSweep logs what one run of a sweep did: each item it had to skip (it
+// is tried again on the next run), and how many it handled.
+func logSweep(ctx context.Context, logger *slog.Logger, sweep, item string, res ledger.SweepResult, err error) {
+	for _, f := range res.Failed {
+		logger.Error(sweep+": skipped", item, f.ID.String(), "err", f.Err)
+	}
+	if err != nil && ctx.Err() == nil {
+		logger.Warn(sweep, "err", err)
+	}
+	if res.Done > 0 || len(res.Failed) > 0 {
+		logger.Info(sweep, "done", res.Done, "skipped", len(res.Failed))
 	}
 }
 
