@@ -305,6 +305,7 @@ func (s *server) routes(e *echo.Echo) {
 	api.GET("/events/:id/attendance", s.eventAttendance, staff...)
 	api.POST("/events/:id/attendance", s.recordAttendance, staff...)
 	api.POST("/events/:id/finalize", s.finalizeEvent, staff...)
+	api.POST("/events/:id/checkout-all", s.checkoutAll, staff...)
 	api.POST("/attendances/:id/close", s.closeAttendance, staff...)
 	api.POST("/attendances/:id/review", s.reviewAttendance, staff...)
 	api.POST("/checkins", s.checkin, session, requireRole(ledger.RoleVolunteer))
