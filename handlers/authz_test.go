@@ -326,7 +326,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {200, 409}, "clerk": {403, 403},
 			"organizerA": {403, 403}, "organizerB": {403, 403}, "admin": {403, 403}}},
 		{"Finalize", func(c string) cell {
-			return cell{"POST", "/api/v1/events/" + w.event[c].ID.String() + "/finalize", nil}
+			return cell{"POST", "/api/v1/events/" + w.event[c].ID.String() + "/finalize", jsonBody(func(int) any { return map[string]any{"confirm": true} })}
 		}, staffOnly(200, 200)},
 		{"ListShops", func(c string) cell { return cell{"GET", "/api/v1/shops", nil} }, everyone(200)},
 		{"CreateShop", func(c string) cell {

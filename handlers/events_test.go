@@ -93,6 +93,8 @@ func TestCheckinFlow(t *testing.T) {
 	}
 	// The organiser finalises: the volunteer sees the points.
 	res := e.do("POST", "/api/v1/events/"+ev.ID.String()+"/finalize", nil, orgA)
+	wantStatus(t, res, http.StatusConflict) // it runs for another hour: the organiser is asked first
+	res = e.do("POST", "/api/v1/events/"+ev.ID.String()+"/finalize", jsonReader(map[string]any{"confirm": true}), orgA)
 	wantStatus(t, res, 200)
 	var fin ledger.FinalizeResult
 	res.decode(t, &fin)
@@ -196,7 +198,7 @@ func TestOrganiserAttendance(t *testing.T) {
 	}
 	// Review is required: finalising posts nothing until confirmed.
 	var fin ledger.FinalizeResult
-	res := e.do("POST", "/api/v1/events/"+ev.ID.String()+"/finalize", nil, orgA)
+	res := e.do("POST", "/api/v1/events/"+ev.ID.String()+"/finalize", jsonReader(map[string]any{"confirm": true}), orgA)
 	res.decode(t, &fin)
 	if fin.Posted != 0 || fin.PendingReview != 1 {
 		t.Fatalf("finalise before review %+v", fin)
@@ -209,7 +211,14 @@ func TestOrganiserAttendance(t *testing.T) {
 	}
 	wantStatus(t, e.do("POST", "/api/v1/attendances/"+att.ID.String()+"/review", jsonReader(map[string]any{"decision": "adjust", "minutes": 60}), orgA), 400) // no reason
 	wantStatus(t, e.do("POST", "/api/v1/attendances/"+att.ID.String()+"/review", jsonReader(map[string]any{"decision": "adjust", "minutes": 60, "reason": "提前离开"}), orgB), 404)
-	wantStatus(t, e.do("POST", "/api/v1/attendances/"+att.ID.String()+"/review", jsonReader(map[string]any{"decision": "adjust", "minutes": 60, "reason": "提前离开"}), orgA), 200)
+	// The event is finalised: the adjusted attendance is posted at once.
+	res = e.do("POST", "/api/v1/attendances/"+att.ID.String()+"/review", jsonReader(map[string]any{"decision": "adjust", "minutes": 45, "reason": "提前离开"}), orgA)
+	wantStatus(t, res, 200)
+	var reviewed checkinView
+	res.decode(t, &reviewed)
+	if reviewed.Attendance.Status != ledger.AttendancePosted || reviewed.Attendance.Points != 7 {
+		t.Fatalf("reviewed after finalising: %+v", reviewed.Attendance)
+	}
 	// The event was finalised above; a back-fill is refused now.
 	post(orgA, map[string]any{"member_id": w.member["A"].ID, "action": "backfill", "checked_in_at": ev.StartsAt, "checked_out_at": ev.StartsAt.Add(time.Minute), "reason": "纸质"}, 409)
 }

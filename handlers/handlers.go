@@ -102,6 +102,8 @@ type StoreStats struct {
 	BatchSizeSum uint64
 	// QueueLen is the number of write requests waiting now.
 	QueueLen int
+	// SweepFailures counts, per background sweep, the items it had to skip.
+	SweepFailures map[string]uint64
 }
 
 // Defaults of Config.
@@ -303,6 +305,7 @@ func (s *server) routes(e *echo.Echo) {
 	api.GET("/events/:id/attendance", s.eventAttendance, staff...)
 	api.POST("/events/:id/attendance", s.recordAttendance, staff...)
 	api.POST("/events/:id/finalize", s.finalizeEvent, staff...)
+	api.POST("/events/:id/checkout-all", s.checkoutAll, staff...)
 	api.POST("/attendances/:id/close", s.closeAttendance, staff...)
 	api.POST("/attendances/:id/review", s.reviewAttendance, staff...)
 	api.POST("/checkins", s.checkin, session, requireRole(ledger.RoleVolunteer))

@@ -5,8 +5,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,8 +54,8 @@ type EventRules struct {
 	Grace                time.Duration // check-in opens this long before the start (not counted)
 	DailyCapMinutes      int64         // counted minutes per member per day, over all events
 	CodeStep             time.Duration // how long one check-in code lasts (30 s)
-	// RepeatWindow is how soon after checking in a scan of the same event is
-	// taken for the same check-in sent again, not a check-out (2 min).
+	// RepeatWindow is how soon after checking in (or out) a scan of the same
+	// event is taken for the same check-in (or check-out) sent again (2 min).
 	RepeatWindow time.Duration
 }
 
@@ -151,10 +151,20 @@ type Attendance struct {
 	// Revision counts the postings and corrections of its points; each has
 	// its own idempotency key (PostingKey).
 	Revision int `json:"revision,omitempty"`
+	// NoCheckout marks 未签退: closed by rule, because no one checked out
+	// (see CloseByRule); it stays set once an organiser gives it a time, so
+	// the record shows how it ended. RuleClosed says why it was closed
+	// (ClosedEventOver, ...), LatestOut the latest check-out an organiser may
+	// give it: the event's end, or when it was closed if that was earlier.
+	NoCheckout bool      `json:"no_checkout,omitempty"`
+	RuleClosed string    `json:"rule_closed,omitempty"`
+	LatestOut  time.Time `json:"latest_out,omitzero"`
 }
 
 // PostingKey is the idempotency key of the attendance's next posting or correction.
-func (a Attendance) PostingKey() string { return fmt.Sprintf("%s:%d", a.Reference(), a.Revision+1) }
+func (a Attendance) PostingKey() string {
+	return ServerKey("attendance", a.ID.String(), strconv.Itoa(a.Revision+1))
+}
 
 // Reference is the ledger reference of an attendance's points.
 func (a Attendance) Reference() string { return "attendance:" + a.ID.String() }
@@ -280,7 +290,7 @@ type FinalizeResult struct {
 	Posted        int   `json:"posted"`         // attendances posted now
 	Points        int64 `json:"points"`         // points posted now
 	Minutes       int64 `json:"minutes"`        // service minutes posted now
-	StillOpen     int   `json:"still_open"`     // checked in, never out: not counted until closed
+	NoCheckout    int   `json:"no_checkout"`    // checked in, never out: closed as 未签退 now, counted once an organiser decides
 	PendingReview int   `json:"pending_review"` // closed, waiting for a review
 }
 
@@ -291,6 +301,18 @@ const (
 	ReviewReject  = "reject"
 )
 
+// ScanRequest is who scans and what for: a volunteer's scan (Source "scan")
+// checks in or out as the state says; an organiser's (Source "organizer")
+// says what they want (Want, ActionIn or ActionOut).
+type ScanRequest struct {
+	Source string
+	By     uuid.UUID
+	Want   string
+	// EndOther: the volunteer agrees to end their check-in at another event
+	// that is still running (see DecideScan).
+	EndOther bool
+}
+
 // Events keeps events and attendances, and posts attendances' points.
 type Events interface {
 	// CreateEvent stores a new event with a fresh secret. Returns EINVALID per Event.Check, ENOTFOUND for its unit.
@@ -299,18 +321,22 @@ type Events interface {
 	Event(ctx context.Context, id uuid.UUID) (Event, error)
 	// Events returns every event, newest first.
 	Events(ctx context.Context) ([]Event, error)
-	// SetEventStatus moves an event to open, finished or cancelled.
+	// SetEventStatus moves an event to open, finished or cancelled (PlanEventStatus).
 	SetEventStatus(ctx context.Context, id uuid.UUID, status EventStatus) (Event, error)
-	// Scan checks a member in to the event, or out if they are checked in
-	// there, at the store's clock. Returns the attendance and ActionIn,
-	// ActionOut or ActionRepeat (a scan again within the repeat window);
-	// ECONFLICT when they are checked in elsewhere or the event is full or not open.
-	Scan(ctx context.Context, eventID, memberID uuid.UUID, source string, by uuid.UUID) (Attendance, string, error)
+	// Scan checks a member in to the event, or out, at the store's clock, as
+	// DecideScan decides, and stores what it decided.
+	Scan(ctx context.Context, eventID, memberID uuid.UUID, req ScanRequest) (ScanDecision, error)
 	// Backfill records a paper attendance with explicit times and a reason.
 	Backfill(ctx context.Context, eventID, memberID uuid.UUID, in, out time.Time, reason string, by uuid.UUID) (Attendance, error)
-	// CloseAttendance closes an open attendance (a missed check-out) at out, with a reason.
+	// CloseAttendance gives an open attendance (a missed check-out) or a
+	// 未签退 one its check-out time, with a reason (DecideClose); at a
+	// finalised event it is posted at once.
 	CloseAttendance(ctx context.Context, id uuid.UUID, out time.Time, reason string, by uuid.UUID) (Attendance, error)
-	// ReviewAttendance confirms, adjusts (minutes) or rejects a closed attendance.
+	// CheckoutAll checks out everyone still checked in to an event, at its
+	// end or now, with one reason (PlanCheckoutAll), and returns them.
+	CheckoutAll(ctx context.Context, eventID uuid.UUID, when, reason string, by uuid.UUID) ([]Attendance, error)
+	// ReviewAttendance confirms, adjusts (minutes) or rejects a closed
+	// attendance; at a finalised event a confirmed one is posted at once.
 	ReviewAttendance(ctx context.Context, id uuid.UUID, decision string, minutes int64, reason string, by uuid.UUID) (Attendance, error)
 	// Attendance returns ENOTFOUND for an unknown id.
 	Attendance(ctx context.Context, id uuid.UUID) (Attendance, error)
@@ -325,8 +351,14 @@ type Events interface {
 	Attendances(ctx context.Context, eventID uuid.UUID) ([]Attendance, error)
 	// MemberAttendances returns a member's attendances, newest first (footprint).
 	MemberAttendances(ctx context.Context, memberID uuid.UUID, limit int) ([]Attendance, error)
-	// FinalizeEvent posts every confirmed attendance as an earn entry (issuer
-	// of the event's unit to the member) with its minutes, and marks the
-	// event finalised. Finalising again posts nothing new.
-	FinalizeEvent(ctx context.Context, id uuid.UUID, actor string) (FinalizeResult, error)
+	// FinalizeEvent closes the attendances still open as 未签退, posts every
+	// postable attendance as an earn entry (issuer of the event's unit to
+	// the member) with its minutes, and marks the event finalised
+	// (PlanFinalize: while it runs or people are in, only when confirmed).
+	// Finalising again posts nothing new.
+	FinalizeEvent(ctx context.Context, id uuid.UUID, actor string, confirmed bool) (FinalizeResult, error)
+	// CloseOverdueAttendances closes by rule (未签退) every open attendance
+	// whose event is over (with its grace), cancelled or finalised, each in a
+	// write of its own, and reports the ones it could not close.
+	CloseOverdueAttendances(ctx context.Context) (SweepResult, error)
 }

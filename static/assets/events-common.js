@@ -24,6 +24,9 @@ export const attendanceStatuses = {
   posted: t('js.events.att.posted'),
 };
 
+// noCheckoutWhy says why an attendance was closed as 未签退 (rule_closed).
+export const noCheckoutWhy = (why) => t('js.events.no_checkout_why.' + why);
+
 export const sources = {
   scan: t('js.events.source.scan'),
   organizer: t('js.events.source.organizer'),
