@@ -26,8 +26,11 @@ const orgPassword = 'ankang-2026-organiser';
 const clerkPassword = 'ankang-2026-counter';
 const volPassword = 'ankang-volunteer-2026';
 
-// watch counts the page's requests in flight, for settle.
+// watch counts the page's requests in flight, for settle. It also gives
+// the page 30 s rather than 10 for each step: the checks load every page
+// three times over, and this machine's two cores may be busy with more.
 function watch(page) {
+  page.setDefaultTimeout(30_000);
   page.inflight = 0;
   page.on('request', () => page.inflight++);
   for (const ev of ['requestfinished', 'requestfailed']) page.on(ev, () => page.inflight--);
