@@ -173,7 +173,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA) at normal and large text',
     await browser?.close();
   });
 
-  it('the login page, empty and refusing a wrong password', async () => {
+  it('the login page, empty, refusing a wrong password, and in English', async () => {
     const page = watch(await open(browser, phone));
     await page.goto('/');
     await page.locator('#login-form').waitFor();
@@ -183,6 +183,9 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA) at normal and large text',
     await page.click('#login-form button[type=submit]');
     await page.locator('#login-msg').filter({ hasText: /./ }).waitFor();
     found.push(...(await audit(page, 'login-refused')));
+    await page.goto('/?lang=en');
+    await page.locator('#login-form').waitFor();
+    found.push(...(await audit(page, 'login-en')));
     await page.context().close();
     none(found);
   });
@@ -247,6 +250,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA) at normal and large text',
     ['m-voucher', () => `/m/vouchers/${voucher.id}`, '#v-code'],
     ['m-voucher-redeemed', () => `/m/vouchers/${redeemed.id}`, '#v-qr-off:not([hidden])'],
     ['checkin', async () => new URL((await org.ok('GET', `/events/${event.id}/code`)).url).pathname, '#checkin.ok, #checkin.again'],
+    ['checkin-refused', () => '/c/0000000000000000000000', '#checkin.bad'],
     ['forbidden', () => '/admin/', 'main'],
   ];
   for (const [name, url, ready] of volunteerPages) {
