@@ -62,6 +62,8 @@ type eventRequest struct {
 	UnitID         uuid.UUID          `json:"unit_id"`
 	TeamIDs        []uuid.UUID        `json:"team_ids"`
 	Place          string             `json:"place"`
+	Description    string             `json:"description"`
+	Contact        string             `json:"contact"`
 	StartsAt       time.Time          `json:"starts_at"`
 	EndsAt         time.Time          `json:"ends_at"`
 	PointsPerHour  int64              `json:"points_per_hour"`
@@ -69,6 +71,8 @@ type eventRequest struct {
 	Capacity       int                `json:"capacity"`
 	ReviewRequired bool               `json:"review_required"`
 	Status         ledger.EventStatus `json:"status"`
+	// RepeatWeeks makes the event and its copies a week apart, this many in all (1 to 52; 0 or 1: once).
+	RepeatWeeks int `json:"repeat_weeks"`
 }
 
 func (s *server) createEvent(c echo.Context) error {
@@ -83,19 +87,90 @@ func (s *server) createEvent(c echo.Context) error {
 		return err
 	}
 	u, _ := currentUser(c)
-	e, err := s.cfg.Events.CreateEvent(c.Request().Context(), ledger.Event{
+	list, err := s.cfg.Events.CreateEvents(c.Request().Context(), ledger.Event{
 		Title: req.Title, Category: req.Category, UnitID: req.UnitID, TeamIDs: req.TeamIDs, Place: req.Place,
+		Description: req.Description, Contact: req.Contact,
 		StartsAt: req.StartsAt, EndsAt: req.EndsAt, PointsPerHour: req.PointsPerHour, MaxMinutes: req.MaxMinutes,
 		Capacity: req.Capacity, ReviewRequired: req.ReviewRequired, Status: req.Status, CreatedBy: u.ID,
-	})
+	}, max(1, req.RepeatWeeks))
 	if err != nil {
+		return err
+	}
+	out := createdEvents{}
+	for i, e := range list {
+		v, err := s.eventView(c, e)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			out.eventView = v
+		}
+		if len(list) > 1 {
+			out.Series = append(out.Series, v)
+		}
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+// createdEvents is the answer to a new event: the event, and for a weekly
+// series every event of it, the first included.
+type createdEvents struct {
+	eventView
+	Series []eventView `json:"series,omitempty"`
+}
+
+// updateEvent edits an event until it is finalised (ledger.EditEvent).
+func (s *server) updateEvent(c echo.Context) error {
+	e, err := s.eventInScope(c)
+	if err != nil {
+		return err
+	}
+	var p ledger.EventPatch
+	if err := decodeJSON(c.Request().Body, &p); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	if e, err = s.cfg.Events.UpdateEvent(c.Request().Context(), e.ID, p, u.ID); err != nil {
 		return err
 	}
 	v, err := s.eventView(c, e)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, v)
+	return c.JSON(http.StatusOK, v)
+}
+
+// eventChangeView is one edit of an event, with the name of who made it.
+type eventChangeView struct {
+	ledger.EventChange
+	ByName string `json:"by_name"`
+}
+
+// eventChanges answers the record of an event's edits, newest first.
+func (s *server) eventChanges(c echo.Context) error {
+	e, err := s.eventInScope(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	list, err := s.cfg.Events.EventChanges(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]eventChangeView, 0, len(list))
+	names := map[uuid.UUID]string{}
+	for _, ch := range slices.Backward(list) {
+		name, ok := names[ch.By]
+		if !ok {
+			if u, err := s.cfg.Users.UserByID(ctx, ch.By); err == nil {
+				name = cmp.Or(u.Name, u.Login)
+			}
+			names[ch.By] = name
+		}
+		ch.At = ch.At.In(s.cfg.Location)
+		out = append(out, eventChangeView{ch, name})
+	}
+	return c.JSON(http.StatusOK, map[string][]eventChangeView{"changes": out})
 }
 
 // Paging of the events list.

@@ -299,6 +299,8 @@ func (s *server) routes(e *echo.Echo) {
 	api.POST("/events", s.createEvent, staff...)
 	api.GET("/events", s.listEvents, staff...)
 	api.GET("/events/:id", s.getEvent, staff...)
+	api.PATCH("/events/:id", s.updateEvent, staff...)
+	api.GET("/events/:id/changes", s.eventChanges, staff...)
 	api.POST("/events/:id/status", s.setEventStatus, staff...)
 	api.GET("/events/:id/code", s.eventCode, staff...)
 	api.GET("/events/:id/code.png", s.eventCodePNG, staff...)

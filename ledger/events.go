@@ -28,12 +28,16 @@ const (
 
 // Event is a volunteer activity with a time window, a category and a points rule.
 type Event struct {
-	ID             uuid.UUID   `json:"id"`
-	Title          string      `json:"title"`
-	Category       string      `json:"category"`
-	UnitID         uuid.UUID   `json:"unit_id"`
-	TeamIDs        []uuid.UUID `json:"team_ids"`
-	Place          string      `json:"place,omitempty"`
+	ID       uuid.UUID   `json:"id"`
+	Title    string      `json:"title"`
+	Category string      `json:"category"`
+	UnitID   uuid.UUID   `json:"unit_id"`
+	TeamIDs  []uuid.UUID `json:"team_ids"`
+	Place    string      `json:"place,omitempty"`
+	// Description says what volunteers will do and bring; Contact whom to
+	// ask (a name and a phone, as the organiser writes it).
+	Description    string      `json:"description,omitempty"`
+	Contact        string      `json:"contact,omitempty"`
 	StartsAt       time.Time   `json:"starts_at"`
 	EndsAt         time.Time   `json:"ends_at"`
 	Capacity       int         `json:"capacity,omitempty"`
@@ -68,15 +72,43 @@ const maxEventDistance = 2 * 366 * 24 * time.Hour
 
 // Check normalises and checks a new event, made at now.
 func (e *Event) Check(r EventRules, now time.Time) error {
+	if err := e.checkFields(r, now); err != nil {
+		return err
+	}
+	switch e.Status {
+	case "":
+		e.Status = EventOpen
+	case EventDraft, EventOpen:
+	default:
+		return Errorf(EINVALID, "event.status_invalid", Clip(string(e.Status)))
+	}
+	return nil
+}
+
+// The free-text fields of an event.
+var (
+	eventPlace       = Text{Field: "field.place", Key: "event.place_invalid", Max: 100}
+	eventDescription = Text{Field: "field.description", Key: "event.description_invalid", Max: 2000, Multiline: true, Formula: true}
+	eventContact     = Text{Field: "field.contact", Key: "event.contact_invalid", Max: 100}
+)
+
+// checkFields normalises and checks everything of an event but its status.
+func (e *Event) checkFields(r EventRules, now time.Time) error {
 	title, err := cleanName(e.Title, "field.event_title", "event.title_invalid")
 	if err != nil {
 		return err
 	}
 	e.Title = title
+	if e.Description, err = eventDescription.Clean(e.Description); err != nil {
+		return err
+	}
+	if e.Contact, err = eventContact.Clean(e.Contact); err != nil {
+		return err
+	}
 	if !slices.Contains(Categories, e.Category) {
 		return Errorf(EINVALID, "event.category_invalid", Clip(e.Category))
 	}
-	if e.Place, err = (Text{Field: "field.place", Key: "event.place_invalid", Max: 100}).Clean(e.Place); err != nil {
+	if e.Place, err = eventPlace.Clean(e.Place); err != nil {
 		return err
 	}
 	if e.StartsAt.IsZero() || e.EndsAt.IsZero() || !e.EndsAt.After(e.StartsAt) {
@@ -96,13 +128,6 @@ func (e *Event) Check(r EventRules, now time.Time) error {
 	}
 	if e.MaxMinutes < 0 || e.MaxMinutes > 24*60 || e.Capacity < 0 || e.Capacity > 100000 {
 		return Errorf(EINVALID, "event.limits_invalid")
-	}
-	switch e.Status {
-	case "":
-		e.Status = EventOpen
-	case EventDraft, EventOpen:
-	default:
-		return Errorf(EINVALID, "event.status_invalid", Clip(string(e.Status)))
 	}
 	if e.TeamIDs == nil {
 		e.TeamIDs = []uuid.UUID{}
@@ -317,6 +342,13 @@ type ScanRequest struct {
 type Events interface {
 	// CreateEvent stores a new event with a fresh secret. Returns EINVALID per Event.Check, ENOTFOUND for its unit.
 	CreateEvent(ctx context.Context, e Event) (Event, error)
+	// CreateEvents stores an event and, for one that repeats, its weekly
+	// copies (WeeklySeries) in one transaction.
+	CreateEvents(ctx context.Context, e Event, weeks int) ([]Event, error)
+	// UpdateEvent edits an event as EditEvent decides, recording the change.
+	UpdateEvent(ctx context.Context, id uuid.UUID, p EventPatch, by uuid.UUID) (Event, error)
+	// EventChanges returns the record of an event's edits, oldest first.
+	EventChanges(ctx context.Context, id uuid.UUID) ([]EventChange, error)
 	// Event returns ENOTFOUND for an unknown id.
 	Event(ctx context.Context, id uuid.UUID) (Event, error)
 	// Events returns every event, newest first.

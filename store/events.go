@@ -37,13 +37,34 @@ func (s *Store) Rules() ledger.EventRules { return s.rules }
 
 // CreateEvent implements ledger.Events.
 func (s *Store) CreateEvent(ctx context.Context, e ledger.Event) (ledger.Event, error) {
-	if err := e.Check(s.rules, s.now()); err != nil {
+	list, err := s.CreateEvents(ctx, e, 1)
+	if err != nil {
 		return e, err
 	}
+	return list[0], nil
+}
+
+// CreateEvents implements ledger.Events: the event and its weekly copies
+// (ledger.WeeklySeries), each with a secret of its own, in one transaction.
+func (s *Store) CreateEvents(ctx context.Context, e ledger.Event, weeks int) ([]ledger.Event, error) {
+	if err := e.Check(s.rules, s.now()); err != nil {
+		return nil, err
+	}
 	e.ID, e.CreatedAt = newID(), s.now().UTC()
-	e.Secret = make([]byte, 32)
-	rand.Read(e.Secret)
-	err := s.update(ctx, func(w *writeTx) error {
+	list, err := ledger.WeeklySeries(e, weeks, s.loc, newID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if i > 0 {
+			if err := list[i].Check(s.rules, s.now()); err != nil {
+				return nil, err // the last weeks lie too far ahead
+			}
+		}
+		list[i].Secret = make([]byte, 32)
+		rand.Read(list[i].Secret)
+	}
+	err = s.update(ctx, func(w *writeTx) error {
 		if w.tx.Bucket(bucketUnits).Get(e.UnitID[:]) == nil {
 			return ledger.Errorf(ledger.ENOTFOUND, "unit.not_found")
 		}
@@ -52,9 +73,70 @@ func (s *Store) CreateEvent(ctx context.Context, e ledger.Event) (ledger.Event, 
 				return ledger.Errorf(ledger.ENOTFOUND, "team.not_found")
 			}
 		}
+		for _, ev := range list {
+			if err := putEvent(w.tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return list, err
+}
+
+// UpdateEvent implements ledger.Events: it reads the event and its
+// attendances, lets ledger.EditEvent decide, and writes the event, the
+// attendances it counted again and the record of the change.
+func (s *Store) UpdateEvent(ctx context.Context, id uuid.UUID, p ledger.EventPatch, by uuid.UUID) (ledger.Event, error) {
+	var e ledger.Event
+	err := s.update(ctx, func(w *writeTx) error {
+		old, err := getEvent(w.tx, id)
+		if err != nil {
+			return err
+		}
+		atts, err := eventAttendances(w.tx, id)
+		if err != nil {
+			return err
+		}
+		edit, err := ledger.EditEvent(old, p, atts, s.rules, s.now(), newID(), by)
+		if err != nil {
+			return err
+		}
+		e = edit.Event
+		if len(edit.Change.Fields) == 0 {
+			return nil
+		}
+		for _, a := range edit.Attendances {
+			if err := putAttendance(w.tx, a); err != nil {
+				return err
+			}
+		}
+		raw, err := json.Marshal(edit.Change)
+		if err != nil {
+			return err
+		}
+		if err := w.tx.Bucket(bucketEventChanges).Put(pairKey(id, edit.Change.ID), raw); err != nil {
+			return err
+		}
 		return putEvent(w.tx, e)
 	})
 	return e, err
+}
+
+// EventChanges implements ledger.Events.
+func (s *Store) EventChanges(ctx context.Context, id uuid.UUID) ([]ledger.EventChange, error) {
+	var out []ledger.EventChange
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEventChanges).Cursor()
+		for k, v := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, v = c.Next() {
+			var ch ledger.EventChange
+			if err := json.Unmarshal(v, &ch); err != nil {
+				return err
+			}
+			out = append(out, ch)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Event implements ledger.Events.

@@ -93,6 +93,7 @@ import (
 //	shopitemmonth  shop(16) | yyyymm(4) | item(16) -> quantity given out that month
 //	certificates   serial "YYYY-XXXXXXXX" -> JSON ledger.Certificate
 //	eventminutes   event id(16) -> minutes of its posted attendances (8), for the dashboard
+//	eventchanges   event id(16) | change id(16) -> JSON ledger.EventChange: who changed what, in order
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -133,6 +134,7 @@ var (
 	bucketShopItemMonth   = []byte("shopitemmonth")
 	bucketCertificates    = []byte("certificates")
 	bucketEventMinutes    = []byte("eventminutes")
+	bucketEventChanges    = []byte("eventchanges")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -200,6 +202,9 @@ var migrations = []migration{
 			return err
 		}
 		return rebuildEventMinutes(tx)
+	}},
+	{8, "the record of events' changes", func(tx *bolt.Tx, s *Store) error {
+		return createBuckets(tx, bucketEventChanges)
 	}},
 }
 

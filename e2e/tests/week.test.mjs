@@ -94,6 +94,48 @@ describe("a real community's week", () => {
     await orgB.ok('POST', `/events/${afternoon.id}/checkout-all`, { at: 'now', reason: '测试结束' });
   });
 
+  it('edits an event, shows who changed what, and copies it as next weeks\' events', async () => {
+    const now = Date.now();
+    const ev = await event(orgA, east, '虹东社区政策宣讲', '政策宣讲', now + 60 * minute, now + 120 * minute);
+    const page = await open(browser, pc, orgA);
+    await page.goto(`/admin/events/${ev.id}`);
+    await page.click('#edit');
+    assert.equal(await page.inputValue('#e-title'), '虹东社区政策宣讲');
+    await page.fill('#e-place', '虹东社区党群服务中心二楼');
+    await page.fill('#e-description', '宣讲垃圾分类新规\n请带好宣传册');
+    await page.fill('#e-contact', '刘书记 136 5555 0000');
+    await page.fill('#e-capacity', '40');
+    await shot(page, 'pc-event-edit');
+    await page.click('#edit-form button[type=submit]');
+    await page.locator('#status-msg', { hasText: '已保存修改' }).waitFor();
+    assert.match(await text(page.locator('#ev-sub')), /虹东社区党群服务中心二楼/);
+    assert.match(await text(page.locator('#ev-contact')), /刘书记/);
+    assert.equal(await page.locator('#ev-description').innerText(), '宣讲垃圾分类新规\n请带好宣传册');
+    await page.locator('#changes li', { hasText: '东社区刘书记' }).waitFor();
+    assert.match(await text(page.locator('#changes')), /地点.*→ 虹东社区党群服务中心二楼.*人数上限 不限 → 40/);
+    assert.doesNotMatch(await text(page.locator('#changes')), /开始时间|结束时间/, 'times left as they were are not changes');
+    await shot(page, 'pc-event-edited');
+
+    // 复制: the new-event form, filled with this event a week later, made weekly twice.
+    await page.click('#copy');
+    await page.waitForURL((u) => u.pathname === '/admin/events');
+    await page.locator('#copy-note', { hasText: '复制自「虹东社区政策宣讲」' }).waitFor();
+    assert.equal(await page.inputValue('#e-place'), '虹东社区党群服务中心二楼');
+    assert.equal(await page.inputValue('#e-capacity'), '40');
+    await page.fill('#e-weeks', '2');
+    await shot(page, 'pc-event-copy');
+    await page.click('#event-form button[type=submit]');
+    await page.waitForURL((u) => /^\/admin\/events\/[0-9a-f-]{36}$/.test(u.pathname));
+    const firstCopy = new URL(page.url()).pathname.split('/').pop();
+    const { events } = await orgA.ok('GET', `/events?unit_id=${east.id}`);
+    const copies = events.filter((e) => e.title === '虹东社区政策宣讲' && e.id !== ev.id)
+      .map((e) => Math.round((new Date(e.starts_at) - new Date(ev.starts_at)) / (24 * 3600e3))).sort((a, b) => a - b);
+    assert.deepEqual(copies, [7, 14], 'a copy next week, and one the week after');
+    assert.ok(events.some((e) => e.id === firstCopy));
+    noProblems(page);
+    await page.context().close();
+  });
+
   it('asks before finalising an event that still runs, and checks everyone out at once', async () => {
     const now = Date.now();
     const ev = await event(orgA, east, '虹东社区环境整治', '环境整治', now - 90 * minute, now + 30 * minute);

@@ -9,7 +9,8 @@
 
 import { t, $, api, el, failed, busy, bindLogout, fmtNumber, fmtHours, emptyState, lang } from './common.js';
 import {
-  statusBadge, attendanceStatuses, noCheckoutWhy, sources, fmtWindow, atTime, clock, localInput, fromLocalInput, duration, countedMinutes,
+  statusBadge, attendanceStatuses, noCheckoutWhy, sources, fmtWindow, atTime, clock, day, localInput, fromLocalInput, duration, countedMinutes,
+  readEventForm, fillEventForm, fillCategories,
 } from './events-common.js';
 import { startScanner } from './qr-scan.js';
 
@@ -29,6 +30,10 @@ function showEvent(ev) {
   $('ev-title').textContent = ev.title;
   $('ev-status').replaceChildren(statusBadge(ev.status));
   $('ev-sub').textContent = [fmtWindow(ev.starts_at, ev.ends_at), ev.place, ev.category, ev.unit_name].filter(Boolean).join(' · ');
+  $('ev-contact').hidden = !ev.contact;
+  $('ev-contact').textContent = t('js.events.contact', ev.contact ?? '');
+  $('ev-description').hidden = !ev.description;
+  $('ev-description').textContent = ev.description ?? '';
   $('count-in').textContent = fmtNumber(ev.checked_in);
   $('count-out').textContent = fmtNumber(ev.checked_out);
   $('ev-rule').textContent = [t('js.events.rule', ev.points_per_hour), ev.max_minutes ? t('js.events.rule_max', duration(ev.max_minutes)) : '']
@@ -37,6 +42,7 @@ function showEvent(ev) {
     ev.review_required ? t('js.events.review_required') : t('js.events.no_review')].join(' · ');
 
   const s = ev.status;
+  $('edit').hidden = s === 'finalised' || s === 'cancelled';
   $('to-open').hidden = s !== 'draft' && s !== 'finished';
   $('to-open').textContent = s === 'finished' ? t('js.events.reopen') : t('js.events.start_checkin');
   $('to-finished').hidden = s !== 'open';
@@ -160,6 +166,73 @@ $('checkout-all-form').addEventListener('submit', async (ev) => {
     }
   });
 });
+
+// ---- Editing, and the record of edits ----
+
+const editForm = $('edit-form');
+$('edit').addEventListener('click', () => {
+  fillEventForm(editForm, event);
+  $('edit-msg').textContent = '';
+  $('edit-box').hidden = false;
+  $('e-title').focus();
+});
+$('edit-cancel').addEventListener('click', () => {
+  $('edit-box').hidden = true;
+});
+editForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const msg = $('edit-msg');
+  const { body, problem, field } = readEventForm(editForm);
+  if (problem) {
+    msg.textContent = problem;
+    field?.focus();
+    return;
+  }
+  // Only what changed: a time the field shows to the minute is unchanged if its minute is.
+  const patch = {};
+  for (const [k, v] of Object.entries(body)) {
+    const was = event[k] ?? (typeof v === 'number' ? 0 : typeof v === 'boolean' ? false : '');
+    const same = k === 'starts_at' || k === 'ends_at' ? localInput(v) === localInput(was) : v === was;
+    if (!same) patch[k] = v;
+  }
+  if (!Object.keys(patch).length) {
+    msg.textContent = t('js.events.nothing_changed');
+    return;
+  }
+  msg.textContent = '';
+  await busy(editForm, async () => {
+    try {
+      showEvent(await api('PATCH', base, patch));
+      $('edit-box').hidden = true;
+      $('status-msg').className = 'msg ok';
+      $('status-msg').textContent = t('js.events.saved');
+      await Promise.all([refresh(), loadChanges()]);
+    } catch (err) {
+      failed(msg, err);
+    }
+  });
+});
+
+// A field's value as the record of edits shows it.
+function shown(field, v) {
+  if (field === 'starts_at' || field === 'ends_at') return `${day(v)} ${clock(v)}`;
+  if (field === 'review_required') return v === 'true' ? t('js.events.review_required') : t('js.events.no_review');
+  if ((field === 'capacity' || field === 'max_minutes') && v === '0') return t('js.events.unlimited');
+  return v === '' ? t('js.events.empty_value') : v;
+}
+
+async function loadChanges() {
+  try {
+    const { changes } = await api('GET', `${base}/changes`);
+    $('history').hidden = !changes.length;
+    $('changes').replaceChildren(...changes.map((c) => el('li', {},
+      el('div', { class: 'hint small' }, `${day(c.at)} ${clock(c.at)} · ${c.by_name}`),
+      el('ul', {}, c.fields.map((f) => el('li', {},
+        el('strong', {}, t('js.events.field.' + f.field)), ' ', shown(f.field, f.old), ' → ', shown(f.field, f.new)))))));
+  } catch (err) {
+    failed($('att-msg'), err);
+  }
+}
 
 // ---- The attendance table ----
 
@@ -566,7 +639,8 @@ bf.addEventListener('submit', async (ev) => {
 
 // ---- Start, and keep the counts and the table fresh ----
 
-await refresh();
+api('GET', '/api/v1/categories').then(({ categories }) => fillCategories(editForm.category, categories), (err) => failed($('att-msg'), err));
+await Promise.all([refresh(), loadChanges()]);
 setInterval(() => {
   if (!document.hidden && !inlineRow && !scanning) refresh();
 }, 5000);
