@@ -216,7 +216,12 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA) at normal and large text',
       await page.click('#import-form button[type=submit]');
     }],
     ['events', () => '/admin/events', () => `a[href*="${event.id}"]`],
+    ['event-copy', () => `/admin/events?copy=${event.id}`, '#new:not([hidden]) #copy-note:not([hidden])'],
     ['event', () => `/admin/events/${event.id}`, '#attendance-table tbody tr'],
+    ['event-edit', () => `/admin/events/${event.id}`, '#edit-box:not([hidden])', async (page) => {
+      await page.locator('#attendance-table tbody tr').first().waitFor();
+      await page.click('#edit');
+    }],
     ['event-finalised', () => `/admin/events/${past.id}`, '#attendance-table tbody tr'],
     ['display', () => `/admin/events/${event.id}/display`, '#countdown'],
     ['shops', () => '/admin/shops', '#shops-table tbody tr'],
