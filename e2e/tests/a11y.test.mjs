@@ -49,10 +49,20 @@ async function settle(page) {
   }
 }
 
-// scale sets the root font size to share times the page's own, as an
-// injected style would (an inline style on <html>, which the page's CSP
-// allows from script); share 1 takes it off.
+// scale sets the text size to share times the page's own. A page with the
+// large-text switch (标准 / 大 / 特大: the phone pages and the kiosk) gets
+// it the way a volunteer sets it, by the switch, which sets the root font
+// size and remembers it in localStorage (aixin.text-size); any other page
+// gets the same root font size as an inline style on <html>, which the
+// page's CSP allows from script. Share 1 takes either off.
 async function scale(page, share) {
+  const button = page.locator(`button[data-text-size="${share * 100}"]`);
+  if (await button.count()) {
+    await button.first().click();
+    const set = await page.evaluate(() => [document.documentElement.dataset.textSize, localStorage.getItem('aixin.text-size')]);
+    assert.deepEqual(set, [String(share * 100), String(share * 100)], 'the large-text switch did not take');
+    return;
+  }
   await page.evaluate((share) => {
     const root = document.documentElement;
     root.style.fontSize = '';
