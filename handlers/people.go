@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"aixin/ledger"
@@ -526,7 +527,11 @@ func (s *server) setMemberPassword(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// changeMyPassword lets anyone logged in change their own password, given the current one.
+// changeMyPassword lets anyone logged in change their own password, given
+// the current one. A guess at the current password counts as a failed login
+// of the account (s.loginFail), before the hash is checked, so that a stolen
+// session cannot try more passwords than the login page allows, in parallel
+// or not; the right one forgets the count.
 func (s *server) changeMyPassword(c echo.Context) error {
 	u, _ := currentUser(c)
 	var req passwordRequest
@@ -536,9 +541,14 @@ func (s *server) changeMyPassword(c echo.Context) error {
 	if err := checkPasswordRule(req.Password); err != nil {
 		return err
 	}
+	key := strings.ToLower(u.Login)
+	if wait := s.loginFail.hit(key, s.cfg.Now()); wait > 0 {
+		return tooMany(wait)
+	}
 	if !s.checkPassword(u.PasswordHash, req.OldPassword) {
 		return ledger.Errorf(ledger.EINVALID, "member.old_password_wrong")
 	}
+	s.loginFail.reset(key)
 	hash, err := s.hashPassword(req.Password)
 	if err != nil {
 		return err
