@@ -132,6 +132,8 @@ type server struct {
 	dummyHash string
 	// hashSlots bounds the concurrent argon2 computations (19 MiB each).
 	hashSlots chan struct{}
+	// importSlot lets one roster upload be read at a time.
+	importSlot chan struct{}
 
 	// The last readiness probe of the store, reused for a second.
 	readyMu  sync.Mutex
@@ -180,6 +182,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		public:    newLimiter(cmp.Or(cfg.PublicPerMinute, publicPagesPerIP), time.Minute),
 		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 	}
+	s.importSlot = make(chan struct{}, 1)
 	var err error
 	if s.cat, err = loadCatalogue(static.FS); err != nil {
 		return nil, err
