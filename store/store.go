@@ -60,6 +60,8 @@ import (
 //	users     user id(16) -> JSON ledger.User
 //	logins    lower-case login -> user id(16)
 //	sessions  SHA-256(token)(32) -> JSON ledger.Session
+//	usersessions user id(16) | SHA-256(token)(32) -> nothing: each user's
+//	          sessions, so that ending them costs O(their sessions)
 //	units     unit id(16) -> JSON ledger.Unit (ids are UUIDv7: parents sort before children)
 //	teams     team id(16) -> JSON ledger.Team
 //	members   member id(16) -> JSON ledger.Member
@@ -131,6 +133,8 @@ var (
 	bucketCertificates    = []byte("certificates")
 	bucketEventMinutes    = []byte("eventminutes")
 
+	bucketUserSessions = []byte("usersessions")
+
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
 	keyTZ      = []byte("tz")
@@ -197,6 +201,9 @@ var migrations = []migration{
 			return err
 		}
 		return rebuildEventMinutes(tx)
+	}},
+	{8, "sessions by user", func(tx *bolt.Tx, s *Store) error {
+		return rebuildUserSessions(tx)
 	}},
 }
 
