@@ -89,10 +89,14 @@ func (s *server) login(c echo.Context) error {
 	if known {
 		hash = u.PasswordHash
 	}
-	// A disabled account answers like a wrong password, so that a guess
-	// cannot tell a right password of a disabled account.
-	if ok := s.checkPassword(hash, req.Password); !ok || !known || u.Disabled || u.PasswordHash == "" {
+	if ok := s.checkPassword(hash, req.Password); !ok || !known || u.PasswordHash == "" {
 		return ledger.Errorf(ledger.EUNAUTHORIZED, "auth.bad_credentials")
+	}
+	// A disabled account says so, but only to the right password: a wrong
+	// one is the 401 of any login, so that guesses learn nothing. The
+	// failures are not forgotten.
+	if u.Disabled {
+		return ledger.Errorf(ledger.EFORBIDDEN, "auth.account_disabled")
 	}
 	s.loginFail.reset(key)
 
@@ -153,6 +157,12 @@ func (s *server) me(c echo.Context) error {
 // (the password hash never leaves the server: ledger.User omits it).
 func (s *server) userView(u ledger.User) ledger.User {
 	u.CreatedAt = u.CreatedAt.In(s.cfg.Location)
+	if !u.UpdatedAt.IsZero() {
+		u.UpdatedAt = u.UpdatedAt.In(s.cfg.Location)
+	}
+	if !u.DisabledAt.IsZero() {
+		u.DisabledAt = u.DisabledAt.In(s.cfg.Location)
+	}
 	u.PasswordHash = ""
 	return u
 }

@@ -287,6 +287,7 @@ func (s *server) routes(e *echo.Echo) {
 	api.POST("/members/:id/password", s.setMemberPassword, staff...)
 	api.GET("/users", s.listUsers, staff...)
 	api.POST("/users", s.createUser, staff...)
+	api.PATCH("/users/:id", s.updateUser, staff...)
 
 	// A member's own records: the member, or staff over them.
 	member := []echo.MiddlewareFunc{session, requireRole(ledger.RoleAdmin, ledger.RoleOrganizer, ledger.RoleVolunteer)}

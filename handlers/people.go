@@ -556,6 +556,8 @@ func (s *server) changeMyPassword(c echo.Context) error {
 	if err := s.cfg.Users.SetPassword(c.Request().Context(), u.ID, hash); err != nil {
 		return err
 	}
+	s.cfg.Logger.InfoContext(c.Request().Context(), "own password changed", "user_id", u.ID.String(), "user_login", u.Login,
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	// SetPassword ended every session; start a new one for this browser.
 	token, sess := newSession(u.ID, s.cfg.Now())
 	if err := s.cfg.Users.CreateSession(c.Request().Context(), sess); err != nil {
@@ -650,10 +652,11 @@ type usersPage struct {
 }
 
 // staffView is a staff account as the staff list shows it: a clerk with
-// the name of their shop.
+// the name of their shop, and the name of who last changed it.
 type staffView struct {
 	ledger.User
-	ShopName string `json:"shop_name,omitempty"`
+	ShopName      string `json:"shop_name,omitempty"`
+	UpdatedByName string `json:"updated_by_name,omitempty"`
 }
 
 func (s *server) listUsers(c echo.Context) error {
@@ -672,13 +675,17 @@ func (s *server) listUsers(c echo.Context) error {
 			shops[sh.ID] = sh
 		}
 	}
+	byID := make(map[uuid.UUID]ledger.User, len(all))
+	for _, st := range all {
+		byID[st.ID] = st
+	}
 	page := usersPage{Users: []staffView{}}
 	for _, st := range all {
 		// Organisers see the staff of their units and the clerks of their units' shops.
 		sh, isClerk := shops[st.ShopID]
 		if u.Role == ledger.RoleAdmin || (st.UnitID != uuid.Nil && scopeOf(u).Covers(units[st.UnitID])) ||
 			(st.ShopID != uuid.Nil && isClerk && scopeOf(u).Covers(units[sh.UnitID])) {
-			page.Users = append(page.Users, staffView{User: s.userView(st), ShopName: sh.Name})
+			page.Users = append(page.Users, staffView{User: s.userView(st), ShopName: sh.Name, UpdatedByName: displayName(byID[st.UpdatedBy])})
 		}
 	}
 	return c.JSON(http.StatusOK, page)
