@@ -590,3 +590,50 @@ func TestXLSXRowsRefuse(t *testing.T) {
 		}
 	})
 }
+
+// FuzzXLSXSheet feeds crafted worksheet XML to the workbook reader: it
+// refuses with EINVALID or reads rows in order, never more cells than
+// xlsxMaxColumns, and never panics.
+func FuzzXLSXSheet(f *testing.F) {
+	for _, s := range []string{
+		`<row r="1"><c r="A1" t="inlineStr"><is><t>姓名</t></is></c><c r="B1" t="inlineStr"><is><t>手机号</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>张三</t></is></c><c r="B2"><v>13812345678</v></c><c r="XFD2"><v>1</v></c></row>`,
+		`<row><c t="inlineStr"><is><r><t>姓</t></r><r><t>名</t></r><rPh><t>x</t></rPh></is></c><c t="str"><v>手机号</v></c></row><row><c><v>_x0041_</v></c></row>`,
+		`<row r="3"><c r="C3"><f>1+1</f></c></row><row r="2"></row>`,
+		`<row r="1"><c r="A1" t="s"><v>7</v></c></row>`,
+		`<row r="1"><c r="A1"><v>1</v><v>2</v></c><c><v>3</v></c><c r="ZZZ1"/></row>`,
+		`<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>姓名</x:t></x:is></x:c></x:row>`,
+		`<row r="1"><c r="A1" t="inlineStr"><is><t>&lt;&amp;&#x41;</t></is></c></row></sheetData><sheetData><row r="2"/>`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, rows string) {
+		data := sheetXLSX(t, func(w io.Writer) { io.WriteString(w, rows) })
+		sheet, _, err := openXLSX(data)
+		if err != nil {
+			t.Fatalf("the workbook around the sheet does not open: %v", err)
+		}
+		defer sheet.close()
+		last := 0
+		for {
+			row, cells, err := sheet.next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				if !errors.Is(err, errXLSX) {
+					t.Fatalf("error %v", err)
+				}
+				break
+			}
+			if row <= last || row > xlsxMaxRows || len(cells) > maxRosterColumns {
+				t.Fatalf("row %d after %d with %d cells", row, last, len(cells))
+			}
+			last = row
+		}
+		if _, err := parseRoster(ctx, "r.xlsx", data); err != nil {
+			if e, ok := ledger.AsError(err); !ok || e.Code != ledger.EINVALID {
+				t.Fatalf("parseRoster: %v is not EINVALID", err)
+			}
+		}
+	})
+}
