@@ -186,18 +186,18 @@ func TestSessionIndexMigration(t *testing.T) {
 	as, bs := addSessions(t, s, a.ID, 4, now), addSessions(t, s, b.ID, 3, now)
 	must(t, s.Close())
 
-	// Make it the file of schema 7, which had no index.
+	// Make it the file of the schema before, which had no index.
 	db, err := bolt.Open(path, 0o600, nil)
 	must(t, err)
 	must(t, db.Update(func(tx *bolt.Tx) error {
 		if err := tx.DeleteBucket(bucketUserSessions); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, 7))
+		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, uint32(SchemaVersion-1)))
 	}))
 	must(t, db.Close())
 	if _, err := Open(path, Options{ReadOnly: true}); err == nil {
-		t.Fatal("a read-only open of schema 7 did not ask for the migration")
+		t.Fatal("a read-only open of the schema before did not ask for the migration")
 	}
 
 	s, err = Open(path, Options{Now: func() time.Time { return now }})

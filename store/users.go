@@ -239,7 +239,7 @@ func deleteSessionsWhere(tx *bolt.Tx, doomed func(ledger.Session) bool) (int, er
 }
 
 // rebuildUserSessions makes the usersessions index from the sessions, whatever
-// it held (migration 8).
+// it held (migration 10).
 func rebuildUserSessions(tx *bolt.Tx) error {
 	if tx.Bucket(bucketUserSessions) != nil {
 		if err := tx.DeleteBucket(bucketUserSessions); err != nil {
