@@ -319,7 +319,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, staffOnly(200, 200)},
 		{"DisableOrganizerOfCommunity", func(c string) cell {
 			return cell{"PATCH", "/api/v1/users/" + peer[c].ID.String(), jsonBody(func(n int) any { return map[string]any{"disabled": n%2 == 0} })}
-		}, staffOnly(200, 200)},
+		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403}, // a colleague of the same unit: not by a peer
+			"organizerA": {403, 404}, "organizerB": {404, 403}, "admin": {200, 200}}},
 		{"RenameAdmin", func(c string) cell {
 			return cell{"PATCH", "/api/v1/users/" + admin2.ID.String(), jsonBody(func(n int) any { return map[string]any{"name": fmt.Sprint("管理员", n)} })}
 		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
