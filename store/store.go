@@ -63,6 +63,8 @@ import (
 //	users     user id(16) -> JSON ledger.User
 //	logins    lower-case login -> user id(16)
 //	sessions  SHA-256(token)(32) -> JSON ledger.Session
+//	usersessions user id(16) | SHA-256(token)(32) -> nothing: each user's
+//	          sessions, so that ending them costs O(their sessions)
 //	units     unit id(16) -> JSON ledger.Unit (ids are UUIDv7: parents sort before children)
 //	teams     team id(16) -> JSON ledger.Team
 //	members   member id(16) -> JSON ledger.Member
@@ -139,6 +141,8 @@ var (
 	bucketEventChanges    = []byte("eventchanges")
 	bucketMonthEvent      = []byte("monthevent")
 	bucketMonthLate       = []byte("monthlate")
+
+	bucketUserSessions = []byte("usersessions")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -225,6 +229,9 @@ var migrations = []migration{
 			return err
 		}
 		return r.store(tx)
+	}},
+	{10, "sessions by user", func(tx *bolt.Tx, s *Store) error {
+		return rebuildUserSessions(tx)
 	}},
 }
 

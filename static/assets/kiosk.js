@@ -8,10 +8,12 @@
 // a banner says so; the session survives a reload.
 
 import { t, $, api, el, bindLogout, loginAgain, fmtTime, fmtNumber } from './common.js';
+import { bindOwnPassword } from './own-password.js';
 import { startScanner } from './qr-scan.js';
 import { apiWithKey, codeOK, lineItems, normalizeCode, uuidv7, voucherStatuses } from './shop-common.js';
 
 bindLogout();
+bindOwnPassword();
 
 // ---- network banner -------------------------------------------------------
 
