@@ -56,7 +56,8 @@ async function loadStaff() {
             u.updated_at ? el('span', { class: 'hint small block' }, t('js.staff.changed_by', fmtDate(u.updated_at), u.updated_by_name || '')) : null),
           el('td', {}, el('button', {
             type: 'button', class: 'small', onclick: () => openEdit(u),
-            'aria-label': t('js.staff.manage_who', u.name || u.login),
+            // One's own button says 我的账号 and is named so; the others' name whose account they open.
+            'aria-label': u.id === me ? null : t('js.staff.manage_who', u.name || u.login),
           }, u.id === me ? t('js.staff.manage_self') : t('js.staff.manage'))),
         );
       })),
