@@ -165,6 +165,9 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA) at normal and large text',
     await org.ok('POST', `/items/${towel.id}/stock`, { kind: 'intake', qty: 1, donor: '辖区共建单位', note: '慰问物资' });
     await admin.ok('POST', '/users', { login: 'ankang-counter', password: clerkPassword, role: 'clerk', name: '孙店员', shop_id: shop.id });
     clerk = await Client.login('ankang-counter', clerkPassword);
+    // A staff account that has been disabled, for the staff list's grey badge.
+    const gone = await admin.ok('POST', '/users', { login: 'ankang-old', password: orgPassword, role: 'organizer', name: '吴原书记', unit_id: unit.id });
+    await admin.ok('PATCH', `/users/${gone.id}`, { disabled: true });
     vol = await Client.login('13500000031', volPassword);
     // Vouchers in every state: open (for the kiosk), cancelled, redeemed, and one the organiser prints.
     voucher = await vol.ok('POST', '/vouchers', { shop_id: shop.id, items: [{ item_id: rice.id, qty: 1 }] });
@@ -241,7 +244,11 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA) at normal and large text',
     ['exports', () => '/admin/exports', '#preview-table tbody tr'],
     ['records', () => `/admin/records?quarter=${quarter}`, '.record-card'],
     ['certificate', () => `/admin/certificates/${serial}`, '#c-body'],
-    ['staff', () => '/admin/staff', '#staff-table tbody tr'],
+    ['staff', () => '/admin/staff', '#staff-table tbody tr .badge.off'],
+    ['staff-manage', () => '/admin/staff', 'dialog[open] #e-name', async (page) => {
+      // The dialog that resets, disables and renames an account: the disabled one's.
+      await page.locator('#staff-table tbody tr', { hasText: 'ankang-old' }).getByRole('button').click();
+    }],
   ];
   for (const role of ['organizer', 'admin']) {
     for (const [name, url, ready, act] of adminPages) {
