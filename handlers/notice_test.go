@@ -29,7 +29,7 @@ func TestPublicNotice(t *testing.T) {
 		t.Fatalf("inline %q", m)
 	}
 	// 志愿者A earned 1000, 队员A 1 (8 − 7): ranked, names masked; the month's chain end is printed.
-	for _, want := range []string{"A社区 2026-03 积分公示", "<td>1</td><td>志***</td>", "<td>2</td><td>队**</td>", "1001", "本月最后一条账目 #"} {
+	for _, want := range []string{"A社区 2026-03 积分公示", "<td>1</td><td>志**A</td>", "<td>2</td><td>队*A</td>", "1001", "本月最后一条账目 #"} {
 		if !strings.Contains(html, want) {
 			t.Fatalf("notice lacks %q:\n%s", want, html)
 		}

@@ -104,7 +104,7 @@ func TestCertificate(t *testing.T) {
 	if m := pageInline.FindString(html); m != "" || !strings.Contains(html, `<html lang="zh-CN">`) {
 		t.Fatalf("verify page: inline %q", m)
 	}
-	for _, want := range []string{"真实有效", "队**", cert.Serial, "0.2 小时（1 次）", "A社区", "2026-01-01 — 2026-03-14"} {
+	for _, want := range []string{"真实有效", "队*A", cert.Serial, "0.2 小时（1 次）", "A社区", "2026-01-01 — 2026-03-14"} {
 		if !strings.Contains(html, want) {
 			t.Fatalf("verify page lacks %q", want)
 		}
