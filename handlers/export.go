@@ -206,10 +206,11 @@ func (ex monthlyExport) T(key string, args ...any) string {
 
 // memberLine is a member with the month's figures.
 type memberLine struct {
-	m                ledger.Member
-	month            ledger.MemberMonth
-	unit             string
-	unitKey, nameKey []byte // pinyin sort keys
+	m       ledger.Member
+	month   ledger.MemberMonth
+	unit    string
+	place   int    // the unit's place in the tree
+	nameKey []byte // pinyin sort key
 }
 
 func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthlyExport, error) {
@@ -285,16 +286,22 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 		mm.MemberID = m.ID
 		lines = append(lines, memberLine{m: m, month: mm, unit: label(unitByID[m.UnitID])})
 	}
-	// In the order a Chinese spreadsheet sorts: by pinyin, comparing sort
-	// keys made once per line.
+	// By unit as the tree is read (第二网格 after 第一网格), then by name in
+	// the order a Chinese spreadsheet sorts (pinyin), comparing sort keys
+	// made once per line.
+	tree := unitTree(units)
+	place := make(map[uuid.UUID]int, len(tree))
+	for i, u := range tree {
+		place[u.ID] = i
+	}
 	col := collate.New(language.Chinese)
 	var keys collate.Buffer
 	for i := range lines {
-		lines[i].unitKey = col.KeyFromString(&keys, lines[i].unit)
+		lines[i].place = place[lines[i].m.UnitID]
 		lines[i].nameKey = col.KeyFromString(&keys, lines[i].m.Name)
 	}
 	slices.SortStableFunc(lines, func(a, b memberLine) int {
-		return cmp.Or(bytes.Compare(a.unitKey, b.unitKey), bytes.Compare(a.nameKey, b.nameKey))
+		return cmp.Or(cmp.Compare(a.place, b.place), bytes.Compare(a.nameKey, b.nameKey))
 	})
 
 	figures := []string{t("export.col.hours"), t("export.col.opening"), t("export.col.earned"), t("export.col.adjusted"),
@@ -357,9 +364,7 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 			}
 		}
 	}
-	slices.SortFunc(teams, func(a, b ledger.Team) int {
-		return cmp.Or(col.CompareString(label(unitByID[a.UnitID]), label(unitByID[b.UnitID])), col.CompareString(a.Name, b.Name))
-	})
+	sortTeams(teams, tree)
 	for _, tm := range teams {
 		u, ok := unitByID[tm.UnitID]
 		if !ok || !opts.Scope.Covers(u) {
@@ -385,14 +390,7 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 	unitSheet := sheet{Name: t("export.view.unit"), Header: append([]string{t("export.col.unit"), t("export.col.unit_kind"),
 		t("export.col.members"), t("export.col.active")}, figures...),
 		Widths: append([]float64{30, 8, 10, 10}, figureWidths...)}
-	slices.SortFunc(inScope, func(a, b ledger.Unit) int {
-		for i := 0; i < len(a.Path) && i < len(b.Path); i++ {
-			if c := slices.Compare(a.Path[i][:], b.Path[i][:]); c != 0 {
-				return c
-			}
-		}
-		return cmp.Compare(len(a.Path), len(b.Path))
-	})
+	inScope = unitTree(inScope)
 	top := math.MaxInt
 	for _, u := range inScope {
 		top = min(top, len(u.Path))

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -98,6 +99,7 @@ func (s *server) listUnits(c echo.Context) error {
 			page.Units = append(page.Units, unit)
 		}
 	}
+	page.Units = unitTree(page.Units)
 	return c.JSON(http.StatusOK, page)
 }
 
@@ -209,6 +211,7 @@ func (s *server) listTeams(c echo.Context) error {
 			page.Teams = append(page.Teams, t)
 		}
 	}
+	sortTeams(page.Teams, unitTree(slices.Collect(maps.Values(units))))
 	return c.JSON(http.StatusOK, page)
 }
 
