@@ -492,22 +492,32 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 	}
 	notes = append(notes, t("export.footer", opts.Month.String(), opts.Location.String(), opts.Now.In(opts.Location).Format("2006-01-02 15:04"), opts.Who))
 	ex.reconcile, ex.total, ex.people, ex.active = ok, total, len(lines), active
+
+	// Every sheet's title says whose month it is: the organiser's unit, or
+	// for the whole ledger its street when there is one.
+	scopeName, issuer := t("export.scope_all"), t("export.scope_all")
+	if !opts.Scope.All {
+		scopeName, issuer = label(unitByID[opts.Scope.Unit]), unitByID[opts.Scope.Unit].Name
+	} else if top := topUnits(inScope); len(top) == 1 {
+		issuer = top[0].Name
+	}
+	title := func(view string) string {
+		return t("export.title", issuer, int(opts.Month)/100, int(opts.Month)%100, view)
+	}
 	for _, s := range []*sheet{&memberSheet, &teamSheet, &unitSheet, &shopSheet} {
 		s.Notes = notes
-		s.Title = t("export.title", int(opts.Month)/100, int(opts.Month)%100, s.Name)
+		s.Title = title(s.Name)
 	}
 	ex.sheets["member"], ex.sheets["team"], ex.sheets["unit"], ex.sheets["shop"] = memberSheet, teamSheet, unitSheet, shopSheet
 
-	// The summary.
-	scopeName := t("export.scope_all")
-	if !opts.Scope.All {
-		scopeName = label(unitByID[opts.Scope.Unit])
-	}
+	// The summary, with lines for who made it and who checked it to sign.
 	phones := t("export.phones_masked")
 	if opts.FullPhone {
 		phones = t("export.phones_full")
 	}
-	ex.summary = sheet{Name: t("export.view.summary"), Header: []string{t("export.col.item"), t("export.col.value")}, Widths: []float64{28, 90},
+	ex.summary = sheet{Name: t("export.view.summary"), Title: title(t("export.view.summary")),
+		Header: []string{t("export.col.item"), t("export.col.value")}, Widths: []float64{28, 66},
+		Signatures: []string{t("export.sign.maker"), t("export.sign.checker"), t("export.sign.date")},
 		Rows: [][]sheetCell{
 			{textCell(t("export.sum.month")), textCell(opts.Month.String())},
 			{textCell(t("export.sum.scope")), textCell(scopeName)},
@@ -529,4 +539,19 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 			{textCell(t("export.sum.hours_rule")), textCell(t("export.hours_rule"))},
 		}, Notes: notes}
 	return ex, nil
+}
+
+// topUnits are the units of a subtree whose parent is not in it.
+func topUnits(units []ledger.Unit) []ledger.Unit {
+	in := make(map[uuid.UUID]bool, len(units))
+	for _, u := range units {
+		in[u.ID] = true
+	}
+	var top []ledger.Unit
+	for _, u := range units {
+		if !in[u.ParentID] {
+			top = append(top, u)
+		}
+	}
+	return top
 }
