@@ -52,6 +52,17 @@ function card(c, quarter) {
       : el('p', { class: 'hint' }, t('js.records.none')));
 }
 
+// signature is the foot of a community's cards: who sends them and when,
+// the place for its seal and the line for its head's signature.
+function signature(issuer, issued) {
+  return el('footer', { class: 'record-sign' },
+    el('dl', {},
+      el('div', {}, el('dt', {}, t('js.records.seal_label')), el('dd', { class: 'record-issuer' }, issuer)),
+      el('div', {}, el('dt', {}, t('js.records.head')), el('dd', { class: 'sign-line' })),
+      el('div', {}, el('dt', {}, t('js.records.issued')), el('dd', { class: 'record-issued' }, issued))),
+    el('div', { class: 'seal' }, el('span', {}, t('js.records.seal'))));
+}
+
 async function load() {
   const quarter = $('r-quarter').value;
   const work = $('r-work').value || wanted;
@@ -71,10 +82,13 @@ async function load() {
       return;
     }
     const label = t('js.records.quarter', quarter.slice(0, 4), quarter.slice(6));
-    $('records').replaceChildren(...groups.map((g) => el('section', { class: 'card record-group', dataset: { workUnit: g.work_unit } },
+    $('records').replaceChildren(...groups.map((g) => el('section', { class: 'card record-group', dataset: { workUnit: g.work_unit, issuer: g.issuer } },
+      el('p', { class: 'record-to' }, t('js.records.to', g.work_unit)),
       el('h2', {}, t('js.records.heading', g.work_unit, label)),
-      el('p', { class: 'hint' }, t('js.records.group_total', g.cards.length, hours(g.minutes), all.from, all.to)),
-      g.cards.map((c) => card(c, label)))));
+      el('p', { class: 'hint' }, t('js.records.issuer', g.issuer), ' · ',
+        t('js.records.group_total', g.cards.length, hours(g.minutes), all.from, all.to)),
+      g.cards.map((c) => card(c, label)),
+      signature(g.issuer, all.issued))));
     // Progress bars take their width from data-progress (no inline styles under the CSP).
     for (const bar of document.querySelectorAll('.bar-fill')) bar.style.width = bar.dataset.progress + '%';
   } catch (err) {
