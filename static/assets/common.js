@@ -6,9 +6,15 @@ export const messages = JSON.parse(document.getElementById('messages')?.textCont
 export const lang = document.documentElement.lang || 'zh-CN';
 
 // t returns the message for key with each %v replaced by the next argument.
+// A plural group {one|other} after a %v takes that argument: one for
+// exactly 1, other for any other count ("%v {volunteer|volunteers}"), as
+// the server's catalogue does.
 export function t(key, ...args) {
   let i = 0;
-  return (messages[key] ?? key).replace(/%v/g, () => String(args[i++]));
+  return (messages[key] ?? key).replace(/%v|\{([^{}|]*)\|([^{}|]*)\}/g, (verb, one, other) => {
+    if (verb === '%v') return String(args[i++]);
+    return i > 0 && String(args[i - 1]).trim() === '1' ? one : other;
+  });
 }
 
 export const $ = (id) => document.getElementById(id);
