@@ -273,40 +273,51 @@ type membersPage struct {
 // maxMembersLimit caps one page of the member list.
 const maxMembersLimit = 200
 
-func (s *server) listMembers(c echo.Context) error {
+// memberFilter reads the member list's filters from the query (q, unit_id,
+// team_id, party_member, on_duty, status) within the caller's scope; a unit
+// outside it is 404.
+func (s *server) memberFilter(c echo.Context) (ledger.MemberFilter, error) {
 	u, _ := currentUser(c)
 	f := ledger.MemberFilter{Scope: scopeOf(u), Query: c.QueryParam("q"), Status: ledger.MemberStatus(c.QueryParam("status"))}
 	if utf8.RuneCountInString(f.Query) > 64 {
-		return ledger.Errorf(ledger.EINVALID, "query.too_long", "q")
+		return f, ledger.Errorf(ledger.EINVALID, "query.too_long", "q")
 	}
 	var err error
 	if f.UnitID, err = queryID(c, "unit_id"); err != nil {
-		return err
+		return f, err
 	}
 	if f.TeamID, err = queryID(c, "team_id"); err != nil {
+		return f, err
+	}
+	if f.PartyMember, err = queryBool(c, "party_member"); err != nil {
+		return f, err
+	}
+	if f.OnDuty, err = queryBool(c, "on_duty"); err != nil {
+		return f, err
+	}
+	switch f.Status {
+	case "", ledger.MemberActive, ledger.MemberSuspended, ledger.MemberLeft:
+	default:
+		return f, ledger.Errorf(ledger.EINVALID, "member.status_invalid", truncate(string(f.Status), 40))
+	}
+	if f.UnitID != uuid.Nil {
+		if _, err := s.unitInScope(c, f.UnitID); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+func (s *server) listMembers(c echo.Context) error {
+	f, err := s.memberFilter(c)
+	if err != nil {
 		return err
 	}
 	if f.After, err = queryID(c, "after"); err != nil {
 		return err
 	}
-	if f.PartyMember, err = queryBool(c, "party_member"); err != nil {
-		return err
-	}
-	if f.OnDuty, err = queryBool(c, "on_duty"); err != nil {
-		return err
-	}
 	if f.Limit, err = queryLimit(c, 50, maxMembersLimit); err != nil {
 		return err
-	}
-	switch f.Status {
-	case "", ledger.MemberActive, ledger.MemberSuspended, ledger.MemberLeft:
-	default:
-		return ledger.Errorf(ledger.EINVALID, "member.status_invalid", truncate(string(f.Status), 40))
-	}
-	if f.UnitID != uuid.Nil {
-		if _, err := s.unitInScope(c, f.UnitID); err != nil {
-			return err
-		}
 	}
 	limit := f.Limit
 	f.Limit++ // one more, to know whether there is a next page
