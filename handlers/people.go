@@ -132,9 +132,9 @@ func (s *server) createUnit(c echo.Context) error {
 }
 
 type unitPatch struct {
-	Name         string    `json:"name"`
-	Posts        *[]string `json:"posts"`
-	PublicNotice *bool     `json:"public_notice"`
+	Name  string    `json:"name"`
+	Posts *[]string `json:"posts"`
+	ledger.NoticePatch
 }
 
 func (s *server) updateUnit(c echo.Context) error {
@@ -150,7 +150,7 @@ func (s *server) updateUnit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if req.PublicNotice != nil {
+	if !req.NoticePatch.Empty() {
 		// The notice alone, in one transaction: nothing else changes with it.
 		switch {
 		case current.Kind != ledger.UnitCommunity:
@@ -158,7 +158,7 @@ func (s *server) updateUnit(c echo.Context) error {
 		case req.Name != "" || req.Posts != nil:
 			return ledger.Errorf(ledger.EINVALID, "unit.notice_alone")
 		}
-		unit, err := s.cfg.Directory.SetPublicNotice(c.Request().Context(), id, *req.PublicNotice)
+		unit, err := s.cfg.Directory.SetPublicNotice(c.Request().Context(), id, req.NoticePatch)
 		if err != nil {
 			return err
 		}

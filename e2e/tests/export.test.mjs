@@ -300,6 +300,14 @@ describe('monthly export', () => {
     const row = page.locator(`li[data-unit-id="${unitId}"]`);
     await row.locator('.notice-switch').check();
     await row.locator('.unit-notice', { hasText: '已开通积分公示' }).waitFor();
+    // The objection period and whom to call, set on the same row.
+    await row.locator('.notice-settings').click();
+    await page.getByLabel('公示期（天）').fill('5');
+    await page.getByLabel('异议联系人及电话').fill('东风社区居委会 周主任 028-8765 4321');
+    await page.getByRole('button', { name: '保存公示设置' }).click();
+    await page.locator(`li[data-unit-id="${unitId}"] .notice-summary`, { hasText: '公示期 5 天 · 东风社区居委会 周主任 028-8765 4321' }).waitFor();
+    await shot(page, 'pc-units-notice');
+    noProblems(page);
     await page.context().close();
 
     const pub = await open(browser, phone);
@@ -309,8 +317,31 @@ describe('monthly export', () => {
     assert.deepEqual(ranks.map((r) => r.replace(/\s+/g, ' ').trim()), ['1王*国4.040', '2刘*2.020']);
     assert.match(await text(pub.locator('.notice-chain')), /本月最后一条账目 #\d+，哈希 [0-9a-f]{64}/);
     assert.ok(!(await pub.content()).includes('王建国'), 'a full name on the public notice');
+    const next = new Date(Date.UTC(mon.y, mon.m, 1)).toISOString().slice(0, 7);
+    assert.match(await text(pub.locator('#n-period')),
+      new RegExp(`本月结束后公示：${next}-01 至 ${next}-05（5 天）。 对公示内容有异议的，请在公示期内联系：东风社区居委会 周主任 028-8765 4321`));
     await shot(pub, 'phone-notice', { full: false });
     noProblems(pub);
     await pub.context().close();
+
+    // Printed for the community's board: the notice without the page's
+    // controls (language switch, month links, print button).
+    const paper = await open(browser, pc);
+    await paper.goto(`/notice/${unitId}?month=${mon.s}`);
+    await paper.locator('#notice-print').waitFor();
+    await paper.emulateMedia({ media: 'print' });
+    for (const control of ['.langs', '.notice-nav', '#notice-print']) {
+      assert.equal(await paper.locator(control).first().isVisible(), false, `${control} prints`);
+    }
+    await shot(paper, 'print-notice');
+    const pdf = path.join(tmp, 'notice.pdf');
+    await paper.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true });
+    assert.match(execFileSync('pdfinfo', [pdf], { encoding: 'utf8' }), /^Pages:\s+1$/m);
+    const words = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
+    for (const want of ['积分公示', '王*国', '公示期', '周主任']) assert.ok(words.includes(want), `the printed notice lacks ${want}`);
+    for (const never of ['English', '打印公示', '←']) assert.ok(!words.includes(never), `the printed notice shows ${never}`);
+    execFileSync('pdftoppm', ['-r', '60', '-png', '-singlefile', pdf, path.join(screenshots, 'print-notice-pdf')]);
+    noProblems(paper);
+    await paper.context().close();
   });
 });
