@@ -102,6 +102,8 @@ type StoreStats struct {
 	BatchSizeSum uint64
 	// QueueLen is the number of write requests waiting now.
 	QueueLen int
+	// SweepFailures counts, per background sweep, the items it had to skip.
+	SweepFailures map[string]uint64
 }
 
 // Defaults of Config.
@@ -298,12 +300,15 @@ func (s *server) routes(e *echo.Echo) {
 	api.POST("/events", s.createEvent, staff...)
 	api.GET("/events", s.listEvents, staff...)
 	api.GET("/events/:id", s.getEvent, staff...)
+	api.PATCH("/events/:id", s.updateEvent, staff...)
+	api.GET("/events/:id/changes", s.eventChanges, staff...)
 	api.POST("/events/:id/status", s.setEventStatus, staff...)
 	api.GET("/events/:id/code", s.eventCode, staff...)
 	api.GET("/events/:id/code.png", s.eventCodePNG, staff...)
 	api.GET("/events/:id/attendance", s.eventAttendance, staff...)
 	api.POST("/events/:id/attendance", s.recordAttendance, staff...)
 	api.POST("/events/:id/finalize", s.finalizeEvent, staff...)
+	api.POST("/events/:id/checkout-all", s.checkoutAll, staff...)
 	api.POST("/attendances/:id/close", s.closeAttendance, staff...)
 	api.POST("/attendances/:id/review", s.reviewAttendance, staff...)
 	api.POST("/checkins", s.checkin, session, requireRole(ledger.RoleVolunteer))

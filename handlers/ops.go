@@ -130,6 +130,7 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 type storeCollector struct {
 	stats                                    func() StoreStats
 	appends, commits, commitErrors, batch, q *prometheus.Desc
+	sweepFailures                            *prometheus.Desc
 }
 
 func newStoreCollector(stats func() StoreStats) *storeCollector {
@@ -140,12 +141,14 @@ func newStoreCollector(stats func() StoreStats) *storeCollector {
 		commitErrors: prometheus.NewDesc("ledger_commit_errors_total", "Store write transactions that failed to commit.", nil, nil),
 		batch:        prometheus.NewDesc("ledger_commit_batch_size", "Requests per committed write transaction.", nil, nil),
 		q:            prometheus.NewDesc("ledger_queue_length", "Write requests waiting for a commit.", nil, nil),
+		sweepFailures: prometheus.NewDesc("aixin_sweep_failures_total",
+			"Items a background sweep (voucher expiry, attendances left open) had to skip; the log says which and why.", []string{"sweep"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (sc *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{sc.appends, sc.commits, sc.commitErrors, sc.batch, sc.q} {
+	for _, d := range []*prometheus.Desc{sc.appends, sc.commits, sc.commitErrors, sc.batch, sc.q, sc.sweepFailures} {
 		ch <- d
 	}
 }
@@ -157,6 +160,9 @@ func (sc *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(sc.commits, prometheus.CounterValue, float64(st.Commits))
 	ch <- prometheus.MustNewConstMetric(sc.commitErrors, prometheus.CounterValue, float64(st.CommitErrors))
 	ch <- prometheus.MustNewConstMetric(sc.q, prometheus.GaugeValue, float64(st.QueueLen))
+	for name, n := range st.SweepFailures {
+		ch <- prometheus.MustNewConstMetric(sc.sweepFailures, prometheus.CounterValue, float64(n), name)
+	}
 	n := min(len(st.BatchSizeBuckets), len(st.BatchSizeCounts))
 	buckets := make(map[float64]uint64, n)
 	var count uint64

@@ -69,3 +69,10 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// clientKey reads the request's Idempotency-Key into the namespace of the
+// user who sent it (ledger.ClientKey), so that it can never equal a key the
+// server makes for itself or another user's key.
+func clientKey(c echo.Context, u ledger.User) (string, error) {
+	return ledger.ClientKey(u.ID, c.Request().Header.Get("Idempotency-Key"))
+}

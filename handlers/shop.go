@@ -401,9 +401,9 @@ func (s *server) issueVoucher(c echo.Context) error {
 		}
 	}
 	ctx := c.Request().Context()
-	key := c.Request().Header.Get("Idempotency-Key")
-	if len(key) > ledger.MaxKeyLen {
-		return ledger.Errorf(ledger.EINVALID, "entry.field_too_long", "Idempotency-Key", ledger.MaxKeyLen)
+	key, err := clientKey(c, u)
+	if err != nil {
+		return err
 	}
 	v, err := s.cfg.Shops.IssueVoucher(ctx, req.MemberID, req.ShopID, req.Items, u.ID, key)
 	if err != nil {
@@ -572,15 +572,15 @@ func (s *server) redeem(c echo.Context) error {
 	if err := decodeJSON(c.Request().Body, &req); err != nil {
 		return err
 	}
-	key := c.Request().Header.Get("Idempotency-Key")
-	if len(key) > ledger.MaxKeyLen {
-		return ledger.Errorf(ledger.EINVALID, "entry.field_too_long", "Idempotency-Key", ledger.MaxKeyLen)
+	u, _ := currentUser(c)
+	key, err := clientKey(c, u)
+	if err != nil {
+		return err
 	}
 	v, err := s.counterShopVoucher(c, req.Token, req.Code)
 	if err != nil {
 		return err
 	}
-	u, _ := currentUser(c)
 	ctx := c.Request().Context()
 	if v, err = s.cfg.Shops.RedeemVoucher(ctx, v.ID, u.ShopID, u.ID, key); err != nil {
 		return err

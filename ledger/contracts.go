@@ -76,6 +76,21 @@ type VerifyReport struct {
 	Elapsed time.Duration `json:"elapsed_ns"`
 }
 
+// SweepResult says what one run of a background sweep (vouchers that
+// expire, attendances left open) did. A sweep handles its items one by one:
+// an item that cannot be handled is skipped and reported, and never stops
+// the rest.
+type SweepResult struct {
+	Done   int            // items handled
+	Failed []SweepFailure // items skipped, in the order met
+}
+
+// SweepFailure is one item a sweep could not handle.
+type SweepFailure struct {
+	ID  uuid.UUID
+	Err error
+}
+
 // Role is what a user may do.
 type Role string
 

@@ -179,6 +179,10 @@ type Voucher struct {
 // Reference is the ledger reference of a voucher's entries.
 func (v Voucher) Reference() string { return "voucher:" + v.ID.String() }
 
+// Key is the idempotency key of the server's own entry of a voucher for a
+// step ("hold", "redeem", "release").
+func (v Voucher) Key(step string) string { return ServerKey("voucher", v.ID.String(), step) }
+
 // VoucherLife is how long a voucher stays valid unless a deployment says otherwise.
 const VoucherLife = 30 * 24 * time.Hour
 
@@ -280,6 +284,42 @@ type VoucherRequestLine struct {
 	Qty    int       `json:"qty"`
 }
 
+// Bounds of one voucher: distinct items, and how many of one item.
+const (
+	MaxVoucherLines = 20
+	MaxVoucherQty   = 100
+)
+
+// MergeVoucherLines merges the lines of one item into one, in the order the
+// items first appear, and checks the bounds on what is merged: each line
+// asks for at least one, no item for more than MaxVoucherQty in all (three
+// lines of 100 are 300, and refused), and 1 to MaxVoucherLines items.
+func MergeVoucherLines(req []VoucherRequestLine) ([]VoucherRequestLine, error) {
+	if len(req) == 0 || len(req) > MaxVoucherLines*MaxVoucherQty {
+		return nil, Errorf(EINVALID, "voucher.lines_invalid", MaxVoucherLines)
+	}
+	var out []VoucherRequestLine
+	at := make(map[uuid.UUID]int, len(req))
+	for _, l := range req {
+		if l.Qty < 1 || l.Qty > MaxVoucherQty {
+			return nil, Errorf(EINVALID, "voucher.qty_invalid", MaxVoucherQty)
+		}
+		i, seen := at[l.ItemID]
+		if !seen {
+			if len(out) == MaxVoucherLines {
+				return nil, Errorf(EINVALID, "voucher.lines_invalid", MaxVoucherLines)
+			}
+			i = len(out)
+			at[l.ItemID] = i
+			out = append(out, VoucherRequestLine{ItemID: l.ItemID})
+		}
+		if out[i].Qty += l.Qty; out[i].Qty > MaxVoucherQty {
+			return nil, Errorf(EINVALID, "voucher.qty_invalid", MaxVoucherQty)
+		}
+	}
+	return out, nil
+}
+
 // Shops keeps shops, catalogues, stock and vouchers.
 type Shops interface {
 	CreateShop(ctx context.Context, s Shop) (Shop, error)
@@ -325,8 +365,11 @@ type Shops interface {
 	RedeemVoucher(ctx context.Context, id, shopID, clerk uuid.UUID, key string) (Voucher, error)
 	// CancelVoucher releases an open voucher's points and stock.
 	CancelVoucher(ctx context.Context, id, by uuid.UUID) (Voucher, error)
-	// ExpireVouchers releases every open voucher whose time is up, and says how many.
-	ExpireVouchers(ctx context.Context) (int, error)
+	// ExpireVouchers releases every open voucher whose time is up, each in a
+	// write of its own: one that cannot be released is reported in the
+	// result and the rest go on. The error is for the sweep as a whole (the
+	// store closing, ctx ending).
+	ExpireVouchers(ctx context.Context) (SweepResult, error)
 	// Held returns the points a member has in open vouchers.
 	Held(ctx context.Context, memberID uuid.UUID) (Points, error)
 }

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,5 +157,46 @@ func TestMaskName(t *testing.T) {
 	// differ at the end no longer do.
 	if MaskName("张小明") == MaskName("张大华") {
 		t.Fatal("张小明 and 张大华 look the same")
+	}
+}
+
+func TestMergeVoucherLines(t *testing.T) {
+	a, b := uuid.New(), uuid.New()
+	many := make([]VoucherRequestLine, MaxVoucherLines+1)
+	for i := range many {
+		many[i] = VoucherRequestLine{ItemID: uuid.New(), Qty: 1}
+	}
+	ones := make([]VoucherRequestLine, MaxVoucherQty+1)
+	for i := range ones {
+		ones[i] = VoucherRequestLine{ItemID: a, Qty: 1}
+	}
+	tests := []struct {
+		name    string
+		req     []VoucherRequestLine
+		want    []VoucherRequestLine
+		wantKey string
+	}{
+		{"Merged", []VoucherRequestLine{{a, 2}, {b, 1}, {a, 3}}, []VoucherRequestLine{{a, 5}, {b, 1}}, ""},
+		{"MaxAfterMerge", []VoucherRequestLine{{a, 60}, {a, 40}}, []VoucherRequestLine{{a, 100}}, ""},
+		{"OverMaxAfterMerge", []VoucherRequestLine{{a, 100}, {a, 100}, {a, 100}}, nil, "voucher.qty_invalid"},
+		{"ManyOnesOfOneItem", ones, nil, "voucher.qty_invalid"},
+		{"ZeroQty", []VoucherRequestLine{{a, 0}}, nil, "voucher.qty_invalid"},
+		{"NegativeHidesInMerge", []VoucherRequestLine{{a, 100}, {a, -50}}, nil, "voucher.qty_invalid"},
+		{"Empty", nil, nil, "voucher.lines_invalid"},
+		{"TooManyItems", many, nil, "voucher.lines_invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := MergeVoucherLines(tt.req)
+			if tt.wantKey != "" {
+				if e, ok := AsError(err); !ok || e.Key != tt.wantKey {
+					t.Fatalf("got %v, %v; want %s", got, err, tt.wantKey)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Fatalf("got %v, %v; want %v", got, err, tt.want)
+			}
+		})
 	}
 }

@@ -138,16 +138,30 @@ func (se *storedEntry) prevOf(a ledger.Account) uint64 {
 	return se.prevCredit
 }
 
-// idemKey places a canonical UUID key by its own bytes (UUIDv7 keys sort by
-// time, so they append), and any other key by its SHA-256.
+// idemKey places a client's key that is a canonical UUID by the UUID's own
+// bytes, then the user's (UUIDv7 keys, as aixin's pages send, sort by time,
+// so they append), a bare canonical UUID (as clients' keys were stored before
+// they had namespaces) by its bytes, and any other key by its SHA-256.
 func idemKey(key string) []byte {
-	if len(key) == 36 && strings.ToLower(key) == key {
-		if u, err := uuid.Parse(key); err == nil {
-			return append([]byte{1}, u[:]...)
+	if user, k, ok := ledger.ParseClientKey(key); ok {
+		if u, ok := canonicalUUID(k); ok {
+			return append(append([]byte{3}, u[:]...), user[:]...)
 		}
+	}
+	if u, ok := canonicalUUID(key); ok {
+		return append([]byte{1}, u[:]...)
 	}
 	h := sha256.Sum256([]byte(key))
 	return append([]byte{2}, h[:]...)
+}
+
+// canonicalUUID parses s if it is a UUID in its canonical lower-case form.
+func canonicalUUID(s string) (uuid.UUID, bool) {
+	if len(s) != 36 || strings.ToLower(s) != s {
+		return uuid.Nil, false
+	}
+	u, err := uuid.Parse(s)
+	return u, err == nil
 }
 
 // OpenAccount implements ledger.Journal.

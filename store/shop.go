@@ -293,28 +293,19 @@ func expiryKey(v ledger.Voucher) []byte {
 	return append(binary.BigEndian.AppendUint64(nil, uint64(v.ExpiresAt.UnixNano())), v.ID[:]...)
 }
 
-// maxVoucherLines bounds a voucher's lines and each line's quantity.
-const maxVoucherLines, maxVoucherQty = 20, 100
-
 // IssueVoucher implements ledger.Shops.
 func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, req []ledger.VoucherRequestLine, by uuid.UUID, key string) (ledger.Voucher, error) {
 	// Merge repeated items and check quantities before anything is read.
-	qty := map[uuid.UUID]int{}
-	var order []uuid.UUID
-	for _, l := range req {
-		if l.Qty < 1 || l.Qty > maxVoucherQty {
-			return ledger.Voucher{}, ledger.Errorf(ledger.EINVALID, "voucher.qty_invalid", maxVoucherQty)
-		}
-		if _, seen := qty[l.ItemID]; !seen {
-			order = append(order, l.ItemID)
-		}
-		qty[l.ItemID] += l.Qty
+	lines, err := ledger.MergeVoucherLines(req)
+	if err != nil {
+		return ledger.Voucher{}, err
 	}
-	if len(order) == 0 || len(order) > maxVoucherLines {
-		return ledger.Voucher{}, ledger.Errorf(ledger.EINVALID, "voucher.lines_invalid", maxVoucherLines)
+	qty := make(map[uuid.UUID]int, len(lines))
+	for _, l := range lines {
+		qty[l.ItemID] = l.Qty
 	}
 	var v ledger.Voucher
-	err := s.update(ctx, func(w *writeTx) error {
+	err = s.update(ctx, func(w *writeTx) error {
 		tx := w.tx
 		now := s.now().UTC()
 		if key != "" {
@@ -354,8 +345,9 @@ func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, re
 		counts := tx.Bucket(bucketMemberItemMonth)
 		v = ledger.Voucher{ID: newID(), MemberID: memberID, ShopID: shopID, Status: ledger.VoucherOpen,
 			CreatedAt: now, CreatedBy: by, ExpiresAt: now.Add(s.voucherLife)}
-		items := make([]ledger.Item, 0, len(order))
-		for _, id := range order {
+		items := make([]ledger.Item, 0, len(lines))
+		for _, l := range lines {
+			id := l.ItemID
 			it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), id, "item.not_found")
 			if err != nil {
 				return err
@@ -378,7 +370,7 @@ func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, re
 		// The hold is the first write: too few points refuses with nothing written.
 		holdKey := key
 		if holdKey == "" {
-			holdKey = v.Reference() + ":hold"
+			holdKey = v.Key("hold")
 		}
 		hold, err := s.appendTx(w, ledger.Transfer{Debit: ledger.MemberAccount(memberID), Credit: ledger.Escrow,
 			Amount: v.Points, Kind: ledger.KindHold, Reference: v.Reference(), Actor: "user:" + by.String(),
@@ -509,7 +501,7 @@ func (s *Store) RedeemVoucher(ctx context.Context, id, shopID, clerk uuid.UUID, 
 			return ledger.Errorf(ledger.ECONFLICT, "voucher.other_shop", shop.Name)
 		}
 		e, err := s.appendTx(w, ledger.Transfer{Debit: ledger.Escrow, Credit: ledger.ShopAccount(v.ShopID), Amount: v.Points,
-			Kind: ledger.KindRedeem, Reference: v.Reference(), Actor: "user:" + clerk.String(), IdempotencyKey: v.Reference() + ":redeem"})
+			Kind: ledger.KindRedeem, Reference: v.Reference(), Actor: "user:" + clerk.String(), IdempotencyKey: v.Key("redeem")})
 		if err != nil {
 			return err
 		}
@@ -554,7 +546,7 @@ func (s *Store) release(w *writeTx, v *ledger.Voucher, status ledger.VoucherStat
 	tx := w.tx
 	e, err := s.appendTx(w, ledger.Transfer{Debit: ledger.Escrow, Credit: ledger.MemberAccount(v.MemberID), Amount: v.Points,
 		Kind: ledger.KindRelease, Reference: v.Reference(), Actor: "user:" + by.String(), Memo: string(status),
-		IdempotencyKey: v.Reference() + ":release"})
+		IdempotencyKey: v.Key("release")})
 	if err != nil {
 		return err
 	}
@@ -592,28 +584,61 @@ func (s *Store) CancelVoucher(ctx context.Context, id, by uuid.UUID) (ledger.Vou
 	return v, err
 }
 
-// ExpireVouchers implements ledger.Shops.
-func (s *Store) ExpireVouchers(ctx context.Context) (int, error) {
-	var n int
-	err := s.update(ctx, func(w *writeTx) error {
-		n = 0
-		now := s.now().UTC()
+// expiryPage is how many due vouchers one step of the expiry sweep reads
+// (Store.expiryPage, which tests make smaller).
+const expiryPage = 1000
+
+// ExpireVouchers implements ledger.Shops. It reads the due vouchers a page at
+// a time in expiry order and releases each in a write of its own; the commit
+// queue still commits a page's writes together, and one that fails is rolled
+// back alone (see commit), so a bad voucher is skipped and counted while the
+// others expire.
+func (s *Store) ExpireVouchers(ctx context.Context) (ledger.SweepResult, error) {
+	var res ledger.SweepResult
+	now := s.now().UTC()
+	var after []byte
+	for {
 		var due []uuid.UUID
-		c := w.tx.Bucket(bucketVoucherExpiry).Cursor()
-		for k, _ := c.First(); k != nil && int64(binary.BigEndian.Uint64(k)) <= now.UnixNano() && len(due) < 1000; k, _ = c.Next() {
-			due = append(due, uuid.UUID(k[8:]))
+		err := s.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketVoucherExpiry).Cursor()
+			k, _ := c.First()
+			if after != nil {
+				if k, _ = c.Seek(after); bytes.Equal(k, after) {
+					k, _ = c.Next()
+				}
+			}
+			for ; k != nil && len(k) == 24 && int64(binary.BigEndian.Uint64(k)) <= now.UnixNano() && len(due) < s.expiryPage; k, _ = c.Next() {
+				due = append(due, uuid.UUID(k[8:]))
+				after = bytes.Clone(k)
+			}
+			return nil
+		})
+		if err != nil || len(due) == 0 {
+			return res, err
 		}
-		for _, id := range due {
-			v, err := getVoucher(w.tx, id)
+		errs := s.updateEach(ctx, len(due), func(i int, w *writeTx) error {
+			v, err := getVoucher(w.tx, due[i])
 			if err != nil {
-				return abortError{err.Error(), err}
+				return err
 			}
-			if err := s.release(w, &v, ledger.VoucherExpired, uuid.Nil); err != nil {
-				return abortError{fmt.Sprintf("expire %s: %v", id, err), err}
+			if v.Status != ledger.VoucherOpen {
+				return nil // redeemed or cancelled since the page was read
 			}
-			n++
+			return s.release(w, &v, ledger.VoucherExpired, uuid.Nil)
+		})
+		for i, err := range errs {
+			if err == nil {
+				res.Done++
+				continue
+			}
+			if ledger.ErrorCode(err) == ledger.EUNAVAILABLE {
+				return res, err // the store is closing or cannot write: stop the sweep
+			}
+			s.stats.sweepFailures[sweepVoucherExpiry].Add(1)
+			res.Failed = append(res.Failed, ledger.SweepFailure{ID: due[i], Err: err})
 		}
-		return nil
-	})
-	return n, err
+		if len(due) < s.expiryPage {
+			return res, nil
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"aixin/ledger"
 
 	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 )
 
 type shopWorld struct {
@@ -145,6 +146,8 @@ func TestVoucherRefusals(t *testing.T) {
 		{"OverMonthlyLimit", w.member.ID, []ledger.VoucherRequestLine{{ItemID: w.towel.ID, Qty: 2}, {ItemID: w.towel.ID, Qty: 1}}, ledger.ECONFLICT, "voucher.limit_reached"},
 		{"ZeroQty", w.member.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 0}}, ledger.EINVALID, "voucher.qty_invalid"},
 		{"NoLines", w.member.ID, nil, ledger.EINVALID, "voucher.lines_invalid"},
+		// The cap of 100 holds for the item, not for each line of it.
+		{"ThreeLinesOf100", w.member.ID, []ledger.VoucherRequestLine{{ItemID: w.towel.ID, Qty: 100}, {ItemID: w.towel.ID, Qty: 100}, {ItemID: w.towel.ID, Qty: 100}}, ledger.EINVALID, "voucher.qty_invalid"},
 		{"UnknownItem", w.member.ID, []ledger.VoucherRequestLine{{ItemID: uuid.New(), Qty: 1}}, ledger.ENOTFOUND, "item.not_found"},
 		{"AnotherStreet", far.ID, []ledger.VoucherRequestLine{{ItemID: w.towel.ID, Qty: 1}}, ledger.EFORBIDDEN, "voucher.shop_not_yours"},
 	} {
@@ -189,10 +192,10 @@ func TestCancelAndExpiryReleaseExactly(t *testing.T) {
 	w.clock.Set(v1.ExpiresAt.Add(time.Second))
 	_, err = s.RedeemVoucher(ctx, v1.ID, w.shopA.ID, uuid.Nil, "k")
 	wantCode(t, err, ledger.EGONE, "voucher.expired")
-	if n, err := s.ExpireVouchers(ctx); err != nil || n != 1 {
-		t.Fatalf("expired %d: %v", n, err)
+	if res, err := s.ExpireVouchers(ctx); err != nil || res.Done != 1 || len(res.Failed) != 0 {
+		t.Fatalf("expired %+v: %v", res, err)
 	}
-	if n, _ := s.ExpireVouchers(ctx); n != 0 {
+	if res, _ := s.ExpireVouchers(ctx); res.Done != 0 {
 		t.Fatal("expired twice")
 	}
 	if avail, held := w.balance(t); avail != 200 || held != 0 {
@@ -350,4 +353,67 @@ func TestIssueVoucherIdempotent(t *testing.T) {
 	}
 	_, err := w.s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 2}}, uuid.Nil, key)
 	wantCode(t, err, ledger.ECONFLICT, "idempotency.mismatch")
+}
+
+// TestExpirySweepSkipsABadVoucher plants two vouchers that cannot be
+// released among good ones: one whose release key another entry took (a
+// refusal), one whose record is damaged (an error that aborts its write).
+// Every other voucher expires, the bad ones are reported and counted, and
+// the sweep reads past them page by page.
+func TestExpirySweepSkipsABadVoucher(t *testing.T) {
+	w := newShopWorld(t, 1000)
+	s := w.s
+	s.expiryPage = 3 // the ten vouchers take four pages
+	var vs []ledger.Voucher
+	for range 10 {
+		v, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 1}}, uuid.Nil, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+		w.clock.Add(time.Second) // distinct expiry times: the sweep's order is known
+	}
+	// vs[0]: another entry took its release key.
+	iss := ledger.IssuerAccount(w.tr.a.ID)
+	if _, err := s.Append(ctx, ledger.Transfer{Debit: iss, Credit: ledger.MemberAccount(w.member.ID), Amount: 1,
+		Kind: ledger.KindEarn, IdempotencyKey: vs[0].Key("release")}); err != nil {
+		t.Fatal(err)
+	}
+	// vs[4]: its record is damaged.
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketVouchers).Put(vs[4].ID[:], []byte("{not json"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Set(vs[9].ExpiresAt.Add(time.Minute))
+	res, err := s.ExpireVouchers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Done != 8 || len(res.Failed) != 2 || res.Failed[0].ID != vs[0].ID || res.Failed[1].ID != vs[4].ID {
+		t.Fatalf("sweep %+v", res)
+	}
+	wantCode(t, res.Failed[0].Err, ledger.ECONFLICT, "idempotency.mismatch")
+	for i, v := range vs {
+		if i == 0 || i == 4 {
+			continue
+		}
+		if got, err := s.Voucher(ctx, v.ID); err != nil || got.Status != ledger.VoucherExpired {
+			t.Fatalf("voucher %d: %v %v", i, got.Status, err)
+		}
+	}
+	// 1000 + 1 points, of which the two stuck vouchers still hold 60.
+	if avail, held := w.balance(t); avail != 941 || held != 60 {
+		t.Fatalf("available %d held %d", avail, held)
+	}
+	if st := s.Stats(); st.SweepFailures["voucher_expiry"] != 2 {
+		t.Fatalf("sweep failures %v", st.SweepFailures)
+	}
+	// The next run tries the two again, and nothing else.
+	if res, err := s.ExpireVouchers(ctx); err != nil || res.Done != 0 || len(res.Failed) != 2 {
+		t.Fatalf("second sweep %+v %v", res, err)
+	}
+	if rep, err := s.Verify(ctx); err != nil || !rep.OK {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
 }

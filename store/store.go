@@ -50,7 +50,10 @@ import (
 //	          the account's monthly totals, right after its balance row, so an
 //	          append touches one page per account for both; a month's totals are
 //	          one seek per account, never a journal scan
-//	idem      0x01 | UUID(16), for keys that are canonical lower-case UUIDs, or
+//	idem      0x03 | UUID(16) | user(16), for a client's key "client:<user>:<uuid>"
+//	          (see ledger.ClientKey) whose key is a canonical lower-case UUID,
+//	          0x01 | UUID(16), for a bare canonical UUID (clients' keys before
+//	          they had namespaces), or
 //	          0x02 | SHA-256(key)(32), for any other key
 //	            -> seq(8) of the entry the key first produced; a repeated key is
 //	            compared with that entry's request fingerprint
@@ -90,6 +93,7 @@ import (
 //	shopitemmonth  shop(16) | yyyymm(4) | item(16) -> quantity given out that month
 //	certificates   serial "YYYY-XXXXXXXX" -> JSON ledger.Certificate
 //	eventminutes   event id(16) -> minutes of its posted attendances (8), for the dashboard
+//	eventchanges   event id(16) | change id(16) -> JSON ledger.EventChange: who changed what, in order
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -130,6 +134,7 @@ var (
 	bucketShopItemMonth   = []byte("shopitemmonth")
 	bucketCertificates    = []byte("certificates")
 	bucketEventMinutes    = []byte("eventminutes")
+	bucketEventChanges    = []byte("eventchanges")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -198,6 +203,9 @@ var migrations = []migration{
 		}
 		return rebuildEventMinutes(tx)
 	}},
+	{8, "the record of events' changes", func(tx *bolt.Tx, s *Store) error {
+		return createBuckets(tx, bucketEventChanges)
+	}},
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {
@@ -249,6 +257,7 @@ type Store struct {
 	rules       ledger.EventRules
 	voucherLife time.Duration
 	maxBatch    int
+	expiryPage  int // due vouchers one step of the expiry sweep reads
 
 	mu     sync.RWMutex // guards closed against sends on ops
 	closed bool
@@ -293,7 +302,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, loc: opts.Location, now: opts.Now, maxBatch: opts.MaxBatch, rules: ledger.DefaultEventRules}
+	s := &Store{db: db, loc: opts.Location, now: opts.Now, maxBatch: opts.MaxBatch, rules: ledger.DefaultEventRules, expiryPage: expiryPage}
 	if opts.Rules != nil {
 		s.rules = *opts.Rules
 	}
@@ -550,6 +559,34 @@ func (w *writeTx) finish() error {
 	return w.tx.Bucket(bucketMeta).Put(keyHead, v)
 }
 
+// updateEach queues n writes, fn(0) to fn(n-1), at once and waits for all of
+// them: they share commits like concurrent requests do, and each succeeds or
+// fails on its own (a background sweep's items).
+func (s *Store) updateEach(ctx context.Context, n int, fn func(i int, w *writeTx) error) []error {
+	ops := make([]*op, n)
+	errs := make([]error, n)
+	s.mu.RLock()
+	for i := range ops {
+		if s.closed || s.ops == nil {
+			errs[i] = ledger.Errorf(ledger.EUNAVAILABLE, "store.closed")
+			continue
+		}
+		ops[i] = &op{fn: func(w *writeTx) error { return fn(i, w) }, done: make(chan error, 1)}
+		select {
+		case s.ops <- ops[i]:
+		case <-ctx.Done():
+			ops[i], errs[i] = nil, ledger.Errorf(ledger.EUNAVAILABLE, "store.busy")
+		}
+	}
+	s.mu.RUnlock()
+	for i, o := range ops {
+		if o != nil {
+			errs[i] = <-o.done
+		}
+	}
+	return errs
+}
+
 // update queues fn and waits until its batch has committed (or failed). Once
 // queued, a request is carried out even if ctx ends, so the caller always
 // learns the true outcome.
@@ -582,7 +619,17 @@ type stats struct {
 	appends, commits, commitErrors atomic.Uint64
 	batchSum                       atomic.Uint64
 	batchCounts                    [len(batchBuckets)]atomic.Uint64
+	sweepFailures                  [len(sweepNames)]atomic.Uint64
 }
+
+// The background sweeps, whose skipped items Stats counts.
+const (
+	sweepVoucherExpiry = iota
+	sweepOpenAttendances
+)
+
+// sweepNames name the sweeps in Stats.SweepFailures, by their index.
+var sweepNames = [...]string{sweepVoucherExpiry: "voucher_expiry", sweepOpenAttendances: "open_attendances"}
 
 // batchBuckets are the upper bounds of the commit batch size histogram.
 var batchBuckets = [...]float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}
@@ -606,6 +653,8 @@ type Stats struct {
 	BatchSizeCounts  []uint64
 	BatchSizeSum     uint64
 	QueueLen         int
+	// SweepFailures counts, per background sweep, the items it had to skip.
+	SweepFailures map[string]uint64
 }
 
 // Stats returns a snapshot of the store's counters.
@@ -618,6 +667,10 @@ func (s *Store) Stats() Stats {
 		BatchSizeCounts:  make([]uint64, len(batchBuckets)),
 		BatchSizeSum:     s.stats.batchSum.Load(),
 		QueueLen:         len(s.ops),
+		SweepFailures:    make(map[string]uint64, len(sweepNames)),
+	}
+	for i, name := range sweepNames {
+		st.SweepFailures[name] = s.stats.sweepFailures[i].Load()
 	}
 	var cum uint64
 	for i := range batchBuckets {
