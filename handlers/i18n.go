@@ -92,6 +92,16 @@ func (c *catalogue) T(lang, key string, args ...any) string {
 	return fmt.Sprintf(msg, args...)
 }
 
+// Category is a service category (data: ledger.Categories, stored in
+// Chinese) in lang: the catalogue's js.category.<name>, or the name itself
+// for a category the catalogue does not know.
+func (c *catalogue) Category(lang, name string) string {
+	if m, ok := c.msgs[lang]["js.category."+name]; ok {
+		return m
+	}
+	return name
+}
+
 // plural chooses the forms of the plural groups of msg. A group {one|other}
 // stands after a verb and takes that verb's argument: "%v {volunteer|volunteers}"
 // reads "1 volunteer", "2 volunteers". The form one is for exactly 1 (a

@@ -403,3 +403,24 @@ func TestEnglishCountsArePlural(t *testing.T) {
 		}
 	}
 }
+
+// TestCategoriesTranslated: every service category (data, kept in Chinese)
+// has a name in each language, and the Chinese name is the category itself.
+func TestCategoriesTranslated(t *testing.T) {
+	c := testCatalogue(t)
+	for _, name := range ledger.Categories {
+		if got := c.Category(langZH, name); got != name {
+			t.Errorf("%s in Chinese is %q", name, got)
+		}
+		if _, ok := c.msgs[langEN]["js.category."+name]; !ok {
+			t.Errorf("%s has no English name (js.category.%s)", name, name)
+		}
+	}
+	if got := c.Category(langEN, "环境整治"); got != "Environment clean-up" {
+		t.Errorf("环境整治 in English is %q", got)
+	}
+	// A category the catalogue does not know shows as it is.
+	if got := c.Category(langEN, "自定义类别"); got != "自定义类别" {
+		t.Errorf("unknown category: %q", got)
+	}
+}

@@ -214,7 +214,7 @@ func (s *server) serviceRecords(c echo.Context) error {
 				if j > 0 {
 					row = []sheetCell{textCell(""), textCell("")}
 				}
-				row = append(row, textCell(l.Date), textCell(l.Event), textCell(l.Category), hoursCell(l.Minutes))
+				row = append(row, textCell(l.Date), textCell(l.Event), textCell(s.cat.Category(lang, l.Category)), hoursCell(l.Minutes))
 				if j == 0 {
 					row = append(row, tail...)
 				}

@@ -4,7 +4,7 @@
 // the address, so a reload or a shared link shows the same list.
 
 import {
-  t, $, api, el, failed, busy, bindLogout, loadUnits, fillUnitSelect, unitLabel, statuses, emptyState, href,
+  t, $, api, el, failed, busy, bindLogout, loadUnits, fillUnitSelect, unitLabel, statuses, emptyState, href, fmtNumber, fmtHours,
 } from './common.js';
 import { memberForm } from './member-form.js';
 
@@ -63,6 +63,8 @@ function memberRow(m) {
     el('td', {}, teamNames.join('、')),
     el('td', {}, m.party_member ? el('span', { class: 'badge party' }, t('js.members.party')) : ''),
     el('td', {}, m.on_duty ? el('span', { class: 'badge onduty', title: m.on_duty.work_unit }, m.on_duty.work_unit) : ''),
+    el('td', { class: 'num m-points' }, fmtNumber(m.points)),
+    el('td', { class: 'num nowrap m-hours' }, fmtHours(m.service_minutes)),
     el('td', {}, el('span', { class: 'status status-' + m.status }, statuses[m.status] ?? m.status)),
     el('td', {}, el('a', { class: 'button small', href: link }, t('js.members.open'))),
   );
@@ -86,6 +88,8 @@ function table(rows) {
       el('th', { scope: 'col' }, t('js.members.teams')),
       el('th', { scope: 'col' }, t('js.members.party_member')),
       el('th', { scope: 'col' }, t('js.members.on_duty')),
+      el('th', { scope: 'col', class: 'num' }, t('js.members.points')),
+      el('th', { scope: 'col', class: 'num' }, t('js.members.hours')),
       el('th', { scope: 'col' }, t('js.members.status')),
       el('th', { scope: 'col' }, ''),
     )),

@@ -2,7 +2,7 @@
 // (在职党员) for a quarter, one page per employer (报到单位) to print and
 // send to its party branch, or the same as a workbook.
 
-import { t, $, api, el, failed, bindLogout, href, emptyState } from './common.js';
+import { t, $, api, el, failed, bindLogout, href, emptyState, categoryName } from './common.js';
 
 bindLogout();
 
@@ -47,7 +47,7 @@ function card(c, quarter) {
       ? el('table', { class: 'record-lines' },
         el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, t('js.records.date')), el('th', { scope: 'col' }, t('js.records.event')),
           el('th', { scope: 'col' }, t('js.records.category')), el('th', { scope: 'col', class: 'num' }, t('js.records.hours')))),
-        el('tbody', {}, c.lines.map((l) => el('tr', {}, el('td', { class: 'nowrap' }, l.date), el('td', {}, l.event), el('td', {}, l.category),
+        el('tbody', {}, c.lines.map((l) => el('tr', {}, el('td', { class: 'nowrap' }, l.date), el('td', {}, l.event), el('td', {}, categoryName(l.category)),
           el('td', { class: 'num' }, l.hours.toFixed(1))))))
       : el('p', { class: 'hint' }, t('js.records.none')));
 }

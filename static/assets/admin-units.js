@@ -13,7 +13,9 @@ const tree = $('tree');
 // gives (parents before children).
 function render(units) {
   if (units.length === 0) {
-    tree.replaceChildren(emptyState(isAdmin ? t('js.units.empty_admin') : t('js.units.empty')));
+    tree.replaceChildren(isAdmin
+      ? emptyState(t('js.units.empty_admin'), el('button', { type: 'button', class: 'primary', onclick: () => $('new-street').click() }, t('js.units.new_street')))
+      : emptyState(t('js.units.empty')));
     return;
   }
   const lists = new Map(); // unit id -> <ul> of its children

@@ -138,6 +138,10 @@ export const fmtNumber = (n) => numberFormat.format(n ?? 0);
 // fmtHours shows whole minutes as hours with at most one decimal.
 export const fmtHours = (minutes) => t('js.hours', hoursFormat.format((minutes ?? 0) / 60));
 
+// categoryName is a service category (stored in Chinese: 环境整治) in the
+// page's language (Environment clean-up).
+export const categoryName = (c) => messages['js.category.' + c] ?? c ?? '';
+
 // maskPhone shows a mobile number as lists do: 138****5678.
 export const maskPhone = (p) => (/^\d{11}$/.test(p ?? '') ? p.slice(0, 3) + '****' + p.slice(7) : p ?? '');
 
