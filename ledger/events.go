@@ -376,9 +376,6 @@ type Events interface {
 	OpenAttendance(ctx context.Context, memberID uuid.UUID) (Attendance, error)
 	// EventCounts returns how many attendances an event has, and how many are open now.
 	EventCounts(ctx context.Context, id uuid.UUID) (total, open int, err error)
-	// PostedMinutes returns, per event, the minutes of its attendances
-	// posted into the ledger (after review and the daily cap).
-	PostedMinutes(ctx context.Context, events []uuid.UUID) (map[uuid.UUID]int64, error)
 	// Attendances returns an event's attendances in the order they began.
 	Attendances(ctx context.Context, eventID uuid.UUID) ([]Attendance, error)
 	// MemberAttendances returns a member's attendances, newest first (footprint).

@@ -384,20 +384,8 @@ func eventCounts(stats *bolt.Bucket, id uuid.UUID) (total, open int) {
 	return 0, 0
 }
 
-// PostedMinutes implements ledger.Events.
-func (s *Store) PostedMinutes(ctx context.Context, events []uuid.UUID) (map[uuid.UUID]int64, error) {
-	out := make(map[uuid.UUID]int64, len(events))
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketEventMinutes)
-		for _, id := range events {
-			out[id] = getCount(b, id[:])
-		}
-		return nil
-	})
-	return out, err
-}
-
-// rebuildEventMinutes sums the posted attendances' minutes per event (migration 7).
+// rebuildEventMinutes sums the posted attendances' minutes per event
+// (migration 7; migration 9 replaces these rows by the months' rows).
 func rebuildEventMinutes(tx *bolt.Tx) error {
 	sums := map[uuid.UUID]int64{}
 	if err := tx.Bucket(bucketAttendances).ForEach(func(_, v []byte) error {
@@ -601,8 +589,12 @@ func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance
 		}
 		// The first write: a refusal here (the member has spent the points)
 		// leaves everything as it was.
-		if _, err := s.appendTx(w, t); err != nil {
+		rev, err := s.appendTx(w, t)
+		if err != nil {
 			return err
+		}
+		if err := s.addServed(w.tx, rev, *att); err != nil {
+			return abortError{fmt.Sprintf("correct attendance %s: %v", att.ID, err), err}
 		}
 	}
 	// From here on a failure must abort the whole request.
@@ -614,9 +606,6 @@ func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance
 		already = int64(binary.BigEndian.Uint64(v))
 	}
 	already = max(0, already-att.Minutes)
-	if err := addCount(w.tx.Bucket(bucketEventMinutes), e.ID[:], -att.Minutes); err != nil {
-		return err
-	}
 	att.Reason, att.EntrySeq = reason, 0
 	if decision == ledger.ReviewReject {
 		att.Status, att.Minutes, att.Points = ledger.AttendanceRejected, 0, 0
@@ -634,16 +623,14 @@ func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance
 				return abortError{fmt.Sprintf("correct attendance %s: %v", att.ID, err), err}
 			}
 			att.EntrySeq = entry.Seq
+			if err := s.addServed(w.tx, entry, *att); err != nil {
+				return abortError{fmt.Sprintf("correct attendance %s: %v", att.ID, err), err}
+			}
 		}
 	}
 	att.Revision++
 	if err := days.Put(dk, binary.BigEndian.AppendUint64(nil, uint64(already+att.Minutes))); err != nil {
 		return err
-	}
-	if att.Status == ledger.AttendancePosted {
-		if err := addCount(w.tx.Bucket(bucketEventMinutes), e.ID[:], att.Minutes); err != nil {
-			return err
-		}
 	}
 	return putAttendance(w.tx, *att)
 }
@@ -782,13 +769,13 @@ func (s *Store) post(w *writeTx, e ledger.Event, a *ledger.Attendance, actor str
 			return err
 		}
 		a.EntrySeq = entry.Seq
+		if err := s.addServed(w.tx, entry, *a); err != nil {
+			return abortError{fmt.Sprintf("post %s: %v", a.ID, err), err}
+		}
 	}
 	a.Revision++
 	a.Status = ledger.AttendancePosted
 	if err := days.Put(dk, binary.BigEndian.AppendUint64(nil, uint64(already+minutes))); err != nil {
-		return err
-	}
-	if err := addCount(w.tx.Bucket(bucketEventMinutes), e.ID[:], minutes); err != nil {
 		return err
 	}
 	res.Posted++

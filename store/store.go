@@ -92,8 +92,10 @@ import (
 //	shopmonth      shop(16) | yyyymm(4) -> vouchers | items redeemed that month
 //	shopitemmonth  shop(16) | yyyymm(4) | item(16) -> quantity given out that month
 //	certificates   serial "YYYY-XXXXXXXX" -> JSON ledger.Certificate
-//	eventminutes   event id(16) -> minutes of its posted attendances (8), for the dashboard
+//	eventminutes   (schema 7 and 8 only) event id(16) -> minutes of its posted attendances (8); replaced by monthevent
 //	eventchanges   event id(16) | change id(16) -> JSON ledger.EventChange: who changed what, in order
+//	monthevent     yyyymm(4) | event id(16) -> service minutes the month's entries credited for it (see served.go)
+//	monthlate      yyyymm(4) | attendance id(16) -> minutes | time, for service of an earlier month (see served.go)
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -135,6 +137,8 @@ var (
 	bucketCertificates    = []byte("certificates")
 	bucketEventMinutes    = []byte("eventminutes")
 	bucketEventChanges    = []byte("eventchanges")
+	bucketMonthEvent      = []byte("monthevent")
+	bucketMonthLate       = []byte("monthlate")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -205,6 +209,22 @@ var migrations = []migration{
 	}},
 	{8, "the record of events' changes", func(tx *bolt.Tx, s *Store) error {
 		return createBuckets(tx, bucketEventChanges)
+	}},
+	{9, "service minutes by posting month, by event and for earlier months", func(tx *bolt.Tx, s *Store) error {
+		if err := createBuckets(tx, bucketMonthEvent, bucketMonthLate); err != nil {
+			return err
+		}
+		// Posted minutes per event over all time, by the month of the service: superseded.
+		if tx.Bucket(bucketEventMinutes) != nil {
+			if err := tx.DeleteBucket(bucketEventMinutes); err != nil {
+				return err
+			}
+		}
+		r, err := s.rebuildServed(tx)
+		if err != nil {
+			return err
+		}
+		return r.store(tx)
 	}},
 }
 
