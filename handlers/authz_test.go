@@ -299,6 +299,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
 			"organizerA": {200, 422}, "organizerB": {422, 200}, "admin": {200, 200}}},
 		{"ImportTemplate", func(c string) cell { return cell{"GET", "/api/v1/members/import/template.csv", nil} }, staffList},
+		{"MemberCardsOfUnit", func(c string) cell { return cell{"GET", "/api/v1/members/cards?unit_id=" + w.unit[c].ID.String(), nil} }, staffOnly(200, 200)},
+		{"MemberCardsByID", func(c string) cell {
+			return cell{"GET", "/api/v1/members/cards?ids=" + w.member[c].ID.String() + "," + w.other[c].ID.String(), nil}
+		}, staffOnly(200, 200)},
 		{"ListStaff", func(c string) cell { return cell{"GET", "/api/v1/users", nil} }, staffList},
 		{"CreateOrganizer", func(c string) cell {
 			return cell{"POST", "/api/v1/users", jsonBody(func(n int) any {

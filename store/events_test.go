@@ -596,7 +596,10 @@ func TestFinaliseRacesScans(t *testing.T) {
 		}()
 	}
 	for _, op := range []func() error{
-		func() error { _, err := s.CheckoutAll(ctx, e.ID, ledger.CheckoutAtNow, "统一签退", uuid.Nil); return err },
+		func() error {
+			_, err := s.CheckoutAll(ctx, e.ID, ledger.CheckoutAtNow, "统一签退", uuid.Nil)
+			return err
+		},
 		func() error { _, err := s.FinalizeEvent(ctx, e.ID, "x", true); return err },
 		func() error { _, err := s.CloseOverdueAttendances(ctx); return err },
 		func() error { _, err := s.FinalizeEvent(ctx, e.ID, "x", true); return err },
