@@ -223,6 +223,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA) at normal and large text',
     ['members', () => '/admin/members', '#members-table tbody tr'],
     ['member-new', () => '/admin/members#new', '#new'],
     ['member', () => `/admin/members/${member.id}`, '#cert-form'],
+    ['member-cards', () => `/admin/members/cards?unit_id=${unit.id}`, 'body[data-ready]'],
     ['import', () => '/admin/import', '#import-form'],
     ['import-report', () => '/admin/import', '#report-table tbody tr', async (page) => {
       // A roster with a bad row: the report lists it, nothing is written.
