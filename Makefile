@@ -1,6 +1,7 @@
 # The two commands a newcomer needs:
 #   make run    start aixin on ./aixin-data (creates the first administrator)
-#   make test   every test: vet, the race detector over all packages, browser tests
+#   make test   every test: vet, the OpenAPI lint, the race detector over all
+#               packages, browser tests (with axe-core's accessibility rules)
 # .ci/run calls `make test`.
 
 GO ?= go
@@ -12,6 +13,7 @@ run:
 
 test:
 	$(GO) vet ./...
+	bash tools/openapi-lint/run.sh
 	$(GO) test -race -count=1 -timeout 20m ./...
 	bash e2e/run.sh
 

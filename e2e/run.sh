@@ -53,11 +53,19 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# playwright-core, at the version package-lock.json pins.
-want=$(node -p 'require("./package-lock.json").packages["node_modules/playwright-core"].version')
-have=$(node -p 'try { require("./node_modules/playwright-core/package.json").version } catch { "" }')
-if [ "$want" != "$have" ]; then
-  echo "e2e: npm ci (playwright-core $want)"
+# playwright-core and axe-core (the accessibility checker that
+# tests/a11y.test.mjs injects into pages), at the versions package-lock.json
+# pins: npm ci when any of them is missing or at another version.
+stale=$(node -e '
+  const lock = require("./package-lock.json").packages;
+  for (const name of Object.keys(lock[""].devDependencies)) {
+    const want = lock["node_modules/" + name].version;
+    let have = "";
+    try { have = require("./node_modules/" + name + "/package.json").version } catch {}
+    if (have !== want) console.log(name + "@" + want);
+  }')
+if [ -n "$stale" ]; then
+  echo "e2e: npm ci ($(echo $stale))"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 

@@ -403,7 +403,7 @@ function showAttendance() {
     out.replaceChildren(emptyState(event.status === 'open' ? t('js.events.no_attendance_open') : t('js.events.no_attendance')));
     return;
   }
-  out.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'attendance-table' },
+  out.replaceChildren(el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { id: 'attendance-table' },
     el('thead', {}, el('tr', {},
       el('th', { scope: 'col' }, t('js.events.col.member')),
       el('th', { scope: 'col' }, t('js.events.col.phone')),

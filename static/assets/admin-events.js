@@ -32,7 +32,7 @@ function eventRow(ev) {
 }
 
 function table(rows) {
-  return el('div', { class: 'table-wrap' }, el('table', { id: 'events-table' },
+  return el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { id: 'events-table' },
     el('thead', {}, el('tr', {},
       el('th', { scope: 'col' }, t('js.events.col.title')),
       el('th', { scope: 'col' }, t('js.events.col.category')),

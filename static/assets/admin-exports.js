@@ -71,7 +71,7 @@ async function load() {
     }
     const numeric = v.header.map((_, i) => v.rows.some((row) => row[i]?.is_num));
     const row = (cells, cls) => el('tr', { class: cls ?? '' }, cells.map((c, i) => el('td', { class: numeric[i] ? 'num' : '' }, cellText(c))));
-    $('preview').replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'preview-table' },
+    $('preview').replaceChildren(el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { id: 'preview-table' },
       el('thead', {}, el('tr', {}, v.header.map((h, i) => el('th', { scope: 'col', class: numeric[i] ? 'num' : '' }, h)))),
       el('tbody', {}, v.rows.map((r2) => row(r2)), r.rows_total === v.rows.length && v.total ? row(v.total, 'total') : null))));
   } catch (err) {

@@ -71,7 +71,7 @@ function memberRow(m) {
 }
 
 function table(rows) {
-  return el('div', { class: 'table-wrap' }, el('table', { id: 'members-table' },
+  return el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { id: 'members-table' },
     el('thead', {}, el('tr', {},
       el('th', { scope: 'col', class: 'pick-cell' }, el('input', { type: 'checkbox', id: 'pick-page', 'aria-label': t('js.members.select_page'),
         onchange: (ev) => {

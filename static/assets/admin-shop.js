@@ -178,7 +178,7 @@ function renderItems() {
       rows.push(el('tr', { class: 'inline-row' }, el('td', { colspan: '8' }, kind === 'edit' ? editForm(it) : stockForm(it, kind))));
     }
   }
-  out.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'items-table' },
+  out.replaceChildren(el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { id: 'items-table' },
     el('thead', {}, el('tr', {},
       el('th', { scope: 'col' }, t('js.shop.a.item')),
       el('th', { scope: 'col', class: 'num' }, t('js.shop.a.points')),

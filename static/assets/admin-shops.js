@@ -17,7 +17,7 @@ async function loadShops() {
         el('button', { type: 'button', class: 'primary', onclick: () => $('shop-name').focus() }, t('js.shop.a.add_one'))));
       return;
     }
-    out.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'shops-table' },
+    out.replaceChildren(el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { id: 'shops-table' },
       el('thead', {}, el('tr', {},
         el('th', { scope: 'col' }, t('js.shop.a.name')),
         el('th', { scope: 'col' }, t('js.shop.a.kind')),

@@ -35,7 +35,7 @@ async function loadStaff() {
       $('staff').replaceChildren(next);
       return;
     }
-    $('staff').replaceChildren(next, el('div', { class: 'table-wrap' }, el('table', { id: 'staff-table' },
+    $('staff').replaceChildren(next, el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { id: 'staff-table' },
       el('thead', {}, el('tr', {},
         el('th', { scope: 'col' }, t('js.staff.login')),
         el('th', { scope: 'col' }, t('js.staff.name')),
@@ -60,7 +60,8 @@ async function loadStaff() {
             u.updated_at ? el('span', { class: 'hint small block' }, t('js.staff.changed_by', fmtDate(u.updated_at), u.updated_by_name || '')) : null),
           el('td', {}, el('button', {
             type: 'button', class: 'small', onclick: () => openEdit(u),
-            'aria-label': t('js.staff.manage_who', u.name || u.login),
+            // One's own button says 我的账号 and is named so; the others' name whose account they open.
+            'aria-label': u.id === me ? null : t('js.staff.manage_who', u.name || u.login),
           }, u.id === me ? t('js.staff.manage_self') : t('js.staff.manage'))),
         );
       })),

@@ -18,7 +18,7 @@ async function loadTeams() {
         el('button', { type: 'button', class: 'primary', onclick: () => $('team-name').focus() }, t('js.teams.add_one'))));
       return;
     }
-    out.replaceChildren(el('div', { class: 'table-wrap' }, el('table', {},
+    out.replaceChildren(el('div', { class: 'table-wrap', tabindex: '0' }, el('table', {},
       el('thead', {}, el('tr', {},
         el('th', { scope: 'col' }, t('js.teams.name')),
         el('th', { scope: 'col' }, t('js.teams.kind')),

@@ -242,7 +242,7 @@ export function entryTable(entries, memberId) {
       el('td', {}, e.memo || e.reference || ''),
     );
   });
-  return el('div', { class: 'table-wrap' }, el('table', { class: 'entries' },
+  return el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { class: 'entries' },
     el('thead', {}, el('tr', {},
       el('th', { scope: 'col' }, t('js.entries.time')),
       el('th', { scope: 'col' }, t('js.entries.kind')),

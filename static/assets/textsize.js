@@ -17,7 +17,7 @@
   root.dataset.textSize = size;
 
   function show() {
-    for (const b of document.querySelectorAll('[data-text-size]')) {
+    for (const b of document.querySelectorAll('button[data-text-size]')) {
       b.setAttribute('aria-pressed', String(b.dataset.textSize === root.dataset.textSize));
     }
   }
