@@ -313,6 +313,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, staffOnly(201, 201)},
 		{"GetEvent", func(c string) cell { return cell{"GET", "/api/v1/events/" + w.event[c].ID.String(), nil} }, staffOnly(200, 200)},
 		{"EventCode", func(c string) cell { return cell{"GET", "/api/v1/events/" + w.event[c].ID.String() + "/code", nil} }, staffOnly(200, 200)},
+		{"EditEvent", func(c string) cell {
+			return cell{"PATCH", "/api/v1/events/" + w.event[c].ID.String(), jsonBody(func(n int) any { return map[string]any{"place": fmt.Sprint("活动室", n)} })}
+		}, staffOnly(200, 200)},
+		{"EventChanges", func(c string) cell { return cell{"GET", "/api/v1/events/" + w.event[c].ID.String() + "/changes", nil} }, staffOnly(200, 200)},
+		{"CheckoutAll", func(c string) cell {
+			return cell{"POST", "/api/v1/events/" + w.checkinEvent[c].ID.String() + "/checkout-all", jsonBody(func(int) any { return map[string]any{"at": "now", "reason": "统一签退"} })}
+		}, staffOnly(200, 200)},
 		{"EventCodeImage", func(c string) cell { return cell{"GET", "/api/v1/events/" + w.event[c].ID.String() + "/code.png", nil} }, staffOnly(200, 200)},
 		{"EventAttendance", func(c string) cell {
 			return cell{"GET", "/api/v1/events/" + w.event[c].ID.String() + "/attendance", nil}
@@ -337,7 +344,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {200, 409}, "clerk": {403, 403},
 			"organizerA": {403, 403}, "organizerB": {403, 403}, "admin": {403, 403}}},
 		{"Finalize", func(c string) cell {
-			return cell{"POST", "/api/v1/events/" + w.event[c].ID.String() + "/finalize", nil}
+			return cell{"POST", "/api/v1/events/" + w.event[c].ID.String() + "/finalize", jsonBody(func(int) any { return map[string]any{"confirm": true} })}
 		}, staffOnly(200, 200)},
 		{"ListShops", func(c string) cell { return cell{"GET", "/api/v1/shops", nil} }, everyone(200)},
 		{"CreateShop", func(c string) cell {

@@ -52,16 +52,19 @@ type dashItem struct {
 }
 
 type dashboard struct {
-	Month      string            `json:"month"`
-	Months     []ledger.MonthSum `json:"months"` // the twelve months up to Month
-	People     int               `json:"people"`
-	Active     int               `json:"active"`
-	Minutes    int64             `json:"minutes"`
-	Earned     ledger.Points     `json:"earned"`
-	Redeemed   ledger.Points     `json:"redeemed"`
-	Categories []dashCategory    `json:"categories"`
-	Teams      []dashTeam        `json:"teams"`
-	LowStock   []dashItem        `json:"low_stock"`
+	Month   string            `json:"month"`
+	Months  []ledger.MonthSum `json:"months"` // the twelve months up to Month
+	People  int               `json:"people"`
+	Active  int               `json:"active"`
+	Minutes int64             `json:"minutes"`
+	// LateMinutes of Minutes were served in an earlier month (补录), by LateServices attendances.
+	LateMinutes  int64          `json:"late_minutes"`
+	LateServices int            `json:"late_services"`
+	Earned       ledger.Points  `json:"earned"`
+	Redeemed     ledger.Points  `json:"redeemed"`
+	Categories   []dashCategory `json:"categories"`
+	Teams        []dashTeam     `json:"teams"`
+	LowStock     []dashItem     `json:"low_stock"`
 }
 
 // dashboardMonth reads ?month=, the current month when left out.
@@ -234,6 +237,16 @@ func (s *server) computeDashboard(ctx context.Context, scope ledger.Scope, month
 	if d.Categories, err = s.monthCategories(ctx, scope, units, month); err != nil {
 		return d, err
 	}
+	var inScope map[uuid.UUID]bool
+	if !scope.All {
+		inScope = make(map[uuid.UUID]bool, len(members))
+		for _, m := range members {
+			inScope[m.ID] = true
+		}
+	}
+	if d.LateMinutes, d.LateServices, err = s.lateMinutes(ctx, month, inScope); err != nil {
+		return d, err
+	}
 
 	// Items running low in the shops of the subtree.
 	shops, err := s.cfg.Shops.Shops(ctx)
@@ -260,28 +273,22 @@ func (s *server) computeDashboard(ctx context.Context, scope ledger.Scope, month
 	return d, nil
 }
 
-// monthCategories is the month's hours by service category: the events of
-// the month in scope, their attendances as posted into the ledger (after
-// review and the daily cap), most hours first.
+// monthCategories is the month's hours by service category: the minutes the
+// month's entries credited (the month they were posted in, as every report
+// counts) at the events in scope, after review and the daily cap, most
+// hours first.
 func (s *server) monthCategories(ctx context.Context, scope ledger.Scope, units map[uuid.UUID]ledger.Unit, month ledger.Month) ([]dashCategory, error) {
-	events, err := s.cfg.Events.Events(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var ids []uuid.UUID
-	for _, e := range events {
-		if u, ok := units[e.UnitID]; ok && scope.Covers(u) && ledger.MonthOf(e.StartsAt, s.cfg.Location) == month {
-			ids = append(ids, e.ID)
-		}
-	}
-	posted, err := s.cfg.Events.PostedMinutes(ctx, ids)
+	byEvent, err := s.cfg.Reports.EventMinutes(ctx, month)
 	if err != nil {
 		return nil, err
 	}
 	byCat := map[string]*dashCategory{}
-	for _, e := range events {
-		n, ok := posted[e.ID]
-		if !ok {
+	for id, n := range byEvent {
+		e, err := s.cfg.Events.Event(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if u, ok := units[e.UnitID]; !ok || !scope.Covers(u) {
 			continue
 		}
 		cat := byCat[e.Category]
@@ -300,6 +307,24 @@ func (s *server) monthCategories(ctx context.Context, scope ledger.Scope, units 
 		return cmp.Or(cmp.Compare(b.Minutes, a.Minutes), cmp.Compare(a.Category, b.Category))
 	})
 	return out, nil
+}
+
+// lateMinutes is how much of the month's service minutes of the members was
+// served in an earlier month (补录), and by how many attendances.
+func (s *server) lateMinutes(ctx context.Context, month ledger.Month, members map[uuid.UUID]bool) (int64, int, error) {
+	late, err := s.cfg.Reports.LateService(ctx, month)
+	if err != nil {
+		return 0, 0, err
+	}
+	var minutes int64
+	n := 0
+	for _, l := range late {
+		if members == nil || members[l.MemberID] {
+			minutes += l.Minutes
+			n++
+		}
+	}
+	return minutes, n, nil
 }
 
 // dashboardFor builds the dashboard of the request's month (full: with
@@ -381,7 +406,7 @@ func (s *server) categoriesChart(c echo.Context) error {
 	}
 	for i, cat := range d.Categories {
 		y := 12 + row*i
-		bw := float64(w-left-120) * float64(cat.Minutes) / float64(peak)
+		bw := float64(w-left-120) * float64(max(0, cat.Minutes)) / float64(peak) // a month's corrections may take time back
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="13" fill="#222">%s</text>`, left-8, y+15, html.EscapeString(cat.Category))
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="20" rx="3" fill="#e57373"/>`, left, y+1, bw)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" fill="#444">%s</text>`, float64(left)+bw+6, y+15,

@@ -32,7 +32,7 @@ func TestDashboard(t *testing.T) {
 	if len(d.Teams) != 1 || d.Teams[0].Name != "党员志愿服务队" || d.Teams[0].Earned != 1000 {
 		t.Fatalf("teams: %+v", d.Teams)
 	}
-	if len(d.Categories) != 1 || d.Categories[0].Category != "环境整治" || d.Categories[0].Minutes != 10 || d.Categories[0].Events != 2 {
+	if len(d.Categories) != 1 || d.Categories[0].Category != "环境整治" || d.Categories[0].Minutes != 10 || d.Categories[0].Events != 1 {
 		t.Fatalf("categories: %+v", d.Categories)
 	}
 	if len(d.LowStock) != 0 {

@@ -62,6 +62,8 @@ type eventRequest struct {
 	UnitID         uuid.UUID          `json:"unit_id"`
 	TeamIDs        []uuid.UUID        `json:"team_ids"`
 	Place          string             `json:"place"`
+	Description    string             `json:"description"`
+	Contact        string             `json:"contact"`
 	StartsAt       time.Time          `json:"starts_at"`
 	EndsAt         time.Time          `json:"ends_at"`
 	PointsPerHour  int64              `json:"points_per_hour"`
@@ -69,6 +71,8 @@ type eventRequest struct {
 	Capacity       int                `json:"capacity"`
 	ReviewRequired bool               `json:"review_required"`
 	Status         ledger.EventStatus `json:"status"`
+	// RepeatWeeks makes the event and its copies a week apart, this many in all (1 to 52; 0 or 1: once).
+	RepeatWeeks int `json:"repeat_weeks"`
 }
 
 func (s *server) createEvent(c echo.Context) error {
@@ -83,19 +87,90 @@ func (s *server) createEvent(c echo.Context) error {
 		return err
 	}
 	u, _ := currentUser(c)
-	e, err := s.cfg.Events.CreateEvent(c.Request().Context(), ledger.Event{
+	list, err := s.cfg.Events.CreateEvents(c.Request().Context(), ledger.Event{
 		Title: req.Title, Category: req.Category, UnitID: req.UnitID, TeamIDs: req.TeamIDs, Place: req.Place,
+		Description: req.Description, Contact: req.Contact,
 		StartsAt: req.StartsAt, EndsAt: req.EndsAt, PointsPerHour: req.PointsPerHour, MaxMinutes: req.MaxMinutes,
 		Capacity: req.Capacity, ReviewRequired: req.ReviewRequired, Status: req.Status, CreatedBy: u.ID,
-	})
+	}, max(1, req.RepeatWeeks))
 	if err != nil {
+		return err
+	}
+	out := createdEvents{}
+	for i, e := range list {
+		v, err := s.eventView(c, e)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			out.eventView = v
+		}
+		if len(list) > 1 {
+			out.Series = append(out.Series, v)
+		}
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+// createdEvents is the answer to a new event: the event, and for a weekly
+// series every event of it, the first included.
+type createdEvents struct {
+	eventView
+	Series []eventView `json:"series,omitempty"`
+}
+
+// updateEvent edits an event until it is finalised (ledger.EditEvent).
+func (s *server) updateEvent(c echo.Context) error {
+	e, err := s.eventInScope(c)
+	if err != nil {
+		return err
+	}
+	var p ledger.EventPatch
+	if err := decodeJSON(c.Request().Body, &p); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	if e, err = s.cfg.Events.UpdateEvent(c.Request().Context(), e.ID, p, u.ID); err != nil {
 		return err
 	}
 	v, err := s.eventView(c, e)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, v)
+	return c.JSON(http.StatusOK, v)
+}
+
+// eventChangeView is one edit of an event, with the name of who made it.
+type eventChangeView struct {
+	ledger.EventChange
+	ByName string `json:"by_name"`
+}
+
+// eventChanges answers the record of an event's edits, newest first.
+func (s *server) eventChanges(c echo.Context) error {
+	e, err := s.eventInScope(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	list, err := s.cfg.Events.EventChanges(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]eventChangeView, 0, len(list))
+	names := map[uuid.UUID]string{}
+	for _, ch := range slices.Backward(list) {
+		name, ok := names[ch.By]
+		if !ok {
+			if u, err := s.cfg.Users.UserByID(ctx, ch.By); err == nil {
+				name = cmp.Or(u.Name, u.Login)
+			}
+			names[ch.By] = name
+		}
+		ch.At = ch.At.In(s.cfg.Location)
+		out = append(out, eventChangeView{ch, name})
+	}
+	return c.JSON(http.StatusOK, map[string][]eventChangeView{"changes": out})
 }
 
 // Paging of the events list.
@@ -284,15 +359,27 @@ type checkinRequest struct {
 	Code   string `json:"code"`
 	Seen   int64  `json:"seen"`
 	Ticket string `json:"ticket"`
+	// EndOther: the volunteer agrees to end a check-in at another event that still runs.
+	EndOther bool `json:"end_other"`
 }
 
 type checkinView struct {
-	Action string `json:"action"` // in, out, backfill, or a review decision
-	// Repeated says the scan was the check-in before it, sent again.
+	// Action is in, out, no_checkout (too late to check out: closed as 未签退),
+	// backfill, or a review decision.
+	Action string `json:"action"`
+	// Repeated says the scan was the check-in or check-out before it, sent again.
 	Repeated   bool              `json:"repeated,omitempty"`
 	Event      eventView         `json:"event"`
 	Attendance ledger.Attendance `json:"attendance"`
 	MemberName string            `json:"member_name"`
+	// Closed is the check-in at another event that this one ended, as 未签退.
+	Closed *closedElsewhere `json:"closed_elsewhere,omitempty"`
+}
+
+// closedElsewhere is an attendance at another event that a check-in closed by rule.
+type closedElsewhere struct {
+	EventTitle  string    `json:"event_title"`
+	CheckedInAt time.Time `json:"checked_in_at"`
 }
 
 // tokenOf takes the token out of a scanned code: the token itself or the whole URL.
@@ -352,25 +439,51 @@ func (s *server) checkin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	att, action, err := s.cfg.Events.Scan(ctx, e.ID, u.MemberID, "scan", u.ID)
+	d, err := s.cfg.Events.Scan(ctx, e.ID, u.MemberID, ledger.ScanRequest{Source: "scan", By: u.ID, EndOther: req.EndOther})
 	if err != nil {
 		return err
 	}
-	return s.renderCheckin(c, action, e, att)
+	return s.renderScan(c, e, d)
 }
 
-func (s *server) renderCheckin(c echo.Context, action string, e ledger.Event, att ledger.Attendance) error {
-	v, err := s.eventView(c, e)
+// renderScan answers a scan: what it did, and the check-in elsewhere it ended.
+func (s *server) renderScan(c echo.Context, e ledger.Event, d ledger.ScanDecision) error {
+	action := d.Action
+	if action == ledger.ActionRepeat {
+		action = ledger.ActionIn
+		if d.Attendance.Status != ledger.AttendanceOpen {
+			action = ledger.ActionOut // the check-out, scanned again
+		}
+	}
+	out, err := s.checkinView(c, action, e, d.Attendance)
 	if err != nil {
 		return err
+	}
+	out.Repeated = d.Action == ledger.ActionRepeat
+	if d.Closed != nil {
+		other, _ := s.cfg.Events.Event(c.Request().Context(), d.Closed.EventID)
+		out.Closed = &closedElsewhere{EventTitle: other.Title, CheckedInAt: d.Closed.CheckedInAt.In(s.cfg.Location)}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *server) checkinView(c echo.Context, action string, e ledger.Event, att ledger.Attendance) (checkinView, error) {
+	v, err := s.eventView(c, e)
+	if err != nil {
+		return checkinView{}, err
 	}
 	s.localAttendance(&att)
 	out := checkinView{Action: action, Event: v, Attendance: att}
-	if action == ledger.ActionRepeat {
-		out.Action, out.Repeated = ledger.ActionIn, true
-	}
 	if m, err := s.cfg.Directory.Member(c.Request().Context(), att.MemberID); err == nil {
 		out.MemberName = m.Name
+	}
+	return out, nil
+}
+
+func (s *server) renderCheckin(c echo.Context, action string, e ledger.Event, att ledger.Attendance) error {
+	out, err := s.checkinView(c, action, e, att)
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -379,6 +492,9 @@ func (s *server) localAttendance(a *ledger.Attendance) {
 	a.CheckedInAt, a.RecordedAt = a.CheckedInAt.In(s.cfg.Location), a.RecordedAt.In(s.cfg.Location)
 	if !a.CheckedOutAt.IsZero() {
 		a.CheckedOutAt = a.CheckedOutAt.In(s.cfg.Location)
+	}
+	if !a.LatestOut.IsZero() {
+		a.LatestOut = a.LatestOut.In(s.cfg.Location)
 	}
 }
 
@@ -416,6 +532,10 @@ type attendanceRequest struct {
 	Reason       string    `json:"reason"`
 }
 
+// actionToggle is an organiser's check-in or check-out as the member's state
+// says: what a scan of their card means.
+const actionToggle = "toggle"
+
 // recordAttendance lets an organiser check a member in or out (by id or by
 // the code on their card), or back-fill a paper record.
 func (s *server) recordAttendance(c echo.Context) error {
@@ -450,20 +570,19 @@ func (s *server) recordAttendance(c echo.Context) error {
 	}
 	u, _ := currentUser(c)
 	switch req.Action {
-	case ledger.ActionIn, ledger.ActionOut:
-		cur, err := s.cfg.Events.OpenAttendance(ctx, m.ID)
-		if err != nil && ledger.ErrorCode(err) != ledger.ENOTFOUND {
-			return err
+	case ledger.ActionIn, ledger.ActionOut, actionToggle:
+		// One step: the store reads whether they are in and decides in one
+		// transaction. A toggle (a member card held to the camera) checks in
+		// or out as the state says, and repeats what it did just before.
+		want := req.Action
+		if want == actionToggle {
+			want = ""
 		}
-		open := err == nil && cur.EventID == e.ID
-		if open == (req.Action == ledger.ActionIn) {
-			return ledger.Errorf(ledger.ECONFLICT, "attendance.already_"+req.Action, m.Name)
-		}
-		att, action, err := s.cfg.Events.Scan(ctx, e.ID, m.ID, "organizer", u.ID)
+		d, err := s.cfg.Events.Scan(ctx, e.ID, m.ID, ledger.ScanRequest{Source: "organizer", By: u.ID, Want: want})
 		if err != nil {
 			return err
 		}
-		return s.renderCheckin(c, action, e, att)
+		return s.renderScan(c, e, d)
 	case ledger.ActionBackfill:
 		att, err := s.cfg.Events.Backfill(ctx, e.ID, m.ID, req.CheckedInAt, req.CheckedOutAt, req.Reason, u.ID)
 		if err != nil {
@@ -533,17 +652,55 @@ func (s *server) reviewAttendance(c echo.Context) error {
 	return s.renderCheckin(c, req.Decision, e, a)
 }
 
+// finalizeEvent posts an event's points. While it still runs or people are
+// checked in, the organiser confirms ({"confirm": true}); the 409 without it
+// says how many are still in.
 func (s *server) finalizeEvent(c echo.Context) error {
 	e, err := s.eventInScope(c)
 	if err != nil {
 		return err
 	}
+	var req struct {
+		Confirm bool `json:"confirm"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := decodeJSON(c.Request().Body, &req); err != nil {
+			return err
+		}
+	}
 	u, _ := currentUser(c)
-	res, err := s.cfg.Events.FinalizeEvent(c.Request().Context(), e.ID, "user:"+u.ID.String())
+	res, err := s.cfg.Events.FinalizeEvent(c.Request().Context(), e.ID, "user:"+u.ID.String(), req.Confirm)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, res)
+}
+
+// checkoutAll checks out everyone still checked in, at the end or now, with one reason.
+func (s *server) checkoutAll(c echo.Context) error {
+	e, err := s.eventInScope(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		At     string `json:"at"`
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(c.Request().Body, &req); err != nil {
+		return err
+	}
+	u, _ := currentUser(c)
+	closed, err := s.cfg.Events.CheckoutAll(c.Request().Context(), e.ID, req.At, req.Reason, u.ID)
+	if err != nil {
+		return err
+	}
+	for i := range closed {
+		s.localAttendance(&closed[i])
+	}
+	if closed == nil {
+		closed = []ledger.Attendance{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"checked_out": len(closed), "attendances": closed})
 }
 
 // footprintView is one line of a volunteer's footprint (足迹).

@@ -93,6 +93,8 @@ func TestCheckinFlow(t *testing.T) {
 	}
 	// The organiser finalises: the volunteer sees the points.
 	res := e.do("POST", "/api/v1/events/"+ev.ID.String()+"/finalize", nil, orgA)
+	wantStatus(t, res, http.StatusConflict) // it runs for another hour: the organiser is asked first
+	res = e.do("POST", "/api/v1/events/"+ev.ID.String()+"/finalize", jsonReader(map[string]any{"confirm": true}), orgA)
 	wantStatus(t, res, 200)
 	var fin ledger.FinalizeResult
 	res.decode(t, &fin)
@@ -196,7 +198,7 @@ func TestOrganiserAttendance(t *testing.T) {
 	}
 	// Review is required: finalising posts nothing until confirmed.
 	var fin ledger.FinalizeResult
-	res := e.do("POST", "/api/v1/events/"+ev.ID.String()+"/finalize", nil, orgA)
+	res := e.do("POST", "/api/v1/events/"+ev.ID.String()+"/finalize", jsonReader(map[string]any{"confirm": true}), orgA)
 	res.decode(t, &fin)
 	if fin.Posted != 0 || fin.PendingReview != 1 {
 		t.Fatalf("finalise before review %+v", fin)
@@ -209,7 +211,14 @@ func TestOrganiserAttendance(t *testing.T) {
 	}
 	wantStatus(t, e.do("POST", "/api/v1/attendances/"+att.ID.String()+"/review", jsonReader(map[string]any{"decision": "adjust", "minutes": 60}), orgA), 400) // no reason
 	wantStatus(t, e.do("POST", "/api/v1/attendances/"+att.ID.String()+"/review", jsonReader(map[string]any{"decision": "adjust", "minutes": 60, "reason": "提前离开"}), orgB), 404)
-	wantStatus(t, e.do("POST", "/api/v1/attendances/"+att.ID.String()+"/review", jsonReader(map[string]any{"decision": "adjust", "minutes": 60, "reason": "提前离开"}), orgA), 200)
+	// The event is finalised: the adjusted attendance is posted at once.
+	res = e.do("POST", "/api/v1/attendances/"+att.ID.String()+"/review", jsonReader(map[string]any{"decision": "adjust", "minutes": 45, "reason": "提前离开"}), orgA)
+	wantStatus(t, res, 200)
+	var reviewed checkinView
+	res.decode(t, &reviewed)
+	if reviewed.Attendance.Status != ledger.AttendancePosted || reviewed.Attendance.Points != 7 {
+		t.Fatalf("reviewed after finalising: %+v", reviewed.Attendance)
+	}
 	// The event was finalised above; a back-fill is refused now.
 	post(orgA, map[string]any{"member_id": w.member["A"].ID, "action": "backfill", "checked_in_at": ev.StartsAt, "checked_out_at": ev.StartsAt.Add(time.Minute), "reason": "纸质"}, 409)
 }
@@ -278,4 +287,77 @@ func TestListEventsPaged(t *testing.T) {
 	for _, q := range []string{"limit=0", "limit=501", "limit=x", "after=nope"} {
 		wantStatus(t, e.get("/api/v1/events?"+q, orgA), http.StatusBadRequest)
 	}
+}
+
+// TestEditAndRepeatEvents: an organiser edits an event (the record says who
+// changed what, closed attendances are counted again), cannot edit it once
+// finalised, and makes a weekly event in one go.
+func TestEditAndRepeatEvents(t *testing.T) {
+	e := newEnv(t)
+	w := newWorld(t, e)
+	orgA, orgB := e.session(w.users["organizerA"]), e.session(w.users["organizerB"])
+	ev := e.createEvent(w, "A", orgA, map[string]any{"description": "带好手套", "contact": "王老师 13800000009"})
+	if ev.Description != "带好手套" || ev.Contact != "王老师 13800000009" {
+		t.Fatalf("created %+v", ev)
+	}
+	start := ev.StartsAt
+	e.clock.Add(2 * time.Hour) // the paper sheet comes in during the event
+	res := e.do("POST", "/api/v1/events/"+ev.ID.String()+"/attendance", jsonReader(map[string]any{"member_id": w.member["A"].ID,
+		"action": "backfill", "checked_in_at": start, "checked_out_at": start.Add(time.Hour), "reason": "纸质签到表"}), orgA)
+	wantStatus(t, res, 200)
+	path := "/api/v1/events/" + ev.ID.String()
+	patch := func(cookie *http.Cookie, body map[string]any, status int) eventView {
+		t.Helper()
+		res := e.do("PATCH", path, jsonReader(body), cookie)
+		wantStatus(t, res, status)
+		var v eventView
+		if status == 200 {
+			res.decode(t, &v)
+		}
+		return v
+	}
+	v := patch(orgA, map[string]any{"points_per_hour": 20, "place": "3号楼"}, 200)
+	if v.PointsPerHour != 20 || v.Place != "3号楼" || v.Title != ev.Title {
+		t.Fatalf("edited %+v", v)
+	}
+	var list map[string][]attendanceView
+	e.get(path+"/attendance", orgA).decode(t, &list)
+	if a := list["attendances"][0]; a.Minutes != 60 || a.Points != 20 {
+		t.Fatalf("the back-filled hour is counted at the new rate: %+v", a)
+	}
+	patch(orgB, map[string]any{"place": "别处"}, 404)
+	patch(orgA, map[string]any{"unit_id": w.unit["B"].ID}, 400) // the unit is not edited
+	patch(orgA, map[string]any{"ends_at": start.Add(-time.Hour)}, 400)
+	patch(orgA, map[string]any{"contact": "=HYPERLINK(\"x\")"}, 400)
+
+	var changes map[string][]eventChangeView
+	e.get(path+"/changes", orgA).decode(t, &changes)
+	if c := changes["changes"]; len(c) != 1 || c[0].ByName != "orgA" || len(c[0].Fields) != 2 ||
+		c[0].Fields[0] != (ledger.FieldChange{Field: "place", Old: "", New: "3号楼"}) || c[0].Fields[1].Field != "points_per_hour" {
+		t.Fatalf("changes %+v", c)
+	}
+	wantStatus(t, e.get(path+"/changes", orgB), http.StatusNotFound)
+
+	e.clock.Add(2 * time.Hour)
+	wantStatus(t, e.do("POST", path+"/finalize", nil, orgA), http.StatusOK)
+	patch(orgA, map[string]any{"place": "活动室"}, 409)
+	var bal balanceView
+	e.get("/api/v1/members/"+w.member["A"].ID.String()+"/balance", orgA).decode(t, &bal)
+	if bal.Points != 1000+20 {
+		t.Fatalf("balance %+v", bal)
+	}
+
+	// Weekly, four times.
+	next := e.clock.Now().Add(24 * time.Hour)
+	res = e.do("POST", "/api/v1/events", jsonReader(map[string]any{"title": "周六义诊", "category": "医疗义诊", "unit_id": w.unit["A"].ID,
+		"starts_at": next, "ends_at": next.Add(2 * time.Hour), "repeat_weeks": 4}), orgA)
+	wantStatus(t, res, http.StatusCreated)
+	var series createdEvents
+	res.decode(t, &series)
+	if len(series.Series) != 4 || series.ID != series.Series[0].ID || !series.Series[3].StartsAt.Equal(next.Add(21*24*time.Hour)) {
+		t.Fatalf("series %+v", series)
+	}
+	res = e.do("POST", "/api/v1/events", jsonReader(map[string]any{"title": "周六义诊", "category": "医疗义诊", "unit_id": w.unit["A"].ID,
+		"starts_at": next, "ends_at": next.Add(2 * time.Hour), "repeat_weeks": 53}), orgA)
+	wantStatus(t, res, http.StatusBadRequest)
 }

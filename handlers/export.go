@@ -40,8 +40,9 @@ type ExportOptions struct {
 // previewRows is how many rows of a view the page's preview shows.
 const previewRows = 200
 
-// exportViews are the views, in the workbook's order after the summary.
-var exportViews = []string{"member", "team", "unit", "shop"}
+// exportViews are the views, in the workbook's order after the summary:
+// late lists the month's service that was served in an earlier month (补录).
+var exportViews = []string{"member", "team", "unit", "shop", "late"}
 
 // monthlyExport is a built export: its sheets by view, and its summary.
 type monthlyExport struct {
@@ -444,6 +445,43 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 	}
 	shopSheet.Total = []sheetCell{textCell(t("export.total")), {}, {}, numCell(int64(shopVouchers)), pointsCell(shopPoints), numCell(int64(shopItems)), {}}
 
+	// Service posted this month that was served in an earlier one (补录):
+	// counted in this month, as every report counts, and listed here.
+	lateSheet := sheet{Name: t("export.view.late"), Header: []string{t("export.col.name"), t("export.col.phone"), t("export.col.unit"),
+		t("export.col.event"), t("export.col.category"), t("export.col.served"), t("export.col.posted"), t("export.col.hours"), t("export.col.how")},
+		Widths: []float64{10, 14, 24, 28, 12, 12, 12, 10, 10}}
+	late, err := d.reports.LateService(ctx, opts.Month)
+	if err != nil {
+		return ex, err
+	}
+	memberByID := make(map[uuid.UUID]memberLine, len(lines))
+	for _, l := range lines {
+		memberByID[l.m.ID] = l
+	}
+	var lateMinutes int64
+	for _, ls := range late {
+		l, ok := memberByID[ls.MemberID]
+		if !ok {
+			continue // a member outside the scope
+		}
+		phone := ledger.MaskPhone(l.m.Phone)
+		if opts.FullPhone {
+			phone = l.m.Phone
+		}
+		how := t("export.late.reviewed")
+		if ls.Backfilled {
+			how = t("export.late.backfilled")
+		}
+		if ls.Minutes < 0 {
+			how = t("export.late.corrected")
+		}
+		lateSheet.Rows = append(lateSheet.Rows, []sheetCell{textCell(l.m.Name), textCell(phone), textCell(l.unit), textCell(ls.EventTitle),
+			textCell(ls.Category), textCell(ls.ServedAt.In(opts.Location).Format("2006-01-02")),
+			textCell(ls.PostedAt.In(opts.Location).Format("2006-01-02")), hoursCell(ls.Minutes), textCell(how)})
+		lateMinutes += ls.Minutes
+	}
+	lateSheet.Total = []sheetCell{textCell(t("export.total_lines", len(lateSheet.Rows))), {}, {}, {}, {}, {}, {}, hoursCell(lateMinutes), {}}
+
 	// The reconciliation, printed under every view and on the summary.
 	ok := true
 	mark := func(good bool) string {
@@ -492,13 +530,18 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 	} else {
 		notes = append(notes, t("export.chain_none"))
 	}
+	if len(lateSheet.Rows) > 0 {
+		notes = append(notes, t("export.late_note", roundHours(total.Minutes), roundHours(lateMinutes), len(lateSheet.Rows)))
+	} else {
+		notes = append(notes, t("export.late_none"))
+	}
 	notes = append(notes, t("export.footer", opts.Month.String(), opts.Location.String(), opts.Now.In(opts.Location).Format("2006-01-02 15:04"), opts.Who))
 	ex.reconcile, ex.total, ex.people, ex.active = ok, total, len(lines), active
-	for _, s := range []*sheet{&memberSheet, &teamSheet, &unitSheet, &shopSheet} {
+	for _, s := range []*sheet{&memberSheet, &teamSheet, &unitSheet, &shopSheet, &lateSheet} {
 		s.Notes = notes
 		s.Title = t("export.title", int(opts.Month)/100, int(opts.Month)%100, s.Name)
 	}
-	ex.sheets["member"], ex.sheets["team"], ex.sheets["unit"], ex.sheets["shop"] = memberSheet, teamSheet, unitSheet, shopSheet
+	ex.sheets["member"], ex.sheets["team"], ex.sheets["unit"], ex.sheets["shop"], ex.sheets["late"] = memberSheet, teamSheet, unitSheet, shopSheet, lateSheet
 
 	// The summary.
 	scopeName := t("export.scope_all")
@@ -516,6 +559,7 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 			{textCell(t("export.sum.members")), numCell(int64(len(lines)))},
 			{textCell(t("export.sum.active")), numCell(int64(active))},
 			{textCell(t("export.col.hours")), hoursCell(total.Minutes)},
+			{textCell(t("export.sum.late")), hoursCell(lateMinutes)},
 			{textCell(t("export.col.opening")), pointsCell(total.Opening)},
 			{textCell(t("export.col.earned")), pointsCell(total.Earned)},
 			{textCell(t("export.col.adjusted")), pointsCell(total.Adjusted)},

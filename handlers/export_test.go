@@ -80,7 +80,7 @@ func exportWorld(t *testing.T) (*env, *world) {
 	}
 	// A's event is finalised: 队员A's ten minutes become points.
 	e.clock.Add(2 * time.Hour) // after the event
-	if _, err := st.FinalizeEvent(ctx, w.event["A"].ID, "organiser"); err != nil {
+	if _, err := st.FinalizeEvent(ctx, w.event["A"].ID, "organiser", true); err != nil {
 		t.Fatal(err)
 	}
 	// A wrong award, corrected.

@@ -80,7 +80,7 @@ func TestClientKeysCannotTakeServerKeys(t *testing.T) {
 		e.clock.Add(30 * time.Minute)
 		code = ledger.CheckinToken(ev, ledger.CheckinStep(e.clock.Now(), ledger.DefaultEventRules))
 		wantStatus(t, e.do("POST", "/api/v1/checkins", jsonReader(map[string]any{"code": code}), vol), http.StatusOK)
-		res = e.do("POST", "/api/v1/events/"+ev.ID.String()+"/finalize", nil, orgA)
+		res = e.do("POST", "/api/v1/events/"+ev.ID.String()+"/finalize", jsonReader(map[string]any{"confirm": true}), orgA)
 		wantStatus(t, res, http.StatusOK)
 		var fin ledger.FinalizeResult
 		res.decode(t, &fin)

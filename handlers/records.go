@@ -37,13 +37,27 @@ func parseQuarter(s string, loc *time.Location) (from, to time.Time, err error) 
 	return from, from.AddDate(0, 3, 0), nil
 }
 
-// recordLine is one service on a record card.
+// recordLine is one service on a record card or a certificate: the day it
+// was served and, for service of an earlier month posted later (补录), the
+// day it was posted.
 type recordLine struct {
 	Date     string  `json:"date"`
+	Posted   string  `json:"posted,omitempty"` // only for a late one
+	Late     bool    `json:"late,omitempty"`
 	Event    string  `json:"event"`
 	Category string  `json:"category"`
 	Minutes  int64   `json:"minutes"`
 	Hours    float64 `json:"hours"`
+}
+
+// lineOf is a service line as records and certificates show it.
+func (s *server) lineOf(l ledger.ServiceLine) recordLine {
+	r := recordLine{Date: l.Date.In(s.cfg.Location).Format("2006-01-02"), Late: l.Late, Event: l.EventTitle,
+		Category: l.Category, Minutes: l.Minutes, Hours: roundHours(l.Minutes)}
+	if l.Late {
+		r.Posted = l.PostedAt.In(s.cfg.Location).Format("2006-01-02")
+	}
+	return r
 }
 
 // recordCard is one member's service record for a quarter.
@@ -67,7 +81,14 @@ type recordGroup struct {
 	Minutes  int64        `json:"minutes"`
 }
 
-func roundHours(minutes int64) float64 { return float64((minutes+3)/6) / 10 }
+// roundHours shows minutes as hours to a tenth, halves away from zero (a
+// correction may take time back).
+func roundHours(minutes int64) float64 {
+	if minutes < 0 {
+		return -roundHours(-minutes)
+	}
+	return float64((minutes+3)/6) / 10
+}
 
 // serviceRecords answers the service record cards of the on-duty members in
 // the caller's subtree for a quarter, by employer (work_unit narrows to one),
@@ -107,14 +128,18 @@ func (s *server) serviceRecords(c echo.Context) error {
 		}
 		card := recordCard{MemberID: m.ID, Name: m.Name, Unit: units[m.UnitID].Name, ReportedAt: m.OnDuty.ReportedAt,
 			TargetHours: m.OnDuty.AnnualTargetHours, Lines: []recordLine{}}
+		// The year so far, and the quarter's lines: service posted in the
+		// quarter (whenever served), as every report counts it.
 		for _, l := range lines {
 			card.YearMinutes += l.Minutes
-			if l.Date.Before(from) {
-				continue
-			}
+		}
+		quarterLines, err := s.cfg.Records.ServiceLines(ctx, m.ID, from, to)
+		if err != nil {
+			return err
+		}
+		for _, l := range quarterLines {
 			card.Minutes += l.Minutes
-			card.Lines = append(card.Lines, recordLine{Date: l.Date.In(loc).Format("2006-01-02"), Event: l.EventTitle,
-				Category: l.Category, Minutes: l.Minutes, Hours: roundHours(l.Minutes)})
+			card.Lines = append(card.Lines, s.lineOf(l))
 		}
 		if card.TargetHours > 0 {
 			card.Progress = int(card.YearMinutes * 100 / int64(card.TargetHours*60))
@@ -160,7 +185,11 @@ func (s *server) serviceRecords(c echo.Context) error {
 				if j > 0 {
 					row = []sheetCell{textCell(""), textCell("")}
 				}
-				row = append(row, textCell(l.Date), textCell(l.Event), textCell(l.Category), hoursCell(l.Minutes))
+				date := l.Date
+				if l.Late {
+					date = t("records.late_date", l.Date, l.Posted)
+				}
+				row = append(row, textCell(date), textCell(l.Event), textCell(l.Category), hoursCell(l.Minutes))
 				if j == 0 {
 					row = append(row, tail...)
 				}
@@ -285,8 +314,7 @@ func (s *server) viewCertificate(c echo.Context, cert ledger.Certificate) certif
 		QRURL:     "/api/v1/certificates/" + cert.Serial + "/qr.png"}
 	v.IssuedAt = v.IssuedAt.In(s.cfg.Location)
 	for _, l := range cert.Lines {
-		v.Lines = append(v.Lines, recordLine{Date: l.Date.In(s.cfg.Location).Format("2006-01-02"), Event: l.EventTitle,
-			Category: l.Category, Minutes: l.Minutes, Hours: roundHours(l.Minutes)})
+		v.Lines = append(v.Lines, s.lineOf(l))
 	}
 	v.Certificate.Lines = nil
 	return v

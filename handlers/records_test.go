@@ -24,7 +24,7 @@ func recordsWorld(t *testing.T) (*env, *world) {
 		t.Fatal(err)
 	}
 	e.clock.Add(2 * time.Hour)
-	if _, err := e.store.FinalizeEvent(ctx, w.event["A"].ID, "organiser"); err != nil {
+	if _, err := e.store.FinalizeEvent(ctx, w.event["A"].ID, "organiser", true); err != nil {
 		t.Fatal(err)
 	}
 	return e, w

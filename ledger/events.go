@@ -28,12 +28,16 @@ const (
 
 // Event is a volunteer activity with a time window, a category and a points rule.
 type Event struct {
-	ID             uuid.UUID   `json:"id"`
-	Title          string      `json:"title"`
-	Category       string      `json:"category"`
-	UnitID         uuid.UUID   `json:"unit_id"`
-	TeamIDs        []uuid.UUID `json:"team_ids"`
-	Place          string      `json:"place,omitempty"`
+	ID       uuid.UUID   `json:"id"`
+	Title    string      `json:"title"`
+	Category string      `json:"category"`
+	UnitID   uuid.UUID   `json:"unit_id"`
+	TeamIDs  []uuid.UUID `json:"team_ids"`
+	Place    string      `json:"place,omitempty"`
+	// Description says what volunteers will do and bring; Contact whom to
+	// ask (a name and a phone, as the organiser writes it).
+	Description    string      `json:"description,omitempty"`
+	Contact        string      `json:"contact,omitempty"`
 	StartsAt       time.Time   `json:"starts_at"`
 	EndsAt         time.Time   `json:"ends_at"`
 	Capacity       int         `json:"capacity,omitempty"`
@@ -54,8 +58,8 @@ type EventRules struct {
 	Grace                time.Duration // check-in opens this long before the start (not counted)
 	DailyCapMinutes      int64         // counted minutes per member per day, over all events
 	CodeStep             time.Duration // how long one check-in code lasts (30 s)
-	// RepeatWindow is how soon after checking in a scan of the same event is
-	// taken for the same check-in sent again, not a check-out (2 min).
+	// RepeatWindow is how soon after checking in (or out) a scan of the same
+	// event is taken for the same check-in (or check-out) sent again (2 min).
 	RepeatWindow time.Duration
 }
 
@@ -68,15 +72,43 @@ const maxEventDistance = 2 * 366 * 24 * time.Hour
 
 // Check normalises and checks a new event, made at now.
 func (e *Event) Check(r EventRules, now time.Time) error {
+	if err := e.checkFields(r, now); err != nil {
+		return err
+	}
+	switch e.Status {
+	case "":
+		e.Status = EventOpen
+	case EventDraft, EventOpen:
+	default:
+		return Errorf(EINVALID, "event.status_invalid", Clip(string(e.Status)))
+	}
+	return nil
+}
+
+// The free-text fields of an event.
+var (
+	eventPlace       = Text{Field: "field.place", Key: "event.place_invalid", Max: 100}
+	eventDescription = Text{Field: "field.description", Key: "event.description_invalid", Max: 2000, Multiline: true, Formula: true}
+	eventContact     = Text{Field: "field.contact", Key: "event.contact_invalid", Max: 100}
+)
+
+// checkFields normalises and checks everything of an event but its status.
+func (e *Event) checkFields(r EventRules, now time.Time) error {
 	title, err := cleanName(e.Title, "field.event_title", "event.title_invalid")
 	if err != nil {
 		return err
 	}
 	e.Title = title
+	if e.Description, err = eventDescription.Clean(e.Description); err != nil {
+		return err
+	}
+	if e.Contact, err = eventContact.Clean(e.Contact); err != nil {
+		return err
+	}
 	if !slices.Contains(Categories, e.Category) {
 		return Errorf(EINVALID, "event.category_invalid", Clip(e.Category))
 	}
-	if e.Place, err = (Text{Field: "field.place", Key: "event.place_invalid", Max: 100}).Clean(e.Place); err != nil {
+	if e.Place, err = eventPlace.Clean(e.Place); err != nil {
 		return err
 	}
 	if e.StartsAt.IsZero() || e.EndsAt.IsZero() || !e.EndsAt.After(e.StartsAt) {
@@ -96,13 +128,6 @@ func (e *Event) Check(r EventRules, now time.Time) error {
 	}
 	if e.MaxMinutes < 0 || e.MaxMinutes > 24*60 || e.Capacity < 0 || e.Capacity > 100000 {
 		return Errorf(EINVALID, "event.limits_invalid")
-	}
-	switch e.Status {
-	case "":
-		e.Status = EventOpen
-	case EventDraft, EventOpen:
-	default:
-		return Errorf(EINVALID, "event.status_invalid", Clip(string(e.Status)))
 	}
 	if e.TeamIDs == nil {
 		e.TeamIDs = []uuid.UUID{}
@@ -151,6 +176,14 @@ type Attendance struct {
 	// Revision counts the postings and corrections of its points; each has
 	// its own idempotency key (PostingKey).
 	Revision int `json:"revision,omitempty"`
+	// NoCheckout marks 未签退: closed by rule, because no one checked out
+	// (see CloseByRule); it stays set once an organiser gives it a time, so
+	// the record shows how it ended. RuleClosed says why it was closed
+	// (ClosedEventOver, ...), LatestOut the latest check-out an organiser may
+	// give it: the event's end, or when it was closed if that was earlier.
+	NoCheckout bool      `json:"no_checkout,omitempty"`
+	RuleClosed string    `json:"rule_closed,omitempty"`
+	LatestOut  time.Time `json:"latest_out,omitzero"`
 }
 
 // PostingKey is the idempotency key of the attendance's next posting or correction.
@@ -282,7 +315,7 @@ type FinalizeResult struct {
 	Posted        int   `json:"posted"`         // attendances posted now
 	Points        int64 `json:"points"`         // points posted now
 	Minutes       int64 `json:"minutes"`        // service minutes posted now
-	StillOpen     int   `json:"still_open"`     // checked in, never out: not counted until closed
+	NoCheckout    int   `json:"no_checkout"`    // checked in, never out: closed as 未签退 now, counted once an organiser decides
 	PendingReview int   `json:"pending_review"` // closed, waiting for a review
 }
 
@@ -293,26 +326,49 @@ const (
 	ReviewReject  = "reject"
 )
 
+// ScanRequest is who scans and what for: a volunteer's scan (Source "scan")
+// checks in or out as the state says; an organiser's (Source "organizer")
+// says what they want (Want, ActionIn or ActionOut).
+type ScanRequest struct {
+	Source string
+	By     uuid.UUID
+	Want   string
+	// EndOther: the volunteer agrees to end their check-in at another event
+	// that is still running (see DecideScan).
+	EndOther bool
+}
+
 // Events keeps events and attendances, and posts attendances' points.
 type Events interface {
 	// CreateEvent stores a new event with a fresh secret. Returns EINVALID per Event.Check, ENOTFOUND for its unit.
 	CreateEvent(ctx context.Context, e Event) (Event, error)
+	// CreateEvents stores an event and, for one that repeats, its weekly
+	// copies (WeeklySeries) in one transaction.
+	CreateEvents(ctx context.Context, e Event, weeks int) ([]Event, error)
+	// UpdateEvent edits an event as EditEvent decides, recording the change.
+	UpdateEvent(ctx context.Context, id uuid.UUID, p EventPatch, by uuid.UUID) (Event, error)
+	// EventChanges returns the record of an event's edits, oldest first.
+	EventChanges(ctx context.Context, id uuid.UUID) ([]EventChange, error)
 	// Event returns ENOTFOUND for an unknown id.
 	Event(ctx context.Context, id uuid.UUID) (Event, error)
 	// Events returns every event, newest first.
 	Events(ctx context.Context) ([]Event, error)
-	// SetEventStatus moves an event to open, finished or cancelled.
+	// SetEventStatus moves an event to open, finished or cancelled (PlanEventStatus).
 	SetEventStatus(ctx context.Context, id uuid.UUID, status EventStatus) (Event, error)
-	// Scan checks a member in to the event, or out if they are checked in
-	// there, at the store's clock. Returns the attendance and ActionIn,
-	// ActionOut or ActionRepeat (a scan again within the repeat window);
-	// ECONFLICT when they are checked in elsewhere or the event is full or not open.
-	Scan(ctx context.Context, eventID, memberID uuid.UUID, source string, by uuid.UUID) (Attendance, string, error)
+	// Scan checks a member in to the event, or out, at the store's clock, as
+	// DecideScan decides, and stores what it decided.
+	Scan(ctx context.Context, eventID, memberID uuid.UUID, req ScanRequest) (ScanDecision, error)
 	// Backfill records a paper attendance with explicit times and a reason.
 	Backfill(ctx context.Context, eventID, memberID uuid.UUID, in, out time.Time, reason string, by uuid.UUID) (Attendance, error)
-	// CloseAttendance closes an open attendance (a missed check-out) at out, with a reason.
+	// CloseAttendance gives an open attendance (a missed check-out) or a
+	// 未签退 one its check-out time, with a reason (DecideClose); at a
+	// finalised event it is posted at once.
 	CloseAttendance(ctx context.Context, id uuid.UUID, out time.Time, reason string, by uuid.UUID) (Attendance, error)
-	// ReviewAttendance confirms, adjusts (minutes) or rejects a closed attendance.
+	// CheckoutAll checks out everyone still checked in to an event, at its
+	// end or now, with one reason (PlanCheckoutAll), and returns them.
+	CheckoutAll(ctx context.Context, eventID uuid.UUID, when, reason string, by uuid.UUID) ([]Attendance, error)
+	// ReviewAttendance confirms, adjusts (minutes) or rejects a closed
+	// attendance; at a finalised event a confirmed one is posted at once.
 	ReviewAttendance(ctx context.Context, id uuid.UUID, decision string, minutes int64, reason string, by uuid.UUID) (Attendance, error)
 	// Attendance returns ENOTFOUND for an unknown id.
 	Attendance(ctx context.Context, id uuid.UUID) (Attendance, error)
@@ -320,15 +376,18 @@ type Events interface {
 	OpenAttendance(ctx context.Context, memberID uuid.UUID) (Attendance, error)
 	// EventCounts returns how many attendances an event has, and how many are open now.
 	EventCounts(ctx context.Context, id uuid.UUID) (total, open int, err error)
-	// PostedMinutes returns, per event, the minutes of its attendances
-	// posted into the ledger (after review and the daily cap).
-	PostedMinutes(ctx context.Context, events []uuid.UUID) (map[uuid.UUID]int64, error)
 	// Attendances returns an event's attendances in the order they began.
 	Attendances(ctx context.Context, eventID uuid.UUID) ([]Attendance, error)
 	// MemberAttendances returns a member's attendances, newest first (footprint).
 	MemberAttendances(ctx context.Context, memberID uuid.UUID, limit int) ([]Attendance, error)
-	// FinalizeEvent posts every confirmed attendance as an earn entry (issuer
-	// of the event's unit to the member) with its minutes, and marks the
-	// event finalised. Finalising again posts nothing new.
-	FinalizeEvent(ctx context.Context, id uuid.UUID, actor string) (FinalizeResult, error)
+	// FinalizeEvent closes the attendances still open as 未签退, posts every
+	// postable attendance as an earn entry (issuer of the event's unit to
+	// the member) with its minutes, and marks the event finalised
+	// (PlanFinalize: while it runs or people are in, only when confirmed).
+	// Finalising again posts nothing new.
+	FinalizeEvent(ctx context.Context, id uuid.UUID, actor string, confirmed bool) (FinalizeResult, error)
+	// CloseOverdueAttendances closes by rule (未签退) every open attendance
+	// whose event is over (with its grace), cancelled or finalised, each in a
+	// write of its own, and reports the ones it could not close.
+	CloseOverdueAttendances(ctx context.Context) (SweepResult, error)
 }

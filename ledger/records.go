@@ -8,17 +8,23 @@ import (
 	"github.com/google/uuid"
 )
 
-// ServiceLine is one confirmed service of a member: what a service record
-// card (服务记录卡) and a certificate (志愿服务证明) list.
+// ServiceLine is one confirmed service of a member in a period: what a
+// service record card (服务记录卡) and a certificate (志愿服务证明) list.
+// Like every report, a period counts service by the time it was posted.
 type ServiceLine struct {
 	AttendanceID uuid.UUID `json:"attendance_id"`
-	Date         time.Time `json:"date"` // the check-in
-	EventTitle   string    `json:"event_title"`
-	Category     string    `json:"category"`
-	UnitID       uuid.UUID `json:"unit_id"` // the event's unit
-	// Minutes is the service time credited to the member's account for it
-	// (after the daily cap and any review).
+	Date         time.Time `json:"date"` // the check-in: when it was served
+	// PostedAt is when the period's last entry for it was posted.
+	PostedAt   time.Time `json:"posted_at"`
+	EventTitle string    `json:"event_title"`
+	Category   string    `json:"category"`
+	UnitID     uuid.UUID `json:"unit_id"` // the event's unit
+	// Minutes is the service time the period's entries credited to the
+	// member's account for it (after the daily cap and any review); a
+	// correction of an earlier period's service may take time back.
 	Minutes int64 `json:"minutes"`
+	// Late says it was served in an earlier month than it was posted (补录).
+	Late bool `json:"late,omitempty"`
 }
 
 // Certificate is a volunteer-service certificate (志愿服务证明) as issued:
@@ -56,8 +62,10 @@ func NormalizeSerial(s string) (string, error) {
 
 // Records reads members' confirmed service and keeps issued certificates.
 type Records interface {
-	// ServiceLines returns the member's posted attendances that checked in
-	// in [from, to), oldest first, with the minutes the ledger credited.
+	// ServiceLines returns the service the member's entries posted in
+	// [from, to) credited, one line per attendance, by service date, with
+	// the net minutes those entries credited (lines that net nothing are
+	// left out).
 	ServiceLines(ctx context.Context, memberID uuid.UUID, from, to time.Time) ([]ServiceLine, error)
 	// IssueCertificate stores c with a new serial (YYYY-XXXXXXXX, random)
 	// and returns it.

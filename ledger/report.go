@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -177,8 +178,34 @@ type MonthSum struct {
 	Minutes  int64  `json:"minutes"`
 }
 
+// LateService is service credited in one month that was served in an
+// earlier one (补录: a paper sheet back-filled, a review that came late, a
+// correction): every report counts it in the month it was posted, and shows
+// it as such.
+type LateService struct {
+	AttendanceID uuid.UUID `json:"attendance_id"`
+	MemberID     uuid.UUID `json:"member_id"`
+	EventID      uuid.UUID `json:"event_id"`
+	EventTitle   string    `json:"event_title"`
+	Category     string    `json:"category"`
+	ServedAt     time.Time `json:"served_at"` // the check-in
+	PostedAt     time.Time `json:"posted_at"` // the month's last entry for it
+	// Minutes is the net service time the month's entries credited for it
+	// (negative for a correction that took time back).
+	Minutes int64 `json:"minutes"`
+	// Backfilled says it was recorded from paper (补录).
+	Backfilled bool `json:"backfilled"`
+}
+
 // Reports reads monthly reports.
 type Reports interface {
+	// EventMinutes returns the service minutes that month m's entries
+	// credited, by event: the month the minutes were posted in, whenever the
+	// service was.
+	EventMinutes(ctx context.Context, m Month) (map[uuid.UUID]int64, error)
+	// LateService returns the service that month m's entries credited for
+	// attendances of an earlier month, in attendance order.
+	LateService(ctx context.Context, m Month) ([]LateService, error)
 	// MonthSums sums the members' earned points, redeemed points and
 	// service minutes for each month from first to last (nil members: all),
 	// from the monthly rows.

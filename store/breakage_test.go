@@ -533,7 +533,7 @@ func TestFinaliseWithClockBehindWritesNothing(t *testing.T) {
 	}
 	head, _, _ := s.Head(ctx)
 	clock.Add(-time.Hour)
-	_, err := s.FinalizeEvent(ctx, e.ID, "organiser")
+	_, err := s.FinalizeEvent(ctx, e.ID, "organiser", true)
 	wantCode(t, err, ledger.EUNAVAILABLE, "store.clock_behind")
 	if after, _, _ := s.Head(ctx); after != head {
 		t.Fatalf("the journal grew from %d to %d", head, after)
@@ -545,7 +545,7 @@ func TestFinaliseWithClockBehindWritesNothing(t *testing.T) {
 		}
 	}
 	clock.Add(2 * time.Hour)
-	if res, err := s.FinalizeEvent(ctx, e.ID, "organiser"); err != nil || res.Posted != 3 {
+	if res, err := s.FinalizeEvent(ctx, e.ID, "organiser", true); err != nil || res.Posted != 3 {
 		t.Fatalf("finalise once the clock is right: %+v %v", res, err)
 	}
 }

@@ -37,13 +37,34 @@ func (s *Store) Rules() ledger.EventRules { return s.rules }
 
 // CreateEvent implements ledger.Events.
 func (s *Store) CreateEvent(ctx context.Context, e ledger.Event) (ledger.Event, error) {
-	if err := e.Check(s.rules, s.now()); err != nil {
+	list, err := s.CreateEvents(ctx, e, 1)
+	if err != nil {
 		return e, err
 	}
+	return list[0], nil
+}
+
+// CreateEvents implements ledger.Events: the event and its weekly copies
+// (ledger.WeeklySeries), each with a secret of its own, in one transaction.
+func (s *Store) CreateEvents(ctx context.Context, e ledger.Event, weeks int) ([]ledger.Event, error) {
+	if err := e.Check(s.rules, s.now()); err != nil {
+		return nil, err
+	}
 	e.ID, e.CreatedAt = newID(), s.now().UTC()
-	e.Secret = make([]byte, 32)
-	rand.Read(e.Secret)
-	err := s.update(ctx, func(w *writeTx) error {
+	list, err := ledger.WeeklySeries(e, weeks, s.loc, newID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if i > 0 {
+			if err := list[i].Check(s.rules, s.now()); err != nil {
+				return nil, err // the last weeks lie too far ahead
+			}
+		}
+		list[i].Secret = make([]byte, 32)
+		rand.Read(list[i].Secret)
+	}
+	err = s.update(ctx, func(w *writeTx) error {
 		if w.tx.Bucket(bucketUnits).Get(e.UnitID[:]) == nil {
 			return ledger.Errorf(ledger.ENOTFOUND, "unit.not_found")
 		}
@@ -52,9 +73,70 @@ func (s *Store) CreateEvent(ctx context.Context, e ledger.Event) (ledger.Event, 
 				return ledger.Errorf(ledger.ENOTFOUND, "team.not_found")
 			}
 		}
+		for _, ev := range list {
+			if err := putEvent(w.tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return list, err
+}
+
+// UpdateEvent implements ledger.Events: it reads the event and its
+// attendances, lets ledger.EditEvent decide, and writes the event, the
+// attendances it counted again and the record of the change.
+func (s *Store) UpdateEvent(ctx context.Context, id uuid.UUID, p ledger.EventPatch, by uuid.UUID) (ledger.Event, error) {
+	var e ledger.Event
+	err := s.update(ctx, func(w *writeTx) error {
+		old, err := getEvent(w.tx, id)
+		if err != nil {
+			return err
+		}
+		atts, err := eventAttendances(w.tx, id)
+		if err != nil {
+			return err
+		}
+		edit, err := ledger.EditEvent(old, p, atts, s.rules, s.now(), newID(), by)
+		if err != nil {
+			return err
+		}
+		e = edit.Event
+		if len(edit.Change.Fields) == 0 {
+			return nil
+		}
+		for _, a := range edit.Attendances {
+			if err := putAttendance(w.tx, a); err != nil {
+				return err
+			}
+		}
+		raw, err := json.Marshal(edit.Change)
+		if err != nil {
+			return err
+		}
+		if err := w.tx.Bucket(bucketEventChanges).Put(pairKey(id, edit.Change.ID), raw); err != nil {
+			return err
+		}
 		return putEvent(w.tx, e)
 	})
 	return e, err
+}
+
+// EventChanges implements ledger.Events.
+func (s *Store) EventChanges(ctx context.Context, id uuid.UUID) ([]ledger.EventChange, error) {
+	var out []ledger.EventChange
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEventChanges).Cursor()
+		for k, v := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, v = c.Next() {
+			var ch ledger.EventChange
+			if err := json.Unmarshal(v, &ch); err != nil {
+				return err
+			}
+			out = append(out, ch)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Event implements ledger.Events.
@@ -82,22 +164,40 @@ func (s *Store) Events(ctx context.Context) ([]ledger.Event, error) {
 func (s *Store) SetEventStatus(ctx context.Context, id uuid.UUID, status ledger.EventStatus) (ledger.Event, error) {
 	var e ledger.Event
 	err := s.update(ctx, func(w *writeTx) error {
-		var err error
-		if e, err = getEvent(w.tx, id); err != nil {
+		old, err := getEvent(w.tx, id)
+		if err != nil {
 			return err
 		}
-		allowed := map[ledger.EventStatus][]ledger.EventStatus{
-			ledger.EventDraft:    {ledger.EventOpen, ledger.EventCancelled},
-			ledger.EventOpen:     {ledger.EventFinished, ledger.EventCancelled},
-			ledger.EventFinished: {ledger.EventOpen},
+		atts, err := eventAttendances(w.tx, id)
+		if err != nil {
+			return err
 		}
-		if !slices.Contains(allowed[e.Status], status) {
-			return ledger.Errorf(ledger.ECONFLICT, "event.status_change", string(e.Status), string(status))
+		var closed []ledger.Attendance
+		if e, closed, err = ledger.PlanEventStatus(old, status, atts, s.now()); err != nil {
+			return err
 		}
-		e.Status = status
+		for _, a := range closed {
+			if err := putAttendance(w.tx, a); err != nil {
+				return err
+			}
+		}
 		return putEvent(w.tx, e)
 	})
 	return e, err
+}
+
+// eventAttendances reads an event's attendances, in the order they began.
+func eventAttendances(tx *bolt.Tx, id uuid.UUID) ([]ledger.Attendance, error) {
+	var out []ledger.Attendance
+	c := tx.Bucket(bucketEventAtt).Cursor()
+	for k, _ := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, _ = c.Next() {
+		a, err := getJSON[ledger.Attendance](tx.Bucket(bucketAttendances), uuid.UUID(k[16:]), "attendance.not_found")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 func pairKey(a, b uuid.UUID) []byte { return append(append(make([]byte, 0, 32), a[:]...), b[:]...) }
@@ -178,12 +278,12 @@ func memberAttendances(tx *bolt.Tx, member uuid.UUID, fn func(ledger.Attendance)
 	return nil
 }
 
-// overlapping returns an attendance of the member (other than skip) whose
-// time overlaps [in, out]; out zero is open-ended.
+// overlapping returns an attendance of the member (other than skip) that
+// holds some of [in, out] (ledger.Attendance.Occupies); out zero is open-ended.
 func overlapping(tx *bolt.Tx, member uuid.UUID, in, out time.Time, skip uuid.UUID) (*ledger.Attendance, error) {
 	var found *ledger.Attendance
 	err := memberAttendances(tx, member, func(a ledger.Attendance) bool {
-		if a.ID != skip && a.Status != ledger.AttendanceRejected && ledger.Overlaps(in, out, a.CheckedInAt, a.CheckedOutAt) {
+		if a.ID != skip && a.Occupies(in, out) {
 			found = &a
 			return false
 		}
@@ -201,77 +301,79 @@ func activeMember(tx *bolt.Tx, id uuid.UUID) (ledger.Member, error) {
 	return m, err
 }
 
-// close sets an attendance's check-out and what it counts.
-func closeAttendance(e ledger.Event, a *ledger.Attendance, out time.Time) {
-	a.CheckedOutAt = out.UTC()
-	a.Status = ledger.AttendanceClosed
-	a.Minutes = ledger.CountedMinutes(e, a.CheckedInAt, a.CheckedOutAt)
-	a.Points = ledger.PointsFor(a.Minutes, e.PointsPerHour)
+// latestAttendance reads the attendance the member's footprint starts
+// with: the one recorded last (nil if none).
+func latestAttendance(tx *bolt.Tx, member uuid.UUID) (*ledger.Attendance, error) {
+	var found *ledger.Attendance
+	err := memberAttendances(tx, member, func(a ledger.Attendance) bool {
+		found = &a
+		return false
+	})
+	return found, err
 }
 
-// Scan implements ledger.Events.
-func (s *Store) Scan(ctx context.Context, eventID, memberID uuid.UUID, source string, by uuid.UUID) (ledger.Attendance, string, error) {
-	var att ledger.Attendance
-	var action string
+// Scan implements ledger.Events: it reads what ledger.DecideScan needs in
+// the scan's transaction and writes what it decided.
+func (s *Store) Scan(ctx context.Context, eventID, memberID uuid.UUID, req ledger.ScanRequest) (ledger.ScanDecision, error) {
+	var d ledger.ScanDecision
 	err := s.update(ctx, func(w *writeTx) error {
-		now := s.now().UTC()
-		e, err := getEvent(w.tx, eventID)
+		st, err := s.readScan(w.tx, eventID, memberID, req)
 		if err != nil {
 			return err
 		}
-		if _, err := activeMember(w.tx, memberID); err != nil {
+		if d, err = ledger.DecideScan(st); err != nil {
 			return err
 		}
-		if v := w.tx.Bucket(bucketOpenAtt).Get(memberID[:]); v != nil {
-			open, err := getJSON[ledger.Attendance](w.tx.Bucket(bucketAttendances), uuid.UUID(v), "attendance.not_found")
-			if err != nil {
+		for _, a := range d.Write {
+			if err := putAttendance(w.tx, a); err != nil {
 				return err
 			}
-			if open.EventID != eventID {
-				if source != "scan" { // an organiser is not told about another community's event
-					return ledger.Errorf(ledger.ECONFLICT, "checkin.elsewhere_other")
-				}
-				other, _ := getEvent(w.tx, open.EventID)
-				return ledger.Errorf(ledger.ECONFLICT, "checkin.elsewhere", other.Title)
-			}
-			if now.Sub(open.CheckedInAt) < s.rules.RepeatWindow {
-				att, action = open, ledger.ActionRepeat // the same check-in, sent again
-				return nil
-			}
-			// A check-out long after the end, or once the event is closed, is
-			// a missed check-out: an organiser closes it, with a reason.
-			if now.After(e.EndsAt.Add(s.rules.Grace)) || (e.Status != ledger.EventOpen && e.Status != ledger.EventFinished) {
-				return ledger.Errorf(ledger.ECONFLICT, "checkin.checkout_late")
-			}
-			closeAttendance(e, &open, now)
-			att, action = open, ledger.ActionOut
-			return putAttendance(w.tx, att)
 		}
-		if err := ledger.CheckInOpen(e, now, s.rules); err != nil {
-			return err
-		}
-		// Not checked in anywhere (no open attendance): a check-in now can only
-		// overlap an attendance that ends later than now, which the member's
-		// latest check-out says in one read.
-		if v := w.tx.Bucket(bucketMemberEnd).Get(memberID[:]); len(v) == 8 && now.UnixNano() < int64(binary.BigEndian.Uint64(v)) {
-			// Rare: some attendance ends after now. Look at them all.
-			if prev, err := overlapping(w.tx, memberID, now, time.Time{}, uuid.Nil); err != nil {
-				return err
-			} else if prev != nil {
-				return ledger.Errorf(ledger.ECONFLICT, "checkin.overlap")
-			}
-		}
-		if e.Capacity > 0 {
-			if n, _ := eventCounts(w.tx.Bucket(bucketEventStats), e.ID); n >= e.Capacity {
-				return ledger.Errorf(ledger.ECONFLICT, "checkin.full", e.Capacity)
-			}
-		}
-		att = ledger.Attendance{ID: newID(), EventID: eventID, MemberID: memberID, CheckedInAt: now,
-			Status: ledger.AttendanceOpen, Source: source, RecordedBy: by, RecordedAt: now}
-		action = ledger.ActionIn
-		return putAttendance(w.tx, att)
+		return nil
 	})
-	return att, action, err
+	return d, err
+}
+
+// readScan reads the state of a scan: the event, the member, the attendance
+// they are checked in to and its event, the one recorded last, and — only
+// when some attendance of theirs ends after now, which their latest
+// check-out says in one read — one a check-in now would overlap.
+func (s *Store) readScan(tx *bolt.Tx, eventID, memberID uuid.UUID, req ledger.ScanRequest) (ledger.ScanState, error) {
+	st := ledger.ScanState{Now: s.now().UTC(), Rules: s.rules, Source: req.Source, By: req.By, Want: req.Want,
+		EndOther: req.EndOther, NewID: newID()}
+	var err error
+	if st.Event, err = getEvent(tx, eventID); err != nil {
+		return st, err
+	}
+	if st.Member, err = getJSON[ledger.Member](tx.Bucket(bucketMembers), memberID, "member.not_found"); err != nil {
+		return st, err
+	}
+	skip := uuid.Nil
+	if v := tx.Bucket(bucketOpenAtt).Get(memberID[:]); v != nil {
+		open, err := getJSON[ledger.Attendance](tx.Bucket(bucketAttendances), uuid.UUID(v), "attendance.not_found")
+		if err != nil {
+			return st, err
+		}
+		st.Open, skip = &open, open.ID
+		if open.EventID == eventID {
+			st.OpenEvent = st.Event
+			return st, nil // a check-out: nothing else counts
+		}
+		if st.OpenEvent, err = getEvent(tx, open.EventID); err != nil {
+			return st, err
+		}
+	}
+	if st.Latest, err = latestAttendance(tx, memberID); err != nil {
+		return st, err
+	}
+	if v := tx.Bucket(bucketMemberEnd).Get(memberID[:]); len(v) == 8 && st.Now.UnixNano() < int64(binary.BigEndian.Uint64(v)) {
+		// Rare: some attendance ends after now. Look at them all.
+		if st.Overlap, err = overlapping(tx, memberID, st.Now, time.Time{}, skip); err != nil {
+			return st, err
+		}
+	}
+	st.Count, _ = eventCounts(tx.Bucket(bucketEventStats), eventID)
+	return st, nil
 }
 
 // eventCounts reads an event's counters: attendances in all, and open now.
@@ -282,20 +384,8 @@ func eventCounts(stats *bolt.Bucket, id uuid.UUID) (total, open int) {
 	return 0, 0
 }
 
-// PostedMinutes implements ledger.Events.
-func (s *Store) PostedMinutes(ctx context.Context, events []uuid.UUID) (map[uuid.UUID]int64, error) {
-	out := make(map[uuid.UUID]int64, len(events))
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketEventMinutes)
-		for _, id := range events {
-			out[id] = getCount(b, id[:])
-		}
-		return nil
-	})
-	return out, err
-}
-
-// rebuildEventMinutes sums the posted attendances' minutes per event (migration 7).
+// rebuildEventMinutes sums the posted attendances' minutes per event
+// (migration 7; migration 9 replaces these rows by the months' rows).
 func rebuildEventMinutes(tx *bolt.Tx) error {
 	sums := map[uuid.UUID]int64{}
 	if err := tx.Bucket(bucketAttendances).ForEach(func(_, v []byte) error {
@@ -344,7 +434,7 @@ func (s *Store) Backfill(ctx context.Context, eventID, memberID uuid.UUID, in, o
 			return ledger.Errorf(ledger.ECONFLICT, "attendance.event_closed", e.Title)
 		case in.IsZero() || out.IsZero() || !out.After(in) || in.Before(e.StartsAt) || out.After(e.EndsAt):
 			return ledger.Errorf(ledger.EINVALID, "attendance.backfill_window")
-		case out.After(s.now().Add(clockSkew)):
+		case out.After(s.now().Add(ledger.ClockSkew)):
 			return ledger.Errorf(ledger.EINVALID, "attendance.in_future")
 		}
 		if _, err := activeMember(w.tx, memberID); err != nil {
@@ -358,7 +448,7 @@ func (s *Store) Backfill(ctx context.Context, eventID, memberID uuid.UUID, in, o
 		now := s.now().UTC()
 		att = ledger.Attendance{ID: newID(), EventID: eventID, MemberID: memberID, CheckedInAt: in.UTC(),
 			Source: ledger.ActionBackfill, RecordedBy: by, RecordedAt: now, Reason: reason}
-		closeAttendance(e, &att, out)
+		att = ledger.CloseAt(e, att, out)
 		return putAttendance(w.tx, att)
 	})
 	return att, err
@@ -372,28 +462,72 @@ func (s *Store) CloseAttendance(ctx context.Context, id uuid.UUID, out time.Time
 	}
 	var att ledger.Attendance
 	err = s.update(ctx, func(w *writeTx) error {
-		var err error
-		if att, err = getJSON[ledger.Attendance](w.tx.Bucket(bucketAttendances), id, "attendance.not_found"); err != nil {
-			return err
-		}
-		if att.Status != ledger.AttendanceOpen {
-			return ledger.Errorf(ledger.ECONFLICT, "attendance.not_open")
-		}
-		e, err := getEvent(w.tx, att.EventID)
+		a, err := getJSON[ledger.Attendance](w.tx.Bucket(bucketAttendances), id, "attendance.not_found")
 		if err != nil {
 			return err
 		}
-		if out.Before(att.CheckedInAt) || out.After(e.EndsAt.Add(s.rules.Grace)) {
-			return ledger.Errorf(ledger.EINVALID, "attendance.close_time")
+		e, err := getEvent(w.tx, a.EventID)
+		if err != nil {
+			return err
 		}
-		if out.After(s.now().Add(clockSkew)) {
-			return ledger.Errorf(ledger.EINVALID, "attendance.in_future")
+		var overlap *ledger.Attendance
+		if a.AwaitsTime() && !out.Before(a.CheckedInAt) {
+			// A 未签退 attendance occupied no time; now it will.
+			if overlap, err = overlapping(w.tx, a.MemberID, a.CheckedInAt, out, a.ID); err != nil {
+				return err
+			}
 		}
-		closeAttendance(e, &att, out)
-		att.Reason = reason
-		return putAttendance(w.tx, att)
+		if att, err = ledger.DecideClose(e, a, out, s.now(), reason, overlap, s.rules); err != nil {
+			return err
+		}
+		return s.storeDecided(w, e, &att, "user:"+by.String())
 	})
 	return att, err
+}
+
+// storeDecided stores an attendance an organiser decided on; at an event
+// already finalised, one that is now postable is posted at once.
+func (s *Store) storeDecided(w *writeTx, e ledger.Event, a *ledger.Attendance, actor string) error {
+	if e.Status == ledger.EventFinalised && ledger.Postable(e, *a) {
+		var res ledger.FinalizeResult
+		if err := s.post(w, e, a, actor, &res); err != nil {
+			if _, refused := ledger.AsError(err); refused {
+				return err // the first write: a refusal leaves everything as it was
+			}
+			return abortError{fmt.Sprintf("post attendance %s: %v", a.ID, err), err}
+		}
+		return nil
+	}
+	return putAttendance(w.tx, *a)
+}
+
+// CheckoutAll implements ledger.Events.
+func (s *Store) CheckoutAll(ctx context.Context, eventID uuid.UUID, when, reason string, by uuid.UUID) ([]ledger.Attendance, error) {
+	reason, err := ledger.Reason.Clean(reason)
+	if err != nil {
+		return nil, err
+	}
+	var closed []ledger.Attendance
+	err = s.update(ctx, func(w *writeTx) error {
+		e, err := getEvent(w.tx, eventID)
+		if err != nil {
+			return err
+		}
+		atts, err := eventAttendances(w.tx, eventID)
+		if err != nil {
+			return err
+		}
+		if closed, err = ledger.PlanCheckoutAll(e, atts, when, s.now(), reason, s.rules); err != nil {
+			return err
+		}
+		for _, a := range closed {
+			if err := putAttendance(w.tx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return closed, err
 }
 
 // ReviewAttendance implements ledger.Events.
@@ -407,46 +541,28 @@ func (s *Store) ReviewAttendance(ctx context.Context, id uuid.UUID, decision str
 	}
 	var att ledger.Attendance
 	err := s.update(ctx, func(w *writeTx) error {
-		var err error
-		if att, err = getJSON[ledger.Attendance](w.tx.Bucket(bucketAttendances), id, "attendance.not_found"); err != nil {
-			return err
-		}
-		if att.Status == ledger.AttendanceOpen {
-			return ledger.Errorf(ledger.ECONFLICT, "attendance.not_reviewable")
-		}
-		e, err := getEvent(w.tx, att.EventID)
+		a, err := getJSON[ledger.Attendance](w.tx.Bucket(bucketAttendances), id, "attendance.not_found")
 		if err != nil {
 			return err
 		}
-		if att.Status == ledger.AttendancePosted {
+		e, err := getEvent(w.tx, a.EventID)
+		if err != nil {
+			return err
+		}
+		if a.Status == ledger.AttendancePosted {
+			att = a
 			return s.correctPosted(w, e, &att, decision, minutes, reason, by)
 		}
-		if att.Status == ledger.AttendanceRejected && decision != ledger.ReviewReject {
-			// Rejected time may have been claimed by another attendance since.
-			if prev, err := overlapping(w.tx, att.MemberID, att.CheckedInAt, att.CheckedOutAt, att.ID); err != nil {
+		var overlap *ledger.Attendance
+		if a.Status == ledger.AttendanceRejected && decision != ledger.ReviewReject && !a.AwaitsTime() && !a.CheckedOutAt.IsZero() {
+			if overlap, err = overlapping(w.tx, a.MemberID, a.CheckedInAt, a.CheckedOutAt, a.ID); err != nil {
 				return err
-			} else if prev != nil {
-				return ledger.Errorf(ledger.ECONFLICT, "checkin.overlap")
 			}
 		}
-		switch decision {
-		case ledger.ReviewConfirm:
-			att.Status, att.AdjustedMinutes = ledger.AttendanceConfirmed, nil
-		case ledger.ReviewAdjust:
-			if minutes < 0 || minutes > int64(e.EndsAt.Sub(e.StartsAt)/time.Minute) {
-				return ledger.Errorf(ledger.EINVALID, "attendance.minutes_invalid")
-			}
-			att.Status, att.AdjustedMinutes = ledger.AttendanceConfirmed, &minutes
-			att.Points = ledger.PointsFor(minutes, e.PointsPerHour)
-		case ledger.ReviewReject:
-			att.Status = ledger.AttendanceRejected
-		default:
-			return ledger.Errorf(ledger.EINVALID, "attendance.decision_invalid", decision)
+		if att, err = ledger.DecideReview(e, a, decision, minutes, reason, overlap); err != nil {
+			return err
 		}
-		if reason != "" {
-			att.Reason = reason
-		}
-		return putAttendance(w.tx, att)
+		return s.storeDecided(w, e, &att, "user:"+by.String())
 	})
 	return att, err
 }
@@ -473,8 +589,12 @@ func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance
 		}
 		// The first write: a refusal here (the member has spent the points)
 		// leaves everything as it was.
-		if _, err := s.appendTx(w, t); err != nil {
+		rev, err := s.appendTx(w, t)
+		if err != nil {
 			return err
+		}
+		if err := s.addServed(w.tx, rev, *att); err != nil {
+			return abortError{fmt.Sprintf("correct attendance %s: %v", att.ID, err), err}
 		}
 	}
 	// From here on a failure must abort the whole request.
@@ -486,9 +606,6 @@ func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance
 		already = int64(binary.BigEndian.Uint64(v))
 	}
 	already = max(0, already-att.Minutes)
-	if err := addCount(w.tx.Bucket(bucketEventMinutes), e.ID[:], -att.Minutes); err != nil {
-		return err
-	}
 	att.Reason, att.EntrySeq = reason, 0
 	if decision == ledger.ReviewReject {
 		att.Status, att.Minutes, att.Points = ledger.AttendanceRejected, 0, 0
@@ -506,22 +623,17 @@ func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance
 				return abortError{fmt.Sprintf("correct attendance %s: %v", att.ID, err), err}
 			}
 			att.EntrySeq = entry.Seq
+			if err := s.addServed(w.tx, entry, *att); err != nil {
+				return abortError{fmt.Sprintf("correct attendance %s: %v", att.ID, err), err}
+			}
 		}
 	}
 	att.Revision++
 	if err := days.Put(dk, binary.BigEndian.AppendUint64(nil, uint64(already+att.Minutes))); err != nil {
 		return err
 	}
-	if att.Status == ledger.AttendancePosted {
-		if err := addCount(w.tx.Bucket(bucketEventMinutes), e.ID[:], att.Minutes); err != nil {
-			return err
-		}
-	}
 	return putAttendance(w.tx, *att)
 }
-
-// clockSkew is how far past the store's clock an organiser's times may lie.
-const clockSkew = 5 * time.Minute
 
 // OpenAttendance implements ledger.Events.
 func (s *Store) OpenAttendance(ctx context.Context, memberID uuid.UUID) (ledger.Attendance, error) {
@@ -589,51 +701,43 @@ type abortError struct {
 func (e abortError) Error() string { return e.msg }
 func (e abortError) Unwrap() error { return e.cause }
 
-// FinalizeEvent implements ledger.Events.
-func (s *Store) FinalizeEvent(ctx context.Context, id uuid.UUID, actor string) (ledger.FinalizeResult, error) {
+// FinalizeEvent implements ledger.Events: it reads the event's attendances,
+// lets ledger.PlanFinalize decide, and writes what it decided.
+func (s *Store) FinalizeEvent(ctx context.Context, id uuid.UUID, actor string, confirmed bool) (ledger.FinalizeResult, error) {
 	var res ledger.FinalizeResult
 	err := s.update(ctx, func(w *writeTx) error {
-		res = ledger.FinalizeResult{}
 		e, err := getEvent(w.tx, id)
 		if err != nil {
 			return err
 		}
-		if e.Status == ledger.EventDraft || e.Status == ledger.EventCancelled {
-			return ledger.Errorf(ledger.ECONFLICT, "event.not_finalisable", string(e.Status))
+		atts, err := eventAttendances(w.tx, id)
+		if err != nil {
+			return err
 		}
-		var atts []ledger.Attendance
-		c := w.tx.Bucket(bucketEventAtt).Cursor()
-		for k, _ := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, _ = c.Next() {
-			a, err := getJSON[ledger.Attendance](w.tx.Bucket(bucketAttendances), uuid.UUID(k[16:]), "attendance.not_found")
-			if err != nil {
-				return err
-			}
-			atts = append(atts, a)
+		plan, err := ledger.PlanFinalize(e, atts, s.now(), confirmed)
+		if err != nil {
+			return err
 		}
+		res = plan.Result
+		// Nothing has been written yet: from here on a failure must abort.
 		issuer := ledger.IssuerAccount(e.UnitID)
 		ik := issuer.Key()
-		// Nothing has been written yet: from here on a failure must abort.
 		if w.tx.Bucket(bucketAccounts).Get(ik[:]) == nil {
 			if err := w.tx.Bucket(bucketAccounts).Put(ik[:], make([]byte, accountRowSize)); err != nil {
 				return err
 			}
 		}
-		for _, a := range atts {
-			switch {
-			case a.Status == ledger.AttendanceOpen:
-				res.StillOpen++
-				continue
-			case a.Status == ledger.AttendanceClosed && e.ReviewRequired:
-				res.PendingReview++
-				continue
-			case a.Status != ledger.AttendanceClosed && a.Status != ledger.AttendanceConfirmed:
-				continue
+		for _, a := range plan.Close {
+			if err := putAttendance(w.tx, a); err != nil {
+				return err
 			}
+		}
+		e.Status = ledger.EventFinalised
+		for _, a := range plan.Post {
 			if err := s.post(w, e, &a, actor, &res); err != nil {
 				return abortError{fmt.Sprintf("finalise %s: attendance %s: %v", e.ID, a.ID, err), err}
 			}
 		}
-		e.Status = ledger.EventFinalised
 		return putEvent(w.tx, e)
 	})
 	return res, err
@@ -665,17 +769,81 @@ func (s *Store) post(w *writeTx, e ledger.Event, a *ledger.Attendance, actor str
 			return err
 		}
 		a.EntrySeq = entry.Seq
+		if err := s.addServed(w.tx, entry, *a); err != nil {
+			return abortError{fmt.Sprintf("post %s: %v", a.ID, err), err}
+		}
 	}
 	a.Revision++
 	a.Status = ledger.AttendancePosted
 	if err := days.Put(dk, binary.BigEndian.AppendUint64(nil, uint64(already+minutes))); err != nil {
 		return err
 	}
-	if err := addCount(w.tx.Bucket(bucketEventMinutes), e.ID[:], minutes); err != nil {
-		return err
-	}
 	res.Posted++
 	res.Points += a.Points
 	res.Minutes += minutes
 	return putAttendance(w.tx, *a)
+}
+
+// CloseOverdueAttendances implements ledger.Events. The open attendances are
+// the members checked in now (the openatt bucket, one row each), so a run
+// reads O(people checked in), never the history.
+func (s *Store) CloseOverdueAttendances(ctx context.Context) (ledger.SweepResult, error) {
+	var res ledger.SweepResult
+	now := s.now().UTC()
+	var due []uuid.UUID
+	err := s.db.View(func(tx *bolt.Tx) error {
+		events := map[uuid.UUID]ledger.Event{}
+		return tx.Bucket(bucketOpenAtt).ForEach(func(_, v []byte) error {
+			if len(v) != 16 {
+				return nil // a damaged row: the write below reports it if it is ever due
+			}
+			a, err := getJSON[ledger.Attendance](tx.Bucket(bucketAttendances), uuid.UUID(v), "attendance.not_found")
+			if err != nil {
+				due = append(due, uuid.UUID(v)) // let its own write fail and be reported
+				return nil
+			}
+			e, ok := events[a.EventID]
+			if !ok {
+				if e, err = getEvent(tx, a.EventID); err != nil {
+					due = append(due, a.ID)
+					return nil
+				}
+				events[a.EventID] = e
+			}
+			if _, overdue := ledger.Overdue(e, now, s.rules); overdue && a.Status == ledger.AttendanceOpen {
+				due = append(due, a.ID)
+			}
+			return ctx.Err()
+		})
+	})
+	if err != nil || len(due) == 0 {
+		return res, err
+	}
+	errs := s.updateEach(ctx, len(due), func(i int, w *writeTx) error {
+		a, err := getJSON[ledger.Attendance](w.tx.Bucket(bucketAttendances), due[i], "attendance.not_found")
+		if err != nil {
+			return err
+		}
+		e, err := getEvent(w.tx, a.EventID)
+		if err != nil {
+			return err
+		}
+		why, overdue := ledger.Overdue(e, s.now(), s.rules)
+		if !overdue || a.Status != ledger.AttendanceOpen {
+			return nil // checked out or closed since it was read
+		}
+		return putAttendance(w.tx, ledger.CloseByRule(e, a, s.now(), why))
+	})
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			res.Done++
+		case ledger.ErrorCode(err) == ledger.EUNAVAILABLE:
+			return res, err
+		default:
+			s.stats.sweepFailures[sweepOpenAttendances].Add(1)
+			res.Failed = append(res.Failed, ledger.SweepFailure{ID: due[i], Err: err})
+		}
+	}
+	return res, nil
 }

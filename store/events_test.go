@@ -10,6 +10,7 @@ import (
 	"aixin/ledger"
 
 	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 )
 
 // testClock is a clock tests move by hand, safe for concurrent readers.
@@ -49,52 +50,74 @@ func newEventWorld(t *testing.T, members int) (*Store, *testClock, tree, ledger.
 func TestScanInOutAndFinalize(t *testing.T) {
 	s, clock, tr, e, ms := newEventWorld(t, 2)
 	m := ms[0]
-	a, action, err := s.Scan(ctx, e.ID, m.ID, "scan", uuid.Nil)
+	a, action, err := scanAs(s, e.ID, m.ID)
 	if err != nil || action != ledger.ActionIn || a.Status != ledger.AttendanceOpen {
 		t.Fatalf("check in: %+v %s %v", a, action, err)
 	}
-	// Checked in here, so another event refuses them.
+	// The second member checks in and never out.
+	if _, _, err := scanAs(s, e.ID, ms[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	// Checked in here while it runs, so another event refuses them, and offers to end this one.
 	other, _ := s.CreateEvent(ctx, ledger.Event{Title: "义诊", Category: "医疗义诊", UnitID: tr.a.ID, StartsAt: e.StartsAt, EndsAt: e.EndsAt})
-	_, _, err = s.Scan(ctx, other.ID, m.ID, "scan", uuid.Nil)
+	_, _, err = scanAs(s, other.ID, m.ID)
 	wantCode(t, err, ledger.ECONFLICT, "checkin.elsewhere")
+	if le, _ := ledger.AsError(err); le.Fields["can_end"] != true {
+		t.Fatalf("the refusal does not offer to end the other check-in: %v", le.Fields)
+	}
 
 	clock.Add(2*time.Hour + 25*time.Minute) // 11:15: 2 h 15 min counted from 09:00
-	a, action, err = s.Scan(ctx, e.ID, m.ID, "scan", uuid.Nil)
+	a, action, err = scanAs(s, e.ID, m.ID)
 	if err != nil || action != ledger.ActionOut || a.Minutes != 135 || a.Points != 22 {
 		t.Fatalf("check out: %+v %s %v", a, action, err)
 	}
-	// The second member checks in and never out.
-	if _, _, err := s.Scan(ctx, e.ID, ms[1].ID, "scan", uuid.Nil); err != nil {
-		t.Fatal(err)
+	// The event runs until 12:00 and one is still in: finalising asks first and changes nothing.
+	_, err = s.FinalizeEvent(ctx, e.ID, "organizer", false)
+	wantCode(t, err, ledger.ECONFLICT, "event.finalise_confirm")
+	if le, _ := ledger.AsError(err); le.Fields["still_open"] != 1 || le.Fields["running"] != true {
+		t.Fatalf("the question says %v", le.Fields)
 	}
-	res, err := s.FinalizeEvent(ctx, e.ID, "organizer")
-	if err != nil || res.Posted != 1 || res.Points != 22 || res.Minutes != 135 || res.StillOpen != 1 {
+	if _, err := s.OpenAttendance(ctx, ms[1].ID); err != nil {
+		t.Fatalf("an unconfirmed finalise closed an attendance: %v", err)
+	}
+	res, err := s.FinalizeEvent(ctx, e.ID, "organizer", true)
+	if err != nil || res.Posted != 1 || res.Points != 22 || res.Minutes != 135 || res.NoCheckout != 1 {
 		t.Fatalf("finalise: %+v %v", res, err)
 	}
 	b, _ := s.Balance(ctx, ledger.MemberAccount(m.ID))
 	if b.Points != 22 || b.ServiceMinutes != 135 {
 		t.Fatalf("balance %+v", b)
 	}
-	again, err := s.FinalizeEvent(ctx, e.ID, "organizer")
+	again, err := s.FinalizeEvent(ctx, e.ID, "organizer", false)
 	if err != nil || again.Posted != 0 || again.Points != 0 {
 		t.Fatalf("finalising twice: %+v %v", again, err)
 	}
 	if b2, _ := s.Balance(ctx, ledger.MemberAccount(m.ID)); b2.Points != 22 {
 		t.Fatal("finalising twice posted again")
 	}
-	// The missed check-out is closed by an organiser with a reason, then posted.
-	open, _ := s.MemberAttendances(ctx, ms[1].ID, 1)
-	_, err = s.CloseAttendance(ctx, open[0].ID, e.EndsAt, "忘记签退", uuid.Nil)
-	wantCode(t, err, ledger.EINVALID, "attendance.in_future") // it is 11:15 now
-	clock.Set(e.EndsAt.Add(time.Hour))
-	_, err = s.CloseAttendance(ctx, open[0].ID, e.EndsAt, "", uuid.Nil)
-	wantCode(t, err, ledger.EINVALID, "attendance.reason_required")
-	if _, err := s.CloseAttendance(ctx, open[0].ID, e.EndsAt, "忘记签退，组织者核实", uuid.Nil); err != nil {
-		t.Fatal(err)
+	// The one still in is 未签退 now: it blocks them nowhere.
+	left, _ := s.MemberAttendances(ctx, ms[1].ID, 1)
+	if l := left[0]; l.Status != ledger.AttendanceClosed || !l.NoCheckout || l.RuleClosed != ledger.ClosedFinalised || !l.LatestOut.Equal(clock.Now()) {
+		t.Fatalf("after finalising: %+v", l)
 	}
-	res, _ = s.FinalizeEvent(ctx, e.ID, "organizer") // 11:15 to 12:00: 45 minutes, 7.5 points
-	if res.Posted != 1 || res.Points != 7 {
-		t.Fatalf("after closing: %+v", res)
+	if _, action, err := scanAs(s, other.ID, ms[1].ID); err != nil || action != ledger.ActionIn {
+		t.Fatalf("a 未签退 attendance blocked a check-in elsewhere: %s %v", action, err)
+	}
+	// Its organiser decides what it is worth: never past when it was closed.
+	_, err = s.CloseAttendance(ctx, left[0].ID, e.EndsAt, "忘记签退，组织者核实", uuid.Nil)
+	wantCode(t, err, ledger.EINVALID, "attendance.close_latest")
+	_, err = s.ReviewAttendance(ctx, left[0].ID, ledger.ReviewConfirm, 0, "", uuid.Nil)
+	wantCode(t, err, ledger.ECONFLICT, "attendance.needs_time")
+	got, err := s.CloseAttendance(ctx, left[0].ID, left[0].LatestOut, "忘记签退，组织者核实", uuid.Nil)
+	// The event is finalised: it is posted at once. 08:50 to 11:15 counts from 09:00: 135 minutes.
+	if err != nil || got.Status != ledger.AttendancePosted || got.Minutes != 135 || !got.NoCheckout {
+		t.Fatalf("closing the 未签退: %+v %v", got, err)
+	}
+	if b, _ := s.Balance(ctx, ledger.MemberAccount(ms[1].ID)); b.Points != 22 || b.ServiceMinutes != 135 {
+		t.Fatalf("balance of the one who forgot: %+v", b)
+	}
+	if res, _ := s.FinalizeEvent(ctx, e.ID, "organizer", false); res.Posted != 0 {
+		t.Fatalf("finalising again after the close: %+v", res)
 	}
 }
 
@@ -120,8 +143,8 @@ func TestBackfillAndDailyCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Set(long.EndsAt.Add(time.Hour))
-	s.FinalizeEvent(ctx, e.ID, "x")
-	res, err := s.FinalizeEvent(ctx, long.ID, "x")
+	s.FinalizeEvent(ctx, e.ID, "x", true)
+	res, err := s.FinalizeEvent(ctx, long.ID, "x", true)
 	if err != nil || res.Minutes != 300 || res.Points != 50 {
 		t.Fatalf("daily cap: %+v %v", res, err)
 	}
@@ -133,12 +156,12 @@ func TestBackfillAndDailyCap(t *testing.T) {
 func TestScanRefusals(t *testing.T) {
 	s, clock, _, e, ms := newEventWorld(t, 1)
 	clock.Set(e.StartsAt.Add(-31 * time.Minute))
-	_, _, err := s.Scan(ctx, e.ID, ms[0].ID, "scan", uuid.Nil)
+	_, _, err := scanAs(s, e.ID, ms[0].ID)
 	wantCode(t, err, ledger.ECONFLICT, "checkin.too_early")
 	clock.Set(e.EndsAt.Add(time.Minute))
-	_, _, err = s.Scan(ctx, e.ID, ms[0].ID, "scan", uuid.Nil)
+	_, _, err = scanAs(s, e.ID, ms[0].ID)
 	wantCode(t, err, ledger.EGONE, "checkin.event_over")
-	_, _, err = s.Scan(ctx, uuid.New(), ms[0].ID, "scan", uuid.Nil)
+	_, _, err = scanAs(s, uuid.New(), ms[0].ID)
 	wantCode(t, err, ledger.ENOTFOUND, "event.not_found")
 	if n, _ := s.Attendances(ctx, e.ID); len(n) != 0 {
 		t.Fatal("a refused scan recorded an attendance")
@@ -161,7 +184,7 @@ func TestFiveHundredAtOnce(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, a, err := s.Scan(ctx, e.ID, m.ID, "scan", uuid.Nil); err != nil || (a != ledger.ActionIn && a != ledger.ActionRepeat) {
+				if _, a, err := scanAs(s, e.ID, m.ID); err != nil || (a != ledger.ActionIn && a != ledger.ActionRepeat) {
 					t.Errorf("in: %s %v", a, err)
 				}
 			}()
@@ -174,7 +197,7 @@ func TestFiveHundredAtOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, a, err := s.Scan(ctx, e.ID, m.ID, "scan", uuid.Nil); err != nil || a != ledger.ActionOut {
+			if _, a, err := scanAs(s, e.ID, m.ID); err != nil || a != ledger.ActionOut {
 				t.Errorf("out %d: %s %v", i, a, err)
 			}
 		}()
@@ -185,7 +208,7 @@ func TestFiveHundredAtOnce(t *testing.T) {
 	if len(atts) != n {
 		t.Fatalf("%d attendances for %d volunteers", len(atts), n)
 	}
-	res, err := s.FinalizeEvent(ctx, e.ID, "organizer")
+	res, err := s.FinalizeEvent(ctx, e.ID, "organizer", true)
 	if err != nil || res.Posted != n || res.Points != want {
 		t.Fatalf("finalise: %+v %v, want %d points", res, err, want)
 	}
@@ -202,7 +225,7 @@ func TestCorrectPosted(t *testing.T) {
 		}
 	}
 	clock.Set(e.EndsAt)
-	if res, err := s.FinalizeEvent(ctx, e.ID, "x"); err != nil || res.Points != 40 {
+	if res, err := s.FinalizeEvent(ctx, e.ID, "x", true); err != nil || res.Points != 40 {
 		t.Fatalf("finalise %+v %v", res, err)
 	}
 	atts, _ := s.Attendances(ctx, e.ID)
@@ -256,7 +279,7 @@ func TestCorrectionsKeepTheLedgerTrue(t *testing.T) {
 			t.Fatalf("%s: balance %d, posted attendances say %d", step, b.Points, want)
 		}
 	}
-	s.FinalizeEvent(ctx, e.ID, "x")
+	s.FinalizeEvent(ctx, e.ID, "x", true)
 	check("finalised")
 	for i, step := range []struct {
 		decision string
@@ -267,7 +290,7 @@ func TestCorrectionsKeepTheLedgerTrue(t *testing.T) {
 			t.Fatalf("step %d %s: %v", i, step.decision, err)
 		}
 		check(fmt.Sprint("step ", i))
-		s.FinalizeEvent(ctx, e.ID, "x") // posts a rejected-then-confirmed attendance anew, nothing else
+		s.FinalizeEvent(ctx, e.ID, "x", true) // posts a rejected-then-confirmed attendance anew, nothing else
 		check(fmt.Sprint("step ", i, " finalised again"))
 	}
 	// A rejected attendance cannot come back over time another one claimed since.
@@ -285,18 +308,25 @@ func TestCorrectionsKeepTheLedgerTrue(t *testing.T) {
 	wantCode(t, err, ledger.ECONFLICT, "checkin.overlap")
 }
 
-func TestLateCheckoutWaitsForOrganiser(t *testing.T) {
+// TestLateCheckout: a scan long after the end is no check-out any more: the
+// attendance becomes 未签退, counted up to the end only if its organiser says so.
+func TestLateCheckout(t *testing.T) {
 	s, clock, _, e, ms := newEventWorld(t, 1)
 	clock.Set(e.StartsAt)
-	if _, _, err := s.Scan(ctx, e.ID, ms[0].ID, "scan", uuid.Nil); err != nil {
+	if _, _, err := scanAs(s, e.ID, ms[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	clock.Set(e.EndsAt.Add(72 * time.Hour))
-	_, _, err := s.Scan(ctx, e.ID, ms[0].ID, "scan", uuid.Nil)
-	wantCode(t, err, ledger.ECONFLICT, "checkin.checkout_late")
-	open, err := s.OpenAttendance(ctx, ms[0].ID)
-	if err != nil || open.Status != ledger.AttendanceOpen {
-		t.Fatalf("still open: %+v %v", open, err)
+	a, action, err := scanAs(s, e.ID, ms[0].ID)
+	if err != nil || action != ledger.ActionNoCheckout || !a.AwaitsTime() || a.RuleClosed != ledger.ClosedEventOver || !a.LatestOut.Equal(e.EndsAt) {
+		t.Fatalf("late scan: %s %+v %v", action, a, err)
+	}
+	if _, err := s.OpenAttendance(ctx, ms[0].ID); ledger.ErrorCode(err) != ledger.ENOTFOUND {
+		t.Fatalf("still open: %v", err)
+	}
+	// Finalised, it waits for its organiser and posts nothing.
+	if res, err := s.FinalizeEvent(ctx, e.ID, "organizer", false); err != nil || res.Posted != 0 || res.NoCheckout != 1 {
+		t.Fatalf("finalise: %+v %v", res, err)
 	}
 }
 
@@ -328,5 +358,219 @@ func TestImportLeavesEmptyCellsAlone(t *testing.T) {
 	}
 	if u, _ := s.UserByLogin(ctx, "13600000001"); !u.Disabled {
 		t.Fatal("the import re-enabled a suspended member's login")
+	}
+}
+
+// scanAs is a volunteer's scan of the event's code.
+func scanAs(s *Store, event, member uuid.UUID) (ledger.Attendance, string, error) {
+	d, err := s.Scan(ctx, event, member, ledger.ScanRequest{Source: "scan"})
+	return d.Attendance, d.Action, err
+}
+
+// TestForgottenCheckoutDoesNotBlockElsewhere: a volunteer who forgot to
+// check out of one community's event checks in at another community's event,
+// once the first is over, and also while it still runs if they agree to end it.
+func TestForgottenCheckoutDoesNotBlockElsewhere(t *testing.T) {
+	s, clock, tr, e, ms := newEventWorld(t, 1)
+	m := ms[0]
+	clock.Set(e.StartsAt)
+	if _, _, err := scanAs(s, e.ID, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The afternoon, in the other community.
+	after, err := s.CreateEvent(ctx, ledger.Event{Title: "西湖助老", Category: "助老助残", UnitID: tr.b.ID,
+		StartsAt: e.EndsAt.Add(2 * time.Hour), EndsAt: e.EndsAt.Add(4 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(after.StartsAt)
+	d, err := s.Scan(ctx, after.ID, m.ID, ledger.ScanRequest{Source: "scan"})
+	if err != nil || d.Action != ledger.ActionIn || d.Closed == nil || d.Closed.EventID != e.ID || d.Closed.RuleClosed != ledger.ClosedEventOver {
+		t.Fatalf("check-in elsewhere after forgetting: %+v %v", d, err)
+	}
+	first, _ := s.Attendance(ctx, d.Closed.ID)
+	if !first.AwaitsTime() || !first.LatestOut.Equal(e.EndsAt) {
+		t.Fatalf("the forgotten one: %+v", first)
+	}
+	// While the afternoon runs, an evening event elsewhere refuses, unless they agree.
+	evening, _ := s.CreateEvent(ctx, ledger.Event{Title: "夜间巡逻", Category: "治安巡逻", UnitID: tr.a.ID,
+		StartsAt: after.StartsAt.Add(time.Hour), EndsAt: after.EndsAt.Add(2 * time.Hour)})
+	clock.Set(evening.StartsAt)
+	_, err = s.Scan(ctx, evening.ID, m.ID, ledger.ScanRequest{Source: "scan"})
+	wantCode(t, err, ledger.ECONFLICT, "checkin.elsewhere")
+	_, err = s.Scan(ctx, evening.ID, m.ID, ledger.ScanRequest{Source: "organizer", Want: ledger.ActionIn, EndOther: true})
+	wantCode(t, err, ledger.ECONFLICT, "checkin.elsewhere_other") // an organiser cannot end it for them
+	d, err = s.Scan(ctx, evening.ID, m.ID, ledger.ScanRequest{Source: "scan", EndOther: true})
+	if err != nil || d.Action != ledger.ActionIn || d.Closed == nil || d.Closed.RuleClosed != ledger.ClosedElsewhere || !d.Closed.LatestOut.Equal(evening.StartsAt) {
+		t.Fatalf("ending the afternoon: %+v %v", d, err)
+	}
+	// The afternoon's organiser can count it up to when they left, not beyond: that time is the evening's.
+	_, err = s.CloseAttendance(ctx, d.Closed.ID, after.EndsAt, "核实", uuid.Nil)
+	wantCode(t, err, ledger.EINVALID, "attendance.close_latest")
+	if got, err := s.CloseAttendance(ctx, d.Closed.ID, evening.StartsAt, "核实", uuid.Nil); err != nil || got.Minutes != 60 {
+		t.Fatalf("closing the afternoon: %+v %v", got, err)
+	}
+	if rep, err := s.Verify(ctx); err != nil || !rep.OK {
+		t.Fatalf("verify %+v %v", rep, err)
+	}
+}
+
+// TestRepeatAfterCheckout: a second scan soon after checking out is the same
+// check-out, not a new check-in.
+func TestRepeatAfterCheckout(t *testing.T) {
+	s, clock, _, e, ms := newEventWorld(t, 1)
+	clock.Set(e.StartsAt)
+	scanAs(s, e.ID, ms[0].ID)
+	clock.Add(time.Hour)
+	out, action, err := scanAs(s, e.ID, ms[0].ID)
+	if err != nil || action != ledger.ActionOut {
+		t.Fatalf("out: %s %v", action, err)
+	}
+	clock.Add(20 * time.Second)
+	again, action, err := scanAs(s, e.ID, ms[0].ID)
+	if err != nil || action != ledger.ActionRepeat || again.ID != out.ID || again.Status != ledger.AttendanceClosed {
+		t.Fatalf("20 s after checking out: %s %+v %v", action, again, err)
+	}
+	if total, open, _ := s.EventCounts(ctx, e.ID); total != 1 || open != 0 {
+		t.Fatalf("counts %d %d", total, open)
+	}
+	clock.Add(3 * time.Minute) // past the window: a new check-in
+	if _, action, err := scanAs(s, e.ID, ms[0].ID); err != nil || action != ledger.ActionIn {
+		t.Fatalf("later: %s %v", action, err)
+	}
+}
+
+// TestOverdueSweep closes the attendances left open at events that are
+// over, cancelled or finalised — and leaves running ones alone — one by one:
+// a damaged attendance is reported and the rest are closed.
+func TestOverdueSweep(t *testing.T) {
+	s, clock, tr, e, ms := newEventWorld(t, 5)
+	long, err := s.CreateEvent(ctx, ledger.Event{Title: "全天值守", Category: "应急抢险", UnitID: tr.a.ID, StartsAt: e.StartsAt, EndsAt: e.StartsAt.Add(10 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(e.StartsAt)
+	for i, m := range ms {
+		ev := e
+		if i == 4 {
+			ev = long
+		}
+		if _, _, err := scanAs(s, ev.ID, m.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open, _ := s.OpenAttendance(ctx, ms[3].ID)
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAttendances).Put(open.ID[:], []byte("{damaged"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(e.EndsAt.Add(20 * time.Minute)) // within the grace: nothing is due
+	if res, err := s.CloseOverdueAttendances(ctx); err != nil || res.Done != 0 || len(res.Failed) != 1 {
+		t.Fatalf("within the grace: %+v %v", res, err) // only the damaged one, which cannot be read
+	}
+	clock.Set(e.EndsAt.Add(31 * time.Minute))
+	res, err := s.CloseOverdueAttendances(ctx)
+	if err != nil || res.Done != 3 || len(res.Failed) != 1 || res.Failed[0].ID != open.ID {
+		t.Fatalf("sweep: %+v %v", res, err)
+	}
+	for i, m := range ms[:3] {
+		atts, _ := s.MemberAttendances(ctx, m.ID, 1)
+		if a := atts[0]; !a.AwaitsTime() || a.RuleClosed != ledger.ClosedEventOver {
+			t.Fatalf("member %d: %+v", i, a)
+		}
+	}
+	if _, err := s.OpenAttendance(ctx, ms[4].ID); err != nil {
+		t.Fatalf("the long event still runs: %v", err)
+	}
+	if st := s.Stats(); st.SweepFailures["open_attendances"] != 2 {
+		t.Fatalf("failures %v", st.SweepFailures)
+	}
+	// Cancelling the long event closes its one open attendance at once.
+	if _, err := s.SetEventStatus(ctx, long.ID, ledger.EventCancelled); err != nil {
+		t.Fatal(err)
+	}
+	atts, _ := s.MemberAttendances(ctx, ms[4].ID, 1)
+	if a := atts[0]; !a.AwaitsTime() || a.RuleClosed != ledger.ClosedCancelled {
+		t.Fatalf("after cancelling: %+v", a)
+	}
+	if res, _ := s.CloseOverdueAttendances(ctx); res.Done != 0 || len(res.Failed) != 1 {
+		t.Fatalf("a second sweep: %+v", res)
+	}
+	// Mended, it is closed on the next run (and the checks at the end can read it).
+	if err := s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketAttendances), open.ID, open) }); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := s.CloseOverdueAttendances(ctx); res.Done != 1 || len(res.Failed) != 0 {
+		t.Fatalf("after mending: %+v", res)
+	}
+}
+
+func TestCheckoutAll(t *testing.T) {
+	s, clock, _, e, ms := newEventWorld(t, 3)
+	clock.Set(e.StartsAt)
+	for _, m := range ms[:2] {
+		scanAs(s, e.ID, m.ID)
+	}
+	clock.Add(30 * time.Minute)
+	scanAs(s, e.ID, ms[2].ID)
+	clock.Set(e.StartsAt.Add(2 * time.Hour))
+	head, _, _ := s.Head(ctx)
+	_, err := s.CheckoutAll(ctx, e.ID, ledger.CheckoutAtEnd, "活动结束", uuid.Nil)
+	wantCode(t, err, ledger.EINVALID, "attendance.end_in_future")
+	_, err = s.CheckoutAll(ctx, e.ID, ledger.CheckoutAtNow, "", uuid.Nil)
+	wantCode(t, err, ledger.EINVALID, "attendance.reason_required")
+	got, err := s.CheckoutAll(ctx, e.ID, ledger.CheckoutAtNow, "活动提前结束，统一签退", uuid.Nil)
+	if err != nil || len(got) != 3 || got[0].Minutes != 120 || got[2].Minutes != 90 || got[1].Reason != "活动提前结束，统一签退" {
+		t.Fatalf("checkout all: %+v %v", got, err)
+	}
+	if _, open, _ := s.EventCounts(ctx, e.ID); open != 0 {
+		t.Fatalf("%d still open", open)
+	}
+	if again, err := s.CheckoutAll(ctx, e.ID, ledger.CheckoutAtNow, "再次", uuid.Nil); err != nil || len(again) != 0 {
+		t.Fatalf("twice: %+v %v", again, err)
+	}
+	if h, _, _ := s.Head(ctx); h != head {
+		t.Fatal("checking out wrote to the journal")
+	}
+}
+
+// TestScansRaceAcrossEvents: one volunteer's phone scans two events' codes
+// at once, again and again, agreeing to end the other each time. At no time
+// are they checked in twice, and no two attendances share time.
+func TestScansRaceAcrossEvents(t *testing.T) {
+	s, clock, tr, e, ms := newEventWorld(t, 1)
+	other, _ := s.CreateEvent(ctx, ledger.Event{Title: "西湖宣讲", Category: "政策宣讲", UnitID: tr.b.ID, StartsAt: e.StartsAt, EndsAt: e.EndsAt})
+	clock.Set(e.StartsAt)
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := e
+			if i%2 == 1 {
+				ev = other
+			}
+			clock.Add(3 * time.Minute) // past the repeat window each time
+			if _, err := s.Scan(ctx, ev.ID, ms[0].ID, ledger.ScanRequest{Source: "scan", EndOther: true}); err != nil && ledger.ErrorCode(err) != ledger.ECONFLICT && ledger.ErrorCode(err) != ledger.EGONE {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	atts, _ := s.MemberAttendances(ctx, ms[0].ID, 100)
+	open := 0
+	for i, a := range atts {
+		if a.Status == ledger.AttendanceOpen {
+			open++
+		}
+		for _, b := range atts[i+1:] {
+			if a.Occupies(b.CheckedInAt, b.End()) && b.Occupies(a.CheckedInAt, a.End()) {
+				t.Fatalf("two attendances share time: %+v and %+v", a, b)
+			}
+		}
+	}
+	if open > 1 || len(atts) < 2 {
+		t.Fatalf("%d open of %d", open, len(atts))
 	}
 }

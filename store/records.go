@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -14,39 +16,75 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// ServiceLines implements ledger.Records: one read transaction over the
-// member's attendances; the credited minutes come from the entry that
-// posted each one.
+// ServiceLines implements ledger.Records: one read transaction that walks
+// the member account's entries back from the newest to the first posted
+// before from (the account's index chain), so its cost is the member's
+// entries since from.
 func (s *Store) ServiceLines(ctx context.Context, memberID uuid.UUID, from, to time.Time) ([]ledger.ServiceLine, error) {
 	var out []ledger.ServiceLine
+	account := ledger.MemberAccount(memberID)
+	k := account.Key()
 	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketAccounts).Get(k[:])
+		if v == nil {
+			return nil // no account: no service
+		}
+		row, err := decodeAccountRow(v)
+		if err != nil {
+			return err
+		}
+		type line struct {
+			ledger.ServiceLine
+			first time.Time // the period's first entry for it
+		}
+		lines := map[uuid.UUID]*line{}
 		events := map[uuid.UUID]ledger.Event{}
-		return memberAttendances(tx, memberID, func(a ledger.Attendance) bool {
-			if a.Status != ledger.AttendancePosted || a.CheckedInAt.Before(from) || !a.CheckedInAt.Before(to) {
-				return true
+		for next := row.lastSeq; next != 0; {
+			se, err := readStored(tx, next)
+			if err != nil {
+				return err
 			}
-			e, ok := events[a.EventID]
-			if !ok {
-				var err error
-				if e, err = getEvent(tx, a.EventID); err != nil {
-					return true
+			next = se.prevOf(account)
+			if se.Time.Before(from) {
+				break
+			}
+			if !se.Time.Before(to) {
+				continue
+			}
+			a, ok, err := attendanceOfEntry(tx, &se.Entry)
+			if err != nil || !ok {
+				if err != nil {
+					return err
 				}
-				events[a.EventID] = e
+				continue
 			}
-			// What was credited: the posted minutes after the daily cap, or
-			// the entry's when there is one (corrections re-post it).
-			minutes := a.Minutes
-			if a.EntrySeq > 0 {
-				if entry, err := readEntry(tx, a.EntrySeq); err == nil {
-					minutes = entry.Minutes
+			l := lines[a.ID]
+			if l == nil {
+				e, found := events[a.EventID]
+				if !found {
+					if e, err = getEvent(tx, a.EventID); err != nil {
+						return err
+					}
+					events[a.EventID] = e
 				}
+				l = &line{ServiceLine: ledger.ServiceLine{AttendanceID: a.ID, Date: a.CheckedInAt, PostedAt: se.Time,
+					EventTitle: e.Title, Category: e.Category, UnitID: e.UnitID}}
+				lines[a.ID] = l
 			}
-			out = append(out, ledger.ServiceLine{AttendanceID: a.ID, Date: a.CheckedInAt, EventTitle: e.Title, Category: e.Category,
-				UnitID: e.UnitID, Minutes: minutes})
-			return true
-		})
+			l.Minutes += ledger.ServiceMinutesDelta(&se.Entry, account)
+			l.first = se.Time // walking back: the last one seen is the first
+		}
+		for _, l := range lines {
+			if l.Minutes != 0 {
+				l.Late = ledger.MonthOf(l.Date, s.loc) < ledger.MonthOf(l.first, s.loc)
+				out = append(out, l.ServiceLine)
+			}
+		}
+		return nil
 	})
-	slices.Reverse(out) // memberAttendances walks newest first
+	slices.SortFunc(out, func(a, b ledger.ServiceLine) int {
+		return cmp.Or(a.Date.Compare(b.Date), bytes.Compare(a.AttendanceID[:], b.AttendanceID[:]))
+	})
 	return out, err
 }
 

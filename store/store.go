@@ -95,7 +95,10 @@ import (
 //	shopmoves      shop(16) | yyyymm(4) | move id(16) -> nothing: a shop's stock moves by month but
 //	               those of redemptions (intake with donors, corrections, reversed redemptions)
 //	certificates   serial "YYYY-XXXXXXXX" -> JSON ledger.Certificate
-//	eventminutes   event id(16) -> minutes of its posted attendances (8), for the dashboard
+//	eventminutes   (schema 7 and 8 only) event id(16) -> minutes of its posted attendances (8); replaced by monthevent
+//	eventchanges   event id(16) | change id(16) -> JSON ledger.EventChange: who changed what, in order
+//	monthevent     yyyymm(4) | event id(16) -> service minutes the month's entries credited for it (see served.go)
+//	monthlate      yyyymm(4) | attendance id(16) -> minutes | time, for service of an earlier month (see served.go)
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -136,6 +139,9 @@ var (
 	bucketShopItemMonth   = []byte("shopitemmonth")
 	bucketCertificates    = []byte("certificates")
 	bucketEventMinutes    = []byte("eventminutes")
+	bucketEventChanges    = []byte("eventchanges")
+	bucketMonthEvent      = []byte("monthevent")
+	bucketMonthLate       = []byte("monthlate")
 	bucketShopMoves       = []byte("shopmoves")
 
 	keySchema  = []byte("schema")
@@ -205,7 +211,26 @@ var migrations = []migration{
 		}
 		return rebuildEventMinutes(tx)
 	}},
-	{8, "monthly redemption rows count reversals (signed, with the month's last seq)", func(tx *bolt.Tx, s *Store) error {
+	{8, "the record of events' changes", func(tx *bolt.Tx, s *Store) error {
+		return createBuckets(tx, bucketEventChanges)
+	}},
+	{9, "service minutes by posting month, by event and for earlier months", func(tx *bolt.Tx, s *Store) error {
+		if err := createBuckets(tx, bucketMonthEvent, bucketMonthLate); err != nil {
+			return err
+		}
+		// Posted minutes per event over all time, by the month of the service: superseded.
+		if tx.Bucket(bucketEventMinutes) != nil {
+			if err := tx.DeleteBucket(bucketEventMinutes); err != nil {
+				return err
+			}
+		}
+		r, err := s.rebuildServed(tx)
+		if err != nil {
+			return err
+		}
+		return r.store(tx)
+	}},
+	{10, "monthly redemption rows count reversals (signed, with the month's last seq)", func(tx *bolt.Tx, s *Store) error {
 		for _, name := range [][]byte{bucketMemberRedeemed, bucketShopMonth, bucketShopItemMonth} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
@@ -220,7 +245,7 @@ var migrations = []migration{
 		}
 		return r.store(tx)
 	}},
-	{9, "a shop's stock moves by month", func(tx *bolt.Tx, s *Store) error {
+	{11, "a shop's stock moves by month", func(tx *bolt.Tx, s *Store) error {
 		if tx.Bucket(bucketShopMoves) != nil { // rebuilt from the moves, whatever was there
 			if err := tx.DeleteBucket(bucketShopMoves); err != nil {
 				return err

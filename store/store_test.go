@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,8 +89,8 @@ func checkAttendances(s *Store) error {
 			if err := json.Unmarshal(v, &a); err != nil {
 				return err
 			}
-			if a.Status == ledger.AttendancePosted {
-				minutes[a.EventID] += a.Minutes
+			if a.Status == ledger.AttendancePosted && a.EntrySeq != 0 {
+				minutes[a.EventID] += a.Minutes // an attendance of no points has no entry, and credits no minutes
 			}
 			want := ledger.Points(0)
 			if a.Status == ledger.AttendancePosted {
@@ -110,19 +111,25 @@ func checkAttendances(s *Store) error {
 		if err != nil {
 			return err
 		}
-		// The dashboard's per-event posted minutes agree with the attendances.
-		if err := tx.Bucket(bucketEventMinutes).ForEach(func(k, v []byte) error {
-			if got := getCount(tx.Bucket(bucketEventMinutes), k); got != minutes[uuid.UUID(k)] {
-				return fmt.Errorf("event %x: %d posted minutes kept, the attendances sum to %d", k, got, minutes[uuid.UUID(k)])
-			}
-			delete(minutes, uuid.UUID(k))
+		// The months' service by event, summed over the months, agree with
+		// the minutes the posted attendances' entries credited.
+		kept := map[uuid.UUID]int64{}
+		if err := tx.Bucket(bucketMonthEvent).ForEach(func(k, v []byte) error {
+			n, _ := binary.Varint(v)
+			kept[uuid.UUID(k[4:])] += n
 			return nil
 		}); err != nil {
 			return err
 		}
 		for id, n := range minutes {
+			if kept[id] != n {
+				return fmt.Errorf("event %v: its attendances' entries credited %d minutes, the months keep %d", id, n, kept[id])
+			}
+			delete(kept, id)
+		}
+		for id, n := range kept {
 			if n != 0 {
-				return fmt.Errorf("event %v: its attendances posted %d minutes, none kept", id, n)
+				return fmt.Errorf("event %v: the months keep %d minutes, its attendances credited none", id, n)
 			}
 		}
 		return nil

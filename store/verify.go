@@ -61,6 +61,7 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 	var prevTime int64
 	var seq uint64
 	redeemed := newRedeemRows()
+	served := newServedRows()
 	c := tx.Bucket(bucketJournal).Cursor()
 	for k, val := c.First(); k != nil; k, val = c.Next() {
 		seq++
@@ -110,6 +111,11 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 			return fail(seq, "entry %d names a voucher that cannot be read: %v", seq, err)
 		} else if ok {
 			redeemed.add(vo, ledger.MonthOf(se.Time, s.loc), sign, se.Seq)
+		}
+		if att, ok, err := attendanceOfEntry(tx, &se.Entry); err != nil {
+			return fail(seq, "entry %d names an attendance that cannot be read: %v", seq, err)
+		} else if ok {
+			served.add(&se.Entry, att, s.loc)
 		}
 		if se.IdempotencyKey != "" {
 			rec := tx.Bucket(bucketIdem).Get(idemKey(se.IdempotencyKey))
@@ -214,6 +220,9 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 	}
 	if ok, what := redeemed.equal(tx); !ok {
 		return fail(seq, "%s do not match the journal's redemptions", what)
+	}
+	if ok, what := served.equal(tx); !ok {
+		return fail(seq, "%s do not match the journal's service entries", what)
 	}
 	var sum ledger.Points
 	for _, r := range v.accounts {

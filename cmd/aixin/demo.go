@@ -189,7 +189,7 @@ func fillDemo(ctx context.Context, st *store.Store, clock *demoClock, now time.T
 				return nil, fmt.Errorf("attendance: %w", err)
 			}
 		}
-		if _, err := st.FinalizeEvent(ctx, ev.ID, "demo"); err != nil {
+		if _, err := st.FinalizeEvent(ctx, ev.ID, "demo", true); err != nil {
 			return nil, err
 		}
 	}

@@ -36,7 +36,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	backupRate := fs.Int("backup-rate", int(env.uint("AIXIN_BACKUP_MBPS", 128)), "MB a second at most that GET /api/v1/admin/backup streams; 0: no cap (AIXIN_BACKUP_MBPS)")
 	loginLimit := fs.Uint64("login-limit", env.uint("AIXIN_LOGIN_LIMIT", 20), "login attempts per client address per minute (AIXIN_LOGIN_LIMIT)")
 	repeat := fs.Duration("checkin-repeat", env.duration("AIXIN_CHECKIN_REPEAT", ledger.DefaultEventRules.RepeatWindow),
-		"a second scan of the same event this soon after checking in is the same check-in (AIXIN_CHECKIN_REPEAT)")
+		"a second scan of the same event this soon after checking in or out repeats it (AIXIN_CHECKIN_REPEAT)")
 	if env.err != nil {
 		return env.err
 	}
@@ -114,6 +114,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	go sweepSessions(ctx, st, logger)
 	go expireVouchers(ctx, st, logger)
+	go closeOverdueAttendances(ctx, st, logger)
 	fmt.Fprintf(stdout, "aixin %s listening on http://%s (data %s)\n", version, ln.Addr(), c.DataDir)
 	logger.Info("serving", "addr", ln.Addr().String(), "data", c.DataDir, "tz", st.Location().String())
 
@@ -190,6 +191,23 @@ func expireVouchers(ctx context.Context, st *store.Store, logger *slog.Logger) {
 	for {
 		res, err := st.ExpireVouchers(ctx)
 		logSweep(ctx, logger, "voucher expiry", "voucher", res, err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// closeOverdueAttendances closes, at start and every minute, the
+// attendances left open at events that are over, cancelled or finalised, as
+// 未签退 for their organisers (a scan elsewhere closes them by itself too).
+func closeOverdueAttendances(ctx context.Context, st *store.Store, logger *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		res, err := st.CloseOverdueAttendances(ctx)
+		logSweep(ctx, logger, "attendances left open", "attendance", res, err)
 		select {
 		case <-ctx.Done():
 			return

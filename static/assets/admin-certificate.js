@@ -13,7 +13,8 @@ try {
   const c = await api('GET', '/api/v1/certificates/' + encodeURIComponent(serial));
   $('c-body').textContent = t('js.cert.body', c.name, c.from, c.to, c.services, hours(c.minutes));
   $('c-lines').replaceChildren(...c.lines.map((l) => el('tr', {},
-    el('td', { class: 'nowrap' }, l.date), el('td', {}, l.event), el('td', {}, l.category), el('td', { class: 'num' }, l.hours.toFixed(1)))));
+    el('td', { class: 'nowrap' }, l.date, l.late ? el('div', { class: 'small' }, t('js.records.late', l.posted)) : null),
+    el('td', {}, l.event), el('td', {}, l.category), el('td', { class: 'num' }, l.hours.toFixed(1)))));
   $('c-total').textContent = hours(c.minutes);
   $('c-unit').textContent = c.unit_name;
   $('c-date').textContent = c.issued_at.slice(0, 10);

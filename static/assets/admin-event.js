@@ -7,9 +7,10 @@
 // search by name does the same by hand; and back-filling (补录) records a
 // paper sign-in sheet with explicit times and a reason.
 
-import { t, $, api, el, failed, busy, bindLogout, fmtNumber, fmtHours, emptyState, ApiError } from './common.js';
+import { t, $, api, el, failed, busy, bindLogout, fmtNumber, fmtHours, emptyState, lang } from './common.js';
 import {
-  statusBadge, attendanceStatuses, sources, fmtWindow, atTime, clock, localInput, fromLocalInput, duration, countedMinutes,
+  statusBadge, attendanceStatuses, noCheckoutWhy, sources, fmtWindow, atTime, clock, day, localInput, fromLocalInput, duration, countedMinutes,
+  readEventForm, fillEventForm, fillCategories,
 } from './events-common.js';
 import { startScanner } from './qr-scan.js';
 
@@ -29,6 +30,10 @@ function showEvent(ev) {
   $('ev-title').textContent = ev.title;
   $('ev-status').replaceChildren(statusBadge(ev.status));
   $('ev-sub').textContent = [fmtWindow(ev.starts_at, ev.ends_at), ev.place, ev.category, ev.unit_name].filter(Boolean).join(' · ');
+  $('ev-contact').hidden = !ev.contact;
+  $('ev-contact').textContent = t('js.events.contact', ev.contact ?? '');
+  $('ev-description').hidden = !ev.description;
+  $('ev-description').textContent = ev.description ?? '';
   $('count-in').textContent = fmtNumber(ev.checked_in);
   $('count-out').textContent = fmtNumber(ev.checked_out);
   $('ev-rule').textContent = [t('js.events.rule', ev.points_per_hour), ev.max_minutes ? t('js.events.rule_max', duration(ev.max_minutes)) : '']
@@ -37,11 +42,13 @@ function showEvent(ev) {
     ev.review_required ? t('js.events.review_required') : t('js.events.no_review')].join(' · ');
 
   const s = ev.status;
+  $('edit').hidden = s === 'finalised' || s === 'cancelled';
   $('to-open').hidden = s !== 'draft' && s !== 'finished';
   $('to-open').textContent = s === 'finished' ? t('js.events.reopen') : t('js.events.start_checkin');
   $('to-finished').hidden = s !== 'open';
   $('to-cancelled').hidden = s !== 'draft' && s !== 'open';
   $('finalize').hidden = !['open', 'finished', 'finalised'].includes(s);
+  $('checkout-all').hidden = !['open', 'finished'].includes(s) || !ev.checked_in;
   $('finalize').textContent = s === 'finalised' ? t('js.events.finalize_again') : t('js.events.finalize');
   $('open-display').hidden = !['draft', 'open'].includes(s);
   $('scanner').hidden = s !== 'open';
@@ -94,8 +101,8 @@ function showFinalized(r) {
   $('fin-posted').textContent = fmtNumber(r.posted);
   $('fin-points').textContent = fmtNumber(r.points);
   $('fin-hours').textContent = fmtHours(r.minutes);
-  $('fin-open').hidden = !r.still_open;
-  $('fin-open').textContent = t('js.events.fin_still_open', r.still_open);
+  $('fin-open').hidden = !r.no_checkout;
+  $('fin-open').textContent = t('js.events.fin_no_checkout', r.no_checkout);
   $('fin-review').hidden = !r.pending_review;
   $('fin-review').textContent = t('js.events.fin_pending_review', r.pending_review);
   $('finalize-result').hidden = false;
@@ -104,20 +111,128 @@ function showFinalized(r) {
 
 $('finalize').addEventListener('click', () => {
   const open = attendances.filter((a) => a.status === 'open').length;
-  const pending = event.review_required ? attendances.filter((a) => a.status === 'closed').length : 0;
+  const pending = event.review_required ? attendances.filter((a) => a.status === 'closed' && !awaitsTime(a)).length : 0;
   const parts = [t('js.events.finalize_confirm')];
+  // While it runs, or people are still in, the server asks for this confirmation too.
+  if (new Date(event.ends_at) > Date.now() && event.status !== 'finalised') parts.push(t('js.events.finalize_running', clock(event.ends_at)));
   if (open) parts.push(t('js.events.finalize_open', open));
   if (pending) parts.push(t('js.events.finalize_pending', pending));
-  confirmThen(parts.join(' '), t('js.events.finalize_yes'), async () => {
+  confirmThen(parts.join(lang === 'en' ? ' ' : ''), t('js.events.finalize_yes'), async () => {
     $('status-msg').textContent = '';
     try {
-      showFinalized(await api('POST', `${base}/finalize`));
+      showFinalized(await api('POST', `${base}/finalize`, { confirm: true }));
       await refresh();
     } catch (err) {
       failed($('status-msg'), err);
     }
   });
 });
+
+// Check everyone out at once: at the event's end (once it has come) or now, one reason for all.
+$('checkout-all').addEventListener('click', () => {
+  const f = $('checkout-all-form');
+  const ended = new Date(event.ends_at) <= Date.now();
+  f.elements.at.value = ended ? 'end' : 'now';
+  $('ca-end').disabled = !ended;
+  $('ca-end-hint').hidden = ended;
+  $('ca-count').textContent = t('js.events.checkout_all_count', event.checked_in);
+  $('checkout-all-box').hidden = false;
+  f.elements.reason.focus();
+});
+$('ca-cancel').addEventListener('click', () => {
+  $('checkout-all-box').hidden = true;
+});
+$('checkout-all-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const f = ev.currentTarget;
+  const msg = $('ca-msg');
+  msg.className = 'msg';
+  msg.textContent = '';
+  const reason = f.elements.reason.value.trim();
+  if (!reason) {
+    msg.textContent = t('js.events.need_reason');
+    return;
+  }
+  await busy(f, async () => {
+    try {
+      const r = await api('POST', `${base}/checkout-all`, { at: f.elements.at.value, reason });
+      $('checkout-all-box').hidden = true;
+      f.elements.reason.value = '';
+      $('status-msg').className = 'msg ok';
+      $('status-msg').textContent = t('js.events.checked_out_all', r.checked_out);
+      await refresh();
+    } catch (err) {
+      failed(msg, err);
+    }
+  });
+});
+
+// ---- Editing, and the record of edits ----
+
+const editForm = $('edit-form');
+$('edit').addEventListener('click', () => {
+  fillEventForm(editForm, event);
+  $('edit-msg').textContent = '';
+  $('edit-box').hidden = false;
+  $('e-title').focus();
+});
+$('edit-cancel').addEventListener('click', () => {
+  $('edit-box').hidden = true;
+});
+editForm.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const msg = $('edit-msg');
+  const { body, problem, field } = readEventForm(editForm);
+  if (problem) {
+    msg.textContent = problem;
+    field?.focus();
+    return;
+  }
+  // Only what changed: a time the field shows to the minute is unchanged if its minute is.
+  const patch = {};
+  for (const [k, v] of Object.entries(body)) {
+    const was = event[k] ?? (typeof v === 'number' ? 0 : typeof v === 'boolean' ? false : '');
+    const same = k === 'starts_at' || k === 'ends_at' ? localInput(v) === localInput(was) : v === was;
+    if (!same) patch[k] = v;
+  }
+  if (!Object.keys(patch).length) {
+    msg.textContent = t('js.events.nothing_changed');
+    return;
+  }
+  msg.textContent = '';
+  await busy(editForm, async () => {
+    try {
+      showEvent(await api('PATCH', base, patch));
+      $('edit-box').hidden = true;
+      $('status-msg').className = 'msg ok';
+      $('status-msg').textContent = t('js.events.saved');
+      await Promise.all([refresh(), loadChanges()]);
+    } catch (err) {
+      failed(msg, err);
+    }
+  });
+});
+
+// A field's value as the record of edits shows it.
+function shown(field, v) {
+  if (field === 'starts_at' || field === 'ends_at') return `${day(v)} ${clock(v)}`;
+  if (field === 'review_required') return v === 'true' ? t('js.events.review_required') : t('js.events.no_review');
+  if ((field === 'capacity' || field === 'max_minutes') && v === '0') return t('js.events.unlimited');
+  return v === '' ? t('js.events.empty_value') : v;
+}
+
+async function loadChanges() {
+  try {
+    const { changes } = await api('GET', `${base}/changes`);
+    $('history').hidden = !changes.length;
+    $('changes').replaceChildren(...changes.map((c) => el('li', {},
+      el('div', { class: 'hint small' }, `${day(c.at)} ${clock(c.at)} · ${c.by_name}`),
+      el('ul', {}, c.fields.map((f) => el('li', {},
+        el('strong', {}, t('js.events.field.' + f.field)), ' ', shown(f.field, f.old), ' → ', shown(f.field, f.new)))))));
+  } catch (err) {
+    failed($('att-msg'), err);
+  }
+}
 
 // ---- The attendance table ----
 
@@ -165,17 +280,26 @@ function inlineForm(fields, submitText, submit) {
 const field = (label, input) => el('div', { class: 'field' }, el('label', { for: input.id }, label), input);
 const reasonInput = (placeholder) => el('input', { id: 'row-reason', name: 'reason', maxlength: '200', placeholder });
 
+// awaitsTime: a 未签退 attendance (closed by rule, no one checked out) that has no check-out time yet.
+const awaitsTime = (a) => a.status === 'closed' && a.no_checkout && !a.checked_out_at;
+
 function closeForm(a) {
-  const end = Math.min(Date.now(), new Date(event.ends_at).getTime());
-  const at = el('input', { id: 'row-at', name: 'at', type: 'datetime-local', value: localInput(Math.max(end, new Date(a.checked_in_at).getTime())) });
+  // A 未签退 attendance may count up to its latest_out (the end, or when it was closed), no further.
+  const latest = awaitsTime(a) ? new Date(a.latest_out).getTime() : new Date(event.ends_at).getTime();
+  const end = Math.min(Date.now(), latest);
+  const at = el('input', { id: 'row-at', name: 'at', type: 'datetime-local', value: localInput(Math.max(end, new Date(a.checked_in_at).getTime())),
+    max: localInput(latest) });
   return inlineForm([
     field(t('js.events.close_at'), at),
+    awaitsTime(a) ? el('p', { class: 'hint small' }, t('js.events.no_checkout_latest', atTime(a.latest_out, event.starts_at))) : null,
     field(t('js.events.reason'), reasonInput(t('js.events.close_reason_placeholder'))),
   ], t('js.events.close_submit'), async (f) => {
     let out = fromLocalInput(f.elements.at.value);
     const reason = f.elements.reason.value.trim();
     if (!out) return t('js.events.need_time');
-    // The field has whole minutes: the minute of the check-in itself means the check-in's time.
+    // The field has whole minutes: the minute of the latest time a 未签退 may
+    // count to means that time, and the minute of the check-in the check-in's time.
+    if (awaitsTime(a) && localInput(out) === localInput(a.latest_out)) out = a.latest_out;
     const gap = new Date(a.checked_in_at) - new Date(out);
     if (gap > 0 && gap < 60000) out = a.checked_in_at;
     if (!reason) return t('js.events.need_reason');
@@ -226,6 +350,12 @@ function actions(a, tr) {
   if (a.status === 'open') {
     out.push(small(t('js.events.close'), () => inline(tr, closeForm(a))));
   }
+  if (awaitsTime(a)) {
+    // 未签退: what it is worth is the organiser's decision.
+    out.push(small(t('js.events.give_time'), () => inline(tr, closeForm(a)), 'primary'));
+    out.push(small(t('js.events.not_count'), () => inline(tr, rejectForm(a))));
+    return el('div', { class: 'row-actions' }, out);
+  }
   if (a.status === 'posted') {
     // A correction after posting: the posted entry is reversed and the new time posted.
     out.push(small(t('js.events.correct'), () => inline(tr, adjustForm(a, true))));
@@ -242,20 +372,24 @@ function actions(a, tr) {
 }
 
 function attRow(a) {
-  const done = a.status !== 'open';
+  const done = a.status !== 'open' && !awaitsTime(a);
   const adjusted = a.adjusted_minutes != null && a.adjusted_minutes !== a.minutes;
   const tr = el('tr', { dataset: { attendanceId: a.id, memberId: a.member_id, status: a.status } });
   tr.append(
     el('td', { class: 'strong' }, a.member_name || '—'),
     el('td', { class: 'nowrap mono' }, a.member_phone),
     el('td', { class: 'nowrap' }, atTime(a.checked_in_at, event.starts_at)),
-    el('td', { class: 'nowrap' }, done ? atTime(a.checked_out_at, event.starts_at) : '—'),
+    el('td', { class: 'nowrap' }, done ? atTime(a.checked_out_at, event.starts_at) : '—',
+      awaitsTime(a) ? el('div', { class: 'hint small' }, t('js.events.latest_out', atTime(a.latest_out, event.starts_at))) : null),
     el('td', { class: 'num nowrap' }, done ? duration(countedMinutes(a)) : '',
       adjusted ? el('div', { class: 'hint small' }, t('js.events.was', duration(a.minutes))) : null),
     el('td', { class: 'num' }, done && a.status !== 'rejected' ? fmtNumber(a.points) : ''),
-    el('td', {}, el('span', { class: 'att-status att-' + a.status }, attendanceStatuses[a.status] ?? a.status)),
+    el('td', {}, awaitsTime(a)
+      ? el('span', { class: 'att-status att-no-checkout', title: noCheckoutWhy(a.rule_closed) }, t('js.events.att.no_checkout'))
+      : el('span', { class: 'att-status att-' + a.status }, attendanceStatuses[a.status] ?? a.status),
+    a.no_checkout && !awaitsTime(a) ? el('span', { class: 'hint small was-no-checkout', title: noCheckoutWhy(a.rule_closed) }, t('js.events.att.was_no_checkout')) : null),
     el('td', { class: 'nowrap' }, el('span', { class: 'source source-' + a.source }, sources[a.source] ?? a.source)),
-    el('td', { class: 'reason' }, a.reason ?? ''),
+    el('td', { class: 'reason' }, a.reason || (a.no_checkout ? noCheckoutWhy(a.rule_closed) : '')),
     el('td', { class: 'nowrap' }),
   );
   tr.lastChild.append(actions(a, tr));
@@ -310,10 +444,12 @@ const nameOf = (attendanceId) => attendances.find((a) => a.id === attendanceId)?
 const record = (body) => api('POST', `${base}/attendance`, body);
 
 // describe says what a check-in or check-out did, naming the member.
-function describe(r, name, repeated = false) {
+function describe(r, name) {
   const a = r.attendance;
+  if (r.action === 'out' && r.repeated) return t('js.events.did_out_already', name);
   if (r.action === 'out') return t('js.events.did_out', name, duration(a.minutes));
-  if (repeated) return t('js.events.did_in_already', name, clock(a.checked_in_at));
+  if (r.action === 'no_checkout') return t('js.events.did_no_checkout', name);
+  if (r.repeated) return t('js.events.did_in_already', name, clock(a.checked_in_at));
   return t('js.events.did_in', name, clock(a.checked_in_at));
 }
 
@@ -329,23 +465,12 @@ function scanSays(text, ok) {
   scanResult.textContent = (ok ? '✓ ' : '✗ ') + text;
 }
 
-// scanCard checks the member of a card in; if they are in already, out.
+// scanCard checks the member of a card in; if they are in already, out. A
+// card shown again soon after is the same check-in (or check-out) again.
 async function scanCard(code) {
-  let r, repeated = false;
-  try {
-    r = await record({ member_code: code, action: 'in' });
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 409) throw err;
-    try {
-      r = await record({ member_code: code, action: 'out' });
-      // Out within two minutes of the check-in is the same check-in scanned again.
-      repeated = r.action === 'in';
-    } catch (err2) {
-      throw err2 instanceof ApiError && err2.status === 409 ? err : err2;
-    }
-  }
+  const r = await record({ member_code: code, action: 'toggle' });
   await refresh();
-  scanSays(describe(r, nameOf(r.attendance.id), repeated), true);
+  scanSays(describe(r, nameOf(r.attendance.id)), true);
 }
 
 // onFrame takes what the camera read. A card is acted on once while it
@@ -458,7 +583,7 @@ const byName = memberPicker($('name-q'), $('name-results'), (m) => {
           const r = await record({ member_id: m.id, action: inHere ? 'out' : 'in' });
           await refresh();
           msg.className = 'msg ok';
-          msg.textContent = describe(r, m.name, inHere && r.action === 'in');
+          msg.textContent = describe(r, m.name);
         } catch (err) {
           failed(msg, err);
         }
@@ -514,7 +639,8 @@ bf.addEventListener('submit', async (ev) => {
 
 // ---- Start, and keep the counts and the table fresh ----
 
-await refresh();
+api('GET', '/api/v1/categories').then(({ categories }) => fillCategories(editForm.category, categories), (err) => failed($('att-msg'), err));
+await Promise.all([refresh(), loadChanges()]);
 setInterval(() => {
   if (!document.hidden && !inlineRow && !scanning) refresh();
 }, 5000);

@@ -5,7 +5,7 @@
 // allowed, so that paper sign-in sheets can be back-filled.
 
 import { t, $, api, el, failed, busy, bindLogout, loadUnits, fillUnitSelect, unitLabel, emptyState, href, fmtNumber } from './common.js';
-import { statusBadge, fmtWindow, localInput, fromLocalInput } from './events-common.js';
+import { statusBadge, fmtWindow, localInput, fromLocalInput, readEventForm, fillEventForm, fillCategories, week } from './events-common.js';
 
 bindLogout();
 
@@ -123,25 +123,12 @@ form.starts_at.addEventListener('change', () => {
 // read returns the request body, or a message saying what is missing.
 function read() {
   const f = form.elements;
-  const title = f.title.value.trim();
-  if (!title) return { problem: t('js.events.need_title'), field: f.title };
-  if (!f.category.value) return { problem: t('js.events.need_category'), field: f.category };
+  const r = readEventForm(form);
+  if (r.problem) return r;
   if (!f.unit_id.value) return { problem: t('js.events.need_unit'), field: f.unit_id };
-  const starts = fromLocalInput(f.starts_at.value), ends = fromLocalInput(f.ends_at.value);
-  if (!starts) return { problem: t('js.events.need_start'), field: f.starts_at };
-  if (!ends) return { problem: t('js.events.need_end'), field: f.ends_at };
-  if (new Date(ends) <= new Date(starts)) return { problem: t('js.events.end_before_start'), field: f.ends_at };
-  const num = (v) => (v.trim() === '' ? 0 : Number(v));
-  const body = {
-    title, category: f.category.value, unit_id: f.unit_id.value, place: f.place.value.trim(),
-    starts_at: starts, ends_at: ends,
-    points_per_hour: num(f.points_per_hour.value), max_minutes: num(f.max_minutes.value), capacity: num(f.capacity.value),
-    review_required: f.review_required.checked, status: f.status.value,
-  };
-  for (const k of ['points_per_hour', 'max_minutes', 'capacity']) {
-    if (!Number.isInteger(body[k]) || body[k] < 0) return { problem: t('js.events.need_whole_number'), field: f[k] };
-  }
-  return { body };
+  const weeks = f.repeat_weeks.value.trim() === '' ? 1 : Number(f.repeat_weeks.value);
+  if (!Number.isInteger(weeks) || weeks < 1 || weeks > 52) return { problem: t('js.events.need_weeks'), field: f.repeat_weeks };
+  return { body: { ...r.body, unit_id: f.unit_id.value, status: f.status.value, repeat_weeks: weeks } };
 }
 
 form.addEventListener('submit', async (ev) => {
@@ -169,12 +156,21 @@ try {
   [units, { categories }] = await Promise.all([loadUnits(), api('GET', '/api/v1/categories')]);
   fillUnitSelect(filters.elements.unit_id, units.units, { keepFirst: true });
   for (const name of ['status', 'unit_id']) if (params.has(name)) filters.elements[name].value = params.get(name);
-  form.category.replaceChildren(el('option', { value: '' }, t('js.events.choose')), ...categories.map((c) => el('option', { value: c }, c)));
+  fillCategories(form.category, categories);
   fillUnitSelect(form.unit_id, units.units);
   // A community is where most events belong: pick the first one.
   const community = units.units.find((u) => u.kind === 'community');
   if (community) form.unit_id.value = community.id;
   defaultTimes();
+  // 复制: ?copy={id} opens the form filled with that event, a week later.
+  if (params.get('copy')) {
+    const from = await api('GET', `/api/v1/events/${encodeURIComponent(params.get('copy'))}`);
+    fillEventForm(form, from, week);
+    form.unit_id.value = from.unit_id;
+    $('copy-note').textContent = t('js.events.copy_of', from.title, fmtWindow(from.starts_at, from.ends_at));
+    $('copy-note').hidden = false;
+    showNew();
+  }
 } catch (err) {
   failed($('list-msg'), err);
 }

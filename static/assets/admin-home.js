@@ -62,6 +62,9 @@ async function loadMonth() {
     $('d-active').textContent = fmtNumber(d.active);
     $('d-people').textContent = t('js.dash.people', fmtNumber(d.people));
     $('d-hours').textContent = hours(d.minutes);
+    // Hours count in the month they were posted; say how much was served in an earlier month (补录).
+    $('d-late').hidden = !d.late_services;
+    $('d-late').textContent = t('js.dash.late', hours(d.late_minutes), d.late_services);
     $('d-earned').textContent = fmtNumber(d.earned);
     $('d-redeemed').textContent = fmtNumber(d.redeemed);
     $('d-teams').replaceChildren(...(d.teams.length ? d.teams.map((tm) => el('li', {}, el('strong', {}, tm.name), ' ',

@@ -47,7 +47,8 @@ function card(c, quarter) {
       ? el('table', { class: 'record-lines' },
         el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, t('js.records.date')), el('th', { scope: 'col' }, t('js.records.event')),
           el('th', { scope: 'col' }, t('js.records.category')), el('th', { scope: 'col', class: 'num' }, t('js.records.hours')))),
-        el('tbody', {}, c.lines.map((l) => el('tr', {}, el('td', { class: 'nowrap' }, l.date), el('td', {}, l.event), el('td', {}, l.category),
+        el('tbody', {}, c.lines.map((l) => el('tr', {}, el('td', { class: 'nowrap' }, l.date,
+          l.late ? el('div', { class: 'hint small' }, t('js.records.late', l.posted)) : null), el('td', {}, l.event), el('td', {}, l.category),
           el('td', { class: 'num' }, l.hours.toFixed(1))))))
       : el('p', { class: 'hint' }, t('js.records.none')));
 }

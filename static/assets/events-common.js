@@ -24,6 +24,9 @@ export const attendanceStatuses = {
   posted: t('js.events.att.posted'),
 };
 
+// noCheckoutWhy says why an attendance was closed as 未签退 (rule_closed).
+export const noCheckoutWhy = (why) => t('js.events.no_checkout_why.' + why);
+
 export const sources = {
   scan: t('js.events.source.scan'),
   organizer: t('js.events.source.organizer'),
@@ -111,3 +114,52 @@ export function duration(minutes) {
 
 // countedMinutes is what an attendance counts: the review's adjustment if any.
 export const countedMinutes = (a) => a.adjusted_minutes ?? a.minutes ?? 0;
+
+// readEventForm reads the fields of an event (templates/event_form.html)
+// into a request body, or says what is missing: {body} or {problem, field}.
+export function readEventForm(form) {
+  const f = form.elements;
+  const title = f.title.value.trim();
+  if (!title) return { problem: t('js.events.need_title'), field: f.title };
+  if (!f.category.value) return { problem: t('js.events.need_category'), field: f.category };
+  const starts = fromLocalInput(f.starts_at.value), ends = fromLocalInput(f.ends_at.value);
+  if (!starts) return { problem: t('js.events.need_start'), field: f.starts_at };
+  if (!ends) return { problem: t('js.events.need_end'), field: f.ends_at };
+  if (new Date(ends) <= new Date(starts)) return { problem: t('js.events.end_before_start'), field: f.ends_at };
+  const num = (v) => (v.trim() === '' ? 0 : Number(v));
+  const body = {
+    title, category: f.category.value, place: f.place.value.trim(), description: f.description.value.trim(), contact: f.contact.value.trim(),
+    starts_at: starts, ends_at: ends,
+    points_per_hour: num(f.points_per_hour.value), max_minutes: num(f.max_minutes.value), capacity: num(f.capacity.value),
+    review_required: f.review_required.checked,
+  };
+  for (const k of ['points_per_hour', 'max_minutes', 'capacity']) {
+    if (!Number.isInteger(body[k]) || body[k] < 0) return { problem: t('js.events.need_whole_number'), field: f[k] };
+  }
+  return { body };
+}
+
+// fillEventForm puts event ev into the fields, its times moved by shift
+// milliseconds (a week, for a copy of last week's event).
+export function fillEventForm(form, ev, shift = 0) {
+  const f = form.elements;
+  f.title.value = ev.title;
+  f.category.value = ev.category;
+  f.place.value = ev.place ?? '';
+  f.description.value = ev.description ?? '';
+  f.contact.value = ev.contact ?? '';
+  f.starts_at.value = localInput(new Date(ev.starts_at).getTime() + shift);
+  f.ends_at.value = localInput(new Date(ev.ends_at).getTime() + shift);
+  f.points_per_hour.value = String(ev.points_per_hour);
+  f.max_minutes.value = ev.max_minutes ? String(ev.max_minutes) : '';
+  f.capacity.value = ev.capacity ? String(ev.capacity) : '';
+  f.review_required.checked = !!ev.review_required;
+}
+
+// fillCategories puts the service categories into a select.
+export function fillCategories(select, categories) {
+  select.replaceChildren(el('option', { value: '' }, t('js.events.choose')), ...categories.map((c) => el('option', { value: c }, c)));
+}
+
+// week is seven days in milliseconds: a copy of an event is next week's by default.
+export const week = 7 * 24 * 3600e3;

@@ -55,14 +55,17 @@ const trailStatuses = {
 
 function trail(list) {
   return el('ul', { class: 'footprint trail' }, list.map((a) => {
-    const done = a.status !== 'open';
+    // 未签退 without a time: closed by rule, waiting for the organiser to give it one.
+    const waiting = a.status === 'closed' && a.no_checkout && !a.checked_out_at;
+    const done = a.status !== 'open' && !waiting;
     const minutes = countedMinutes(a);
     const points = a.status === 'rejected' ? 0 : a.points;
     return el('li', { dataset: { status: a.status } },
       el('div', { class: 'what' },
         el('strong', {}, a.event_title || a.category || ''),
         el('span', { class: 'hint small' }, [shortDay(a.checked_in_at), done ? duration(minutes) : '', a.category].filter(Boolean).join(' · ')),
-        el('span', { class: 'trail-status trail-' + a.status }, trailStatuses[a.status] ?? a.status),
+        el('span', { class: 'trail-status trail-' + a.status }, waiting ? t('js.events.m.no_checkout_waiting') : trailStatuses[a.status] ?? a.status),
+        a.no_checkout && !waiting ? el('span', { class: 'trail-status trail-no-checkout' }, t('js.events.att.no_checkout')) : null,
       ),
       done && a.status !== 'rejected'
         ? el('span', { class: 'amount ' + (a.status === 'posted' ? 'plus' : 'pending') }, (a.status === 'posted' ? '+' : '') + fmtNumber(points))
