@@ -325,3 +325,46 @@ func FuzzParsePeriod(f *testing.F) {
 		}
 	})
 }
+
+// TestExportReconcilesAcrossAReversal: a redemption of March reversed in
+// April; the monthly export of both months, over everything (so that the
+// escrow and shop cross-checks apply) and for one community, passes every
+// check, and April's shop row is a negative redemption.
+func TestExportReconcilesAcrossAReversal(t *testing.T) {
+	e := newEnv(t)
+	w := newWorld(t, e)
+	shopA, _, item, clerkA, _ := shopSetup(t, e, w)
+	org := e.session(w.users["organizerA"])
+	admin := e.session(w.users["admin"])
+	res := e.do("POST", "/api/v1/vouchers", jsonReader(map[string]any{"member_id": w.member["A"].ID, "shop_id": shopA.ID,
+		"items": []map[string]any{{"item_id": item.ID, "qty": 1}}, "presence": "proxy"}), org)
+	wantStatus(t, res, http.StatusCreated)
+	var v voucherView
+	res.decode(t, &v)
+	wantStatus(t, e.do("POST", "/api/v1/redemptions", jsonReader(map[string]any{"code": v.Code}), clerkA), http.StatusOK)
+	e.clock.Add(20 * 24 * time.Hour) // from 14 March into April
+	org, admin = e.session(w.users["organizerA"]), e.session(w.users["admin"])
+	wantStatus(t, e.do("POST", "/api/v1/vouchers/"+v.ID.String()+"/reverse", jsonReader(map[string]any{"reason": "扫错了券"}), org), http.StatusOK)
+	for _, month := range []string{"2026-03", "2026-04"} {
+		for _, who := range []*http.Cookie{admin, org} {
+			var got struct {
+				Reconciles bool               `json:"reconciles"`
+				Notes      []string           `json:"notes"`
+				Totals     ledger.MemberMonth `json:"totals"`
+			}
+			res := e.get("/api/v1/exports/monthly?format=json&by=shop&month="+month, who)
+			wantStatus(t, res, http.StatusOK)
+			res.decode(t, &got)
+			if !got.Reconciles {
+				t.Fatalf("%s: the export does not reconcile: %v", month, got.Notes)
+			}
+			want := ledger.Points(30)
+			if month == "2026-04" {
+				want = -30
+			}
+			if got.Totals.Redeemed != want {
+				t.Fatalf("%s: redeemed %d, want %d (%+v)", month, got.Totals.Redeemed, want, got.Totals)
+			}
+		}
+	}
+}
