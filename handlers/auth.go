@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/width"
 )
 
 // Sessions.
@@ -64,16 +66,21 @@ func (s *server) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
+	login, err := s.accountLogin(ctx, req.Login)
+	if err != nil {
+		return err
+	}
 	// Count the attempt before checking the password, so that parallel
 	// guesses cannot all pass the limit while the hashes are computed; a
-	// success forgets the count.
-	key := strings.ToLower(req.Login)
+	// success forgets the count. The count is the account's, however its
+	// phone number was typed.
+	key := strings.ToLower(login)
 	if wait := s.loginFail.hit(key, now); wait > 0 {
 		return tooMany(wait)
 	}
 
-	ctx := c.Request().Context()
-	u, err := s.cfg.Users.UserByLogin(ctx, req.Login)
+	u, err := s.cfg.Users.UserByLogin(ctx, login)
 	known := err == nil
 	if err != nil && ledger.ErrorCode(err) != ledger.ENOTFOUND {
 		return err
@@ -82,10 +89,14 @@ func (s *server) login(c echo.Context) error {
 	if known {
 		hash = u.PasswordHash
 	}
-	// A disabled account answers like a wrong password, so that a guess
-	// cannot tell a right password of a disabled account.
-	if ok := s.checkPassword(hash, req.Password); !ok || !known || u.Disabled || u.PasswordHash == "" {
+	if ok := s.checkPassword(hash, req.Password); !ok || !known || u.PasswordHash == "" {
 		return ledger.Errorf(ledger.EUNAUTHORIZED, "auth.bad_credentials")
+	}
+	// A disabled account says so, but only to the right password: a wrong
+	// one is the 401 of any login, so that guesses learn nothing. The
+	// failures are not forgotten.
+	if u.Disabled {
+		return ledger.Errorf(ledger.EFORBIDDEN, "auth.account_disabled")
 	}
 	s.loginFail.reset(key)
 
@@ -96,6 +107,32 @@ func (s *server) login(c echo.Context) error {
 	c.SetCookie(s.sessionCookie(token, sess.ExpiresAt))
 	c.Set(ctxUser, u) // for the request log
 	return c.JSON(http.StatusOK, s.userView(u))
+}
+
+// phoneLogin returns the 11 digits of a login typed as a mainland mobile
+// number with spaces, dashes, a +86 or full-width digits, as the member
+// form takes a phone (ledger.NormalizePhone), and false for any other login.
+func phoneLogin(login string) (string, bool) {
+	p, err := ledger.NormalizePhone(width.Narrow.String(login))
+	return p, err == nil
+}
+
+// accountLogin is the login a typed login names: a volunteer's phone as
+// the member form would store it ("138 1234 5678", "+86 138-1234-5678"),
+// unless a staff login is spelled exactly as typed; any other login as typed.
+func (s *server) accountLogin(ctx context.Context, typed string) (string, error) {
+	p, ok := phoneLogin(typed)
+	if !ok || p == typed {
+		return typed, nil
+	}
+	switch _, err := s.cfg.Users.UserByLogin(ctx, typed); ledger.ErrorCode(err) {
+	case "":
+		return typed, nil
+	case ledger.ENOTFOUND:
+		return p, nil
+	default:
+		return "", err
+	}
 }
 
 // logout revokes the session and clears the cookie.
@@ -120,6 +157,12 @@ func (s *server) me(c echo.Context) error {
 // (the password hash never leaves the server: ledger.User omits it).
 func (s *server) userView(u ledger.User) ledger.User {
 	u.CreatedAt = u.CreatedAt.In(s.cfg.Location)
+	if !u.UpdatedAt.IsZero() {
+		u.UpdatedAt = u.UpdatedAt.In(s.cfg.Location)
+	}
+	if !u.DisabledAt.IsZero() {
+		u.DisabledAt = u.DisabledAt.In(s.cfg.Location)
+	}
 	u.PasswordHash = ""
 	return u
 }

@@ -62,7 +62,7 @@ func TestLogin(t *testing.T) {
 	}{
 		{"WrongPassword", "admin", "wrong", 401, "unauthorized", "登录名或密码不正确"},
 		{"UnknownLogin", "nobody", testPassword, 401, "unauthorized", "登录名或密码不正确"},
-		{"DisabledWithRightPassword", "retired", testPassword, 401, "unauthorized", "登录名或密码不正确"},
+		{"DisabledWithRightPassword", "retired", testPassword, 403, "forbidden", "该账号已停用，不能登录。如需恢复，请联系社区管理员"},
 		{"DisabledWithWrongPassword", "retired", "wrong", 401, "unauthorized", "登录名或密码不正确"},
 		{"EmptyLogin", "  ", testPassword, 400, "invalid", "请填写登录名和密码"},
 		{"LoginTooLong", strings.Repeat("长", 65), testPassword, 400, "invalid", "登录名或密码太长"},

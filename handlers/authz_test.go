@@ -222,6 +222,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 	staffList := map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
 		"organizerA": {200, 200}, "organizerB": {200, 200}, "admin": {200, 200}}
 	_ = R
+	// Staff accounts of each community for the changes of PATCH /users/{id}.
+	clerkOf, gridOrganizer, peer := map[string]ledger.User{}, map[string]ledger.User{}, map[string]ledger.User{}
+	for _, c := range []string{"A", "B"} {
+		var err error
+		if clerkOf[c], err = e.store.CreateUser(ctx, ledger.User{Login: "clerk" + c, Role: ledger.RoleClerk, ShopID: w.shop[c].ID, PasswordHash: testHash()}); err != nil {
+			t.Fatal(err)
+		}
+		if gridOrganizer[c], err = e.store.CreateUser(ctx, ledger.User{Login: "grid" + c, Role: ledger.RoleOrganizer, UnitID: w.grid[c].ID, PasswordHash: testHash()}); err != nil {
+			t.Fatal(err)
+		}
+		if peer[c], err = e.store.CreateUser(ctx, ledger.User{Login: "peer" + c, Role: ledger.RoleOrganizer, UnitID: w.unit[c].ID, PasswordHash: testHash()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin2, err := e.store.CreateUser(ctx, ledger.User{Login: "admin2", Role: ledger.RoleAdmin, PasswordHash: testHash()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rows := []row{
 		{"ListUnits", func(c string) cell { return cell{"GET", "/api/v1/units", nil} }, staffList},
 		{"CreateGrid", func(c string) cell {
@@ -304,6 +322,27 @@ func TestAuthorizationMatrix(t *testing.T) {
 			})}
 		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
 			"organizerA": {403, 403}, "organizerB": {403, 403}, "admin": {201, 201}}},
+		{"RenameClerk", func(c string) cell {
+			return cell{"PATCH", "/api/v1/users/" + clerkOf[c].ID.String(), jsonBody(func(n int) any { return map[string]any{"name": fmt.Sprint("店员", n)} })}
+		}, staffOnly(200, 200)},
+		{"ResetOrganizerBelow", func(c string) cell {
+			return cell{"PATCH", "/api/v1/users/" + gridOrganizer[c].ID.String(), jsonBody(func(n int) any { return map[string]any{"password": fmt.Sprint(testPassword, n)} })}
+		}, staffOnly(200, 200)},
+		{"DisableOrganizerOfCommunity", func(c string) cell {
+			return cell{"PATCH", "/api/v1/users/" + peer[c].ID.String(), jsonBody(func(n int) any { return map[string]any{"disabled": n%2 == 0} })}
+		}, staffOnly(200, 200)},
+		{"RenameAdmin", func(c string) cell {
+			return cell{"PATCH", "/api/v1/users/" + admin2.ID.String(), jsonBody(func(n int) any { return map[string]any{"name": fmt.Sprint("管理员", n)} })}
+		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
+			"organizerA": {404, 404}, "organizerB": {404, 404}, "admin": {200, 200}}},
+		{"ChangeVolunteerAccount", func(c string) cell {
+			return cell{"PATCH", "/api/v1/users/" + w.users["volunteer"].ID.String(), jsonBody(func(n int) any { return map[string]any{"name": fmt.Sprint("改名", n)} })}
+		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
+			"organizerA": {400, 400}, "organizerB": {400, 400}, "admin": {400, 400}}},
+		{"UnknownUser", func(c string) cell {
+			return cell{"PATCH", "/api/v1/users/" + uuid.NewString(), jsonBody(func(n int) any { return map[string]any{"disabled": true} })}
+		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
+			"organizerA": {404, 404}, "organizerB": {404, 404}, "admin": {404, 404}}},
 		{"ListEvents", func(c string) cell { return cell{"GET", "/api/v1/events", nil} }, staffList},
 		{"CreateEvent", func(c string) cell {
 			return cell{"POST", "/api/v1/events", jsonBody(func(n int) any {

@@ -134,6 +134,8 @@ type server struct {
 	dummyHash string
 	// hashSlots bounds the concurrent argon2 computations (19 MiB each).
 	hashSlots chan struct{}
+	// importSlot lets one roster upload be read at a time.
+	importSlot chan struct{}
 
 	// The last readiness probe of the store, reused for a second.
 	readyMu  sync.Mutex
@@ -182,6 +184,7 @@ func New(cfg Config) (*echo.Echo, error) {
 		public:    newLimiter(cmp.Or(cfg.PublicPerMinute, publicPagesPerIP), time.Minute),
 		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 	}
+	s.importSlot = make(chan struct{}, 1)
 	var err error
 	if s.cat, err = loadCatalogue(static.FS); err != nil {
 		return nil, err
@@ -286,6 +289,7 @@ func (s *server) routes(e *echo.Echo) {
 	api.POST("/members/:id/password", s.setMemberPassword, staff...)
 	api.GET("/users", s.listUsers, staff...)
 	api.POST("/users", s.createUser, staff...)
+	api.PATCH("/users/:id", s.updateUser, staff...)
 
 	// A member's own records: the member, or staff over them.
 	member := []echo.MiddlewareFunc{session, requireRole(ledger.RoleAdmin, ledger.RoleOrganizer, ledger.RoleVolunteer)}

@@ -19,11 +19,18 @@ const importBodyLimit = "16M"
 // importMembers reads a roster (multipart field "file", or the raw body)
 // and creates or updates its members in the caller's scope. With bad rows
 // and no ?skip_invalid=true nothing is written and the report comes back in
-// a 422 error.
+// a 422 error. One upload is read at a time (the others wait, without their
+// bodies read), so that crafted files cannot take every core at once.
 func (s *server) importMembers(c echo.Context) error {
 	skip, err := queryBool(c, "skip_invalid")
 	if err != nil {
 		return err
+	}
+	select {
+	case s.importSlot <- struct{}{}:
+		defer func() { <-s.importSlot }()
+	case <-c.Request().Context().Done():
+		return cancelled(c.Request().Context())
 	}
 	name, data, err := uploadedFile(c)
 	if err != nil {
@@ -67,7 +74,7 @@ func Message(lang, key string, args ...any) string {
 }
 
 func importRoster(ctx context.Context, d ledger.Directory, cat *catalogue, lang string, scope ledger.Scope, name string, data []byte, skipInvalid bool) (ledger.ImportResult, error) {
-	recs, err := parseRoster(name, data)
+	recs, err := parseRoster(ctx, name, data)
 	if err != nil {
 		return ledger.ImportResult{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"aixin/ledger"
@@ -526,7 +527,11 @@ func (s *server) setMemberPassword(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// changeMyPassword lets anyone logged in change their own password, given the current one.
+// changeMyPassword lets anyone logged in change their own password, given
+// the current one. A guess at the current password counts as a failed login
+// of the account (s.loginFail), before the hash is checked, so that a stolen
+// session cannot try more passwords than the login page allows, in parallel
+// or not; the right one forgets the count.
 func (s *server) changeMyPassword(c echo.Context) error {
 	u, _ := currentUser(c)
 	var req passwordRequest
@@ -536,9 +541,14 @@ func (s *server) changeMyPassword(c echo.Context) error {
 	if err := checkPasswordRule(req.Password); err != nil {
 		return err
 	}
+	key := strings.ToLower(u.Login)
+	if wait := s.loginFail.hit(key, s.cfg.Now()); wait > 0 {
+		return tooMany(wait)
+	}
 	if !s.checkPassword(u.PasswordHash, req.OldPassword) {
 		return ledger.Errorf(ledger.EINVALID, "member.old_password_wrong")
 	}
+	s.loginFail.reset(key)
 	hash, err := s.hashPassword(req.Password)
 	if err != nil {
 		return err
@@ -546,6 +556,8 @@ func (s *server) changeMyPassword(c echo.Context) error {
 	if err := s.cfg.Users.SetPassword(c.Request().Context(), u.ID, hash); err != nil {
 		return err
 	}
+	s.cfg.Logger.InfoContext(c.Request().Context(), "own password changed", "user_id", u.ID.String(), "user_login", u.Login,
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	// SetPassword ended every session; start a new one for this browser.
 	token, sess := newSession(u.ID, s.cfg.Now())
 	if err := s.cfg.Users.CreateSession(c.Request().Context(), sess); err != nil {
@@ -640,10 +652,11 @@ type usersPage struct {
 }
 
 // staffView is a staff account as the staff list shows it: a clerk with
-// the name of their shop.
+// the name of their shop, and the name of who last changed it.
 type staffView struct {
 	ledger.User
-	ShopName string `json:"shop_name,omitempty"`
+	ShopName      string `json:"shop_name,omitempty"`
+	UpdatedByName string `json:"updated_by_name,omitempty"`
 }
 
 func (s *server) listUsers(c echo.Context) error {
@@ -662,13 +675,17 @@ func (s *server) listUsers(c echo.Context) error {
 			shops[sh.ID] = sh
 		}
 	}
+	byID := make(map[uuid.UUID]ledger.User, len(all))
+	for _, st := range all {
+		byID[st.ID] = st
+	}
 	page := usersPage{Users: []staffView{}}
 	for _, st := range all {
 		// Organisers see the staff of their units and the clerks of their units' shops.
 		sh, isClerk := shops[st.ShopID]
 		if u.Role == ledger.RoleAdmin || (st.UnitID != uuid.Nil && scopeOf(u).Covers(units[st.UnitID])) ||
 			(st.ShopID != uuid.Nil && isClerk && scopeOf(u).Covers(units[sh.UnitID])) {
-			page.Users = append(page.Users, staffView{User: s.userView(st), ShopName: sh.Name})
+			page.Users = append(page.Users, staffView{User: s.userView(st), ShopName: sh.Name, UpdatedByName: displayName(byID[st.UpdatedBy])})
 		}
 	}
 	return c.JSON(http.StatusOK, page)

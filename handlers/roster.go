@@ -2,8 +2,7 @@ package handlers
 
 import (
 	"bytes"
-	"encoding/csv"
-	"errors"
+	"context"
 	"io"
 	"math"
 	"path/filepath"
@@ -31,10 +30,23 @@ import (
 // rosterItems turns the records into members for Directory.ImportMembers,
 // with a problem per row the organiser can act on.
 
-// maxRosterRows is the most data rows one roster may have. A street's roster
-// is a few thousand people; more is a mistake or an attack, and the import is
-// one transaction.
+// maxRosterRows is the most rows a roster may have below its header
+// (and above it, before the header is found), counted as a spreadsheet
+// numbers them: empty rows, and rows whose cells are all in columns the
+// import does not read, count too. A street's roster is a few thousand
+// people; more is a mistake or an attack, and the import is one transaction.
 const maxRosterRows = 20000
+
+// maxRosterColumns is how many columns are read of each row before the
+// header is found; below the header, only the columns up to its last known
+// one are read. Cells further right are skipped without being read into
+// memory.
+const maxRosterColumns = 1024
+
+// maxRosterCell is the most characters a cell of a known column may hold:
+// every field is a name or a short list, and a cell's text comes back in
+// the report with each problem.
+const maxRosterCell = 500
 
 // rosterHeaderSearch is how many non-empty rows at the top of a sheet are
 // searched for the header: organisers often put a title row ("幸福社区志愿者
@@ -142,15 +154,16 @@ var (
 // Excel saves it), or .xlsx (its first sheet). The content decides the kind;
 // the file name is only a hint for the delimiter. It maps headers to canonical
 // fields and returns EINVALID when the file cannot be read, has no header row,
-// lacks the name or phone column, has two columns for one field, or has more
-// than maxRosterRows rows. Empty rows are skipped; cells are trimmed.
-func parseRoster(filename string, data []byte) ([]rosterRecord, error) {
+// lacks the name or phone column, has two columns for one field, has more
+// than maxRosterRows rows or a cell longer than maxRosterCell. Empty rows are
+// skipped; cells are trimmed. It stops with EUNAVAILABLE when ctx ends.
+func parseRoster(ctx context.Context, filename string, data []byte) ([]rosterRecord, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, ledger.Errorf(ledger.EINVALID, "import.empty")
 	}
 	switch {
 	case bytes.HasPrefix(data, zipMagic):
-		return readXLSX(data)
+		return readXLSX(ctx, data)
 	case bytes.HasPrefix(data, cfbMagic):
 		return nil, ledger.Errorf(ledger.EINVALID, "import.xls_unsupported")
 	}
@@ -158,10 +171,7 @@ func parseRoster(filename string, data []byte) ([]rosterRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := csv.NewReader(strings.NewReader(text))
-	r.Comma = sniffDelimiter(filename, text)
-	r.FieldsPerRecord = -1
-	return readTable(&csvRows{r: r}, nil)
+	return readTable(ctx, newCSVRows(text, sniffDelimiter(filename, text)), nil)
 }
 
 // decodeRosterText returns the text of a CSV or TSV file: a byte-order mark
@@ -210,100 +220,26 @@ func sniffDelimiter(filename, text string) rune {
 }
 
 // rowSource yields a sheet's rows in order, each with its row number as a
-// spreadsheet shows it; io.EOF at the end.
+// spreadsheet shows it (a row the source leaves out is not returned); io.EOF
+// at the end. Cells past the first n columns are left out once limit(n) is
+// called (maxRosterColumns before).
 type rowSource interface {
 	next() (row int, cells []string, err error)
+	limit(n int)
 }
-
-// csvRows numbers CSV records as Excel does when it opens the file: a quoted
-// cell with line breaks stays in one row, and a blank line (which
-// encoding/csv skips) is a row of its own.
-type csvRows struct {
-	r       *csv.Reader
-	row     int
-	endLine int // the line the previous record ended on
-}
-
-func (c *csvRows) next() (int, []string, error) {
-	rec, err := c.r.Read()
-	if err != nil {
-		if pe, ok := errors.AsType[*csv.ParseError](err); ok {
-			return 0, nil, ledger.Errorf(ledger.EINVALID, "import.csv_invalid", pe.StartLine)
-		}
-		return 0, nil, err
-	}
-	start, _ := c.r.FieldPos(0)
-	c.row += 1 + max(0, start-c.endLine-1)
-	last, _ := c.r.FieldPos(len(rec) - 1)
-	c.endLine = last + strings.Count(rec[len(rec)-1], "\n")
-	return c.row, rec, nil
-}
-
-// xlsxRows reads one worksheet as a stream.
-type xlsxRows struct {
-	rows *excelize.Rows
-	row  int
-}
-
-func (x *xlsxRows) next() (int, []string, error) {
-	// Rows.Next advances one row number at a time, also over rows the
-	// sheet leaves out, so counting calls gives the row number.
-	if !x.rows.Next() {
-		if err := x.rows.Error(); err != nil {
-			return 0, nil, ledger.Errorf(ledger.EINVALID, "import.xlsx_invalid")
-		}
-		return 0, nil, io.EOF
-	}
-	x.row++
-	cells, err := x.rows.Columns(excelize.Options{RawCellValue: true})
-	if err != nil {
-		return 0, nil, ledger.Errorf(ledger.EINVALID, "import.xlsx_invalid")
-	}
-	return x.row, cells, nil
-}
-
-// Unzip limits for a workbook. A 20,000-row roster is a few megabytes of
-// XML; the limits keep a zip bomb from filling memory or disk.
-const (
-	xlsxUnzipLimit    = 128 << 20
-	xlsxUnzipXMLLimit = 16 << 20
-)
 
 // readXLSX reads the first sheet of a workbook. Cells are read raw (no number
 // formats), so a phone typed as a number keeps its digits, and a date cell in
 // the reported_at column, a day number, is turned into YYYY-MM-DD with the
 // workbook's date system.
-func readXLSX(data []byte) (recs []rosterRecord, err error) {
-	// excelize parses untrusted bytes; a panic in it is a bad file, not a
-	// crashed server or import command.
-	defer func() {
-		if p := recover(); p != nil {
-			recs, err = nil, ledger.Errorf(ledger.EINVALID, "import.xlsx_invalid")
-		}
-	}()
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		RawCellValue:      true,
-		UnzipSizeLimit:    xlsxUnzipLimit,
-		UnzipXMLSizeLimit: xlsxUnzipXMLLimit,
-	})
+func readXLSX(ctx context.Context, data []byte) ([]rosterRecord, error) {
+	sheet, date1904, err := openXLSX(data)
 	if err != nil {
-		return nil, ledger.Errorf(ledger.EINVALID, "import.xlsx_invalid")
+		return nil, readXLSXError(err)
 	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, ledger.Errorf(ledger.EINVALID, "import.xlsx_invalid")
-	}
-	date1904 := false
-	if p, err := f.GetWorkbookProps(); err == nil && p.Date1904 != nil {
-		date1904 = *p.Date1904
-	}
-	rows, err := f.Rows(sheets[0])
-	if err != nil {
-		return nil, ledger.Errorf(ledger.EINVALID, "import.xlsx_invalid")
-	}
-	defer rows.Close()
-	return readTable(&xlsxRows{rows: rows}, func(field, v string) string {
+	defer sheet.close()
+	sheet.check = func() error { return cancelled(ctx) }
+	recs, err := readTable(ctx, sheet, func(field, v string) string {
 		if field != fieldReportedAt {
 			return v
 		}
@@ -314,6 +250,19 @@ func readXLSX(data []byte) (recs []rosterRecord, err error) {
 		}
 		return v
 	})
+	if err != nil {
+		return nil, readXLSXError(err)
+	}
+	return recs, nil
+}
+
+// cancelled returns EUNAVAILABLE once ctx has ended (the request was
+// cancelled, the command interrupted).
+func cancelled(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return ledger.Errorf(ledger.EUNAVAILABLE, "import.cancelled")
+	}
+	return nil
 }
 
 // trimCell trims a cell of every kind of space a spreadsheet or a copy from a
@@ -327,15 +276,17 @@ func trimCell(s string) string {
 
 // headerRow is a candidate header: the canonical field of every column.
 type headerRow struct {
-	cols []string
-	has  map[string]bool
-	dup  [2]string // two headers for one field, if any
+	cols   []string // up to the last known column
+	labels []string // the header cells, trimmed
+	has    map[string]bool
+	dup    [2]string // two headers for one field, if any
 }
 
 func mapHeader(cells []string) headerRow {
-	h := headerRow{cols: make([]string, len(cells)), has: make(map[string]bool)}
+	h := headerRow{cols: make([]string, len(cells)), labels: make([]string, len(cells)), has: make(map[string]bool)}
 	first := make(map[string]string)
 	for i, c := range cells {
+		h.labels[i] = trimCell(c)
 		f := headerField(c)
 		if f == "" {
 			continue
@@ -348,26 +299,37 @@ func mapHeader(cells []string) headerRow {
 		first[f] = trimCell(c)
 		h.has[f] = true
 	}
+	for len(h.cols) > 0 && h.cols[len(h.cols)-1] == "" {
+		h.cols = h.cols[:len(h.cols)-1]
+	}
 	return h
 }
 
 // readTable finds the header among the first non-empty rows, then returns
-// the data rows that have something in a known column. fix, if not nil,
-// rewrites a cell value of a field.
-func readTable(src rowSource, fix func(field, v string) string) ([]rosterRecord, error) {
+// the data rows that have something in a known column. Every row read
+// counts against maxRosterRows, and the context is looked at before each.
+// fix, if not nil, rewrites a cell value of a field.
+func readTable(ctx context.Context, src rowSource, fix func(field, v string) string) ([]rosterRecord, error) {
 	var (
-		header  *headerRow
-		best    headerRow // the candidate with most known columns, for the error
-		looked  int
-		records []rosterRecord
+		header   *headerRow
+		headerAt int       // its row number
+		best     headerRow // the candidate with most known columns, for the error
+		looked   int
+		records  []rosterRecord
 	)
 	for {
+		if err := cancelled(ctx); err != nil {
+			return nil, err
+		}
 		row, cells, err := src.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, err
+		}
+		if row > headerAt+maxRosterRows {
+			return nil, ledger.Errorf(ledger.EINVALID, "import.too_many_rows", maxRosterRows)
 		}
 		if header == nil {
 			if !slices.ContainsFunc(cells, func(c string) bool { return trimCell(c) != "" }) {
@@ -378,7 +340,8 @@ func readTable(src rowSource, fix func(field, v string) string) ([]rosterRecord,
 				if h.dup[0] != "" {
 					return nil, ledger.Errorf(ledger.EINVALID, "import.header_duplicate", h.dup[0], h.dup[1])
 				}
-				header = &h
+				header, headerAt = &h, row
+				src.limit(len(h.cols))
 				continue
 			}
 			if len(h.has) > len(best.has) {
@@ -402,6 +365,9 @@ func readTable(src rowSource, fix func(field, v string) string) ([]rosterRecord,
 			if v == "" {
 				continue
 			}
+			if len(v) > maxRosterCell && utf8.RuneCountInString(v) > maxRosterCell {
+				return nil, ledger.Errorf(ledger.EINVALID, "import.cell_too_long", row, header.labels[i], maxRosterCell)
+			}
 			f := header.cols[i]
 			if fix != nil {
 				v = fix(f, v)
@@ -414,9 +380,6 @@ func readTable(src rowSource, fix func(field, v string) string) ([]rosterRecord,
 		}
 		if empty {
 			continue
-		}
-		if len(records) == maxRosterRows {
-			return nil, ledger.Errorf(ledger.EINVALID, "import.too_many_rows", maxRosterRows)
 		}
 		records = append(records, rec)
 	}

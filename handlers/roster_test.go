@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -216,7 +217,7 @@ func TestParseRosterEncodings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseRoster(tt.file, fixture(t, tt.file))
+			got, err := parseRoster(ctx, tt.file, fixture(t, tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,7 +227,7 @@ func TestParseRosterEncodings(t *testing.T) {
 		})
 	}
 	t.Run("NameIsOnlyAHint", func(t *testing.T) {
-		got, err := parseRoster("名单.xlsx", gbk)
+		got, err := parseRoster(ctx, "名单.xlsx", gbk)
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("a CSV named .xlsx: %v, %v", got, err)
 		}
@@ -235,7 +236,7 @@ func TestParseRosterEncodings(t *testing.T) {
 
 func TestRosterFixtureMembers(t *testing.T) {
 	tr := newRosterTree(t)
-	recs, err := parseRoster("gbk.csv", fixture(t, "gbk.csv"))
+	recs, err := parseRoster(ctx, "gbk.csv", fixture(t, "gbk.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +276,7 @@ func TestRosterProblemsFile(t *testing.T) {
 	// One file with the mistakes organisers make, saved by Excel on
 	// Chinese Windows.
 	tr := newRosterTree(t)
-	recs, err := parseRoster("problems.csv", fixture(t, "problems.csv"))
+	recs, err := parseRoster(ctx, "problems.csv", fixture(t, "problems.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +399,7 @@ func TestParseRosterXLSX(t *testing.T) {
 				}
 				fill(f, sh)
 			})
-			got, err := parseRoster("upload.bin", data)
+			got, err := parseRoster(ctx, "upload.bin", data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -422,7 +423,7 @@ func TestParseRosterXLSX(t *testing.T) {
 			must(t, f.SetSheetRow("说明", "A1", &[]any{"姓名", "手机号"}))
 			must(t, f.SetSheetRow("说明", "A2", &[]any{"示例", "13900000000"}))
 		})
-		got, err := parseRoster("roster.xlsx", data)
+		got, err := parseRoster(ctx, "roster.xlsx", data)
 		if err != nil || len(got) != 1 || got[0].Cells["name"] != "张三" {
 			t.Errorf("got %v, %v", got, err)
 		}
@@ -464,7 +465,7 @@ func TestParseRosterHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			recs, err := parseRoster("roster.csv", []byte(tt.header+"\n"+tt.row+"\n"))
+			recs, err := parseRoster(ctx, "roster.csv", []byte(tt.header+"\n"+tt.row+"\n"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -528,7 +529,7 @@ func TestParseRosterErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			recs, err := parseRoster(tt.file, tt.data)
+			recs, err := parseRoster(ctx, tt.file, tt.data)
 			if err == nil {
 				t.Fatalf("no error; records %v", recs)
 			}
@@ -541,7 +542,7 @@ func TestParseRosterErrors(t *testing.T) {
 	t.Run("ExactlyTheLimit", func(t *testing.T) {
 		data := []byte(tooMany.String())
 		data = data[:bytes.LastIndexByte(data[:len(data)-1], '\n')+1] // drop the last row
-		recs, err := parseRoster("roster.csv", data)
+		recs, err := parseRoster(ctx, "roster.csv", data)
 		if err != nil || len(recs) != maxRosterRows {
 			t.Errorf("%d records, %v", len(recs), err)
 		}
@@ -567,7 +568,7 @@ func TestParseRosterRowNumbers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			recs, err := parseRoster("roster.csv", []byte(tt.data))
+			recs, err := parseRoster(ctx, "roster.csv", []byte(tt.data))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -888,7 +889,7 @@ func TestParseRoster10k(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			recs, err := parseRoster(tt.file, tt.data)
+			recs, err := parseRoster(ctx, tt.file, tt.data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -928,7 +929,7 @@ func BenchmarkParseRoster10k(b *testing.B) {
 		b.Run(bb.name, func(b *testing.B) {
 			b.SetBytes(int64(len(bb.data)))
 			for b.Loop() {
-				recs, err := parseRoster("roster", bb.data)
+				recs, err := parseRoster(ctx, "roster", bb.data)
 				if err != nil || len(recs) != 10000 {
 					b.Fatal(len(recs), err)
 				}
@@ -938,7 +939,7 @@ func BenchmarkParseRoster10k(b *testing.B) {
 	}
 	b.Run("items", func(b *testing.B) {
 		tr := newRosterTree(b)
-		recs, err := parseRoster("roster.csv", utf)
+		recs, err := parseRoster(ctx, "roster.csv", utf)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -984,9 +985,15 @@ func FuzzParseRoster(f *testing.F) {
 		must(f, x.SetSheetRow(sh, "A1", &[]any{"姓名", "手机号", "报到时间"}))
 		must(f, x.SetSheetRow(sh, "A2", &[]any{"张三", 13812345678, 46086}))
 	}))
+	f.Add("r.xlsx", wideRoster(f, 3, true))
+	f.Add("r.xlsx", sheetXLSX(f, func(w io.Writer) {
+		io.WriteString(w, `<row><c t="inlineStr"><is><r><t>姓</t></r><r><t>名</t></r><rPh><t>xing</t></rPh></is></c><c t="inlineStr"><is><t>手机号</t></is></c></row>`+
+			`<row r="3"><c r="A3" t="str"><v>张三</v></c><c r="B3"><f>1</f><v>13812345678</v></c><c r="C3"><v>_x0041_</v></c></row>`)
+	}))
+	f.Add("r.csv", []byte("姓名,手机号\n\"张\"\"三\",13812345678,"+strings.Repeat(",", 2000)+"x\n\n\r\n"))
 	tr := newRosterTree(f)
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
-		recs, err := parseRoster(name, data)
+		recs, err := parseRoster(ctx, name, data)
 		if err != nil {
 			if e, ok := ledger.AsError(err); !ok || e.Code != ledger.EINVALID {
 				t.Fatalf("error %v is not EINVALID", err)

@@ -124,6 +124,12 @@ type User struct {
 	MemberID     uuid.UUID `json:"member_id,omitzero"`
 	CreatedAt    time.Time `json:"created_at"`
 	Disabled     bool      `json:"disabled,omitempty"`
+	// DisabledAt is when the account was disabled (zero while it is not).
+	DisabledAt time.Time `json:"disabled_at,omitzero"`
+	// UpdatedAt and UpdatedBy say when and by whom the account was last
+	// changed on the staff page (ChangeStaff); zero if never.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	UpdatedBy uuid.UUID `json:"updated_by,omitzero"`
 }
 
 // Check normalises and checks a user's login (1 to 64 characters, no
@@ -162,6 +168,12 @@ type Users interface {
 	CreateUser(ctx context.Context, u User) (User, error)
 	// SetPassword replaces a user's password hash and ends all their sessions. Returns ENOTFOUND.
 	SetPassword(ctx context.Context, id uuid.UUID, hash string) error
+	// ChangeStaff changes the staff account target as actor asks (see
+	// ledger.ChangeStaff, which decides with both accounts and the target's
+	// unit read in the same transaction) and ends the account's sessions
+	// but current, the actor's own. Returns what ledger.ChangeStaff returns,
+	// and ENOTFOUND for an unknown target.
+	ChangeStaff(ctx context.Context, actor, target uuid.UUID, ch StaffChange, current Hash) (StaffUpdate, error)
 	// UserByLogin returns ENOTFOUND for an unknown login.
 	UserByLogin(ctx context.Context, login string) (User, error)
 	// UserByID returns ENOTFOUND for an unknown id.

@@ -574,3 +574,61 @@ func TestScansRaceAcrossEvents(t *testing.T) {
 		t.Fatalf("%d open of %d", open, len(atts))
 	}
 }
+
+// TestFinaliseRacesScans throws scans, a check-out of all, the overdue sweep
+// and finalising at one event at once. Whatever order they meet in, nobody
+// is left checked in, every attendance is posted once or waits as 未签退,
+// and the journal agrees with the attendances (checked at the end).
+func TestFinaliseRacesScans(t *testing.T) {
+	n := 40
+	s, clock, _, e, ms := newEventWorld(t, n)
+	clock.Set(e.StartsAt.Add(90 * time.Minute))
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 1 + i%3 { // in, out, in again
+				if _, _, err := scanAs(s, e.ID, m.ID); err != nil && ledger.ErrorCode(err) != ledger.ECONFLICT {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	for _, op := range []func() error{
+		func() error {
+			_, err := s.CheckoutAll(ctx, e.ID, ledger.CheckoutAtNow, "统一签退", uuid.Nil)
+			return err
+		},
+		func() error { _, err := s.FinalizeEvent(ctx, e.ID, "x", true); return err },
+		func() error { _, err := s.CloseOverdueAttendances(ctx); return err },
+		func() error { _, err := s.FinalizeEvent(ctx, e.ID, "x", true); return err },
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := op(); err != nil && ledger.ErrorCode(err) != ledger.ECONFLICT {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if _, err := s.FinalizeEvent(ctx, e.ID, "x", true); err != nil {
+		t.Fatal(err)
+	}
+	atts, _ := s.Attendances(ctx, e.ID)
+	for _, a := range atts {
+		if a.Status != ledger.AttendancePosted && !a.AwaitsTime() {
+			t.Fatalf("after finalising: %+v", a)
+		}
+	}
+	if _, open, _ := s.EventCounts(ctx, e.ID); open != 0 {
+		t.Fatalf("%d still open", open)
+	}
+	// Scans after finalising open nothing.
+	for _, m := range ms[:5] {
+		if _, _, err := scanAs(s, e.ID, m.ID); ledger.ErrorCode(err) != ledger.ECONFLICT {
+			t.Fatalf("a scan after finalising: %v", err)
+		}
+	}
+}

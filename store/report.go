@@ -27,8 +27,8 @@ import (
 //	                where listing a period of the shop enters the shop account's chain
 //	shopitemmonth   shop(16) | yyyymm(4) | item(16) -> quantity (varint)
 //
-// (Before schema 10 the counts were unsigned and the shop rows had no
-// reversals or last seq; migration 10 rebuilds the rows.)
+// (Before schema 11 the counts were unsigned and the shop rows had no
+// reversals or last seq; migration 11 rebuilds the rows.)
 
 // shopRow is the value of a shopmonth row.
 type shopRow struct {
@@ -225,7 +225,7 @@ func redemptionOfEntry(tx *bolt.Tx, e *ledger.Entry) (v ledger.Voucher, sign int
 }
 
 // rebuildRedeemed recomputes the monthly redemption rows from the journal
-// (migrations 5 and 10).
+// (migrations 5 and 11).
 func (s *Store) rebuildRedeemed(tx *bolt.Tx) (redeemRows, error) {
 	r := newRedeemRows()
 	c := tx.Bucket(bucketJournal).Cursor()

@@ -405,11 +405,11 @@ func TestReverseRedemptionConcurrently(t *testing.T) {
 	checkConsistent(t, s)
 }
 
-// TestMigrations10And11 opens a file as schema 9 left it — redemption rows in
+// TestMigrations11And12 opens a file as schema 10 left it — redemption rows in
 // the old unsigned form, no shop index of stock moves — with a redemption
 // reversed, and finds the rows and the index rebuilt from the journal and
 // the moves.
-func TestMigrations10And11(t *testing.T) {
+func TestMigrations11And12(t *testing.T) {
 	w := newReversalWorld(t)
 	w.clock.Set(time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC))
 	if _, err := w.s.ReverseRedemption(ctx, w.redeemed.ID, w.organiser.ID, "扫错了", ""); err != nil {
@@ -447,7 +447,7 @@ func TestMigrations10And11(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Schema 9: rows as they were written then (two unsigned numbers, the
+	// Schema 10: rows as they were written then (two unsigned numbers, the
 	// member's points signed), counting no reversal, and no shopmoves.
 	if err := db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketMemberRedeemed, bucketShopMonth, bucketShopItemMonth} {
@@ -473,7 +473,7 @@ func TestMigrations10And11(t *testing.T) {
 		if err := tx.DeleteBucket(bucketShopMoves); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, 9))
+		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, 10))
 	}); err != nil {
 		t.Fatal(err)
 	}

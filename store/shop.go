@@ -254,7 +254,7 @@ func (s *Store) addStockMove(tx *bolt.Tx, shop uuid.UUID, m ledger.StockMove) er
 }
 
 // rebuildShopMoves fills the shops' index of stock moves by month from the
-// moves and their items (migration 11).
+// moves and their items (migration 12).
 func (s *Store) rebuildShopMoves(tx *bolt.Tx) error {
 	items, idx := tx.Bucket(bucketItems), tx.Bucket(bucketShopMoves)
 	return tx.Bucket(bucketStockMoves).ForEach(func(k, v []byte) error {

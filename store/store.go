@@ -63,6 +63,8 @@ import (
 //	users     user id(16) -> JSON ledger.User
 //	logins    lower-case login -> user id(16)
 //	sessions  SHA-256(token)(32) -> JSON ledger.Session
+//	usersessions user id(16) | SHA-256(token)(32) -> nothing: each user's
+//	          sessions, so that ending them costs O(their sessions)
 //	units     unit id(16) -> JSON ledger.Unit (ids are UUIDv7: parents sort before children)
 //	teams     team id(16) -> JSON ledger.Team
 //	members   member id(16) -> JSON ledger.Member
@@ -143,6 +145,8 @@ var (
 	bucketMonthEvent      = []byte("monthevent")
 	bucketMonthLate       = []byte("monthlate")
 	bucketShopMoves       = []byte("shopmoves")
+
+	bucketUserSessions = []byte("usersessions")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -230,7 +234,10 @@ var migrations = []migration{
 		}
 		return r.store(tx)
 	}},
-	{10, "monthly redemption rows count reversals (signed, with the month's last seq)", func(tx *bolt.Tx, s *Store) error {
+	{10, "sessions by user", func(tx *bolt.Tx, s *Store) error {
+		return rebuildUserSessions(tx)
+	}},
+	{11, "monthly redemption rows count reversals (signed, with the month's last seq)", func(tx *bolt.Tx, s *Store) error {
 		for _, name := range [][]byte{bucketMemberRedeemed, bucketShopMonth, bucketShopItemMonth} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
@@ -245,7 +252,7 @@ var migrations = []migration{
 		}
 		return r.store(tx)
 	}},
-	{11, "a shop's stock moves by month", func(tx *bolt.Tx, s *Store) error {
+	{12, "a shop's stock moves by month", func(tx *bolt.Tx, s *Store) error {
 		if tx.Bucket(bucketShopMoves) != nil { // rebuilt from the moves, whatever was there
 			if err := tx.DeleteBucket(bucketShopMoves); err != nil {
 				return err

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -85,36 +86,216 @@ func (s *Store) SetPassword(ctx context.Context, id uuid.UUID, hash string) erro
 		if err := w.tx.Bucket(bucketUsers).Put(id[:], val); err != nil {
 			return err
 		}
-		return deleteSessionsOf(w.tx, id)
+		return deleteSessionsOf(w.tx, id, ledger.Hash{})
 	})
 }
 
-func deleteSessionsOf(tx *bolt.Tx, id uuid.UUID) error {
-	_, err := deleteSessionsWhere(tx, func(sess ledger.Session) bool { return sess.UserID == id })
-	return err
+// ChangeStaff implements ledger.Users: it reads both accounts and the
+// target's unit, lets ledger.ChangeStaff decide, and writes what it decided.
+func (s *Store) ChangeStaff(ctx context.Context, actorID, targetID uuid.UUID, ch ledger.StaffChange, current ledger.Hash) (ledger.StaffUpdate, error) {
+	var up ledger.StaffUpdate
+	err := s.update(ctx, func(w *writeTx) error {
+		actor, err := getUser(w.tx, actorID[:])
+		if ledger.ErrorCode(err) == ledger.ENOTFOUND {
+			return ledger.Errorf(ledger.EUNAUTHORIZED, "auth.login_required")
+		} else if err != nil {
+			return err
+		}
+		target, err := getUser(w.tx, targetID[:])
+		if err != nil {
+			return err
+		}
+		facts, err := staffFacts(w.tx, target, ch)
+		if err != nil {
+			return err
+		}
+		if up, err = ledger.ChangeStaff(actor, target, facts, ch, s.now()); err != nil || len(up.Changed) == 0 {
+			return err
+		}
+		val, err := json.Marshal(storedUser{up.User, up.User.PasswordHash})
+		if err != nil {
+			return err
+		}
+		if err := w.tx.Bucket(bucketUsers).Put(targetID[:], val); err != nil {
+			return err
+		}
+		if !up.EndSessions {
+			return nil
+		}
+		keep := ledger.Hash{}
+		if actorID == targetID {
+			keep = current
+		}
+		return deleteSessionsOf(w.tx, targetID, keep)
+	})
+	if err != nil {
+		return ledger.StaffUpdate{}, err
+	}
+	return up, nil
+}
+
+// staffFacts reads what ledger.ChangeStaff needs to know of target: the
+// unit of an organiser, or of a clerk's shop; and, when the change disables
+// an administrator, how many are active.
+func staffFacts(tx *bolt.Tx, target ledger.User, ch ledger.StaffChange) (ledger.StaffFacts, error) {
+	var f ledger.StaffFacts
+	unitID := target.UnitID
+	if target.Role == ledger.RoleClerk {
+		sh, err := getJSON[ledger.Shop](tx.Bucket(bucketShops), target.ShopID, "shop.not_found")
+		if err != nil && ledger.ErrorCode(err) != ledger.ENOTFOUND {
+			return f, err
+		}
+		unitID = sh.UnitID
+	}
+	if target.Role != ledger.RoleAdmin && unitID != uuid.Nil {
+		u, err := getJSON[ledger.Unit](tx.Bucket(bucketUnits), unitID, "unit.not_found")
+		switch ledger.ErrorCode(err) {
+		case "":
+			f.TargetUnit = &u
+		case ledger.ENOTFOUND:
+		default:
+			return f, err
+		}
+	}
+	if target.Role == ledger.RoleAdmin && ch.Disabled != nil && *ch.Disabled {
+		err := tx.Bucket(bucketUsers).ForEach(func(k, _ []byte) error {
+			u, err := getUser(tx, k)
+			if err == nil && u.Role == ledger.RoleAdmin && !u.Disabled {
+				f.ActiveAdmins++
+			}
+			return err
+		})
+		if err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+// deleteSessionsOf ends the sessions of user id but the one with token
+// hash keep, through the user's index: it costs O(their sessions).
+func deleteSessionsOf(tx *bolt.Tx, id uuid.UUID, keep ledger.Hash) error {
+	index, sessions := tx.Bucket(bucketUserSessions), tx.Bucket(bucketSessions)
+	var keys [][]byte
+	c := index.Cursor()
+	for k, _ := c.Seek(id[:]); k != nil && len(k) == userSessionKeySize && [16]byte(k[:16]) == id; k, _ = c.Next() {
+		if ledger.Hash(k[16:]) != keep {
+			keys = append(keys, append([]byte(nil), k...))
+		}
+	}
+	for _, k := range keys {
+		if err := sessions.Delete(k[16:]); err != nil {
+			return err
+		}
+		if err := index.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// userSessionKeySize is the size of a usersessions key: user id | token hash.
+const userSessionKeySize = 16 + len(ledger.Hash{})
+
+func userSessionKey(user uuid.UUID, token ledger.Hash) []byte {
+	return append(append(make([]byte, 0, userSessionKeySize), user[:]...), token[:]...)
 }
 
 // deleteSessionsWhere deletes the sessions doomed says should go (and any
-// that cannot be decoded) and says how many it deleted.
+// that cannot be decoded), with their index keys, and says how many it
+// deleted.
 func deleteSessionsWhere(tx *bolt.Tx, doomed func(ledger.Session) bool) (int, error) {
-	var keys [][]byte
+	type gone struct {
+		token []byte
+		user  uuid.UUID
+		known bool
+	}
+	var keys []gone
 	b := tx.Bucket(bucketSessions)
 	err := b.ForEach(func(k, v []byte) error {
 		var sess ledger.Session
-		if json.Unmarshal(v, &sess) != nil || doomed(sess) {
-			keys = append(keys, append([]byte(nil), k...))
+		if err := json.Unmarshal(v, &sess); err != nil {
+			keys = append(keys, gone{token: append([]byte(nil), k...)})
+		} else if doomed(sess) {
+			keys = append(keys, gone{append([]byte(nil), k...), sess.UserID, true})
 		}
 		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
+	index := tx.Bucket(bucketUserSessions)
+	for _, g := range keys {
+		if err := b.Delete(g.token); err != nil {
 			return 0, err
+		}
+		if g.known && len(g.token) == len(ledger.Hash{}) {
+			if err := index.Delete(userSessionKey(g.user, ledger.Hash(g.token))); err != nil {
+				return 0, err
+			}
 		}
 	}
 	return len(keys), nil
+}
+
+// rebuildUserSessions makes the usersessions index from the sessions, whatever
+// it held (migration 10).
+func rebuildUserSessions(tx *bolt.Tx) error {
+	if tx.Bucket(bucketUserSessions) != nil {
+		if err := tx.DeleteBucket(bucketUserSessions); err != nil {
+			return err
+		}
+	}
+	index, err := tx.CreateBucket(bucketUserSessions)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+		var sess ledger.Session
+		if json.Unmarshal(v, &sess) != nil || len(k) != len(ledger.Hash{}) {
+			return nil // a session that cannot be read ends at the next sweep
+		}
+		return index.Put(userSessionKey(sess.UserID, ledger.Hash(k)), nil)
+	})
+}
+
+// checkUserSessions reports how the usersessions index differs from the
+// sessions, or "" when each session has its key and each key its session.
+// A session that cannot be decoded is the sweep's to delete, and is left out.
+func checkUserSessions(tx *bolt.Tx) string {
+	sessions, index := tx.Bucket(bucketSessions), tx.Bucket(bucketUserSessions)
+	problem := ""
+	_ = index.ForEach(func(k, _ []byte) error {
+		var sess ledger.Session
+		switch {
+		case len(k) != userSessionKeySize:
+			problem = fmt.Sprintf("the session index holds a key %x of the wrong size", k)
+		case sessions.Get(k[16:]) == nil:
+			problem = fmt.Sprintf("the session index names a session %x that does not exist", k[16:])
+		case json.Unmarshal(sessions.Get(k[16:]), &sess) != nil:
+			return nil
+		case [16]byte(k[:16]) != sess.UserID:
+			problem = fmt.Sprintf("the session index files session %x under user %x, not %s", k[16:], k[:16], sess.UserID)
+		default:
+			return nil
+		}
+		return errStop
+	})
+	if problem != "" {
+		return problem
+	}
+	_ = sessions.ForEach(func(k, v []byte) error {
+		var sess ledger.Session
+		if json.Unmarshal(v, &sess) != nil || len(k) != len(ledger.Hash{}) {
+			return nil
+		}
+		if index.Get(userSessionKey(sess.UserID, ledger.Hash(k))) == nil {
+			problem = fmt.Sprintf("session %x of user %s is missing from the session index", k, sess.UserID)
+			return errStop
+		}
+		return nil
+	})
+	return problem
 }
 
 // UserByLogin implements ledger.Users.
@@ -178,7 +359,10 @@ func (s *Store) CreateSession(ctx context.Context, sess ledger.Session) error {
 		if w.tx.Bucket(bucketUsers).Get(sess.UserID[:]) == nil {
 			return ledger.Errorf(ledger.ENOTFOUND, "user.not_found")
 		}
-		return w.tx.Bucket(bucketSessions).Put(sess.TokenHash[:], val)
+		if err := w.tx.Bucket(bucketSessions).Put(sess.TokenHash[:], val); err != nil {
+			return err
+		}
+		return w.tx.Bucket(bucketUserSessions).Put(userSessionKey(sess.UserID, sess.TokenHash), nil)
 	})
 }
 
@@ -205,7 +389,14 @@ func (s *Store) Session(ctx context.Context, tokenHash ledger.Hash, now time.Tim
 // DeleteSession implements ledger.Users.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash ledger.Hash) error {
 	return s.update(ctx, func(w *writeTx) error {
-		return w.tx.Bucket(bucketSessions).Delete(tokenHash[:])
+		sessions := w.tx.Bucket(bucketSessions)
+		var sess ledger.Session
+		if v := sessions.Get(tokenHash[:]); v != nil && json.Unmarshal(v, &sess) == nil {
+			if err := w.tx.Bucket(bucketUserSessions).Delete(userSessionKey(sess.UserID, tokenHash)); err != nil {
+				return err
+			}
+		}
+		return sessions.Delete(tokenHash[:])
 	})
 }
 

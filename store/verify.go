@@ -218,6 +218,9 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 	if n := uint64(tx.Bucket(bucketReversed).Stats().KeyN); n != v.reverses {
 		return fail(seq, "reversal records: %d stored, the journal has %d reverses", n, v.reverses)
 	}
+	if problem := checkUserSessions(tx); problem != "" {
+		return fail(seq, "%s", problem)
+	}
 	if ok, what := redeemed.equal(tx); !ok {
 		return fail(seq, "%s do not match the journal's redemptions", what)
 	}

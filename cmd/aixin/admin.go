@@ -40,13 +40,10 @@ func openStopped(path string, readOnly bool, whileRunning string) (*store.Store,
 func verify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c config
 	fs := newFlags("verify", getenv, stderr, &c)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseArgs(fs, args, stderr, 1); err != nil {
+		return err
 	}
 	path := c.dbPath()
-	if fs.NArg() > 1 {
-		return errUsage
-	}
 	if fs.NArg() == 1 {
 		path = fs.Arg(0)
 	}
@@ -72,8 +69,8 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 	var c config
 	fs := newFlags("backup", getenv, stderr, &c)
 	out := fs.String("o", "", "file to write (default aixin-backup-YYYYMMDD-HHMMSS.db in the current folder)")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return errUsage
+	if err := parseArgs(fs, args, stderr, 0); err != nil {
+		return err
 	}
 	if *out == "" {
 		*out = "aixin-backup-" + time.Now().Format("20060102-150405") + ".db"
@@ -117,9 +114,11 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 }
 
 func user(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "add" && args[0] != "passwd") {
-		fmt.Fprint(stderr, usage)
-		return errUsage
+	switch {
+	case len(args) == 0:
+		return usageError(stderr, "user", "say what to do: add or passwd")
+	case args[0] != "add" && args[0] != "passwd":
+		return usageError(stderr, "user", "no such action %q: give add or passwd", args[0])
 	}
 	sub := args[0]
 	var c config
@@ -128,11 +127,16 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 	role := fs.String("role", "", "admin, organizer or clerk (add)")
 	name := fs.String("name", "", "display name (add)")
 	shop := fs.String("shop", "", "the shop id a clerk works at (add, role clerk)")
-	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || *login == "" {
-		if err == nil {
-			fmt.Fprintln(stderr, "aixin: --login is required")
-		}
-		return errUsage
+	if err := parseArgs(fs, args[1:], stderr, 0); err != nil {
+		return err
+	}
+	switch {
+	case *login == "":
+		return usageError(stderr, "user "+sub, "--login is required")
+	case sub == "add" && *role == "":
+		return usageError(stderr, "user add", "--role is required: admin, organizer or clerk")
+	case sub == "passwd" && (*role != "" || *name != "" || *shop != ""):
+		return usageError(stderr, "user passwd", "sets a password only: --role, --name and --shop belong to user add")
 	}
 	pass, err := readPassword(stdin)
 	if err != nil {

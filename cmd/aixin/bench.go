@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -28,16 +27,18 @@ import (
 // so that it may log its volunteers in, and so that every scan writes (with
 // the default repeat window a second scan within two minutes is a no-op).
 func benchCheckin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench checkin", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench checkin", stderr)
 	base := fs.String("url", "http://127.0.0.1:8080", "the server")
 	n := fs.Int("volunteers", 500, "concurrent volunteers")
 	dur := fs.Duration("duration", 15*time.Second, "how long the concurrent phase runs")
 	single := fs.Int("single", 300, "scans of one volunteer alone, one after another")
 	rate := fs.Float64("rate", 3000, "scans per second all volunteers together offer in the paced phase (0: skip it)")
 	login := fs.String("admin", envOr(getenv, "AIXIN_ADMIN_LOGIN", "admin"), "administrator login (password: AIXIN_ADMIN_PASSWORD)")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *n < 1 {
-		return errUsage
+	if err := parseArgs(fs, args, stderr, 0); err != nil {
+		return err
+	}
+	if *n < 1 {
+		return usageError(stderr, "bench checkin", "--volunteers must be at least 1")
 	}
 	password := getenv("AIXIN_ADMIN_PASSWORD")
 	if password == "" {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,14 +21,16 @@ import (
 // API as an administrator; start the server with AIXIN_LOGIN_LIMIT=100000 AIXIN_USER_LIMIT=1000000
 // so that it may log its clerks in.
 func benchRedeem(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench redeem", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench redeem", stderr)
 	base := fs.String("url", "http://127.0.0.1:8080", "the server")
 	kiosks := fs.Int("kiosks", 50, "concurrent kiosks (clerks)")
 	vouchers := fs.Int("vouchers", 2000, "vouchers to redeem")
 	login := fs.String("admin", envOr(getenv, "AIXIN_ADMIN_LOGIN", "admin"), "administrator login (password: AIXIN_ADMIN_PASSWORD)")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *kiosks < 1 || *vouchers < 1 {
-		return errUsage
+	if err := parseArgs(fs, args, stderr, 0); err != nil {
+		return err
+	}
+	if *kiosks < 1 || *vouchers < 1 {
+		return usageError(stderr, "bench redeem", "--kiosks and --vouchers must be at least 1")
 	}
 	password := getenv("AIXIN_ADMIN_PASSWORD")
 	if password == "" {

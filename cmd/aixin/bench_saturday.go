@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -36,8 +35,7 @@ import (
 //	AIXIN_LOGIN_LIMIT=100000 AIXIN_USER_LIMIT=1000000 AIXIN_CHECKIN_REPEAT=0s AIXIN_ADMIN_PASSWORD=… aixin serve
 //	AIXIN_ADMIN_PASSWORD=… aixin bench saturday
 func benchSaturday(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench saturday", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench saturday", stderr)
 	base := fs.String("url", "http://127.0.0.1:8080", "the server")
 	n := fs.Int("volunteers", 1000, "volunteers checking in and out")
 	events := fs.Int("events", 20, "events they are at")
@@ -48,8 +46,11 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 	dur := fs.Duration("duration", 30*time.Second, "how long the morning lasts")
 	backup := fs.Bool("backup", true, "take a hot backup halfway through and verify it")
 	login := fs.String("admin", envOr(getenv, "AIXIN_ADMIN_LOGIN", "admin"), "administrator login (password: AIXIN_ADMIN_PASSWORD)")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *n < *events || *events < 1 || *kiosks < 1 {
-		return errUsage
+	if err := parseArgs(fs, args, stderr, 0); err != nil {
+		return err
+	}
+	if *events < 1 || *kiosks < 1 || *n < *events {
+		return usageError(stderr, "bench saturday", "--events and --kiosks must be at least 1, and --volunteers at least --events")
 	}
 	password := getenv("AIXIN_ADMIN_PASSWORD")
 	if password == "" {

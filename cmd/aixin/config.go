@@ -22,7 +22,8 @@ type config struct {
 	AdminLogin   string
 	AdminPass    string
 	Location     *time.Location
-	tzGiven      bool // --tz or AIXIN_TZ was set
+	tzGiven      bool      // --tz or AIXIN_TZ was set
+	stderr       io.Writer // where the flags' errors go
 }
 
 // dbPath is the store file inside the data folder.
@@ -30,8 +31,8 @@ func (c config) dbPath() string { return filepath.Join(c.DataDir, "aixin.db") }
 
 // newFlags returns a flag set whose flags default to their AIXIN_* variables.
 func newFlags(name string, getenv func(string) string, stderr io.Writer, c *config) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(name, stderr)
+	c.stderr = stderr
 	env := func(key, def string) string {
 		if v := getenv(key); v != "" {
 			return v
@@ -46,10 +47,11 @@ func newFlags(name string, getenv func(string) string, stderr io.Writer, c *conf
 	return fs
 }
 
-// parse parses args and checks the values that every command shares.
+// parse parses args, which hold flags only, and checks the values that
+// every command shares.
 func (c *config) parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseArgs(fs, args, c.stderr, 0); err != nil {
+		return err
 	}
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {

@@ -18,9 +18,11 @@ import (
 // exportMonthly is "aixin export monthly": the monthly totals of a stopped
 // server's data, the same file GET /api/v1/exports/monthly gives.
 func exportMonthly(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "monthly" {
-		fmt.Fprint(stderr, usage)
-		return errUsage
+	switch {
+	case len(args) == 0:
+		return usageError(stderr, "export", "say what to export: monthly")
+	case args[0] != "monthly":
+		return usageError(stderr, "export", "no export %q: give monthly", args[0])
 	}
 	var c config
 	fs := newFlags("export monthly", getenv, stderr, &c)
@@ -31,8 +33,8 @@ func exportMonthly(ctx context.Context, args []string, getenv func(string) strin
 	full := fs.Bool("full-phone", false, "full phone numbers instead of 138****5678")
 	out := fs.String("o", "", "output file (default: the export's own name, in the current folder; - for standard output)")
 	lang := fs.String("lang", envOr(getenv, "AIXIN_LANG", "zh-CN"), "language of the headers: zh-CN or en")
-	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
-		return errUsage
+	if err := parseArgs(fs, args[1:], stderr, 0); err != nil {
+		return err
 	}
 	st, err := openStopped(c.dbPath(), true, "download it from the web page (导出) or GET /api/v1/exports/monthly instead")
 	if err != nil {

@@ -14,19 +14,21 @@ import (
 // importMembers is "aixin import members FILE": a roster into a stopped
 // server's data, with an administrator's reach (every unit).
 func importMembers(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "members" {
-		fmt.Fprint(stderr, usage)
-		return errUsage
+	switch {
+	case len(args) == 0:
+		return usageError(stderr, "import", "say what to import: members FILE")
+	case args[0] != "members":
+		return usageError(stderr, "import", "no import %q: give members FILE", args[0])
 	}
 	var c config
 	fs := newFlags("import members", getenv, stderr, &c)
 	skip := fs.Bool("skip-invalid", false, "import the good rows and report the rest (default: one bad row imports nothing)")
 	lang := fs.String("lang", envOr(getenv, "AIXIN_LANG", "zh-CN"), "language of the report: zh-CN or en")
-	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 1 {
-		if err == nil {
-			fmt.Fprintln(stderr, "aixin: give one roster file (.csv or .xlsx)")
-		}
-		return errUsage
+	if err := parseArgs(fs, args[1:], stderr, 1); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError(stderr, "import members", "give the roster file (.csv or .xlsx)")
 	}
 	path := fs.Arg(0)
 	data, err := os.ReadFile(path)

@@ -16,10 +16,13 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -34,6 +37,9 @@ func main() {
 		stop() // a second signal ends the process at once
 	}()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	if errors.Is(err, errHelp) {
+		return
+	}
 	if errors.Is(err, errUsage) {
 		os.Exit(2)
 	}
@@ -43,9 +49,13 @@ func main() {
 	}
 }
 
-// errUsage reports a command line that could not be understood; the usage
-// has already been printed.
+// errUsage reports a command line that could not be understood; what is
+// wrong with it and the command's usage have already been printed on stderr.
 var errUsage = errors.New("usage")
+
+// errHelp reports a command line that asked for the usage (-h), which has
+// been printed.
+var errHelp = errors.New("help")
 
 const usage = `aixin (爱心积分): volunteer service points for communities
 
@@ -63,6 +73,7 @@ Usage:
   aixin bench redeem   [--url U] [--kiosks 50] [--vouchers 2000]                      see the README for how to start it
   aixin bench saturday [--url U] [--volunteers 1000] [--events 20] [--rate 3000] [--kiosks 20] [--organisers 5] [--duration 30s]
   aixin version
+  aixin help [COMMAND]
 
 Environment (used when the flag is not given):
   AIXIN_DATA            data folder (default ./aixin-data)
@@ -81,11 +92,82 @@ Environment (used when the flag is not given):
   AIXIN_DEMO            true: serve fills a data folder without members with the demo district
 `
 
+// usageOf returns the lines of usage that show how to write cmd ("serve",
+// "user", "user add", "bench checkin", ...), or "" for no such command.
+func usageOf(cmd string) string {
+	var b strings.Builder
+	in := false
+	for line := range strings.Lines(usage) {
+		if line == "\n" || !strings.HasPrefix(line, "  ") {
+			in = false
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "  aixin "+cmd); ok {
+			in = rest == "\n" || rest[0] == ' '
+		} else if !strings.HasPrefix(line, "      ") || strings.Contains(line, " aixin ") {
+			in = false // a continuation line is indented further
+		}
+		if in {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// usageError says on stderr what is wrong with a command line and how cmd
+// is written, and returns errUsage.
+func usageError(stderr io.Writer, cmd, format string, args ...any) error {
+	fmt.Fprintf(stderr, "aixin %s: %s\n\nUsage:\n%s", cmd, fmt.Sprintf(format, args...), usageOf(cmd))
+	return errUsage
+}
+
+// newFlagSet returns an empty flag set for cmd whose errors and -h print
+// the command's usage and its flags on stderr.
+func newFlagSet(cmd string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage:\n%s\nFlags:\n", usageOf(cmd))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// argHints add to the message about an unexpected argument of a command
+// what the argument was probably meant to be.
+var argHints = map[string]string{
+	"backup": " (the file to write is given with -o FILE)",
+}
+
+// parseArgs parses args with fs and checks that there are at most max (0
+// or 1) arguments besides the flags. A flag the command does not know, or an
+// argument it does not take, is errUsage after saying so; -h is errHelp.
+func parseArgs(fs *flag.FlagSet, args []string, stderr io.Writer, max int) error {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	} else if err != nil {
+		return errUsage // the flag package said what, and printed the usage
+	}
+	if fs.NArg() > max {
+		extra := fs.Args()[max:]
+		quoted := make([]string, len(extra))
+		for i, a := range extra {
+			quoted[i] = strconv.Quote(a)
+		}
+		what := "takes no arguments"
+		if max == 1 {
+			what = "takes one file at most"
+		}
+		return usageError(stderr, fs.Name(), "%s, but was given %s%s", what, strings.Join(quoted, " "), argHints[fs.Name()])
+	}
+	return nil
+}
+
 // run is the whole program, callable from tests with their own arguments,
 // environment and streams.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, "aixin: say which command to run\n\n"+usage)
 		return errUsage
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
@@ -111,14 +193,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return benchRedeem(ctx, rest[1:], getenv, stdout, stderr)
 		case len(rest) > 0 && rest[0] == "saturday":
 			return benchSaturday(ctx, rest[1:], getenv, stdout, stderr)
+		case len(rest) > 0:
+			return usageError(stderr, "bench", "no load test %q: give checkin, redeem or saturday", rest[0])
 		}
-		fmt.Fprint(stderr, usage)
-		return errUsage
+		return usageError(stderr, "bench", "name the load test: checkin, redeem or saturday")
 	case "version":
+		if err := parseArgs(newFlagSet("version", stderr), rest, stderr, 0); err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, "aixin", version)
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		switch {
+		case len(rest) == 0:
+			fmt.Fprint(stdout, usage)
+		case usageOf(strings.Join(rest, " ")) != "": // "help user", "help user add"
+			fmt.Fprint(stdout, "Usage:\n"+usageOf(strings.Join(rest, " ")))
+		case len(rest) > 1 && usageOf(rest[0]) != "":
+			return usageError(stderr, "help", "takes one command at most, but was given %q", rest[len(rest)-1])
+		default:
+			return usageError(stderr, "help", "no command %q", rest[0])
+		}
 		return nil
 	default:
 		fmt.Fprintf(stderr, "aixin: unknown command %q\n\n%s", cmd, usage)

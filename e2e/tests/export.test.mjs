@@ -129,7 +129,7 @@ describe('monthly export', () => {
     const out = path.join(tmp, 'xlsx');
     const files = soffice(xlsx, out, csvFilter);
     const sheet = (name) => readFileSync(path.join(out, files.find((f) => f.endsWith(`-${name}.csv`))), 'utf8');
-    assert.deepEqual(files.map((f) => f.replace(/^.*-/, '')), ['按兑换点.csv', '按单位.csv', '按志愿者.csv', '按队伍.csv', '汇总.csv']);
+    assert.deepEqual(files.map((f) => f.replace(/^.*-/, '')), ['往月补录.csv', '按兑换点.csv', '按单位.csv', '按志愿者.csv', '按队伍.csv', '汇总.csv']);
     const people = sheet('按志愿者');
     assert.match(people, /^"姓名","手机号","所属单位","队伍","党员","在职党员报到单位","服务时长（小时）","期初积分","本月获得"/);
     // Text cells stay text (the phone keeps its stars), hours keep one decimal, points are numbers.

@@ -165,7 +165,8 @@ try {
 
 {
   const form = $('cert-form');
-  const today = new Date(Date.now() - new Date().getTimezoneOffset() * 60e3).toISOString().slice(0, 10);
+  // Today in the deployment's zone (Beijing time), whatever the computer's clock is set to.
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
   form.from.value = today.slice(0, 4) + '-01-01';
   form.to.value = today;
   form.to.max = today;

@@ -1,9 +1,13 @@
 // /admin/staff: staff accounts (administrators, organisers bound to a unit,
-// clerks bound to a shop) and the form to create one.
+// clerks bound to a shop), the form to create one, and for each the dialog
+// that renames it, resets its password, disables or enables it
+// (PATCH /api/v1/users/{id}; the server decides who may).
 
-import { t, $, api, el, failed, busy, bindLogout, loadUnits, fillUnitSelect, unitLabel, fmtDate, emptyState } from './common.js';
+import { t, $, api, el, failed, busy, bindLogout, loadUnits, fillUnitSelect, unitLabel, fmtDate, fmtTime, emptyState } from './common.js';
+import { bindOwnPassword } from './own-password.js';
 
 bindLogout();
+bindOwnPassword();
 
 const roleNames = {
   admin: t('role.admin'),
@@ -34,6 +38,7 @@ async function loadStaff() {
         el('th', { scope: 'col' }, t('js.staff.role')),
         el('th', { scope: 'col' }, t('js.staff.scope')),
         el('th', { scope: 'col' }, t('js.staff.created')),
+        el('th', { scope: 'col' }, t('js.staff.actions')),
       )),
       el('tbody', {}, staff.map((u) => {
         const unit = u.unit_id ? units.byId.get(u.unit_id) : null;
@@ -41,13 +46,18 @@ async function loadStaff() {
         if (u.role === 'admin') scope = t('js.staff.scope_all');
         else if (unit) scope = unitLabel(unit, units.byId);
         else if (u.shop_id) scope = t('js.staff.shop_is', u.shop_name || u.shop_id);
-        return el('tr', { class: u.disabled ? 'disabled' : '' },
-          el('td', { class: 'mono' }, u.login),
-          el('td', {}, u.name || ''),
-          el('td', {}, el('span', { class: 'badge role-' + u.role }, roleNames[u.role] ?? u.role),
+        return el('tr', { class: u.disabled ? 'disabled' : '', dataset: { login: u.login } },
+          el('td', { class: 'mono nowrap' }, u.login),
+          el('td', { class: 'nowrap' }, u.name || ''),
+          el('td', { class: 'nowrap' }, el('span', { class: 'badge role-' + u.role }, roleNames[u.role] ?? u.role),
             u.disabled ? el('span', { class: 'badge off' }, t('js.staff.disabled')) : null),
           el('td', {}, scope),
-          el('td', { class: 'nowrap' }, fmtDate(u.created_at)),
+          el('td', { class: 'nowrap' }, fmtDate(u.created_at),
+            u.updated_at ? el('span', { class: 'hint small block' }, t('js.staff.changed_by', fmtDate(u.updated_at), u.updated_by_name || '')) : null),
+          el('td', {}, el('button', {
+            type: 'button', class: 'small', onclick: () => openEdit(u),
+            'aria-label': t('js.staff.manage_who', u.name || u.login),
+          }, u.id === me ? t('js.staff.manage_self') : t('js.staff.manage'))),
         );
       })),
     )));
@@ -55,6 +65,93 @@ async function loadStaff() {
     failed($('staff-msg'), err);
   }
 }
+
+// ---- changing an account --------------------------------------------------
+
+const me = document.querySelector('main').dataset.userId;
+const dialog = $('edit');
+let editing = null; // the account the dialog shows
+
+function showEdit(u) {
+  editing = u;
+  const self = u.id === me;
+  $('edit-h').textContent = t('js.staff.edit_title', u.name || u.login);
+  $('edit-who').textContent = t('js.staff.edit_who', u.login, roleNames[u.role] ?? u.role);
+  $('edit-self').hidden = !self;
+  $('edit-password-form').hidden = self;
+  $('edit-state').hidden = self;
+  $('e-name').value = u.name || '';
+  $('edit-state-now').textContent = u.disabled
+    ? t('js.staff.state_disabled', fmtTime(u.disabled_at))
+    : t('js.staff.state_active');
+  $('edit-disable').hidden = u.disabled;
+  $('edit-enable').hidden = !u.disabled;
+}
+
+function openEdit(u) {
+  $('edit-password-form').reset();
+  $('edit-msg').className = 'msg';
+  $('edit-msg').textContent = '';
+  showEdit(u);
+  dialog.showModal();
+  $('e-name').focus();
+}
+
+$('edit-close').addEventListener('click', () => dialog.close());
+dialog.addEventListener('close', () => {
+  editing = null;
+  loadStaff();
+});
+
+// change sends one change of the account the dialog shows and says what it did.
+async function change(form, body, done) {
+  const msg = $('edit-msg');
+  msg.className = 'msg';
+  await busy(form, async () => {
+    try {
+      const u = await api('PATCH', `/api/v1/users/${editing.id}`, body);
+      showEdit(u);
+      msg.className = 'msg ok';
+      msg.textContent = done(u);
+    } catch (err) {
+      failed(msg, err);
+    }
+  });
+}
+
+$('edit-name-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  change(ev.currentTarget, { name: $('e-name').value.trim() }, (u) => t('js.staff.name_saved', u.name || u.login));
+});
+
+$('edit-password-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const f = ev.currentTarget;
+  const msg = $('edit-msg');
+  msg.className = 'msg';
+  if (!f.password.value) {
+    msg.textContent = t('js.password.missing');
+    return;
+  }
+  if (f.password.value !== f.again.value) {
+    msg.textContent = t('js.password.mismatch');
+    return;
+  }
+  change(f, { password: f.password.value }, (u) => {
+    f.reset();
+    return t('js.staff.reset_done', u.login);
+  });
+});
+
+$('edit-disable').addEventListener('click', (ev) => {
+  change($('edit-state'), { disabled: true }, (u) => t('js.staff.disabled_done', u.login));
+  ev.currentTarget.blur();
+});
+$('edit-enable').addEventListener('click', () => {
+  change($('edit-state'), { disabled: false }, (u) => t('js.staff.enabled_done', u.login));
+});
+
+// ---- a new account ----------------------------------------------------------
 
 const form = $('staff-form');
 function roleChanged() {

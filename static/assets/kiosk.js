@@ -11,10 +11,12 @@
 // banner says so; the session survives a reload.
 
 import { t, $, api, el, bindLogout, loginAgain, fmtDate, fmtTime, fmtNumber } from './common.js';
+import { bindOwnPassword } from './own-password.js';
 import { startScanner } from './qr-scan.js';
 import { apiWithKey, codeOK, lineItems, normalizeCode, proxyChip, uuidv7, voucherStatuses } from './shop-common.js';
 
 bindLogout();
+bindOwnPassword();
 
 // ---- network banner -------------------------------------------------------
 

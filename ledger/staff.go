@@ -1,0 +1,132 @@
+package ledger
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// StaffChange is a change of a staff account that an administrator or an
+// organiser asks for (PATCH /api/v1/users/{id}): a nil field is left as it
+// is.
+type StaffChange struct {
+	Name     *string
+	Disabled *bool
+	// PasswordHash is the hash of a new password, "" to keep the password.
+	PasswordHash string
+}
+
+// StaffFacts are what ChangeStaff needs to know besides the two accounts,
+// read in the same transaction.
+type StaffFacts struct {
+	// TargetUnit is the unit an organiser is bound to, or the unit of a
+	// clerk's shop; nil for an administrator, or when it cannot be found.
+	TargetUnit *Unit
+	// ActiveAdmins counts the administrators who are not disabled, the
+	// target among them. Only a change that disables an administrator
+	// needs it.
+	ActiveAdmins int
+}
+
+// What a StaffUpdate changed, for the record.
+const (
+	StaffChangedName     = "name"
+	StaffChangedPassword = "password"
+	StaffDisabled        = "disabled"
+	StaffEnabled         = "enabled"
+)
+
+// StaffUpdate is what ChangeStaff decided.
+type StaffUpdate struct {
+	// User is the account as it is to be stored.
+	User User
+	// Changed lists what changed (StaffChangedName, ...), in that order;
+	// empty when the change asks for what already is, and nothing is to be
+	// written.
+	Changed []string
+	// EndSessions says to end the account's sessions, all of them but the
+	// one the actor makes the change with.
+	EndSessions bool
+}
+
+// ChangeStaff decides a change of target's account by actor at now.
+//
+// An administrator may change any staff account; an organiser the
+// organisers of units in their subtree and the clerks of shops in it, and no
+// administrator: any other account is ENOTFOUND, as the staff list does not
+// show it. Volunteers are members and are changed there (EINVALID). Nobody
+// disables their own account or sets their own password here (EINVALID:
+// their own password is changed with the current one), and the last active
+// administrator stays (ECONFLICT). A disabled actor is EUNAUTHORIZED, a
+// clerk or a volunteer EFORBIDDEN; a change that changes nothing EINVALID.
+//
+// Every change ends the account's sessions but the actor's own: a password
+// set by someone else, a disabled account, a name given to the account of
+// someone new all mean that who was logged in must log in again.
+func ChangeStaff(actor, target User, f StaffFacts, ch StaffChange, now time.Time) (StaffUpdate, error) {
+	switch {
+	case actor.Disabled:
+		return StaffUpdate{}, Errorf(EUNAUTHORIZED, "auth.login_required")
+	case actor.Role != RoleAdmin && actor.Role != RoleOrganizer:
+		return StaffUpdate{}, Errorf(EFORBIDDEN, "auth.forbidden")
+	case target.Role == RoleVolunteer:
+		return StaffUpdate{}, Errorf(EINVALID, "user.volunteer_is_member")
+	case !actor.reaches(target, f):
+		return StaffUpdate{}, Errorf(ENOTFOUND, "user.not_found")
+	case ch.Name == nil && ch.Disabled == nil && ch.PasswordHash == "":
+		return StaffUpdate{}, Errorf(EINVALID, "user.nothing_to_change")
+	}
+	self := actor.ID == target.ID
+	switch {
+	case self && ch.Disabled != nil && *ch.Disabled:
+		return StaffUpdate{}, Errorf(EINVALID, "user.disable_self")
+	case self && ch.PasswordHash != "":
+		return StaffUpdate{}, Errorf(EINVALID, "user.own_password")
+	case ch.Disabled != nil && *ch.Disabled && !target.Disabled && target.Role == RoleAdmin && f.ActiveAdmins <= 1:
+		return StaffUpdate{}, Errorf(ECONFLICT, "user.last_admin")
+	}
+
+	up := StaffUpdate{User: target}
+	u := &up.User
+	if ch.Name != nil {
+		name, err := (Text{Field: "field.staff_name", Key: "user.name_invalid", Max: 64}).Clean(*ch.Name)
+		if err != nil {
+			return StaffUpdate{}, err
+		}
+		if name != u.Name {
+			u.Name = name
+			up.Changed = append(up.Changed, StaffChangedName)
+		}
+	}
+	if ch.PasswordHash != "" {
+		u.PasswordHash = ch.PasswordHash
+		up.Changed = append(up.Changed, StaffChangedPassword)
+	}
+	if ch.Disabled != nil && *ch.Disabled != u.Disabled {
+		u.Disabled = *ch.Disabled
+		if u.Disabled {
+			u.DisabledAt = now.UTC()
+			up.Changed = append(up.Changed, StaffDisabled)
+		} else {
+			u.DisabledAt = time.Time{}
+			up.Changed = append(up.Changed, StaffEnabled)
+		}
+	}
+	if len(up.Changed) == 0 {
+		return StaffUpdate{User: target}, nil
+	}
+	u.UpdatedAt, u.UpdatedBy = now.UTC(), actor.ID
+	up.EndSessions = true
+	return up, nil
+}
+
+// reaches reports whether staff user u may act on target's account.
+func (u User) reaches(target User, f StaffFacts) bool {
+	switch u.Role {
+	case RoleAdmin:
+		return true
+	case RoleOrganizer:
+		return target.Role != RoleAdmin && u.UnitID != uuid.Nil && f.TargetUnit != nil && f.TargetUnit.Within(u.UnitID)
+	}
+	return false
+}
