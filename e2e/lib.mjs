@@ -22,20 +22,22 @@ mkdirSync(screenshots, { recursive: true });
 
 // Client calls the JSON API as one user.
 export class Client {
-  constructor(cookie = '') {
+  constructor(cookie = '', base = BASE) {
     this.cookie = cookie;
+    this.base = base;
   }
 
-  // login returns a client with a new session of login.
-  static async login(login, password) {
-    const res = await fetch(BASE + '/api/v1/login', {
+  // login returns a client with a new session of login (at base, the test
+  // server unless told).
+  static async login(login, password, base = BASE) {
+    const res = await fetch(base + '/api/v1/login', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ login, password }),
     });
     if (res.status !== 200) throw new Error(`login ${login}: ${res.status} ${await res.text()}`);
     const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('aixin_session='));
-    const client = new Client(cookie);
+    const client = new Client(cookie, base);
     client.user = await res.json();
     return client;
   }
@@ -49,7 +51,7 @@ export class Client {
   async call(method, p, body) {
     const headers = { Accept: 'application/json', Cookie: this.cookie };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const res = await fetch(BASE + '/api/v1' + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(this.base + '/api/v1' + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     let data = null;
     try {
@@ -95,10 +97,10 @@ export const pc = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1
 // open returns a new page in a new context of the browser, logged in as
 // client if given. Script errors and CSP refusals are collected in
 // page.problems; check them with noProblems(page).
-export async function open(browser, device, client, { locale = 'zh-CN' } = {}) {
-  const context = await browser.newContext({ ...device, locale, baseURL: BASE });
+export async function open(browser, device, client, { locale = 'zh-CN', base = client?.base ?? BASE } = {}) {
+  const context = await browser.newContext({ ...device, locale, baseURL: base });
   if (client) {
-    await context.addCookies([{ name: 'aixin_session', value: client.session, url: BASE, httpOnly: true, sameSite: 'Lax' }]);
+    await context.addCookies([{ name: 'aixin_session', value: client.session, url: base, httpOnly: true, sameSite: 'Lax' }]);
   }
   const page = await context.newPage();
   page.problems = [];
@@ -137,4 +139,35 @@ export async function loginUI(page, login, password) {
 // text returns an element's text with its spaces squeezed.
 export async function text(locator) {
   return ((await locator.textContent()) ?? '').replace(/\s+/g, ' ').trim();
+}
+
+// freshServer starts aixin of its own (the binary run.sh built) on a new
+// data folder and a free loopback port, for a test that needs a brand-new
+// installation; it answers {url, stop}. The administrator is ADMIN.
+export async function freshServer(dir) {
+  const { spawn } = await import('node:child_process');
+  const bin = process.env.AIXIN_BIN;
+  if (!bin) throw new Error('AIXIN_BIN is not set: run the tests with e2e/run.sh');
+  const proc = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', dir], {
+    env: { ...process.env, AIXIN_ADMIN_PASSWORD: ADMIN.password }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('aixin printed no address in 10 s: ' + out)), 10_000);
+    proc.stdout.on('data', (b) => {
+      out += b;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`aixin exited ${code}: ${out}`)));
+  });
+  const stop = () => new Promise((resolve) => {
+    if (proc.exitCode !== null) return resolve();
+    proc.on('exit', resolve);
+    proc.kill('SIGTERM');
+  });
+  return { url, stop };
 }

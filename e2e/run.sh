@@ -98,6 +98,8 @@ fi
 echo "e2e: aixin at $url"
 
 export AIXIN_URL="$url"
+# The binary, for tests that need a server of their own on a fresh data folder.
+export AIXIN_BIN="$tmp/aixin"
 export AIXIN_ADMIN_LOGIN="${AIXIN_ADMIN_LOGIN:-admin}"
 mkdir -p screenshots
 status=0

@@ -34,6 +34,7 @@ func (s *server) pageRoutes(e *echo.Echo) {
 	e.GET("/admin/units", s.appPage("admin_units.html", "units"), staff...)
 	e.GET("/admin/teams", s.appPage("admin_teams.html", "teams"), staff...)
 	e.GET("/admin/members", s.appPage("admin_members.html", "members"), staff...)
+	e.GET("/admin/members/cards", s.appPage("admin_member_cards.html", "members"), staff...)
 	e.GET("/admin/members/:id", s.memberPage, staff...)
 	e.GET("/admin/import", s.appPage("admin_import.html", "import"), staff...)
 	e.GET("/admin/staff", s.appPage("admin_staff.html", "staff"), staff...)

@@ -310,6 +310,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
 			"organizerA": {200, 422}, "organizerB": {422, 200}, "admin": {200, 200}}},
 		{"ImportTemplate", func(c string) cell { return cell{"GET", "/api/v1/members/import/template.csv", nil} }, staffList},
+		{"MemberCardsOfUnit", func(c string) cell { return cell{"GET", "/api/v1/members/cards?unit_id=" + w.unit[c].ID.String(), nil} }, staffOnly(200, 200)},
+		{"MemberCardsByID", func(c string) cell {
+			return cell{"GET", "/api/v1/members/cards?ids=" + w.member[c].ID.String() + "," + w.other[c].ID.String(), nil}
+		}, staffOnly(200, 200)},
 		{"ListStaff", func(c string) cell { return cell{"GET", "/api/v1/users", nil} }, staffList},
 		{"CreateOrganizer", func(c string) cell {
 			return cell{"POST", "/api/v1/users", jsonBody(func(n int) any {
@@ -330,7 +334,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, staffOnly(200, 200)},
 		{"DisableOrganizerOfCommunity", func(c string) cell {
 			return cell{"PATCH", "/api/v1/users/" + peer[c].ID.String(), jsonBody(func(n int) any { return map[string]any{"disabled": n%2 == 0} })}
-		}, staffOnly(200, 200)},
+		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403}, // a colleague of the same unit: not by a peer
+			"organizerA": {403, 404}, "organizerB": {404, 403}, "admin": {200, 200}}},
 		{"RenameAdmin", func(c string) cell {
 			return cell{"PATCH", "/api/v1/users/" + admin2.ID.String(), jsonBody(func(n int) any { return map[string]any{"name": fmt.Sprint("管理员", n)} })}
 		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},

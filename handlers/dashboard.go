@@ -393,7 +393,12 @@ func (s *server) categoriesChart(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	const w, row, left = 720, 30, 110
+	const w, row = 720, 30
+	lang := s.lang(c)
+	left := 110
+	if lang != langZH {
+		left = 200 // Elderly and disabled care
+	}
 	h := max(60, 24+row*len(d.Categories))
 	var b strings.Builder
 	svgOpen(&b, w, h, t("dash.categories_title"))
@@ -407,7 +412,7 @@ func (s *server) categoriesChart(c echo.Context) error {
 	for i, cat := range d.Categories {
 		y := 12 + row*i
 		bw := float64(w-left-120) * float64(max(0, cat.Minutes)) / float64(peak) // a month's corrections may take time back
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="13" fill="#222">%s</text>`, left-8, y+15, html.EscapeString(cat.Category))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="13" fill="#222">%s</text>`, left-8, y+15, html.EscapeString(s.cat.Category(lang, cat.Category)))
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="20" rx="3" fill="#e57373"/>`, left, y+1, bw)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" fill="#444">%s</text>`, float64(left)+bw+6, y+15,
 			html.EscapeString(t("dash.hours_events", roundHours(cat.Minutes), cat.Events)))

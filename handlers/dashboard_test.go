@@ -73,6 +73,10 @@ func TestDashboard(t *testing.T) {
 	if !strings.Contains(string(e.get("/api/v1/dashboard/categories.svg?month=2026-03", orgA).body), "环境整治") {
 		t.Fatal("categories chart lacks its category")
 	}
+	// In English the category has its English name; the stored one stays Chinese.
+	if en := string(e.get("/api/v1/dashboard/categories.svg?month=2026-03&lang=en", orgA).body); !strings.Contains(en, "Environment clean-up") || strings.Contains(en, "环境整治") {
+		t.Fatalf("English categories chart:\n%s", en)
+	}
 	wantStatus(t, e.get("/api/v1/dashboard?month=2026-13", orgA), http.StatusBadRequest)
 	wantStatus(t, e.get("/api/v1/dashboard", e.session(w.users["volunteer"])), http.StatusForbidden)
 }

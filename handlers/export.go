@@ -207,10 +207,11 @@ func (ex monthlyExport) T(key string, args ...any) string {
 
 // memberLine is a member with the month's figures.
 type memberLine struct {
-	m                ledger.Member
-	month            ledger.MemberMonth
-	unit             string
-	unitKey, nameKey []byte // pinyin sort keys
+	m       ledger.Member
+	month   ledger.MemberMonth
+	unit    string
+	place   int    // the unit's place in the tree
+	nameKey []byte // pinyin sort key
 }
 
 func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthlyExport, error) {
@@ -286,16 +287,22 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 		mm.MemberID = m.ID
 		lines = append(lines, memberLine{m: m, month: mm, unit: label(unitByID[m.UnitID])})
 	}
-	// In the order a Chinese spreadsheet sorts: by pinyin, comparing sort
-	// keys made once per line.
+	// By unit as the tree is read (第二网格 after 第一网格), then by name in
+	// the order a Chinese spreadsheet sorts (pinyin), comparing sort keys
+	// made once per line.
+	tree := unitTree(units)
+	place := make(map[uuid.UUID]int, len(tree))
+	for i, u := range tree {
+		place[u.ID] = i
+	}
 	col := collate.New(language.Chinese)
 	var keys collate.Buffer
 	for i := range lines {
-		lines[i].unitKey = col.KeyFromString(&keys, lines[i].unit)
+		lines[i].place = place[lines[i].m.UnitID]
 		lines[i].nameKey = col.KeyFromString(&keys, lines[i].m.Name)
 	}
 	slices.SortStableFunc(lines, func(a, b memberLine) int {
-		return cmp.Or(bytes.Compare(a.unitKey, b.unitKey), bytes.Compare(a.nameKey, b.nameKey))
+		return cmp.Or(cmp.Compare(a.place, b.place), bytes.Compare(a.nameKey, b.nameKey))
 	})
 
 	figures := []string{t("export.col.hours"), t("export.col.opening"), t("export.col.earned"), t("export.col.adjusted"),
@@ -358,9 +365,7 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 			}
 		}
 	}
-	slices.SortFunc(teams, func(a, b ledger.Team) int {
-		return cmp.Or(col.CompareString(label(unitByID[a.UnitID]), label(unitByID[b.UnitID])), col.CompareString(a.Name, b.Name))
-	})
+	sortTeams(teams, tree)
 	for _, tm := range teams {
 		u, ok := unitByID[tm.UnitID]
 		if !ok || !opts.Scope.Covers(u) {
@@ -386,14 +391,7 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 	unitSheet := sheet{Name: t("export.view.unit"), Header: append([]string{t("export.col.unit"), t("export.col.unit_kind"),
 		t("export.col.members"), t("export.col.active")}, figures...),
 		Widths: append([]float64{30, 8, 10, 10}, figureWidths...)}
-	slices.SortFunc(inScope, func(a, b ledger.Unit) int {
-		for i := 0; i < len(a.Path) && i < len(b.Path); i++ {
-			if c := slices.Compare(a.Path[i][:], b.Path[i][:]); c != 0 {
-				return c
-			}
-		}
-		return cmp.Compare(len(a.Path), len(b.Path))
-	})
+	inScope = unitTree(inScope)
 	top := math.MaxInt
 	for _, u := range inScope {
 		top = min(top, len(u.Path))
@@ -537,22 +535,32 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 	}
 	notes = append(notes, t("export.footer", opts.Month.String(), opts.Location.String(), opts.Now.In(opts.Location).Format("2006-01-02 15:04"), opts.Who))
 	ex.reconcile, ex.total, ex.people, ex.active = ok, total, len(lines), active
+
+	// Every sheet's title says whose month it is: the organiser's unit, or
+	// for the whole ledger its street when there is one.
+	scopeName, issuer := t("export.scope_all"), t("export.scope_all")
+	if !opts.Scope.All {
+		scopeName, issuer = label(unitByID[opts.Scope.Unit]), unitByID[opts.Scope.Unit].Name
+	} else if top := topUnits(inScope); len(top) == 1 {
+		issuer = top[0].Name
+	}
+	title := func(view string) string {
+		return t("export.title", issuer, int(opts.Month)/100, int(opts.Month)%100, view)
+	}
 	for _, s := range []*sheet{&memberSheet, &teamSheet, &unitSheet, &shopSheet, &lateSheet} {
 		s.Notes = notes
-		s.Title = t("export.title", int(opts.Month)/100, int(opts.Month)%100, s.Name)
+		s.Title = title(s.Name)
 	}
 	ex.sheets["member"], ex.sheets["team"], ex.sheets["unit"], ex.sheets["shop"], ex.sheets["late"] = memberSheet, teamSheet, unitSheet, shopSheet, lateSheet
 
-	// The summary.
-	scopeName := t("export.scope_all")
-	if !opts.Scope.All {
-		scopeName = label(unitByID[opts.Scope.Unit])
-	}
+	// The summary, with lines for who made it and who checked it to sign.
 	phones := t("export.phones_masked")
 	if opts.FullPhone {
 		phones = t("export.phones_full")
 	}
-	ex.summary = sheet{Name: t("export.view.summary"), Header: []string{t("export.col.item"), t("export.col.value")}, Widths: []float64{28, 90},
+	ex.summary = sheet{Name: t("export.view.summary"), Title: title(t("export.view.summary")),
+		Header: []string{t("export.col.item"), t("export.col.value")}, Widths: []float64{28, 66},
+		Signatures: []string{t("export.sign.maker"), t("export.sign.checker"), t("export.sign.date")},
 		Rows: [][]sheetCell{
 			{textCell(t("export.sum.month")), textCell(opts.Month.String())},
 			{textCell(t("export.sum.scope")), textCell(scopeName)},
@@ -575,4 +583,19 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 			{textCell(t("export.sum.hours_rule")), textCell(t("export.hours_rule"))},
 		}, Notes: notes}
 	return ex, nil
+}
+
+// topUnits are the units of a subtree whose parent is not in it.
+func topUnits(units []ledger.Unit) []ledger.Unit {
+	in := make(map[uuid.UUID]bool, len(units))
+	for _, u := range units {
+		in[u.ID] = true
+	}
+	var top []ledger.Unit
+	for _, u := range units {
+		if !in[u.ParentID] {
+			top = append(top, u)
+		}
+	}
+	return top
 }

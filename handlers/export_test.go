@@ -177,9 +177,15 @@ func dumpXLSX(t *testing.T, data []byte) []byte {
 			selected = ", tab selected"
 		}
 		fmt.Fprintf(&b, "== %s (frozen %v at %s%s)\n", name, panes.Freeze, panes.TopLeftCell, selected)
+		fmt.Fprintf(&b, "print: %s\n", printSettings(t, f, name))
 		rows, err := f.GetRows(name, excelize.Options{RawCellValue: true})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The header is the last frozen row; a title may stand above it.
+		header := 0
+		if _, top, err := excelize.CellNameToCoordinates(panes.TopLeftCell); err == nil && top > 1 {
+			header = top - 2
 		}
 		for r, row := range rows {
 			for c, v := range row {
@@ -196,8 +202,13 @@ func dumpXLSX(t *testing.T, data []byte) []byte {
 				} else if st != nil && st.NumFmt != 0 {
 					format = fmt.Sprint(st.NumFmt)
 				}
-				if r == 0 {
-					w, _ := f.GetColWidth(name, ref[:len(ref)-1])
+				if r < header {
+					fmt.Fprintf(&b, "%s title: %q\n", ref, v)
+					continue
+				}
+				if r == header {
+					col, _ := excelize.ColumnNumberToName(c + 1)
+					w, _ := f.GetColWidth(name, col)
 					fmt.Fprintf(&b, "%s width %.0f: %q\n", ref, w, v)
 					continue
 				}
@@ -209,6 +220,51 @@ func dumpXLSX(t *testing.T, data []byte) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// printSettings says how a sheet prints: paper, orientation, fitting, the
+// rows repeated on every page, the footer and the merged cells.
+func printSettings(t *testing.T, f *excelize.File, name string) string {
+	t.Helper()
+	lay, err := f.GetPageLayout(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props, err := f.GetSheetProps(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deref := func(p *int) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprint(*p)
+	}
+	orient := "-"
+	if lay.Orientation != nil {
+		orient = *lay.Orientation
+	}
+	fit := props.FitToPage != nil && *props.FitToPage
+	titles := "none"
+	for _, dn := range f.GetDefinedName() {
+		if dn.Name == "_xlnm.Print_Titles" && dn.Scope == name {
+			titles = dn.RefersTo
+		}
+	}
+	hf, err := f.GetHeaderFooter(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := f.GetMergeCells(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cells []string
+	for _, m := range merged {
+		cells = append(cells, m.GetStartAxis()+":"+m.GetEndAxis())
+	}
+	return fmt.Sprintf("paper %s %s, fit to page %v (%s wide, %s tall), titles %s, footer %q, merged %v",
+		deref(lay.Size), orient, fit, deref(lay.FitToWidth), deref(lay.FitToHeight), titles, hf.OddFooter, cells)
 }
 
 func cellType(t excelize.CellType) string {

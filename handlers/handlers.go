@@ -285,6 +285,7 @@ func (s *server) routes(e *echo.Echo) {
 	api.POST("/members", s.createMember, staff...)
 	api.POST("/members/import", s.importMembers, append(staff, middleware.BodyLimit(importBodyLimit))...)
 	api.GET("/members/import/template.csv", s.importTemplate, staff...)
+	api.GET("/members/cards", s.memberCards, staff...)
 	api.PATCH("/members/:id", s.updateMember, staff...)
 	api.POST("/members/:id/password", s.setMemberPassword, staff...)
 	api.GET("/users", s.listUsers, staff...)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,6 +78,7 @@ func (c *catalogue) T(lang, key string, args ...any) string {
 	if len(args) == 0 {
 		return msg
 	}
+	msg = plural(msg, args)
 	// A term (a field's name, say) is a message of its own, in the same language.
 	cloned := false
 	for i, a := range args {
@@ -88,6 +90,82 @@ func (c *catalogue) T(lang, key string, args ...any) string {
 		}
 	}
 	return fmt.Sprintf(msg, args...)
+}
+
+// Category is a service category (data: ledger.Categories, stored in
+// Chinese) in lang: the catalogue's js.category.<name>, or the name itself
+// for a category the catalogue does not know.
+func (c *catalogue) Category(lang, name string) string {
+	if m, ok := c.msgs[lang]["js.category."+name]; ok {
+		return m
+	}
+	return name
+}
+
+// plural chooses the forms of the plural groups of msg. A group {one|other}
+// stands after a verb and takes that verb's argument: "%v {volunteer|volunteers}"
+// reads "1 volunteer", "2 volunteers". The form one is for exactly 1 (a
+// number, or text that is "1"); every other count takes other. Chinese
+// messages need no groups. common.js's t does the same for the pages.
+func plural(msg string, args []any) string {
+	if !strings.Contains(msg, "{") {
+		return msg
+	}
+	var b strings.Builder
+	n := 0 // verbs seen
+	for i := 0; i < len(msg); i++ {
+		switch c := msg[i]; {
+		case c == '%':
+			b.WriteByte(c)
+			if i+1 < len(msg) && msg[i+1] == '%' {
+				b.WriteByte('%')
+				i++
+				continue
+			}
+			// Flags, width and precision, then the verb's letter.
+			for i+1 < len(msg) && strings.IndexByte("+-# 0123456789.", msg[i+1]) >= 0 {
+				i++
+				b.WriteByte(msg[i])
+			}
+			if i+1 < len(msg) {
+				i++
+				b.WriteByte(msg[i])
+			}
+			n++
+		case c == '{':
+			end := strings.IndexByte(msg[i:], '}')
+			one, other, ok := strings.Cut(msg[i+1:i+max(end, 1)], "|")
+			if end < 0 || !ok || strings.ContainsAny(other, "{|") {
+				b.WriteByte(c)
+				continue
+			}
+			if n > 0 && n <= len(args) && isOne(args[n-1]) {
+				b.WriteString(one)
+			} else {
+				b.WriteString(other)
+			}
+			i += end
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// isOne reports whether a count is exactly 1.
+func isOne(v any) bool {
+	r := reflect.ValueOf(v)
+	switch r.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return r.Int() == 1
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return r.Uint() == 1
+	case reflect.Float32, reflect.Float64:
+		return r.Float() == 1
+	case reflect.String:
+		return strings.TrimSpace(r.String()) == "1"
+	}
+	return false
 }
 
 // withPrefix returns the messages of lang whose keys start with one of the

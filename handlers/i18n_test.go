@@ -342,3 +342,85 @@ func FuzzParseAcceptLanguage(f *testing.F) {
 		}
 	})
 }
+
+// TestPlural: a plural group takes the argument of the verb before it.
+func TestPlural(t *testing.T) {
+	for _, tc := range []struct {
+		name, msg string
+		args      []any
+		want      string
+	}{
+		{"One", "%v {volunteer|volunteers}", []any{1}, "1 volunteer"},
+		{"Two", "%v {volunteer|volunteers}", []any{2}, "2 volunteers"},
+		{"Zero", "%v {volunteer|volunteers}", []any{0}, "0 volunteers"},
+		{"Int64", "%d {point|points}", []any{ledger.Points(1)}, "1 point"},
+		{"Text", "%v {row|rows}", []any{"1"}, "1 row"},
+		{"Thousands", "%v {row|rows}", []any{"1,000"}, "1,000 rows"},
+		{"Float", "%.1f {hour|hours}", []any{1.0}, "1.0 hour"},
+		{"EachItsOwn", "%v {entry|entries}, %v {account|accounts}", []any{1, 3}, "1 entry, 3 accounts"},
+		{"LaterWordsTakeTheLastVerb", "%v {person|people} checked in and {was|were} counted", []any{1}, "1 person checked in and was counted"},
+		{"Width", "%02d {day|days}", []any{1}, "01 day"},
+		{"Percent", "100%% of %v {row|rows}", []any{1}, "100% of 1 row"},
+		{"NoVerbBefore", "{row|rows} %v", []any{1}, "rows 1"},
+		{"NotAGroup", "a {b} %v", []any{1}, "a {b} 1"},
+		{"Unclosed", "%v {row|rows", []any{1}, "1 {row|rows"},
+		{"Chinese", "%v 人", []any{1}, "1 人"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &catalogue{msgs: map[string]map[string]string{langZH: {"k": tc.msg}}}
+			if got := c.T(langZH, "k", tc.args...); got != tc.want {
+				t.Fatalf("%q with %v = %q, want %q", tc.msg, tc.args, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestEnglishCountsArePlural: an English message that counts points,
+// people, records, rows, volunteers and the like says "1 point" for one:
+// the count's noun is a plural group. Plural groups stand after a verb.
+func TestEnglishCountsArePlural(t *testing.T) {
+	c := testCatalogue(t)
+	counted := regexp.MustCompile(`%[vd] (points|people|persons|records|rows|volunteers|events|entries|accounts|times|cards|pages|members|vouchers|items)\b`)
+	group := regexp.MustCompile(`\{[^{}|]*\|[^{}|]*\}`)
+	// Messages whose verb before such a word is a name, not a count.
+	names := map[string]bool{
+		"user.role_not_allowed": true, // You may not create <role> accounts
+		"page.notice.heading":   true, // <community> points notice, <month>
+	}
+	for k, msg := range c.msgs[langEN] {
+		if m := counted.FindString(msg); m != "" && !names[k] {
+			t.Errorf("%s: %q counts without a plural group: write %%v {one|other}", k, m)
+		}
+		for _, loc := range group.FindAllStringIndex(msg, -1) {
+			if verbs(msg[:loc[0]]) == 0 {
+				t.Errorf("%s: the plural group %q has no verb before it", k, msg[loc[0]:loc[1]])
+			}
+		}
+	}
+	for k, msg := range c.msgs[langZH] {
+		if group.MatchString(msg) {
+			t.Errorf("%s: a plural group in Chinese: %q", k, msg)
+		}
+	}
+}
+
+// TestCategoriesTranslated: every service category (data, kept in Chinese)
+// has a name in each language, and the Chinese name is the category itself.
+func TestCategoriesTranslated(t *testing.T) {
+	c := testCatalogue(t)
+	for _, name := range ledger.Categories {
+		if got := c.Category(langZH, name); got != name {
+			t.Errorf("%s in Chinese is %q", name, got)
+		}
+		if _, ok := c.msgs[langEN]["js.category."+name]; !ok {
+			t.Errorf("%s has no English name (js.category.%s)", name, name)
+		}
+	}
+	if got := c.Category(langEN, "环境整治"); got != "Environment clean-up" {
+		t.Errorf("环境整治 in English is %q", got)
+	}
+	// A category the catalogue does not know shows as it is.
+	if got := c.Category(langEN, "自定义类别"); got != "自定义类别" {
+		t.Errorf("unknown category: %q", got)
+	}
+}

@@ -30,7 +30,7 @@ func TestOneMonthOneMeaning(t *testing.T) {
 	e.clock.t = at(11, 20, 12).UTC()
 	street, _ := st.CreateUnit(ctx, "和平街道", ledger.UnitStreet, uuid.Nil, nil)
 	community, _ := st.CreateUnit(ctx, "和平社区", ledger.UnitCommunity, street.ID, nil)
-	if _, err := st.SetPublicNotice(ctx, community.ID, true); err != nil {
+	if _, err := st.SetPublicNotice(ctx, community.ID, ledger.NoticePatch{On: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
 	org, _ := st.CreateUser(ctx, ledger.User{Login: "heping", Name: "和平社区", Role: ledger.RoleOrganizer, UnitID: community.ID, PasswordHash: testHash()})

@@ -44,6 +44,10 @@ func (s *server) noticePage(c echo.Context) error {
 		EndSeq           uint64
 		EndHash          string
 		MonthNotOver     bool
+		// The objection period (公示期), as dates, and whom to call.
+		PeriodFrom, PeriodTo string
+		PeriodDays           int
+		Contact              string
 	}{pageData: s.pageData(c)}
 	render := func(status int) error { return s.render(c, status, "notice.html", d) }
 	id, err := uuid.Parse(c.Param("unit"))
@@ -103,6 +107,10 @@ func (s *server) noticePage(c echo.Context) error {
 		d.NextMonth = month.Next().String()
 	}
 	d.MonthNotOver = month == now
+	from, to := unit.NoticePeriod(month, s.cfg.Location)
+	d.PeriodFrom, d.PeriodTo = from.Format("2006-01-02"), to.Format("2006-01-02")
+	d.PeriodDays = cmp.Or(unit.NoticeDays, ledger.DefaultNoticeDays)
+	d.Contact = unit.NoticeContact
 	if rep.MonthEndSeq > 0 {
 		d.EndSeq, d.EndHash = rep.MonthEndSeq, rep.MonthEndHash.String()
 	}

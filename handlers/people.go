@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -99,6 +100,7 @@ func (s *server) listUnits(c echo.Context) error {
 			page.Units = append(page.Units, unit)
 		}
 	}
+	page.Units = unitTree(page.Units)
 	return c.JSON(http.StatusOK, page)
 }
 
@@ -131,9 +133,9 @@ func (s *server) createUnit(c echo.Context) error {
 }
 
 type unitPatch struct {
-	Name         string    `json:"name"`
-	Posts        *[]string `json:"posts"`
-	PublicNotice *bool     `json:"public_notice"`
+	Name  string    `json:"name"`
+	Posts *[]string `json:"posts"`
+	ledger.NoticePatch
 }
 
 func (s *server) updateUnit(c echo.Context) error {
@@ -149,7 +151,7 @@ func (s *server) updateUnit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if req.PublicNotice != nil {
+	if !req.NoticePatch.Empty() {
 		// The notice alone, in one transaction: nothing else changes with it.
 		switch {
 		case current.Kind != ledger.UnitCommunity:
@@ -157,7 +159,7 @@ func (s *server) updateUnit(c echo.Context) error {
 		case req.Name != "" || req.Posts != nil:
 			return ledger.Errorf(ledger.EINVALID, "unit.notice_alone")
 		}
-		unit, err := s.cfg.Directory.SetPublicNotice(c.Request().Context(), id, *req.PublicNotice)
+		unit, err := s.cfg.Directory.SetPublicNotice(c.Request().Context(), id, req.NoticePatch)
 		if err != nil {
 			return err
 		}
@@ -210,6 +212,7 @@ func (s *server) listTeams(c echo.Context) error {
 			page.Teams = append(page.Teams, t)
 		}
 	}
+	sortTeams(page.Teams, unitTree(slices.Collect(maps.Values(units))))
 	return c.JSON(http.StatusOK, page)
 }
 
@@ -264,47 +267,82 @@ type memberView struct {
 }
 
 type membersPage struct {
-	Members   []memberView `json:"members"`
-	NextAfter string       `json:"next_after"`
+	Members   []memberListRow `json:"members"`
+	NextAfter string          `json:"next_after"`
+}
+
+// memberListRow is a member on the list, with the points they own (held
+// ones included, as GET /api/v1/members/{id}/balance counts them) and
+// their confirmed service minutes.
+type memberListRow struct {
+	memberView
+	Points         ledger.Points `json:"points"`
+	ServiceMinutes int64         `json:"service_minutes"`
+}
+
+// memberFigures reads a member's points (held ones included) and service
+// minutes: two reads of kept figures, no scan. A member with no entries
+// yet has neither.
+func (s *server) memberFigures(ctx context.Context, id uuid.UUID) (ledger.Points, int64, error) {
+	b, err := s.cfg.Journal.Balance(ctx, ledger.MemberAccount(id))
+	if err != nil && ledger.ErrorCode(err) != ledger.ENOTFOUND {
+		return 0, 0, err
+	}
+	held, err := s.cfg.Shops.Held(ctx, id)
+	if err != nil {
+		return 0, 0, err
+	}
+	return b.Points + held, b.ServiceMinutes, nil
 }
 
 // maxMembersLimit caps one page of the member list.
 const maxMembersLimit = 200
 
-func (s *server) listMembers(c echo.Context) error {
+// memberFilter reads the member list's filters from the query (q, unit_id,
+// team_id, party_member, on_duty, status) within the caller's scope; a unit
+// outside it is 404.
+func (s *server) memberFilter(c echo.Context) (ledger.MemberFilter, error) {
 	u, _ := currentUser(c)
 	f := ledger.MemberFilter{Scope: scopeOf(u), Query: c.QueryParam("q"), Status: ledger.MemberStatus(c.QueryParam("status"))}
 	if utf8.RuneCountInString(f.Query) > 64 {
-		return ledger.Errorf(ledger.EINVALID, "query.too_long", "q")
+		return f, ledger.Errorf(ledger.EINVALID, "query.too_long", "q")
 	}
 	var err error
 	if f.UnitID, err = queryID(c, "unit_id"); err != nil {
-		return err
+		return f, err
 	}
 	if f.TeamID, err = queryID(c, "team_id"); err != nil {
+		return f, err
+	}
+	if f.PartyMember, err = queryBool(c, "party_member"); err != nil {
+		return f, err
+	}
+	if f.OnDuty, err = queryBool(c, "on_duty"); err != nil {
+		return f, err
+	}
+	switch f.Status {
+	case "", ledger.MemberActive, ledger.MemberSuspended, ledger.MemberLeft:
+	default:
+		return f, ledger.Errorf(ledger.EINVALID, "member.status_invalid", truncate(string(f.Status), 40))
+	}
+	if f.UnitID != uuid.Nil {
+		if _, err := s.unitInScope(c, f.UnitID); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+func (s *server) listMembers(c echo.Context) error {
+	f, err := s.memberFilter(c)
+	if err != nil {
 		return err
 	}
 	if f.After, err = queryID(c, "after"); err != nil {
 		return err
 	}
-	if f.PartyMember, err = queryBool(c, "party_member"); err != nil {
-		return err
-	}
-	if f.OnDuty, err = queryBool(c, "on_duty"); err != nil {
-		return err
-	}
 	if f.Limit, err = queryLimit(c, 50, maxMembersLimit); err != nil {
 		return err
-	}
-	switch f.Status {
-	case "", ledger.MemberActive, ledger.MemberSuspended, ledger.MemberLeft:
-	default:
-		return ledger.Errorf(ledger.EINVALID, "member.status_invalid", truncate(string(f.Status), 40))
-	}
-	if f.UnitID != uuid.Nil {
-		if _, err := s.unitInScope(c, f.UnitID); err != nil {
-			return err
-		}
 	}
 	limit := f.Limit
 	f.Limit++ // one more, to know whether there is a next page
@@ -318,11 +356,16 @@ func (s *server) listMembers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := membersPage{Members: make([]memberView, 0, len(members))}
+	// The figures of the page's members only: O(page), whatever the list's length.
+	page := membersPage{Members: make([]memberListRow, 0, len(members))}
 	for _, m := range members {
+		points, minutes, err := s.memberFigures(c.Request().Context(), m.ID)
+		if err != nil {
+			return err
+		}
 		m.Phone = ledger.MaskPhone(m.Phone)
 		s.localTimes(&m)
-		page.Members = append(page.Members, memberView{m, units[m.UnitID].Name})
+		page.Members = append(page.Members, memberListRow{memberView{m, units[m.UnitID].Name}, points, minutes})
 	}
 	if more {
 		page.NextAfter = members[len(members)-1].ID.String()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -11,10 +12,13 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/natural"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/skip2/go-qrcode"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 )
 
 // Service records (服务记录卡) of on-duty party members (在职党员) for their
@@ -74,9 +78,12 @@ type recordCard struct {
 	Progress int `json:"progress"`
 }
 
-// recordGroup is one employer's cards.
+// recordGroup is the cards one community sends one employer: a page, or
+// a sheet, that the community stamps and signs.
 type recordGroup struct {
 	WorkUnit string       `json:"work_unit"`
+	IssuerID uuid.UUID    `json:"issuer_id"`
+	Issuer   string       `json:"issuer"`
 	Cards    []recordCard `json:"cards"`
 	Minutes  int64        `json:"minutes"`
 }
@@ -90,9 +97,24 @@ func roundHours(minutes int64) float64 {
 	return float64((minutes+3)/6) / 10
 }
 
+// issuerOf is the unit that vouches for a member's service: the member's
+// community, or the member's unit itself when it lies above any community.
+func issuerOf(unit ledger.Unit, units map[uuid.UUID]ledger.Unit) ledger.Unit {
+	issuer := unit
+	for _, id := range unit.Path {
+		if u, ok := units[id]; ok && u.Kind == ledger.UnitCommunity {
+			issuer = u
+		}
+	}
+	return issuer
+}
+
 // serviceRecords answers the service record cards of the on-duty members in
-// the caller's subtree for a quarter, by employer (work_unit narrows to one),
-// as JSON for the printable page or as a workbook with one sheet per employer.
+// the caller's subtree for a quarter, by employer and by the community that
+// sends them (work_unit narrows to one employer), as JSON for the printable
+// page or as a workbook with one sheet per employer and community. Each
+// says who sends it and when, with room for the community's seal and its
+// head's signature.
 func (s *server) serviceRecords(c echo.Context) error {
 	ctx := c.Request().Context()
 	loc := s.cfg.Location
@@ -115,8 +137,12 @@ func (s *server) serviceRecords(c echo.Context) error {
 		return err
 	}
 	yearStart := time.Date(from.Year(), 1, 1, 0, 0, 0, 0, loc)
-	groups := map[string]*recordGroup{}
-	employers := []string{}
+	type groupKey struct {
+		work   string
+		issuer uuid.UUID
+	}
+	groups := map[groupKey]*recordGroup{}
+	var keys []groupKey
 	for _, m := range members {
 		work := m.OnDuty.WorkUnit
 		if only != "" && work != only {
@@ -144,35 +170,63 @@ func (s *server) serviceRecords(c echo.Context) error {
 		if card.TargetHours > 0 {
 			card.Progress = int(card.YearMinutes * 100 / int64(card.TargetHours*60))
 		}
-		g := groups[work]
+		issuer := issuerOf(units[m.UnitID], units)
+		k := groupKey{work, issuer.ID}
+		g := groups[k]
 		if g == nil {
-			g = &recordGroup{WorkUnit: work}
-			groups[work] = g
-			employers = append(employers, work)
+			g = &recordGroup{WorkUnit: work, IssuerID: issuer.ID, Issuer: issuer.Name}
+			groups[k] = g
+			keys = append(keys, k)
 		}
 		g.Cards = append(g.Cards, card)
 		g.Minutes += card.Minutes
 	}
-	slices.Sort(employers)
-	out := make([]recordGroup, 0, len(employers))
-	for _, w := range employers {
-		g := groups[w]
-		slices.SortFunc(g.Cards, func(a, b recordCard) int { return cmp.Compare(a.Name, b.Name) })
+	// Employers in natural order, each one's communities as the tree is read,
+	// each group's people in pinyin order.
+	place := map[uuid.UUID]int{}
+	for i, unit := range unitTree(slices.Collect(maps.Values(units))) {
+		place[unit.ID] = i
+	}
+	sorter := natural.New()
+	workKey := map[string][]byte{}
+	for _, k := range keys {
+		workKey[k.work] = sorter.Key(k.work)
+	}
+	slices.SortFunc(keys, func(a, b groupKey) int {
+		return cmp.Or(bytes.Compare(workKey[a.work], workKey[b.work]), cmp.Compare(place[a.issuer], place[b.issuer]))
+	})
+	col := collate.New(language.Chinese)
+	out := make([]recordGroup, 0, len(keys))
+	for _, k := range keys {
+		g := groups[k]
+		slices.SortStableFunc(g.Cards, func(a, b recordCard) int { return col.CompareString(a.Name, b.Name) })
 		out = append(out, *g)
 	}
 	quarter := fmt.Sprintf("%d-Q%d", from.Year(), int(from.Month()-1)/3+1)
+	issued := s.cfg.Now().In(loc).Format("2006-01-02")
 	if format == "json" {
 		return c.JSON(http.StatusOK, map[string]any{"quarter": quarter, "from": from.Format("2006-01-02"),
-			"to": to.AddDate(0, 0, -1).Format("2006-01-02"), "groups": out})
+			"to": to.AddDate(0, 0, -1).Format("2006-01-02"), "issued": issued, "groups": out})
 	}
 	lang := s.lang(c)
 	t := func(key string, args ...any) string { return s.cat.T(lang, key, args...) }
+	// An employer served by two communities gets a sheet from each.
+	perEmployer := map[string]int{}
+	for _, g := range out {
+		perEmployer[g.WorkUnit]++
+	}
+	year, q := from.Year(), int(from.Month()-1)/3+1
 	var sheets []sheet
 	used := map[string]bool{}
 	for i, g := range out {
-		sh := sheet{Name: sheetName(g.WorkUnit, i, used), Header: []string{t("records.col.name"), t("records.col.unit"), t("records.col.date"),
-			t("records.col.event"), t("records.col.category"), t("records.col.hours"), t("records.col.quarter_hours"),
-			t("records.col.year_hours"), t("records.col.target"), t("records.col.progress")},
+		name := g.WorkUnit
+		if perEmployer[g.WorkUnit] > 1 {
+			name = g.WorkUnit + "-" + g.Issuer
+		}
+		sh := sheet{Name: sheetName(name, i, used), Title: t("records.title", g.WorkUnit, year, q),
+			Header: []string{t("records.col.name"), t("records.col.unit"), t("records.col.date"),
+				t("records.col.event"), t("records.col.category"), t("records.col.hours"), t("records.col.quarter_hours"),
+				t("records.col.year_hours"), t("records.col.target"), t("records.col.progress")},
 			Widths: []float64{10, 16, 12, 28, 12, 10, 12, 12, 12, 10}}
 		for _, card := range g.Cards {
 			head := []sheetCell{textCell(card.Name), textCell(card.Unit)}
@@ -189,7 +243,7 @@ func (s *server) serviceRecords(c echo.Context) error {
 				if l.Late {
 					date = t("records.late_date", l.Date, l.Posted)
 				}
-				row = append(row, textCell(date), textCell(l.Event), textCell(l.Category), hoursCell(l.Minutes))
+				row = append(row, textCell(date), textCell(l.Event), textCell(s.cat.Category(lang, l.Category)), hoursCell(l.Minutes))
 				if j == 0 {
 					row = append(row, tail...)
 				}
@@ -197,7 +251,8 @@ func (s *server) serviceRecords(c echo.Context) error {
 			}
 		}
 		sh.Total = []sheetCell{textCell(t("records.total", len(g.Cards))), {}, {}, {}, {}, {}, hoursCell(g.Minutes)}
-		sh.Notes = []string{t("records.note", g.WorkUnit, quarter)}
+		sh.Notes = []string{t("records.note", g.WorkUnit, quarter), t("records.issued_by", g.Issuer, issued)}
+		sh.Signatures = []string{t("records.sign.seal"), t("records.sign.head"), t("records.sign.date")}
 		sheets = append(sheets, sh)
 	}
 	if len(sheets) == 0 {
@@ -207,9 +262,9 @@ func (s *server) serviceRecords(c echo.Context) error {
 	if err := writeXLSX(&buf, 0, sheets...); err != nil {
 		return err
 	}
-	name := t("records.file", from.Year(), int(from.Month()-1)/3+1)
+	name := t("records.file", year, q)
 	if only != "" {
-		name = t("records.file_one", from.Year(), int(from.Month()-1)/3+1, only)
+		name = t("records.file_one", year, q, only)
 	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, attachment(name, fmt.Sprintf("service-records-%s.xlsx", quarter)))
 	return c.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
@@ -283,11 +338,7 @@ func (s *server) issueCertificate(c echo.Context) error {
 	// The issuing unit is the member's community (or the unit itself above it).
 	issuer := unit
 	if units, err := s.unitsByID(c); err == nil {
-		for _, id := range unit.Path {
-			if u := units[id]; u.Kind == ledger.UnitCommunity {
-				issuer = u
-			}
-		}
+		issuer = issuerOf(unit, units)
 	}
 	lines, err := s.cfg.Records.ServiceLines(ctx, m.ID, from, to.AddDate(0, 0, 1))
 	if err != nil {

@@ -35,11 +35,16 @@ func TestServiceRecords(t *testing.T) {
 	orgA, orgB := e.session(w.users["organizerA"]), e.session(w.users["organizerB"])
 	var out struct {
 		Quarter string        `json:"quarter"`
+		Issued  string        `json:"issued"`
 		Groups  []recordGroup `json:"groups"`
 	}
 	e.get("/api/v1/exports/service-records?quarter=2026-Q1", orgA).decode(t, &out)
 	if out.Quarter != "2026-Q1" || len(out.Groups) != 1 || out.Groups[0].WorkUnit != "区税务局" || len(out.Groups[0].Cards) != 1 {
 		t.Fatalf("records: %+v", out)
+	}
+	// Who sends it, and when: 队员A's community, today.
+	if g := out.Groups[0]; g.Issuer != "A社区" || g.IssuerID != w.unit["A"].ID || out.Issued != "2026-03-14" {
+		t.Fatalf("issuer %q (%s), issued %q", g.Issuer, g.IssuerID, out.Issued)
 	}
 	card := out.Groups[0].Cards[0]
 	if card.Name != "队员A" || card.Minutes != 10 || card.YearMinutes != 10 || card.TargetHours != 20 || len(card.Lines) != 1 ||
@@ -62,7 +67,28 @@ func TestServiceRecords(t *testing.T) {
 	res := e.get("/api/v1/exports/service-records?quarter=2026-Q1&format=xlsx&work_unit=区税务局", orgA)
 	wantStatus(t, res, http.StatusOK)
 	dump := string(dumpXLSX(t, res.body))
-	for _, want := range []string{"== 区税务局", `"队员A"`, `"活动A"`, `"2026-03-13"`} {
+	for _, want := range []string{"== 区税务局", `"队员A"`, `"活动A"`, `"2026-03-13"`, `A1 title: "区税务局 2026年第1季度 在职党员服务记录卡"`,
+		`"出具单位：A社区；出具日期：2026-03-14。"`, `"出具单位（盖章）"`, `"负责人签字"`, "titles '区税务局'!$1:$2", "landscape, fit to page true (1 wide, 0 tall)"} {
+		if !strings.Contains(dump, want) {
+			t.Fatalf("the workbook lacks %s:\n%s", want, dump)
+		}
+	}
+
+	// 队员B of B社区 reports to the same employer: the administrator gets a
+	// card set from each community, each sent by its own, on sheets of their own.
+	ob := w.other["B"]
+	ob.PartyMember, ob.OnDuty = true, &ledger.OnDuty{WorkUnit: "区税务局", ReportedAt: "2026-02-01"}
+	if _, err := e.store.UpdateMember(ctx, ob); err != nil {
+		t.Fatal(err)
+	}
+	admin := e.session(w.users["admin"])
+	e.get("/api/v1/exports/service-records?quarter=2026-Q1", admin).decode(t, &out)
+	if len(out.Groups) != 2 || out.Groups[0].Issuer != "A社区" || out.Groups[1].Issuer != "B社区" ||
+		out.Groups[1].Cards[0].Name != "队员B" || out.Groups[1].WorkUnit != "区税务局" {
+		t.Fatalf("two communities: %+v", out.Groups)
+	}
+	dump = string(dumpXLSX(t, e.get("/api/v1/exports/service-records?quarter=2026-Q1&format=xlsx", admin).body))
+	for _, want := range []string{"== 区税务局-A社区", "== 区税务局-B社区", "出具单位：B社区"} {
 		if !strings.Contains(dump, want) {
 			t.Fatalf("the workbook lacks %s:\n%s", want, dump)
 		}
@@ -104,7 +130,7 @@ func TestCertificate(t *testing.T) {
 	if m := pageInline.FindString(html); m != "" || !strings.Contains(html, `<html lang="zh-CN">`) {
 		t.Fatalf("verify page: inline %q", m)
 	}
-	for _, want := range []string{"真实有效", "队**", cert.Serial, "0.2 小时（1 次）", "A社区", "2026-01-01 — 2026-03-14"} {
+	for _, want := range []string{"真实有效", "队*A", cert.Serial, "0.2 小时（1 次）", "A社区", "2026-01-01 — 2026-03-14"} {
 		if !strings.Contains(html, want) {
 			t.Fatalf("verify page lacks %q", want)
 		}

@@ -50,16 +50,20 @@ func neutralise(s string) string {
 	return s
 }
 
-// sheet is one table of an export: a header row, rows, a totals row and
-// notes under it (the reconciliation).
+// sheet is one table of an export: a title, a header row, rows, a totals
+// row, notes under it (the reconciliation) and lines to sign.
 type sheet struct {
-	Name   string        `json:"name"`
+	Name string `json:"name"`
+	// Title is printed above the header in a workbook (蓉城街道 2026年11月积分汇总).
 	Title  string        `json:"title"`
 	Header []string      `json:"header"`
 	Widths []float64     `json:"-"`
 	Rows   [][]sheetCell `json:"rows"`
 	Total  []sheetCell   `json:"total,omitempty"`
 	Notes  []string      `json:"notes,omitempty"`
+	// Signatures are the labels of the lines a workbook prints at the end
+	// for people to sign by hand (制表人, 审核人, 日期).
+	Signatures []string `json:"-"`
 }
 
 // writeCSV writes one sheet as CSV for Excel and WPS: UTF-8 with a byte
@@ -107,13 +111,44 @@ func writeCSV(w io.Writer, sh sheet) error {
 	return cw.Error()
 }
 
-// writeXLSX writes the sheets as one workbook, each with a frozen header row,
-// bold headers and column widths; sheet number active is the one that opens.
+// How a workbook prints: on A4, every sheet one page wide and as many pages
+// long as it takes, the title and header rows on every page, the page
+// number in the footer; a sheet wider than a portrait page's width (in
+// spreadsheet column units) prints landscape, so it shrinks less.
+const (
+	paperA4        = 9
+	portraitWidth  = 100
+	titleRowHeight = 30
+	noteLineHeight = 16
+	signRowHeight  = 30
+)
+
+// writeXLSX writes the sheets as one workbook, each with a title row (when it
+// has a title) and a bold header row, both frozen and repeated on every
+// printed page, column widths, and the page set up to print one page wide;
+// sheet number active is the one that opens.
 func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F3E5E5"}},
 		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
+	if err != nil {
+		return err
+	}
+	titleStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14},
+		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"}})
+	if err != nil {
+		return err
+	}
+	noteStyle, err := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
+	if err != nil {
+		return err
+	}
+	signLabel, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{Vertical: "bottom"}})
+	if err != nil {
+		return err
+	}
+	signLine, err := f.NewStyle(&excelize.Style{Border: []excelize.Border{{Type: "bottom", Color: "000000", Style: 1}}})
 	if err != nil {
 		return err
 	}
@@ -134,15 +169,18 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 	if err != nil {
 		return err
 	}
-	// Every sheet is made, and the active one chosen, before any is
-	// streamed: choosing it afterwards would make excelize read every
-	// streamed sheet back (most of the time a workbook took).
+	// Every sheet is made, set up for printing, and the active one chosen,
+	// before any is streamed: doing so afterwards would make excelize read
+	// every streamed sheet back (most of the time a workbook took).
 	for i, sh := range sheets {
 		if i == 0 {
 			if err := f.SetSheetName("Sheet1", sh.Name); err != nil {
 				return err
 			}
 		} else if _, err := f.NewSheet(sh.Name); err != nil {
+			return err
+		}
+		if err := printSetup(f, sh); err != nil {
 			return err
 		}
 	}
@@ -152,23 +190,47 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 		if err != nil {
 			return err
 		}
+		cols := max(1, len(sh.Header))
 		for c, wd := range sh.Widths {
 			if err := sw.SetColWidth(c+1, c+1, wd); err != nil {
 				return err
 			}
 		}
-		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		r := 1
+		lastCol, _ := excelize.ColumnNumberToName(cols)
+		// across merges row's cells A:last, for text that spans the sheet.
+		across := func(row int) error {
+			if cols == 1 {
+				return nil
+			}
+			return sw.MergeCell(fmt.Sprintf("A%d", row), fmt.Sprintf("%s%d", lastCol, row))
+		}
+		headerRow := 1
+		if sh.Title != "" {
+			headerRow = 2
+		}
+		// The panes come first: excelize takes them only before any row.
+		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: headerRow, TopLeftCell: fmt.Sprintf("A%d", headerRow+1), ActivePane: "bottomLeft"}); err != nil {
 			return err
+		}
+		if sh.Title != "" {
+			if err := sw.SetRow("A1", []any{excelize.Cell{StyleID: titleStyle, Value: sh.Title}}, excelize.RowOpts{Height: titleRowHeight}); err != nil {
+				return err
+			}
+			if err := across(r); err != nil {
+				return err
+			}
+			r++
 		}
 		header := make([]any, len(sh.Header))
 		for c, h := range sh.Header {
 			header[c] = excelize.Cell{StyleID: bold, Value: h}
 		}
-		if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 30}); err != nil {
+		if err := sw.SetRow(fmt.Sprintf("A%d", r), header, excelize.RowOpts{Height: 30}); err != nil {
 			return err
 		}
-		r := 2
-		put := func(row []sheetCell, numStyle, decStyle, txtStyle int) error {
+		r++
+		put := func(row []sheetCell, numStyle, decStyle, txtStyle int, opts ...excelize.RowOpts) error {
 			vals := make([]any, len(row))
 			for c, v := range row {
 				switch {
@@ -183,7 +245,7 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 			}
 			name, _ := excelize.CoordinatesToCellName(1, r)
 			r++
-			return sw.SetRow(name, vals)
+			return sw.SetRow(name, vals, opts...)
 		}
 		for _, row := range sh.Rows {
 			if err := put(row, 0, dec1, textStyle); err != nil {
@@ -195,12 +257,38 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 				return err
 			}
 		}
+		// Notes span the sheet's width and wrap, so that they print inside
+		// the page instead of running off its edge; their rows are as high
+		// as their lines (a spreadsheet does not size merged rows itself).
+		width := 0.0
+		for c := range cols {
+			width += colWidth(sh, c)
+		}
 		if len(sh.Notes) > 0 {
 			r++
 			for _, n := range sh.Notes {
-				if err := put([]sheetCell{textCell(n)}, 0, 0, 0); err != nil {
+				lines := math.Ceil(textWidth(n) / math.Max(width, 1))
+				if err := across(r); err != nil {
 					return err
 				}
+				if err := put([]sheetCell{textCell(n)}, 0, 0, noteStyle, excelize.RowOpts{Height: noteLineHeight * math.Max(lines, 1)}); err != nil {
+					return err
+				}
+			}
+		}
+		// Lines to sign: the label, and a line under the next column.
+		if len(sh.Signatures) > 0 {
+			r++
+			for _, label := range sh.Signatures {
+				row := []any{excelize.Cell{StyleID: signLabel, Value: label}}
+				if cols > 1 {
+					row = append(row, excelize.Cell{StyleID: signLine, Value: ""})
+				}
+				name, _ := excelize.CoordinatesToCellName(1, r)
+				if err := sw.SetRow(name, row, excelize.RowOpts{Height: signRowHeight}); err != nil {
+					return err
+				}
+				r++
 			}
 		}
 		if err := sw.Flush(); err != nil {
@@ -211,4 +299,61 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 		return fmt.Errorf("xlsx: %w", err)
 	}
 	return nil
+}
+
+// printSetup sets how sheet sh prints: A4, one page wide, landscape when it
+// is wide, its title and header rows repeated on every page, page numbers
+// in the footer.
+func printSetup(f *excelize.File, sh sheet) error {
+	width := 0.0
+	for c := range max(1, len(sh.Header)) {
+		width += colWidth(sh, c)
+	}
+	orientation := "portrait"
+	if width > portraitWidth {
+		orientation = "landscape"
+	}
+	size, one, tall := paperA4, 1, 0
+	if err := f.SetPageLayout(sh.Name, &excelize.PageLayoutOptions{Size: &size, Orientation: &orientation, FitToWidth: &one, FitToHeight: &tall}); err != nil {
+		return err
+	}
+	fit := true
+	if err := f.SetSheetProps(sh.Name, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	side, edge, band := 0.4, 0.6, 0.3
+	if err := f.SetPageMargins(sh.Name, &excelize.PageLayoutMarginsOptions{Left: &side, Right: &side, Top: &edge, Bottom: &edge, Header: &band, Footer: &band}); err != nil {
+		return err
+	}
+	if err := f.SetHeaderFooter(sh.Name, &excelize.HeaderFooterOptions{OddFooter: "&C&P / &N"}); err != nil {
+		return err
+	}
+	repeat := 1
+	if sh.Title != "" {
+		repeat = 2
+	}
+	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", Scope: sh.Name,
+		RefersTo: fmt.Sprintf("'%s'!$1:$%d", strings.ReplaceAll(sh.Name, "'", "''"), repeat)})
+}
+
+// colWidth is column c's width in spreadsheet units (the default when unset).
+func colWidth(sh sheet, c int) float64 {
+	if c < len(sh.Widths) {
+		return sh.Widths[c]
+	}
+	return 9
+}
+
+// textWidth estimates how many column units text takes: two for a wide
+// (Chinese) character, one for the others.
+func textWidth(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		if r >= 0x2E80 {
+			w += 2
+		} else {
+			w++
+		}
+	}
+	return w
 }

@@ -184,7 +184,7 @@ func TestShopPagesNavigation(t *testing.T) {
 	}
 	home := e.get("/m/?lang=zh-CN", e.login(w.memberLogin))
 	wantStatus(t, home, 200)
-	for _, s := range []string{`href="/m/shop?lang=zh-CN"`, "兑换</a>", `href="/m/vouchers?lang=zh-CN"`, "我的兑换券</a>"} {
+	for _, s := range []string{`href="/m/shop?lang=zh-CN"`, `<span class="label">兑换</span></a>`, `href="/m/vouchers?lang=zh-CN"`, `<span class="label">我的兑换券</span></a>`} {
 		if !strings.Contains(string(home.body), s) {
 			t.Errorf("the volunteer's tab bar lacks %s", s)
 		}

@@ -42,8 +42,81 @@ type Unit struct {
 	Posts []string `json:"posts,omitempty"`
 	// PublicNotice says the community publishes its monthly points notice
 	// (积分公示) on a public page, with names masked.
-	PublicNotice bool      `json:"public_notice,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
+	PublicNotice bool `json:"public_notice,omitempty"`
+	// NoticeDays is the notice's objection period (公示期) in days, from the
+	// first day after the month; set when the notice is first turned on.
+	NoticeDays int `json:"notice_days,omitempty"`
+	// NoticeContact is who to call with an objection (社区居委会 王老师 028-…).
+	NoticeContact string    `json:"notice_contact,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// The objection period of a points notice: DefaultNoticeDays unless the
+// community sets another, from MinNoticeDays to MaxNoticeDays.
+const (
+	DefaultNoticeDays = 7
+	MinNoticeDays     = 1
+	MaxNoticeDays     = 30
+)
+
+// NoticeContact is the rule for a notice's contact: up to 60 characters
+// on one line. It may start with + (+86 …): it goes on a web page, never
+// into a spreadsheet.
+var NoticeContact = Text{Field: "field.notice_contact", Key: "unit.notice_contact_invalid", Max: 60, Formula: true}
+
+// NoticePatch changes how a community publishes its points notice; a nil
+// field stays as it is.
+type NoticePatch struct {
+	On      *bool   `json:"public_notice"`
+	Days    *int    `json:"notice_days"`
+	Contact *string `json:"notice_contact"`
+}
+
+// Empty reports whether the patch changes nothing.
+func (p NoticePatch) Empty() bool { return p.On == nil && p.Days == nil && p.Contact == nil }
+
+// PatchNotice decides a change to a unit's points notice: only a community
+// has one; the objection period is MinNoticeDays to MaxNoticeDays (and
+// DefaultNoticeDays when the notice is turned on without one); the contact
+// follows NoticeContact. It returns EINVALID and the unit unchanged when
+// any part is wrong.
+func (u Unit) PatchNotice(p NoticePatch) (Unit, error) {
+	if u.Kind != UnitCommunity {
+		return u, Errorf(EINVALID, "unit.notice_community")
+	}
+	out := u
+	if p.Days != nil {
+		if *p.Days < MinNoticeDays || *p.Days > MaxNoticeDays {
+			return u, Errorf(EINVALID, "unit.notice_days_invalid", MinNoticeDays, MaxNoticeDays)
+		}
+		out.NoticeDays = *p.Days
+	}
+	if p.Contact != nil {
+		c, err := NoticeContact.Clean(*p.Contact)
+		if err != nil {
+			return u, err
+		}
+		out.NoticeContact = c
+	}
+	if p.On != nil {
+		out.PublicNotice = *p.On
+	}
+	if out.PublicNotice && out.NoticeDays == 0 {
+		out.NoticeDays = DefaultNoticeDays
+	}
+	return out, nil
+}
+
+// NoticePeriod is the objection period of the notice of month m in loc:
+// from the first day after the month for NoticeDays days (DefaultNoticeDays
+// when unset), as dates; the last day is inclusive.
+func (u Unit) NoticePeriod(m Month, loc *time.Location) (from, to time.Time) {
+	days := u.NoticeDays
+	if days == 0 {
+		days = DefaultNoticeDays
+	}
+	from = time.Date(int(m)/100, time.Month(int(m)%100), 1, 0, 0, 0, 0, loc).AddDate(0, 1, 0)
+	return from, from.AddDate(0, 0, days-1)
 }
 
 // Within reports whether the unit lies in the subtree of unit root.
@@ -344,9 +417,10 @@ type Directory interface {
 	CreateUnit(ctx context.Context, name string, kind UnitKind, parentID uuid.UUID, posts []string) (Unit, error)
 	// UpdateUnit renames a unit and/or replaces its posts (nil leaves them). Returns ENOTFOUND.
 	UpdateUnit(ctx context.Context, id uuid.UUID, name string, posts []string) (Unit, error)
-	// SetPublicNotice turns a community's public points notice on or off;
-	// EINVALID for a unit that is not a community.
-	SetPublicNotice(ctx context.Context, id uuid.UUID, on bool) (Unit, error)
+	// SetPublicNotice changes a community's public points notice (on or
+	// off, its objection period, its contact) as Unit.PatchNotice decides.
+	// Returns ENOTFOUND, and EINVALID as PatchNotice does.
+	SetPublicNotice(ctx context.Context, id uuid.UUID, p NoticePatch) (Unit, error)
 	// Unit returns ENOTFOUND for an unknown id.
 	Unit(ctx context.Context, id uuid.UUID) (Unit, error)
 	// Units returns every unit, parents before children.

@@ -418,12 +418,19 @@ type Shops interface {
 	Held(ctx context.Context, memberID uuid.UUID) (Points, error)
 }
 
-// MaskName shows a name as a counter or a public list may: its first
-// character and a star for each other one (李** for 李阿姨).
+// MaskName shows a name as a counter or a public list may, the one rule for
+// every masked name (kiosk, certificate check, points notice): a name of
+// three or more characters keeps its first and last character with a star
+// for each one between (张*明, 欧阳**锋), so that two people of one family
+// stay apart on a list; a name of two keeps its first (张*). A name of one
+// character shows as it is: there is nothing to hide it behind.
 func MaskName(name string) string {
 	r := []rune(name)
-	if len(r) <= 1 {
+	switch {
+	case len(r) <= 1:
 		return name
+	case len(r) == 2:
+		return string(r[0]) + "*"
 	}
-	return string(r[0]) + strings.Repeat("*", len(r)-1)
+	return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
 }

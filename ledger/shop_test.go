@@ -133,6 +133,33 @@ func FuzzNormalizeShortCode(f *testing.F) {
 	})
 }
 
+// TestMaskName: the one rule for masked names keeps two people of one
+// family apart (张*明, 张*华) and hides everything but the ends.
+func TestMaskName(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"Empty", "", ""},
+		{"OneCharacter", "张", "张"},
+		{"TwoCharacters", "张明", "张*"},
+		{"ThreeCharacters", "张小明", "张*明"},
+		{"SameFamilyThree", "张小华", "张*华"},
+		{"FourCharacters", "欧阳修远", "欧**远"},
+		{"WithMiddleDot", "买买提·艾力", "买****力"},
+		{"Latin", "Anna", "A**a"},
+		{"AstralPlane", "𠀋小𠀋", "𠀋*𠀋"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := MaskName(tc.in); got != tc.want {
+				t.Fatalf("MaskName(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+	// Two names that differ only in the middle look alike; names that
+	// differ at the end no longer do.
+	if MaskName("张小明") == MaskName("张大华") {
+		t.Fatal("张小明 and 张大华 look the same")
+	}
+}
+
 func TestMergeVoucherLines(t *testing.T) {
 	a, b := uuid.New(), uuid.New()
 	many := make([]VoucherRequestLine, MaxVoucherLines+1)

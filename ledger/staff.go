@@ -52,9 +52,11 @@ type StaffUpdate struct {
 // ChangeStaff decides a change of target's account by actor at now.
 //
 // An administrator may change any staff account; an organiser the
-// organisers of units in their subtree and the clerks of shops in it, and no
-// administrator: any other account is ENOTFOUND, as the staff list does not
-// show it. Volunteers are members and are changed there (EINVALID). Nobody
+// organisers of units below their own and the clerks of shops in their
+// subtree, and no administrator: any other account is ENOTFOUND, as the
+// staff list does not show it, but another organiser of the same unit, whom
+// the list shows, is EFORBIDDEN (a colleague must not be able to take over
+// an account: an organiser above, or an administrator, changes it). Volunteers are members and are changed there (EINVALID). Nobody
 // disables their own account or sets their own password here (EINVALID:
 // their own password is changed with the current one), and the last active
 // administrator stays (ECONFLICT). A disabled actor is EUNAUTHORIZED, a
@@ -78,6 +80,9 @@ func ChangeStaff(actor, target User, f StaffFacts, ch StaffChange, now time.Time
 	}
 	self := actor.ID == target.ID
 	switch {
+	case !self && actor.Role == RoleOrganizer && target.Role == RoleOrganizer && target.UnitID == actor.UnitID:
+		// A colleague of the same unit could take over the account: an organiser above, or an administrator, decides.
+		return StaffUpdate{}, Errorf(EFORBIDDEN, "user.peer_organizer")
 	case self && ch.Disabled != nil && *ch.Disabled:
 		return StaffUpdate{}, Errorf(EINVALID, "user.disable_self")
 	case self && ch.PasswordHash != "":

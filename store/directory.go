@@ -87,17 +87,16 @@ func (s *Store) CreateUnit(ctx context.Context, name string, kind ledger.UnitKin
 }
 
 // SetPublicNotice implements ledger.Directory.
-func (s *Store) SetPublicNotice(ctx context.Context, id uuid.UUID, on bool) (ledger.Unit, error) {
+func (s *Store) SetPublicNotice(ctx context.Context, id uuid.UUID, p ledger.NoticePatch) (ledger.Unit, error) {
 	var u ledger.Unit
 	err := s.update(ctx, func(w *writeTx) error {
-		var err error
-		if u, err = getJSON[ledger.Unit](w.tx.Bucket(bucketUnits), id, "unit.not_found"); err != nil {
+		current, err := getJSON[ledger.Unit](w.tx.Bucket(bucketUnits), id, "unit.not_found")
+		if err != nil {
 			return err
 		}
-		if u.Kind != ledger.UnitCommunity {
-			return ledger.Errorf(ledger.EINVALID, "unit.notice_community")
+		if u, err = current.PatchNotice(p); err != nil {
+			return err
 		}
-		u.PublicNotice = on
 		return putJSON(w.tx.Bucket(bucketUnits), u.ID, u)
 	})
 	return u, err

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ADMIN, Client, launch, noProblems, open, pc, phone, shot, text } from '../lib.mjs';
+import { ADMIN, Client, launch, noProblems, open, pc, phone, screenshots, shot, text } from '../lib.mjs';
 
 const orgPassword = 'dongfeng-2026-organiser';
 const clerkPassword = 'dongfeng-2026-counter';
@@ -131,7 +131,8 @@ describe('monthly export', () => {
     const sheet = (name) => readFileSync(path.join(out, files.find((f) => f.endsWith(`-${name}.csv`))), 'utf8');
     assert.deepEqual(files.map((f) => f.replace(/^.*-/, '')), ['往月补录.csv', '按兑换点.csv', '按单位.csv', '按志愿者.csv', '按队伍.csv', '汇总.csv']);
     const people = sheet('按志愿者');
-    assert.match(people, /^"姓名","手机号","所属单位","队伍","党员","在职党员报到单位","服务时长（小时）","期初积分","本月获得"/);
+    // The title row, then the header.
+    assert.match(people, new RegExp(`^"东风社区 ${mon.y}年${mon.m}月积分汇总（按志愿者）",*\\n"姓名","手机号","所属单位","队伍","党员","在职党员报到单位","服务时长（小时）","期初积分","本月获得"`));
     // Text cells stay text (the phone keeps its stars), hours keep one decimal, points are numbers.
     assert.match(people, /\n"王建国","136\*\*\*\*0021","东风社区","东风社区党员志愿服务队","是",,4\.0,0,40,0,10,0,30,0,0\n/);
     assert.match(people, /\n"刘芳","136\*\*\*\*0022","东风社区",,"是","区人民医院",2\.0,0,20,0,0,0,20,5,0\n/);
@@ -139,6 +140,50 @@ describe('monthly export', () => {
     assert.match(people, /核对：期末积分 = 期初积分 \+ 本月获得 \+ 调整 − 兑换 − 过期：50 = 0 \+ 60 \+ 0 − 10 − 0 ✓/);
     assert.match(sheet('按兑换点'), /\n"东风爱心超市","爱心超市","东风社区",1,10,2,"毛巾×2"\n/);
     assert.match(sheet('汇总'), /\n"统计范围","东风社区"\n/);
+  });
+
+  it('prints the workbook one page wide, each page with its title and header, the summary with lines to sign', () => {
+    // LibreOffice prints every sheet as the workbook sets it up: A4, one page
+    // wide, title and header repeated. A page cut from the right-hand part of
+    // a sheet would lack the sheet's first column; one cut from the left
+    // would lack its last.
+    const out = path.join(tmp, 'print');
+    mkdirSync(out, { recursive: true });
+    execFileSync('soffice', ['--headless', '--norestore', `-env:UserInstallation=file://${out}/profile`, '--convert-to', 'pdf',
+      '--outdir', out, xlsx], { stdio: 'pipe', timeout: 120_000 });
+    const pdf = path.join(out, readdirSync(out).find((f) => f.endsWith('.pdf')));
+    const pages = Number(execFileSync('pdfinfo', [pdf], { encoding: 'utf8' }).match(/^Pages:\s+(\d+)$/m)[1]);
+    const views = {
+      汇总: ['项目', '数值', 'portrait'],
+      按志愿者: ['姓名', '兑换券退回', 'landscape'],
+      按队伍: ['队伍', '兑换券退回', 'landscape'],
+      按单位: ['所属单位', '兑换券退回', 'landscape'],
+      按兑换点: ['兑换点', '物品明细', 'landscape'],
+      往月补录: ['姓名', '情形', 'landscape'],
+    };
+    const seen = [];
+    for (let p = 1; p <= pages; p++) {
+      const page = execFileSync('pdftotext', ['-f', String(p), '-l', String(p), '-layout', pdf, '-'], { encoding: 'utf8' });
+      const flat = page.replace(/\s+/g, '');
+      const view = flat.match(new RegExp(`东风社区${mon.y}年${mon.m}月积分汇总（(.+?)）`))?.[1];
+      assert.ok(views[view], `page ${p} has no sheet title:\n${page}`);
+      const [first, last, orientation] = views[view];
+      assert.ok(flat.includes(first) && flat.includes(last), `page ${p} (${view}) lacks its first or last column:\n${page}`);
+      const [, w, h] = execFileSync('pdfinfo', ['-f', String(p), '-l', String(p), pdf], { encoding: 'utf8' })
+        .match(/^Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts/m).map(Number);
+      assert.equal(Math.round(Math.max(w, h)), 842, `page ${p} is not A4`);
+      assert.equal(w > h ? 'landscape' : 'portrait', orientation, `page ${p} (${view})`);
+      // The checks under the table span the page and read whole.
+      if (view !== '汇总' && !seen.includes(view)) {
+        // (on the sheet's last page; this month's sheets are one page each)
+        assert.ok(flat.includes('核对：期末积分=期初积分+本月获得+调整−兑换−过期：50=0+60+0−10−0✓'), `page ${p} (${view}) breaks its notes:\n${page}`);
+      }
+      seen.push(view);
+    }
+    assert.deepEqual([...new Set(seen)], Object.keys(views));
+    const summary = execFileSync('pdftotext', ['-f', '1', '-l', '1', pdf, '-'], { encoding: 'utf8' });
+    for (const line of ['制表人（签字）', '审核人（签字）', '日期']) assert.ok(summary.includes(line), `the summary lacks ${line}`);
+    execFileSync('pdftoppm', ['-r', '60', '-png', pdf, path.join(screenshots, 'print-export')]);
   });
 
   it('opens the CSV in LibreOffice as UTF-8 with the same rows', () => {
@@ -188,9 +233,20 @@ describe('monthly export', () => {
     assert.match(await cells(card.locator('tbody tr')), new RegExp(`${day} 关爱空巢老人 助老助残 2\\.0`));
     // 王建国 has no employer: he is on no record card.
     assert.equal(await page.locator('.record-card', { hasText: '王建国' }).count(), 0);
+    // Who sends it: the community, the day, its seal and its head's signature.
+    assert.match(await text(group.locator('.record-sign')), /^出具单位（盖章） ?东风社区 ?负责人签字 ?出具日期 ?\d{4}-\d\d-\d\d ?盖章处$/);
     await shot(page, 'pc-records');
     await page.emulateMedia({ media: 'print' });
     await shot(page, 'print-records');
+    // Printed, the employer's cards are one A4 page that ends with the signature block.
+    const pdf = path.join(tmp, 'records.pdf');
+    mkdirSync(tmp, { recursive: true });
+    await page.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true });
+    assert.match(execFileSync('pdfinfo', [pdf], { encoding: 'utf8' }), /^Pages:\s+1$/m);
+    const printed = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' }).replace(/\s+/g, '');
+    for (const part of ['致区人民医院党组织', '刘芳', '出具单位（盖章）东风社区', '负责人签字', '盖章处']) assert.ok(printed.includes(part), `${part}: ${printed}`);
+    assert.match(printed, /出具日期\d{4}-\d\d-\d\d/);
+    execFileSync('pdftoppm', ['-r', '60', '-png', '-singlefile', pdf, path.join(screenshots, 'print-records-pdf')]);
     noProblems(page);
     await page.context().close();
   });
@@ -245,17 +301,48 @@ describe('monthly export', () => {
     const row = page.locator(`li[data-unit-id="${unitId}"]`);
     await row.locator('.notice-switch').check();
     await row.locator('.unit-notice', { hasText: '已开通积分公示' }).waitFor();
+    // The objection period and whom to call, set on the same row.
+    await row.locator('.notice-settings').click();
+    await page.getByLabel('公示期（天）').fill('5');
+    await page.getByLabel('异议联系人及电话').fill('东风社区居委会 周主任 028-8765 4321');
+    await page.getByRole('button', { name: '保存公示设置' }).click();
+    await page.locator(`li[data-unit-id="${unitId}"] .notice-summary`, { hasText: '公示期 5 天 · 东风社区居委会 周主任 028-8765 4321' }).waitFor();
+    await shot(page, 'pc-units-notice');
+    noProblems(page);
     await page.context().close();
 
     const pub = await open(browser, phone);
     await pub.goto(`/notice/${unitId}?month=${mon.s}`);
     await pub.locator('#n-rank').waitFor();
     const ranks = await pub.locator('#n-rank tbody tr').allTextContents();
-    assert.deepEqual(ranks.map((r) => r.replace(/\s+/g, ' ').trim()), ['1王**4.040', '2刘*2.020']);
+    assert.deepEqual(ranks.map((r) => r.replace(/\s+/g, ' ').trim()), ['1王*国4.040', '2刘*2.020']);
     assert.match(await text(pub.locator('.notice-chain')), /本月最后一条账目 #\d+，哈希 [0-9a-f]{64}/);
     assert.ok(!(await pub.content()).includes('王建国'), 'a full name on the public notice');
+    const next = new Date(Date.UTC(mon.y, mon.m, 1)).toISOString().slice(0, 7);
+    assert.match(await text(pub.locator('#n-period')),
+      new RegExp(`本月结束后公示：${next}-01 至 ${next}-05（5 天）。 对公示内容有异议的，请在公示期内联系：东风社区居委会 周主任 028-8765 4321`));
     await shot(pub, 'phone-notice', { full: false });
     noProblems(pub);
     await pub.context().close();
+
+    // Printed for the community's board: the notice without the page's
+    // controls (language switch, month links, print button).
+    const paper = await open(browser, pc);
+    await paper.goto(`/notice/${unitId}?month=${mon.s}`);
+    await paper.locator('#notice-print').waitFor();
+    await paper.emulateMedia({ media: 'print' });
+    for (const control of ['.langs', '.notice-nav', '#notice-print']) {
+      assert.equal(await paper.locator(control).first().isVisible(), false, `${control} prints`);
+    }
+    await shot(paper, 'print-notice');
+    const pdf = path.join(tmp, 'notice.pdf');
+    await paper.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true });
+    assert.match(execFileSync('pdfinfo', [pdf], { encoding: 'utf8' }), /^Pages:\s+1$/m);
+    const words = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
+    for (const want of ['积分公示', '王*国', '公示期', '周主任']) assert.ok(words.includes(want), `the printed notice lacks ${want}`);
+    for (const never of ['English', '打印公示', '←']) assert.ok(!words.includes(never), `the printed notice shows ${never}`);
+    execFileSync('pdftoppm', ['-r', '60', '-png', '-singlefile', pdf, path.join(screenshots, 'print-notice-pdf')]);
+    noProblems(paper);
+    await paper.context().close();
   });
 });

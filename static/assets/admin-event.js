@@ -7,7 +7,7 @@
 // search by name does the same by hand; and back-filling (补录) records a
 // paper sign-in sheet with explicit times and a reason.
 
-import { t, $, api, el, failed, busy, bindLogout, fmtNumber, fmtHours, emptyState, lang } from './common.js';
+import { t, $, api, el, failed, busy, bindLogout, fmtNumber, fmtHours, emptyState, lang, categoryName } from './common.js';
 import {
   statusBadge, attendanceStatuses, noCheckoutWhy, sources, fmtWindow, atTime, clock, day, localInput, fromLocalInput, duration, countedMinutes,
   readEventForm, fillEventForm, fillCategories,
@@ -29,7 +29,7 @@ function showEvent(ev) {
   document.title = ev.title + ' · ' + document.title.split(' · ').pop();
   $('ev-title').textContent = ev.title;
   $('ev-status').replaceChildren(statusBadge(ev.status));
-  $('ev-sub').textContent = [fmtWindow(ev.starts_at, ev.ends_at), ev.place, ev.category, ev.unit_name].filter(Boolean).join(' · ');
+  $('ev-sub').textContent = [fmtWindow(ev.starts_at, ev.ends_at), ev.place, categoryName(ev.category), ev.unit_name].filter(Boolean).join(' · ');
   $('ev-contact').hidden = !ev.contact;
   $('ev-contact').textContent = t('js.events.contact', ev.contact ?? '');
   $('ev-description').hidden = !ev.description;

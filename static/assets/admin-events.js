@@ -4,7 +4,7 @@
 // the deployment's zone and sent as RFC 3339 with its offset; past times are
 // allowed, so that paper sign-in sheets can be back-filled.
 
-import { t, $, api, el, failed, busy, bindLogout, loadUnits, fillUnitSelect, unitLabel, emptyState, href, fmtNumber } from './common.js';
+import { t, $, api, el, failed, busy, bindLogout, loadUnits, fillUnitSelect, unitLabel, emptyState, href, fmtNumber, categoryName } from './common.js';
 import { statusBadge, fmtWindow, localInput, fromLocalInput, readEventForm, fillEventForm, fillCategories, week } from './events-common.js';
 
 bindLogout();
@@ -18,7 +18,7 @@ function eventRow(ev) {
   const u = units.byId.get(ev.unit_id);
   return el('tr', { dataset: { eventId: ev.id } },
     el('td', { class: 'strong' }, el('a', { href: link }, ev.title), ev.place ? el('div', { class: 'hint small' }, ev.place) : null),
-    el('td', {}, ev.category),
+    el('td', {}, categoryName(ev.category)),
     el('td', {}, u ? unitLabel(u, units.byId) : ev.unit_name),
     el('td', { class: 'nowrap' }, fmtWindow(ev.starts_at, ev.ends_at)),
     el('td', {}, statusBadge(ev.status)),

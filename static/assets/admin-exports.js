@@ -65,7 +65,8 @@ async function load() {
     const v = r.view;
     $('preview-count').textContent = r.rows_total > v.rows.length ? t('js.export.first_rows', fmtNumber(r.rows_total), v.rows.length) : t('js.export.rows', fmtNumber(r.rows_total));
     if (!v.rows.length) {
-      $('preview').replaceChildren(emptyState(t('js.export.empty')));
+      $('preview').replaceChildren(emptyState(t('js.export.empty_next'),
+        el('a', { class: 'button primary', href: href('/admin/events') }, t('js.export.to_events'))));
       return;
     }
     const numeric = v.header.map((_, i) => v.rows.some((row) => row[i]?.is_num));

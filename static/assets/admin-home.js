@@ -11,15 +11,57 @@ bindLogout();
 // page says "more than".
 const membersShown = 200;
 
+// The first steps of a new installation, in the order each needs the one
+// before: units, then staff bound to them, volunteers, an event to serve
+// at, a shop to spend at. Each says whether it is done; the first that is
+// not is the next, with its link first.
+const steps = [
+  { key: 'units', href: '/admin/units' },
+  { key: 'staff', href: '/admin/staff' },
+  { key: 'members', href: '/admin/members', hash: '#new', more: { href: '/admin/import', key: 'js.steps.members.import' } },
+  { key: 'events', href: '/admin/events', hash: '#new' },
+  { key: 'shop', href: '/admin/shops' },
+];
+const stepsHidden = 'aixin.first-steps.hidden';
+
+function renderSteps(done) {
+  const next = steps.find((st) => !done[st.key]);
+  const count = steps.filter((st) => done[st.key]).length;
+  $('steps-progress').textContent = t('js.steps.progress', count, steps.length);
+  $('step-list').replaceChildren(...steps.map((st, i) => {
+    const isNext = st === next;
+    const state = done[st.key] ? 'done' : isNext ? 'next' : 'todo';
+    return el('li', { class: 'step step-' + state, dataset: { step: st.key, state } },
+      el('span', { class: 'step-mark', 'aria-hidden': 'true' }, done[st.key] ? '✓' : String(i + 1)),
+      el('div', { class: 'step-body' },
+        el('p', { class: 'step-title' }, el('strong', {}, t(`js.steps.${st.key}.title`)), ' ',
+          el('span', { class: 'step-state' }, t('js.steps.state.' + state))),
+        el('p', { class: 'hint small' }, t(`js.steps.${st.key}.help`)),
+        done[st.key] && !isNext ? null : el('div', { class: 'actions' },
+          el('a', { class: 'button small' + (isNext ? ' primary' : ''), href: href(st.href) + (st.hash ?? '') },
+            (isNext ? t('js.steps.next') : '') + t(`js.steps.${st.key}.go`)),
+          st.more ? el('a', { class: 'button small', href: href(st.more.href) }, t(st.more.key)) : null)));
+  }));
+  // Out of the way once all is done, or when the organiser says so.
+  $('steps').hidden = !next || localStorage.getItem(stepsHidden) === '1';
+}
+
+$('steps-hide').addEventListener('click', () => {
+  localStorage.setItem(stepsHidden, '1');
+  $('steps').hidden = true;
+});
+
 async function load() {
   const out = $('home-msg');
   try {
-    const [me, { units, byId }, { teams }, members, staff] = await Promise.all([
+    const [me, { units, byId }, { teams }, members, staff, events, shops] = await Promise.all([
       api('GET', '/api/v1/me'),
       loadUnits(),
       api('GET', '/api/v1/teams'),
       api('GET', `/api/v1/members?limit=${membersShown}`),
       api('GET', '/api/v1/users').catch(() => null),
+      api('GET', '/api/v1/events?limit=1'),
+      api('GET', '/api/v1/shops'),
     ]);
     const unit = me.unit_id ? byId.get(me.unit_id) : null;
     $('scope').textContent = me.role === 'admin'
@@ -31,9 +73,15 @@ async function load() {
       ? t('js.home.more_than', fmtNumber(members.members.length))
       : fmtNumber(members.members.length);
     $('count-staff').textContent = staff ? fmtNumber(staff.users.length) : '–';
-    // The first steps are for a new installation: once there are units,
-    // teams and volunteers they are out of the way.
-    $('steps').hidden = units.length > 0 && teams.length > 0 && members.members.length > 0;
+    renderSteps({
+      // A street alone holds nobody: the units are there once a community is.
+      units: units.some((u) => u.kind !== 'street') || (me.role !== 'admin' && units.length > 0),
+      // Someone besides the one looking: an organiser or a clerk.
+      staff: (staff?.users ?? []).some((u) => u.id !== me.id),
+      members: members.members.length > 0,
+      events: events.events.length > 0,
+      shop: (shops.shops ?? []).length > 0,
+    });
   } catch (err) {
     failed(out, err);
   }

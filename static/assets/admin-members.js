@@ -4,7 +4,7 @@
 // the address, so a reload or a shared link shows the same list.
 
 import {
-  t, $, api, el, failed, busy, bindLogout, loadUnits, fillUnitSelect, unitLabel, statuses, emptyState, href,
+  t, $, api, el, failed, busy, bindLogout, loadUnits, fillUnitSelect, unitLabel, statuses, emptyState, href, fmtNumber, fmtHours,
 } from './common.js';
 import { memberForm } from './member-form.js';
 
@@ -32,16 +32,39 @@ function hasFilters() {
   return [...query().keys()].length > 0;
 }
 
+// picked are the members ticked for printing their cards, by id.
+const picked = new Set();
+
+// showPicked names the print button after what it will print: the ticked
+// members, or else everyone the filters select.
+function showPicked() {
+  $('print-cards').textContent = picked.size ? t('js.members.print_selected', picked.size) : t('js.members.print_filtered');
+  const all = $('pick-page');
+  if (all) {
+    const boxes = [...document.querySelectorAll('#members-table input.pick')];
+    all.checked = boxes.length > 0 && boxes.every((b) => b.checked);
+  }
+}
+
 function memberRow(m) {
   const teamNames = (m.team_ids ?? []).map((id) => teamsById.get(id)?.name).filter(Boolean);
   const link = href(`/admin/members/${m.id}`);
+  const box = el('input', { type: 'checkbox', class: 'pick', checked: picked.has(m.id), 'aria-label': t('js.members.select', m.name),
+    onchange: () => {
+      if (box.checked) picked.add(m.id);
+      else picked.delete(m.id);
+      showPicked();
+    } });
   return el('tr', { dataset: { memberId: m.id } },
+    el('td', { class: 'pick-cell' }, box),
     el('td', { class: 'strong' }, el('a', { href: link }, m.name)),
     el('td', { class: 'nowrap mono' }, m.phone),
     el('td', {}, units.byId.has(m.unit_id) ? unitLabel(units.byId.get(m.unit_id), units.byId) : m.unit_name ?? ''),
     el('td', {}, teamNames.join('、')),
     el('td', {}, m.party_member ? el('span', { class: 'badge party' }, t('js.members.party')) : ''),
     el('td', {}, m.on_duty ? el('span', { class: 'badge onduty', title: m.on_duty.work_unit }, m.on_duty.work_unit) : ''),
+    el('td', { class: 'num m-points' }, fmtNumber(m.points)),
+    el('td', { class: 'num nowrap m-hours' }, fmtHours(m.service_minutes)),
     el('td', {}, el('span', { class: 'status status-' + m.status }, statuses[m.status] ?? m.status)),
     el('td', {}, el('a', { class: 'button small', href: link }, t('js.members.open'))),
   );
@@ -50,12 +73,23 @@ function memberRow(m) {
 function table(rows) {
   return el('div', { class: 'table-wrap' }, el('table', { id: 'members-table' },
     el('thead', {}, el('tr', {},
+      el('th', { scope: 'col', class: 'pick-cell' }, el('input', { type: 'checkbox', id: 'pick-page', 'aria-label': t('js.members.select_page'),
+        onchange: (ev) => {
+          for (const b of document.querySelectorAll('#members-table input.pick')) {
+            b.checked = ev.target.checked;
+            if (b.checked) picked.add(b.closest('tr').dataset.memberId);
+            else picked.delete(b.closest('tr').dataset.memberId);
+          }
+          showPicked();
+        } })),
       el('th', { scope: 'col' }, t('js.members.name')),
       el('th', { scope: 'col' }, t('js.members.phone')),
       el('th', { scope: 'col' }, t('js.members.unit')),
       el('th', { scope: 'col' }, t('js.members.teams')),
       el('th', { scope: 'col' }, t('js.members.party_member')),
       el('th', { scope: 'col' }, t('js.members.on_duty')),
+      el('th', { scope: 'col', class: 'num' }, t('js.members.points')),
+      el('th', { scope: 'col', class: 'num' }, t('js.members.hours')),
       el('th', { scope: 'col' }, t('js.members.status')),
       el('th', { scope: 'col' }, ''),
     )),
@@ -87,6 +121,7 @@ async function load(more = false) {
     } else {
       out.querySelector('tbody')?.append(...page.members.map(memberRow));
     }
+    showPicked();
     shown += page.members.length;
     $('shown').textContent = shown ? t('js.members.shown', shown) : '';
     $('more').hidden = !next;
@@ -103,6 +138,7 @@ for (const name of filterNames) {
 
 filters.addEventListener('submit', (ev) => {
   ev.preventDefault();
+  picked.clear();
   const q = query();
   q.set('lang', document.documentElement.lang);
   history.replaceState(null, '', location.pathname + '?' + q);
@@ -116,6 +152,11 @@ for (const name of ['unit_id', 'team_id', 'party_member', 'on_duty', 'status']) 
   filters.elements[name].addEventListener('change', () => filters.requestSubmit());
 }
 $('more').addEventListener('click', () => load(true));
+// The member-card sheet: the ticked members, or everyone the filters select.
+$('print-cards').addEventListener('click', () => {
+  const q = picked.size ? { ids: [...picked].join(',') } : Object.fromEntries(query());
+  location.assign(href('/admin/members/cards', q));
+});
 
 // The create form.
 let form;

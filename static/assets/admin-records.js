@@ -2,7 +2,7 @@
 // (在职党员) for a quarter, one page per employer (报到单位) to print and
 // send to its party branch, or the same as a workbook.
 
-import { t, $, api, el, failed, bindLogout, href, emptyState } from './common.js';
+import { t, $, api, el, failed, bindLogout, href, emptyState, categoryName } from './common.js';
 
 bindLogout();
 
@@ -48,9 +48,20 @@ function card(c, quarter) {
         el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, t('js.records.date')), el('th', { scope: 'col' }, t('js.records.event')),
           el('th', { scope: 'col' }, t('js.records.category')), el('th', { scope: 'col', class: 'num' }, t('js.records.hours')))),
         el('tbody', {}, c.lines.map((l) => el('tr', {}, el('td', { class: 'nowrap' }, l.date,
-          l.late ? el('div', { class: 'hint small' }, t('js.records.late', l.posted)) : null), el('td', {}, l.event), el('td', {}, l.category),
+          l.late ? el('div', { class: 'hint small' }, t('js.records.late', l.posted)) : null), el('td', {}, l.event), el('td', {}, categoryName(l.category)),
           el('td', { class: 'num' }, l.hours.toFixed(1))))))
       : el('p', { class: 'hint' }, t('js.records.none')));
+}
+
+// signature is the foot of a community's cards: who sends them and when,
+// the place for its seal and the line for its head's signature.
+function signature(issuer, issued) {
+  return el('footer', { class: 'record-sign' },
+    el('dl', {},
+      el('div', {}, el('dt', {}, t('js.records.seal_label')), el('dd', { class: 'record-issuer' }, issuer)),
+      el('div', {}, el('dt', {}, t('js.records.head')), el('dd', { class: 'sign-line' })),
+      el('div', {}, el('dt', {}, t('js.records.issued')), el('dd', { class: 'record-issued' }, issued))),
+    el('div', { class: 'seal' }, el('span', {}, t('js.records.seal'))));
 }
 
 async function load() {
@@ -72,10 +83,13 @@ async function load() {
       return;
     }
     const label = t('js.records.quarter', quarter.slice(0, 4), quarter.slice(6));
-    $('records').replaceChildren(...groups.map((g) => el('section', { class: 'card record-group', dataset: { workUnit: g.work_unit } },
+    $('records').replaceChildren(...groups.map((g) => el('section', { class: 'card record-group', dataset: { workUnit: g.work_unit, issuer: g.issuer } },
+      el('p', { class: 'record-to' }, t('js.records.to', g.work_unit)),
       el('h2', {}, t('js.records.heading', g.work_unit, label)),
-      el('p', { class: 'hint' }, t('js.records.group_total', g.cards.length, hours(g.minutes), all.from, all.to)),
-      g.cards.map((c) => card(c, label)))));
+      el('p', { class: 'hint' }, t('js.records.issuer', g.issuer), ' · ',
+        t('js.records.group_total', g.cards.length, hours(g.minutes), all.from, all.to)),
+      g.cards.map((c) => card(c, label)),
+      signature(g.issuer, all.issued))));
     // Progress bars take their width from data-progress (no inline styles under the CSP).
     for (const bar of document.querySelectorAll('.bar-fill')) bar.style.width = bar.dataset.progress + '%';
   } catch (err) {

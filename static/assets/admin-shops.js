@@ -13,7 +13,8 @@ async function loadShops() {
     const { shops } = await api('GET', '/api/v1/shops');
     $('shops-msg').textContent = '';
     if (!shops?.length) {
-      out.replaceChildren(emptyState(t('js.shop.a.empty')));
+      out.replaceChildren(emptyState(t('js.shop.a.empty'),
+        el('button', { type: 'button', class: 'primary', onclick: () => $('shop-name').focus() }, t('js.shop.a.add_one'))));
       return;
     }
     out.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'shops-table' },

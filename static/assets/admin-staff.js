@@ -24,14 +24,18 @@ let units = { units: [], byId: new Map() };
 
 async function loadStaff() {
   try {
-    const { users } = await api('GET', '/api/v1/users');
+    const [{ users }, me] = await Promise.all([api('GET', '/api/v1/users'), api('GET', '/api/v1/me')]);
     $('staff-msg').textContent = '';
     const staff = users.filter((u) => u.role !== 'volunteer');
+    // Nobody but the one looking: say what to do next.
+    const next = staff.every((u) => u.id === me.id)
+      ? emptyState(t('js.staff.empty_next'), el('button', { type: 'button', class: 'primary', onclick: () => $('s-login').focus() }, t('js.staff.add_one')))
+      : '';
     if (staff.length === 0) {
-      $('staff').replaceChildren(emptyState(t('js.staff.empty')));
+      $('staff').replaceChildren(next);
       return;
     }
-    $('staff').replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'staff-table' },
+    $('staff').replaceChildren(next, el('div', { class: 'table-wrap' }, el('table', { id: 'staff-table' },
       el('thead', {}, el('tr', {},
         el('th', { scope: 'col' }, t('js.staff.login')),
         el('th', { scope: 'col' }, t('js.staff.name')),

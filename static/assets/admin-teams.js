@@ -14,7 +14,8 @@ async function loadTeams() {
     const { teams } = await api('GET', '/api/v1/teams' + (unit ? `?unit_id=${encodeURIComponent(unit)}` : ''));
     $('teams-msg').textContent = '';
     if (teams.length === 0) {
-      out.replaceChildren(emptyState(unit ? t('js.teams.empty_unit') : t('js.teams.empty')));
+      out.replaceChildren(emptyState(unit ? t('js.teams.empty_unit') : t('js.teams.empty'),
+        el('button', { type: 'button', class: 'primary', onclick: () => $('team-name').focus() }, t('js.teams.add_one'))));
       return;
     }
     out.replaceChildren(el('div', { class: 'table-wrap' }, el('table', {},

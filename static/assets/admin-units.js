@@ -13,7 +13,9 @@ const tree = $('tree');
 // gives (parents before children).
 function render(units) {
   if (units.length === 0) {
-    tree.replaceChildren(emptyState(isAdmin ? t('js.units.empty_admin') : t('js.units.empty')));
+    tree.replaceChildren(isAdmin
+      ? emptyState(t('js.units.empty_admin'), el('button', { type: 'button', class: 'primary', onclick: () => $('new-street').click() }, t('js.units.new_street')))
+      : emptyState(t('js.units.empty')));
     return;
   }
   const lists = new Map(); // unit id -> <ul> of its children
@@ -66,7 +68,12 @@ function unitItem(u) {
     } });
     const state = el('span', { class: 'hint small', role: 'status' });
     const link = el('a', { href: `/notice/${u.id}`, target: '_blank', rel: 'noopener', hidden: !u.public_notice }, t('js.units.notice_link'));
-    notice = el('div', { class: 'unit-notice', title: t('js.units.notice_help') }, el('label', {}, box, ' ', t('js.units.notice')), ' ', link, ' ', state);
+    const settings = el('button', { type: 'button', class: 'small quiet notice-settings', onclick: () => open(noticeForm(u, close)) },
+      t('js.units.notice_settings'));
+    const summary = el('span', { class: 'hint small notice-summary' },
+      [t('js.units.notice_days_is', u.notice_days || 7), u.notice_contact].filter(Boolean).join(' · '));
+    notice = el('div', { class: 'unit-notice', title: t('js.units.notice_help') }, el('label', {}, box, ' ', t('js.units.notice')), ' ', link, ' ',
+      summary, ' ', settings, ' ', state);
   }
   const posts = u.kind === 'community' && u.posts?.length
     ? el('div', { class: 'chips', 'aria-label': t('js.units.posts') }, u.posts.map((p) => el('span', { class: 'chip' }, p)))
@@ -137,6 +144,21 @@ function postsForm(u, close) {
     const posts = form.posts.value.split(/[\n,，、]/).map((p) => p.trim()).filter(Boolean);
     return api('PATCH', `/api/v1/units/${u.id}`, { posts });
   });
+}
+
+// noticeForm sets a community's notice: the objection period (公示期) and
+// whom to call with an objection.
+function noticeForm(u, close) {
+  const days = 'notice-days-' + u.id;
+  const contact = 'notice-contact-' + u.id;
+  return smallForm(t('js.units.notice_settings'), [
+    el('label', { for: days }, t('js.units.notice_days')),
+    el('input', { id: days, name: 'days', type: 'number', min: 1, max: 30, step: 1, required: true, value: String(u.notice_days || 7), inputmode: 'numeric' }),
+    el('label', { for: contact }, t('js.units.notice_contact')),
+    el('input', { id: contact, name: 'contact', maxlength: 60, value: u.notice_contact ?? '', placeholder: t('js.units.notice_contact_placeholder') }),
+  ], t('js.units.notice_save'), close, (form) => api('PATCH', `/api/v1/units/${u.id}`, {
+    notice_days: Number(form.days.value), notice_contact: form.contact.value.trim(),
+  }));
 }
 
 async function reload() {

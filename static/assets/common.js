@@ -6,9 +6,15 @@ export const messages = JSON.parse(document.getElementById('messages')?.textCont
 export const lang = document.documentElement.lang || 'zh-CN';
 
 // t returns the message for key with each %v replaced by the next argument.
+// A plural group {one|other} after a %v takes that argument: one for
+// exactly 1, other for any other count ("%v {volunteer|volunteers}"), as
+// the server's catalogue does.
 export function t(key, ...args) {
   let i = 0;
-  return (messages[key] ?? key).replace(/%v/g, () => String(args[i++]));
+  return (messages[key] ?? key).replace(/%v|\{([^{}|]*)\|([^{}|]*)\}/g, (verb, one, other) => {
+    if (verb === '%v') return String(args[i++]);
+    return i > 0 && String(args[i - 1]).trim() === '1' ? one : other;
+  });
 }
 
 export const $ = (id) => document.getElementById(id);
@@ -131,6 +137,10 @@ export const fmtDate = (s) => (s ? dateFormat.format(new Date(s)) : '');
 export const fmtNumber = (n) => numberFormat.format(n ?? 0);
 // fmtHours shows whole minutes as hours with at most one decimal.
 export const fmtHours = (minutes) => t('js.hours', hoursFormat.format((minutes ?? 0) / 60));
+
+// categoryName is a service category (stored in Chinese: 环境整治) in the
+// page's language (Environment clean-up).
+export const categoryName = (c) => messages['js.category.' + c] ?? c ?? '';
 
 // maskPhone shows a mobile number as lists do: 138****5678.
 export const maskPhone = (p) => (/^\d{11}$/.test(p ?? '') ? p.slice(0, 3) + '****' + p.slice(7) : p ?? '');

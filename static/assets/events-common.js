@@ -2,7 +2,7 @@
 // times in the deployment's zone for datetime-local fields and back, and an
 // event's time window as people read it.
 
-import { t, el, lang } from './common.js';
+import { t, el, lang, categoryName } from './common.js';
 
 // zone is the deployment's time zone: the API's times are shown in it and
 // the times typed into the forms are taken in it.
@@ -158,7 +158,7 @@ export function fillEventForm(form, ev, shift = 0) {
 
 // fillCategories puts the service categories into a select.
 export function fillCategories(select, categories) {
-  select.replaceChildren(el('option', { value: '' }, t('js.events.choose')), ...categories.map((c) => el('option', { value: c }, c)));
+  select.replaceChildren(el('option', { value: '' }, t('js.events.choose')), ...categories.map((c) => el('option', { value: c }, categoryName(c))));
 }
 
 // week is seven days in milliseconds: a copy of an event is next week's by default.

@@ -299,6 +299,11 @@ const burstGap = 80; // ms between a scanner's keys, at most
 const burstMin = 10; // characters in a scan, at least
 let burst = '';
 let burstAt = 0;
+// typed keeps the characters since the last Enter whatever the gaps between
+// them: a whole voucher token (48 characters nobody types by hand) is a scan
+// even when a busy tablet held some of the scanner's keys back.
+let typed = '';
+const wholeToken = /AXV1[0-9A-Z]{44}$/;
 
 function charOf(code) {
   let m = /^Key([A-Z])$/.exec(code);
@@ -314,13 +319,15 @@ document.addEventListener('keydown', (ev) => {
   const gap = now - burstAt;
   burstAt = now;
   if (ev.code === 'Enter' || ev.code === 'NumpadEnter') {
-    const scanned = burst;
+    const token = wholeToken.exec(typed)?.[0];
+    const scanned = token ?? burst;
     burst = '';
+    typed = '';
     const input = $('code-input');
     // Fast typing into the code field that is not a voucher's QR is a short
     // code typed (or pasted by a script): the field's own check answers it.
     if (document.activeElement === input && !/^AXV1/.test(scanned)) return;
-    if (scanned.length >= burstMin && gap <= burstGap) {
+    if (token || (scanned.length >= burstMin && gap <= burstGap)) {
       ev.preventDefault();
       ev.stopPropagation();
       // The scanner typed into the code field if it had the focus: that is not a hand-typed code.
@@ -331,15 +338,16 @@ document.addEventListener('keydown', (ev) => {
     return;
   }
   if (ev.ctrlKey || ev.altKey || ev.metaKey) {
-    burst = '';
+    burst = typed = '';
     return;
   }
   const c = charOf(ev.code);
   if (!c) {
-    if (!/^Shift|^Caps/.test(ev.code)) burst = '';
+    if (!/^Shift|^Caps/.test(ev.code)) burst = typed = '';
     return;
   }
   burst = gap <= burstGap ? burst + c : c;
+  typed = (typed + c).slice(-64);
 }, true);
 
 // ---- camera ---------------------------------------------------------------

@@ -2,7 +2,7 @@
 // hours and the star level they earn, the footprint (足迹) of the events they
 // served at, and their latest journal entries.
 
-import { t, $, api, el, failed, busy, bindLogout, fmtNumber, fmtHours, fmtTime, entryKinds, emptyState } from './common.js';
+import { t, $, api, el, failed, busy, bindLogout, fmtNumber, fmtHours, fmtTime, entryKinds, emptyState, categoryName } from './common.js';
 import { shortDay, duration, countedMinutes } from './events-common.js';
 
 bindLogout();
@@ -62,8 +62,8 @@ function trail(list) {
     const points = a.status === 'rejected' ? 0 : a.points;
     return el('li', { dataset: { status: a.status } },
       el('div', { class: 'what' },
-        el('strong', {}, a.event_title || a.category || ''),
-        el('span', { class: 'hint small' }, [shortDay(a.checked_in_at), done ? duration(minutes) : '', a.category].filter(Boolean).join(' · ')),
+        el('strong', {}, a.event_title || categoryName(a.category)),
+        el('span', { class: 'hint small' }, [shortDay(a.checked_in_at), done ? duration(minutes) : '', categoryName(a.category)].filter(Boolean).join(' · ')),
         el('span', { class: 'trail-status trail-' + a.status }, waiting ? t('js.events.m.no_checkout_waiting') : trailStatuses[a.status] ?? a.status),
         a.no_checkout && !waiting ? el('span', { class: 'trail-status trail-no-checkout' }, t('js.events.att.no_checkout')) : null,
       ),

@@ -2,7 +2,7 @@
 // units as a tree, teams and posts of the chosen unit's community, skills
 // from the service categories, and the 在职党员 fields shown when ticked.
 
-import { t, el, fillUnitSelect, communityOf, unitLabel } from './common.js';
+import { t, el, fillUnitSelect, communityOf, unitLabel, categoryName } from './common.js';
 
 // memberForm wires the form and returns fill(member) and read() -> body.
 export function memberForm(form, { units, byId, teams, categories }) {
@@ -21,7 +21,7 @@ export function memberForm(form, { units, byId, teams, categories }) {
   const check = (name, value, label, checked) =>
     el('label', { class: 'check' }, el('input', { type: 'checkbox', name, value, checked }), ' ', label);
 
-  skillsBox.replaceChildren(...categories.map((c) => check('skills', c, c, false)));
+  skillsBox.replaceChildren(...categories.map((c) => check('skills', c, categoryName(c), false)));
 
   // The teams and posts on offer depend on the unit: the teams anywhere in
   // its community (or in the unit's own subtree above community level), and
