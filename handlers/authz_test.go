@@ -88,7 +88,7 @@ func newWorld(t *testing.T, e *env) *world {
 		if _, err = st.Append(ctx, ledger.Transfer{Debit: iss, Credit: ledger.MemberAccount(w.member[c].ID), Amount: 1000, Kind: ledger.KindEarn}); err != nil {
 			t.Fatal(err)
 		}
-		if w.voucher[c], err = st.IssueVoucher(ctx, w.member[c].ID, w.shop[c].ID, []ledger.VoucherRequestLine{{ItemID: w.item[c].ID, Qty: 1}}, uuid.Nil, ""); err != nil {
+		if w.voucher[c], err = st.IssueVoucher(ctx, w.member[c].ID, w.shop[c].ID, []ledger.VoucherRequestLine{{ItemID: w.item[c].ID, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, ""); err != nil {
 			t.Fatal(err)
 		}
 		start := w.event[c].StartsAt
@@ -185,6 +185,17 @@ func csvUpload(text func(n int) string) func(n int) (io.Reader, string) {
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newEnv(t)
 	w := newWorld(t, e)
+	// A redeemed voucher in each community, for the reversal.
+	redeemed := map[string]ledger.Voucher{}
+	for _, c := range []string{"A", "B"} {
+		v, err := e.store.IssueVoucher(ctx, w.member[c].ID, w.shop[c].ID, []ledger.VoucherRequestLine{{ItemID: w.item[c].ID, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if redeemed[c], err = e.store.RedeemVoucher(ctx, v.ID, w.shop[c].ID, uuid.Nil, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
 	const (
 		R = 0 // placeholder for "as the row says"
 	)
@@ -394,11 +405,32 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"StockIntake", func(c string) cell {
 			return cell{"POST", "/api/v1/items/" + w.item[c].ID.String() + "/stock", jsonBody(func(n int) any { return map[string]any{"kind": "intake", "qty": 1, "donor": "爱心企业"} })}
 		}, staffOnly(200, 200)},
+		// A volunteer's own voucher needs no presence; an organiser's needs
+		// one (here 代兑), which a volunteer may not choose.
 		{"IssueVoucher", func(c string) cell {
 			return cell{"POST", "/api/v1/vouchers", jsonBody(func(n int) any {
 				return map[string]any{"member_id": w.member[c].ID, "shop_id": w.shop[c].ID, "items": []map[string]any{{"item_id": w.item[c].ID, "qty": 1}}}
 			})}
-		}, memberRecord(201)},
+		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {201, 404}, "clerk": {403, 403},
+			"organizerA": {400, 404}, "organizerB": {404, 400}, "admin": {400, 400}}},
+		{"IssueVoucherProxy", func(c string) cell {
+			return cell{"POST", "/api/v1/vouchers", jsonBody(func(n int) any {
+				return map[string]any{"member_id": w.member[c].ID, "shop_id": w.shop[c].ID, "items": []map[string]any{{"item_id": w.item[c].ID, "qty": 1}},
+					"presence": "proxy"}
+			})}
+		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {400, 404}, "clerk": {403, 403},
+			"organizerA": {201, 404}, "organizerB": {404, 201}, "admin": {201, 201}}},
+		{"ShopRedemptions", func(c string) cell {
+			return cell{"GET", "/api/v1/shops/" + w.shop[c].ID.String() + "/redemptions?day=" + e.clock.Now().In(e.store.Location()).Format("2006-01-02"), nil}
+		}, staffOnly(200, 200)},
+		{"ShopStockMoves", func(c string) cell {
+			return cell{"GET", "/api/v1/shops/" + w.shop[c].ID.String() + "/stock-moves", nil}
+		}, staffOnly(200, 200)},
+		// Once: the organiser of A reverses A's, and the administrator then meets the first reversal.
+		{"ReverseRedemption", func(c string) cell {
+			return cell{"POST", "/api/v1/vouchers/" + redeemed[c].ID.String() + "/reverse", jsonBody(func(n int) any { return map[string]any{"reason": "扫错了券"} })}
+		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
+			"organizerA": {200, 404}, "organizerB": {404, 200}, "admin": {409, 409}}},
 		{"GetVoucher", func(c string) cell { return cell{"GET", "/api/v1/vouchers/" + w.voucher[c].ID.String(), nil} }, memberRecord(200)},
 		{"VoucherQR", func(c string) cell {
 			return cell{"GET", "/api/v1/vouchers/" + w.voucher[c].ID.String() + "/qr.png", nil}

@@ -431,7 +431,7 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 		}
 		var detail []string
 		for _, it := range items {
-			if q := sm.ByItem[it.ID]; q > 0 {
+			if q := sm.ByItem[it.ID]; q != 0 {
 				detail = append(detail, t("export.item_qty", it.Name, q))
 			}
 		}

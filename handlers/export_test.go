@@ -71,7 +71,7 @@ func exportWorld(t *testing.T) (*env, *world) {
 	if _, err := st.RedeemVoucher(ctx, w.voucher["B"].ID, w.shop["B"].ID, uuid.Nil, ""); err != nil {
 		t.Fatal(err)
 	}
-	v, err := st.IssueVoucher(ctx, w.member["A"].ID, w.shop["A"].ID, []ledger.VoucherRequestLine{{ItemID: w.item["A"].ID, Qty: 3}}, uuid.Nil, "")
+	v, err := st.IssueVoucher(ctx, w.member["A"].ID, w.shop["A"].ID, []ledger.VoucherRequestLine{{ItemID: w.item["A"].ID, Qty: 3}}, uuid.Nil, ledger.PresenceSelf, "")
 	if err != nil {
 		t.Fatal(err)
 	}

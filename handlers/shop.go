@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"time"
 
 	"aixin/ledger"
 
@@ -311,16 +310,24 @@ func (s *server) itemPicture(c echo.Context) error {
 	return c.Blob(http.StatusOK, ctype, data)
 }
 
-// voucherView is a voucher as its owner, organisers and the counter see it.
+// voucherView is a voucher as its owner, organisers and the counter see it,
+// with who made it (and whether it is a 代兑 voucher), redeemed it and
+// reversed its redemption.
 type voucherView struct {
 	ledger.Voucher
 	Token      string `json:"token"`
 	ShopName   string `json:"shop_name"`
 	MemberName string `json:"member_name"` // masked
 	QRURL      string `json:"qr_url"`
+	auditView
 }
 
 func (s *server) viewVoucher(ctx context.Context, v ledger.Voucher) (voucherView, error) {
+	return s.viewVoucherWith(ctx, s.names(ctx), v)
+}
+
+// viewVoucherWith is viewVoucher for a list: n remembers the names it looked up.
+func (s *server) viewVoucherWith(ctx context.Context, n *names, v ledger.Voucher) (voucherView, error) {
 	keys, err := s.voucherKeys(ctx)
 	if err != nil {
 		return voucherView{}, err
@@ -330,12 +337,10 @@ func (s *server) viewVoucher(ctx context.Context, v ledger.Voucher) (voucherView
 	if !v.ClosedAt.IsZero() {
 		out.ClosedAt = v.ClosedAt.In(s.cfg.Location)
 	}
-	if sh, err := s.cfg.Shops.Shop(ctx, v.ShopID); err == nil {
-		out.ShopName = sh.Name
+	if !v.ReversedAt.IsZero() {
+		out.ReversedAt = v.ReversedAt.In(s.cfg.Location)
 	}
-	if m, err := s.cfg.Directory.Member(ctx, v.MemberID); err == nil {
-		out.MemberName = ledger.MaskName(m.Name)
-	}
+	out.ShopName, out.MemberName, out.auditView = n.shop(v.ShopID), n.member(v.MemberID), n.audit(v)
 	return out, nil
 }
 
@@ -373,11 +378,15 @@ func (s *server) mayActFor(c echo.Context, memberID uuid.UUID) bool {
 	return err == nil
 }
 
+// issueVoucher makes a voucher: a volunteer's own, or an organiser's for a
+// member in scope, which needs the member there (their card scanned, their
+// password typed) or else the explicit choice of a 代兑 voucher.
 func (s *server) issueVoucher(c echo.Context) error {
 	var req struct {
 		MemberID uuid.UUID                   `json:"member_id"`
 		ShopID   uuid.UUID                   `json:"shop_id"`
 		Items    []ledger.VoucherRequestLine `json:"items"`
+		presenceRequest
 	}
 	if err := decodeJSON(c.Request().Body, &req); err != nil {
 		return err
@@ -405,7 +414,11 @@ func (s *server) issueVoucher(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.cfg.Shops.IssueVoucher(ctx, req.MemberID, req.ShopID, req.Items, u.ID, key)
+	presence, err := s.presence(c, u, req.MemberID, req.presenceRequest)
+	if err != nil {
+		return err
+	}
+	v, err := s.cfg.Shops.IssueVoucher(ctx, req.MemberID, req.ShopID, req.Items, u.ID, presence, key)
 	if err != nil {
 		return err
 	}
@@ -434,8 +447,9 @@ func (s *server) listVouchers(c echo.Context) error {
 		return err
 	}
 	out := make([]voucherView, 0, len(list))
+	n := s.names(ctx)
 	for _, v := range list {
-		view, err := s.viewVoucher(ctx, v)
+		view, err := s.viewVoucherWith(ctx, n, v)
 		if err != nil {
 			return err
 		}
@@ -590,60 +604,4 @@ func (s *server) redeem(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"voucher": view, "redeemed_at": view.ClosedAt})
-}
-
-// redemptionLine is one redemption of the day at a counter.
-type redemptionLine struct {
-	VoucherID  uuid.UUID            `json:"voucher_id"`
-	MemberName string               `json:"member_name"`
-	Points     ledger.Points        `json:"points"`
-	Lines      []ledger.VoucherLine `json:"lines"`
-	RedeemedAt time.Time            `json:"redeemed_at"`
-}
-
-// redemptionsToday lists the clerk's shop's redemptions since midnight,
-// walking the shop account's entries back from the newest.
-func (s *server) redemptionsToday(c echo.Context) error {
-	u, _ := currentUser(c)
-	ctx := c.Request().Context()
-	now := s.cfg.Now().In(s.cfg.Location)
-	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.cfg.Location)
-	var out []redemptionLine
-	var total ledger.Points
-	var before uint64
-	for done := false; !done; {
-		entries, err := s.cfg.Journal.AccountEntries(ctx, ledger.ShopAccount(u.ShopID), before, 100)
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			if e.Time.Before(midnight) {
-				done = true
-				break
-			}
-			if e.Kind != ledger.KindRedeem {
-				continue
-			}
-			id, err := uuid.Parse(e.Reference[len("voucher:"):])
-			if err != nil {
-				continue
-			}
-			v, err := s.cfg.Shops.Voucher(ctx, id)
-			if err != nil {
-				continue
-			}
-			m, _ := s.cfg.Directory.Member(ctx, v.MemberID)
-			out = append(out, redemptionLine{v.ID, ledger.MaskName(m.Name), e.Amount, v.Lines, e.Time.In(s.cfg.Location)})
-			total += e.Amount
-		}
-		if len(entries) < 100 {
-			done = true
-		} else {
-			before = entries[len(entries)-1].Seq
-		}
-	}
-	if out == nil {
-		out = []redemptionLine{}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"redemptions": out, "total_points": total})
 }

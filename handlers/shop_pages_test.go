@@ -43,7 +43,7 @@ func newShopPageWorld(t *testing.T, e *env) shopPageWorld {
 	if _, err = e.store.Append(ctx, ledger.Transfer{Debit: iss, Credit: ledger.MemberAccount(w.member.ID), Amount: 100, Kind: ledger.KindEarn}); err != nil {
 		t.Fatal(err)
 	}
-	if w.voucher, err = e.store.IssueVoucher(ctx, w.member.ID, w.shop.ID, []ledger.VoucherRequestLine{{ItemID: item.ID, Qty: 1}}, uuid.Nil, ""); err != nil {
+	if w.voucher, err = e.store.IssueVoucher(ctx, w.member.ID, w.shop.ID, []ledger.VoucherRequestLine{{ItemID: item.ID, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, ""); err != nil {
 		t.Fatal(err)
 	}
 	if w.clerk, err = e.store.CreateUser(ctx, ledger.User{Login: "clerk-a", Role: ledger.RoleClerk, ShopID: w.shop.ID, PasswordHash: testHash()}); err != nil {

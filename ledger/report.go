@@ -20,7 +20,8 @@ type MemberMonth struct {
 	Redeemed Points `json:"redeemed"` // vouchers redeemed at a shop: spent
 	Expired  Points `json:"expired"`
 	Closing  Points `json:"closing"` // at the end of the month
-	// Vouchers is how many of the member's vouchers were redeemed.
+	// Vouchers is how many of the member's vouchers were redeemed, less
+	// how many redemptions were reversed.
 	Vouchers int `json:"vouchers"`
 	// HeldIn is what new vouchers held; Released what cancelled and expired
 	// vouchers gave back. They move points between available and held.
@@ -60,7 +61,9 @@ func (m *MemberMonth) Add(o MemberMonth) {
 	m.Minutes += o.Minutes
 }
 
-// Redeemed is what one member's (or one shop's) vouchers redeemed in one month.
+// Redeemed is what one member's (or one shop's) vouchers redeemed in one
+// month, less the redemptions reversed in that month (so either may be
+// negative in a month with more reversed than redeemed).
 type Redeemed struct {
 	Month    Month
 	Points   Points
@@ -105,14 +108,19 @@ func MemberMonthOf(id uuid.UUID, m Month, available, held Points, rows []MonthTo
 	return out
 }
 
-// ShopMonth is what one shop gave out in one month.
+// ShopMonth is what one shop gave out in one month: its redemptions less
+// the redemptions reversed in the month (a redemption of November reversed
+// in December counts in December, negatively).
 type ShopMonth struct {
 	ShopID   uuid.UUID `json:"shop_id"`
 	Vouchers int       `json:"vouchers"`
 	Points   Points    `json:"points"`
 	Items    int       `json:"items"`
-	// ByItem is how many of each item went out.
+	// ByItem is how many of each item went out (items whose count comes to
+	// zero are left out).
 	ByItem map[uuid.UUID]int `json:"by_item,omitempty"`
+	// Reversed is how many redemptions were reversed in the month.
+	Reversed int `json:"reversed,omitempty"`
 }
 
 // MonthReport is the ledger's side of a monthly export, read at one moment.

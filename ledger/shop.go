@@ -122,6 +122,7 @@ const (
 	StockIntake     = "intake"     // donated or bought goods arrive (+)
 	StockCorrection = "correction" // a stocktake finds more or less (±, with a reason)
 	StockRedeem     = "redeem"     // a voucher was redeemed (−)
+	StockReversal   = "reversal"   // a redemption was reversed: the items are back (+, with the reason)
 )
 
 // StockMove is one change of an item's stock on hand.
@@ -147,6 +148,9 @@ const (
 	VoucherRedeemed  VoucherStatus = "redeemed"
 	VoucherCancelled VoucherStatus = "cancelled"
 	VoucherExpired   VoucherStatus = "expired"
+	// VoucherReversed is a voucher whose redemption an organiser reversed:
+	// the points are back with the member and the items back in stock.
+	VoucherReversed VoucherStatus = "reversed"
 )
 
 // VoucherLine is one item on a voucher, at the price when it was issued.
@@ -174,13 +178,27 @@ type Voucher struct {
 	ClosedBy  uuid.UUID     `json:"closed_by,omitzero"`
 	CloseSeq  uint64        `json:"close_seq,omitempty"` // the redeem or release entry
 	RedeemKey string        `json:"-"`
+	// Presence is how the member was there when the voucher was made
+	// (CreatedBy made it); empty on vouchers made before it was recorded.
+	Presence PresenceMethod `json:"presence,omitempty"`
+	// The reversal of a mistaken redemption (status reversed): when, by
+	// whom, why, and its reverse (shop -> escrow) and release (escrow ->
+	// member) entries. ClosedAt, ClosedBy and CloseSeq keep the redemption.
+	ReversedAt    time.Time `json:"reversed_at,omitzero"`
+	ReversedBy    uuid.UUID `json:"reversed_by,omitzero"`
+	ReverseReason string    `json:"reverse_reason,omitempty"`
+	ReverseSeq    uint64    `json:"reverse_seq,omitempty"`
+	ReleaseSeq    uint64    `json:"release_seq,omitempty"`
+	ReverseKey    string    `json:"-"`
 }
 
 // Reference is the ledger reference of a voucher's entries.
 func (v Voucher) Reference() string { return "voucher:" + v.ID.String() }
 
 // Key is the idempotency key of the server's own entry of a voucher for a
-// step ("hold", "redeem", "release").
+// step ("hold", "redeem", "release", "reverse"). A voucher's points go back
+// to the member once, whatever the cause: a cancel, an expiry and the
+// reversal of its redemption all release under the one key "release".
 func (v Voucher) Key(step string) string { return ServerKey("voucher", v.ID.String(), step) }
 
 // VoucherLife is how long a voucher stays valid unless a deployment says otherwise.
@@ -350,9 +368,11 @@ type Shops interface {
 	// the stock and stores the voucher. Returns ECONFLICT for too few points
 	// or too little stock or a limit reached, EFORBIDDEN when the shop does
 	// not take the member's vouchers.
+	// by made it and presence (see CheckPresence) says how the member was
+	// there; both are recorded on the voucher.
 	// A non-empty key makes it idempotent: the same key and request again
 	// returns the first voucher; the same key with another request is ECONFLICT.
-	IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, lines []VoucherRequestLine, by uuid.UUID, key string) (Voucher, error)
+	IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, lines []VoucherRequestLine, by uuid.UUID, presence PresenceMethod, key string) (Voucher, error)
 	Voucher(ctx context.Context, id uuid.UUID) (Voucher, error)
 	// VoucherByCode finds a voucher by its short code; ENOTFOUND if none.
 	VoucherByCode(ctx context.Context, code string) (Voucher, error)
@@ -365,6 +385,30 @@ type Shops interface {
 	RedeemVoucher(ctx context.Context, id, shopID, clerk uuid.UUID, key string) (Voucher, error)
 	// CancelVoucher releases an open voucher's points and stock.
 	CancelVoucher(ctx context.Context, id, by uuid.UUID) (Voucher, error)
+	// ReverseRedemption undoes a redemption made by mistake, as
+	// ReverseRedemption (the rule) decides, in one transaction: a reverse
+	// entry of the redeem entry (shop -> escrow), a release entry (escrow ->
+	// member), the items back in stock with the reason, the member's monthly
+	// item counts of the voucher's month given back, the voucher marked
+	// reversed, and the month's redemption rows less the voucher. Returns
+	// ECONFLICT ("voucher.already_reversed", with when and by whom) for a
+	// voucher reversed before, unless key is the key of that reversal (then
+	// the first answer again); ECONFLICT ("voucher.not_redeemed") for a
+	// voucher that is not redeemed; EINVALID for a missing or bad reason.
+	ReverseRedemption(ctx context.Context, id, by uuid.UUID, reason, key string) (Voucher, error)
+	// ShopRedemptions returns the redemptions at a shop in [from, to) and
+	// the reversals of redemptions made in that time, newest first, up to
+	// limit of them below entry seq before (0: from the newest), with the
+	// whole period's totals. It walks the shop account's entry chain, entered at the last
+	// redemption of the month to falls in (kept with the shop's monthly
+	// rows), never the journal: its cost is the period's entries and the
+	// month's later ones. EINVALID if before is not an entry of the shop.
+	ShopRedemptions(ctx context.Context, shopID uuid.UUID, from, to time.Time, before uint64, limit int) (RedemptionPage, error)
+	// ShopStockMoves returns the stock movements of a shop's items in month
+	// m but those of redemptions (which ShopRedemptions lists): donations
+	// and purchases (intake), stocktake corrections and the items of
+	// reversed redemptions, oldest first, from an index by shop and month.
+	ShopStockMoves(ctx context.Context, shopID uuid.UUID, m Month) ([]StockMove, error)
 	// ExpireVouchers releases every open voucher whose time is up, each in a
 	// write of its own: one that cannot be released is reported in the
 	// result and the rest go on. The error is for the sweep as a whole (the

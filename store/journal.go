@@ -194,11 +194,40 @@ func (s *Store) Append(ctx context.Context, t ledger.Transfer) (ledger.Entry, er
 	}
 	var e ledger.Entry
 	err := s.update(ctx, func(w *writeTx) error {
+		if t.Kind == ledger.KindReverse {
+			if err := refuseVoucherEntry(w.tx, t.Reverses); err != nil {
+				return err
+			}
+		}
 		var err error
 		e, err = s.appendTx(w, t)
 		return err
 	})
 	return e, err
+}
+
+// refuseVoucherEntry refuses a bare reverse of an entry of a voucher (its
+// hold, redemption or release): the voucher, the stock, the held points
+// and the monthly redemption rows would no longer agree with the journal.
+// A mistaken redemption is undone with ReverseRedemption, which writes them
+// all in one transaction.
+func refuseVoucherEntry(tx *bolt.Tx, seq uint64) error {
+	v := tx.Bucket(bucketJournal).Get(u64(seq))
+	if v == nil {
+		return nil // appendTx says it is not found
+	}
+	orig, err := decodeStored(v)
+	if err != nil {
+		return err
+	}
+	ref, ok := strings.CutPrefix(orig.Reference, "voucher:")
+	if !ok {
+		return nil
+	}
+	if id, err := uuid.Parse(ref); err == nil && tx.Bucket(bucketVouchers).Get(id[:]) != nil {
+		return ledger.Errorf(ledger.EINVALID, "entry.reverse_voucher", seq)
+	}
+	return nil
 }
 
 // Reverse implements ledger.Journal.
@@ -211,6 +240,9 @@ func (s *Store) Reverse(ctx context.Context, seq uint64, actor, memo, key string
 		}
 		orig, err := decodeStored(v)
 		if err != nil {
+			return err
+		}
+		if err := refuseVoucherEntry(w.tx, seq); err != nil {
 			return err
 		}
 		t, err := ledger.Reverse(orig.Entry, actor, memo, key)

@@ -338,3 +338,284 @@ func TestConcurrentRandomOperations(t *testing.T) {
 		})
 	}
 }
+
+// TestRandomShopOperations throws random voucher operations at a store —
+// vouchers made, redeemed, cancelled, left to expire, and redemptions
+// reversed (again, with the same key, without a reason), across month ends
+// — predicts each outcome with an independent model of points, held points,
+// stock, monthly counts and voucher states, and checks the model after
+// every step; at the end every month's report reconciles.
+func TestRandomShopOperations(t *testing.T) {
+	seeds, ops := 4, 500
+	if testing.Short() {
+		seeds, ops = 2, 250
+	}
+	for seed := range seeds {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(seed), 99))
+			clock := newTestClock(time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC))
+			s := openTest(t, Options{Now: clock.Now})
+			tr := makeTree(t, s)
+			shop, err := s.CreateShop(ctx, ledger.Shop{Name: "东河园爱心超市", Kind: ledger.ShopLoveSupermarket, UnitID: tr.a.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			type item struct {
+				id               uuid.UUID
+				points           ledger.Points
+				limit            int
+				onHand, reserved int
+			}
+			var items []*item
+			for i, spec := range []struct {
+				points       ledger.Points
+				stock, limit int
+			}{{30, 12, 0}, {10, 40, 3}, {5, 200, 0}} {
+				it, err := s.CreateItem(ctx, ledger.Item{ShopID: shop.ID, Name: fmt.Sprint("物品", i), Points: spec.points, MonthlyLimit: spec.limit, Active: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.MoveStock(ctx, ledger.StockMove{ItemID: it.ID, Kind: ledger.StockIntake, Qty: spec.stock}); err != nil {
+					t.Fatal(err)
+				}
+				items = append(items, &item{id: it.ID, points: spec.points, limit: spec.limit, onHand: spec.stock})
+			}
+			iss := ledger.IssuerAccount(tr.a.ID)
+			openAccounts(t, s, iss)
+			type member struct {
+				id          uuid.UUID
+				avail, held ledger.Points
+			}
+			var members []*member
+			for i := range 3 {
+				m, err := s.CreateMember(ctx, ledger.Member{Name: fmt.Sprint("志愿者", i), Phone: fmt.Sprintf("1390000000%d", i), UnitID: tr.gridA.ID}, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Append(ctx, ledger.Transfer{Debit: iss, Credit: ledger.MemberAccount(m.ID), Amount: 400, Kind: ledger.KindEarn}); err != nil {
+					t.Fatal(err)
+				}
+				members = append(members, &member{id: m.ID, avail: 400})
+			}
+			type voucher struct {
+				v      ledger.Voucher
+				m      *member
+				status ledger.VoucherStatus
+				key    string // the key it was reversed with
+			}
+			var vouchers []*voucher
+			itemOf := func(id uuid.UUID) *item {
+				for _, it := range items {
+					if it.id == id {
+						return it
+					}
+				}
+				t.Fatalf("no item %v", id)
+				return nil
+			}
+			// taken is the model's monthly count: open and redeemed vouchers made in month mo.
+			taken := func(m *member, it *item, mo ledger.Month) int {
+				n := 0
+				for _, vo := range vouchers {
+					if vo.m == m && (vo.status == ledger.VoucherOpen || vo.status == ledger.VoucherRedeemed) && ledger.MonthOf(vo.v.CreatedAt, s.loc) == mo {
+						for _, l := range vo.v.Lines {
+							if l.ItemID == it.id {
+								n += l.Qty
+							}
+						}
+					}
+				}
+				return n
+			}
+			reversals := 0
+			for i := range ops {
+				clock.Add(time.Duration(r.IntN(150)) * time.Minute)
+				// Vouchers whose time is up expire at the next sweep.
+				res, err := s.ExpireVouchers(ctx)
+				if err != nil || len(res.Failed) > 0 {
+					t.Fatalf("op %d: sweep %+v %v", i, res, err)
+				}
+				for _, vo := range vouchers {
+					if vo.status == ledger.VoucherOpen && !clock.Now().Before(vo.v.ExpiresAt) {
+						vo.status = ledger.VoucherExpired
+						vo.m.avail += vo.v.Points
+						vo.m.held -= vo.v.Points
+						for _, l := range vo.v.Lines {
+							itemOf(l.ItemID).reserved -= l.Qty
+						}
+					}
+				}
+				pickVoucher := func() *voucher {
+					if len(vouchers) == 0 {
+						return nil
+					}
+					return vouchers[r.IntN(len(vouchers))]
+				}
+				switch n := r.IntN(100); {
+				case n < 40: // a voucher of one or two lines (maybe of one item twice)
+					m := members[r.IntN(len(members))]
+					var req []ledger.VoucherRequestLine
+					for range 1 + r.IntN(2) {
+						req = append(req, ledger.VoucherRequestLine{ItemID: items[r.IntN(len(items))].id, Qty: 1 + r.IntN(3)})
+					}
+					lines, _ := ledger.MergeVoucherLines(req)
+					mo := ledger.MonthOf(clock.Now(), s.loc)
+					want, cost := "", ledger.Points(0)
+					for _, l := range lines {
+						it := itemOf(l.ItemID)
+						switch {
+						case want != "":
+						case it.onHand-it.reserved < l.Qty:
+							want = "voucher.out_of_stock"
+						case it.limit > 0 && taken(m, it, mo)+l.Qty > it.limit:
+							want = "voucher.limit_reached"
+						}
+						cost += it.points * ledger.Points(l.Qty)
+					}
+					if want == "" && cost > m.avail {
+						want = "entry.insufficient"
+					}
+					v, err := s.IssueVoucher(ctx, m.id, shop.ID, req, uuid.Nil, ledger.PresenceProxy, "")
+					if want != "" {
+						wantCode(t, err, ledger.ECONFLICT, want)
+						break
+					}
+					if err != nil || v.Points != cost {
+						t.Fatalf("op %d: voucher %+v %v, want %d points", i, v, err, cost)
+					}
+					vouchers = append(vouchers, &voucher{v: v, m: m, status: ledger.VoucherOpen})
+					m.avail -= cost
+					m.held += cost
+					for _, l := range v.Lines {
+						itemOf(l.ItemID).reserved += l.Qty
+					}
+				case n < 65: // a redemption
+					vo := pickVoucher()
+					if vo == nil {
+						break
+					}
+					_, err := s.RedeemVoucher(ctx, vo.v.ID, shop.ID, uuid.Nil, "")
+					switch vo.status {
+					case ledger.VoucherOpen:
+						if err != nil {
+							t.Fatalf("op %d: redeem: %v", i, err)
+						}
+						vo.status = ledger.VoucherRedeemed
+						vo.m.held -= vo.v.Points
+						for _, l := range vo.v.Lines {
+							itemOf(l.ItemID).reserved -= l.Qty
+							itemOf(l.ItemID).onHand -= l.Qty
+						}
+					case ledger.VoucherRedeemed:
+						wantCode(t, err, ledger.ECONFLICT, "voucher.redeemed")
+					case ledger.VoucherReversed:
+						wantCode(t, err, ledger.ECONFLICT, "voucher.redeemed_reversed")
+					case ledger.VoucherCancelled:
+						wantCode(t, err, ledger.EGONE, "voucher.cancelled")
+					case ledger.VoucherExpired:
+						wantCode(t, err, ledger.EGONE, "voucher.expired")
+					}
+				case n < 75: // a cancellation
+					vo := pickVoucher()
+					if vo == nil {
+						break
+					}
+					_, err := s.CancelVoucher(ctx, vo.v.ID, uuid.Nil)
+					if vo.status != ledger.VoucherOpen {
+						wantCode(t, err, ledger.ECONFLICT, "voucher.not_open")
+						break
+					}
+					if err != nil {
+						t.Fatalf("op %d: cancel: %v", i, err)
+					}
+					vo.status = ledger.VoucherCancelled
+					vo.m.avail += vo.v.Points
+					vo.m.held -= vo.v.Points
+					for _, l := range vo.v.Lines {
+						itemOf(l.ItemID).reserved -= l.Qty
+					}
+				default: // a reversal: of a redemption, again, with the first key, or without a reason
+					vo := pickVoucher()
+					if vo == nil {
+						break
+					}
+					reason, key := "扫错了券", fmt.Sprint("client:", uuid.Nil, ":", i)
+					switch k := r.IntN(10); {
+					case k == 0:
+						reason = ""
+					case k < 3 && vo.key != "":
+						key = vo.key
+					}
+					got, err := s.ReverseRedemption(ctx, vo.v.ID, uuid.Nil, reason, key)
+					switch {
+					case vo.status == ledger.VoucherReversed && key == vo.key:
+						if err != nil || got.Status != ledger.VoucherReversed {
+							t.Fatalf("op %d: the same reversal again: %+v %v", i, got, err)
+						}
+					case vo.status == ledger.VoucherReversed:
+						wantCode(t, err, ledger.ECONFLICT, "voucher.already_reversed")
+					case vo.status != ledger.VoucherRedeemed:
+						wantCode(t, err, ledger.ECONFLICT, "voucher.not_redeemed")
+					case reason == "":
+						wantCode(t, err, ledger.EINVALID, "attendance.reason_required")
+					default:
+						if err != nil {
+							t.Fatalf("op %d: reverse: %v", i, err)
+						}
+						reversals++
+						vo.status, vo.key = ledger.VoucherReversed, key
+						vo.m.avail += vo.v.Points
+						for _, l := range vo.v.Lines {
+							itemOf(l.ItemID).onHand += l.Qty
+						}
+					}
+				}
+				// The store agrees with the model.
+				mo := ledger.MonthOf(clock.Now(), s.loc)
+				for _, m := range members {
+					b, err := s.Balance(ctx, ledger.MemberAccount(m.id))
+					held, _ := s.Held(ctx, m.id)
+					if err != nil || b.Points != m.avail || held != m.held {
+						t.Fatalf("op %d: member %v has %d available and %d held, the model says %d and %d", i, m.id, b.Points, held, m.avail, m.held)
+					}
+					ids := make([]uuid.UUID, len(items))
+					for j, it := range items {
+						ids[j] = it.id
+					}
+					counts, _ := s.Taken(ctx, m.id, ids)
+					for _, it := range items {
+						if counts[it.id] != taken(m, it, mo) {
+							t.Fatalf("op %d: member %v took %d of %v this month, the model says %d", i, m.id, counts[it.id], it.id, taken(m, it, mo))
+						}
+					}
+				}
+				for _, it := range items {
+					got, _ := s.Item(ctx, it.id)
+					if got.OnHand != it.onHand || got.Reserved != it.reserved {
+						t.Fatalf("op %d: item %v on hand %d reserved %d, the model says %d and %d", i, it.id, got.OnHand, got.Reserved, it.onHand, it.reserved)
+					}
+				}
+				for j, vo := range vouchers {
+					if i%25 != 0 && j < len(vouchers)-3 {
+						continue // every voucher now and then, the newest always
+					}
+					if got, _ := s.Voucher(ctx, vo.v.ID); got.Status != vo.status {
+						t.Fatalf("op %d: voucher %v is %s, the model says %s", i, vo.v.ID, got.Status, vo.status)
+					}
+				}
+			}
+			if reversals == 0 {
+				t.Fatal("no redemption was reversed")
+			}
+			for mo := ledger.Month(202611); mo <= ledger.MonthOf(clock.Now(), s.loc); mo = mo.Next() {
+				rep, err := s.MonthReport(ctx, mo, nil, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if bad, agree := rep.Reconcile(); len(bad) > 0 || !agree {
+					t.Fatalf("%v: members %v do not reconcile, accounts agree %v", mo, bad, agree)
+				}
+			}
+		})
+	}
+}

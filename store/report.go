@@ -14,46 +14,72 @@ import (
 )
 
 // The monthly redemption rows. They are derived from the journal's redeem
-// entries and the vouchers they name, kept in the redemption's transaction,
-// and checked by Verify.
+// entries, the reverse entries of redeem entries and the vouchers they name,
+// kept in the transaction of the redemption or its reversal, and checked by
+// Verify. Each is net: a redemption adds to the rows of its month, and its
+// reversal takes the same away from the rows of the month of the reversal
+// (a November redemption reversed in December is a negative redemption of
+// December), so a month's rows agree with its entries.
 //
-//	memberredeemed  member(16) | yyyymm(4) -> points (varint) | vouchers (uvarint)
-//	shopmonth       shop(16) | yyyymm(4) -> vouchers (uvarint) | items (uvarint)
-//	shopitemmonth   shop(16) | yyyymm(4) | item(16) -> quantity (uvarint)
+//	memberredeemed  member(16) | yyyymm(4) -> points (varint) | vouchers (varint)
+//	shopmonth       shop(16) | yyyymm(4) -> vouchers (varint) | items (varint) | reversals (uvarint)
+//	                | last seq (uvarint): the shop's last redemption or reversal of the month,
+//	                where listing a period of the shop enters the shop account's chain
+//	shopitemmonth   shop(16) | yyyymm(4) | item(16) -> quantity (varint)
+//
+// (Before schema 11 the counts were unsigned and the shop rows had no
+// reversals or last seq; migration 11 rebuilds the rows.)
 
-// redeemRows are the rows one redemption adds to.
+// shopRow is the value of a shopmonth row.
+type shopRow struct {
+	vouchers, items, reversals int64
+	last                       uint64
+}
+
+// redeemRows are the rows some redemptions and reversals add to.
 type redeemRows struct {
-	member, shop map[string][2]int64 // key -> (points or vouchers, vouchers or items)
-	item         map[string]int64
+	member map[string][2]int64 // key -> (points, vouchers)
+	shop   map[string]shopRow
+	item   map[string]int64
 }
 
 func newRedeemRows() redeemRows {
-	return redeemRows{member: map[string][2]int64{}, shop: map[string][2]int64{}, item: map[string]int64{}}
+	return redeemRows{member: map[string][2]int64{}, shop: map[string]shopRow{}, item: map[string]int64{}}
 }
 
 func yyyymm(id uuid.UUID, m ledger.Month) []byte {
 	return binary.BigEndian.AppendUint32(bytes.Clone(id[:]), uint32(m))
 }
 
-// add counts voucher v, redeemed in month m.
-func (r redeemRows) add(v ledger.Voucher, m ledger.Month) {
+// add counts voucher v, redeemed (sign 1) or its redemption reversed (sign
+// -1) by entry seq in month m.
+func (r redeemRows) add(v ledger.Voucher, m ledger.Month, sign int64, seq uint64) {
 	mk := string(yyyymm(v.MemberID, m))
 	mr := r.member[mk]
-	r.member[mk] = [2]int64{mr[0] + v.Points, mr[1] + 1}
+	r.member[mk] = [2]int64{mr[0] + sign*v.Points, mr[1] + sign}
 	sk := string(yyyymm(v.ShopID, m))
 	sr := r.shop[sk]
-	items := int64(0)
 	for _, l := range v.Lines {
-		items += int64(l.Qty)
-		r.item[sk+string(l.ItemID[:])] += int64(l.Qty)
+		sr.items += sign * int64(l.Qty)
+		r.item[sk+string(l.ItemID[:])] += sign * int64(l.Qty)
 	}
-	r.shop[sk] = [2]int64{sr[0] + 1, sr[1] + items}
+	sr.vouchers += sign
+	if sign < 0 {
+		sr.reversals++
+	}
+	sr.last = max(sr.last, seq)
+	r.shop[sk] = sr
 }
 
-// addRedeemed adds voucher v, redeemed by entry e, to the monthly rows.
+// addRedeemed adds voucher v, redeemed by entry e (or its redemption
+// reversed by e, a reverse entry), to the monthly rows.
 func (s *Store) addRedeemed(tx *bolt.Tx, v ledger.Voucher, e ledger.Entry) error {
 	r := newRedeemRows()
-	r.add(v, ledger.MonthOf(e.Time, s.loc))
+	sign := int64(1)
+	if e.Kind == ledger.KindReverse {
+		sign = -1
+	}
+	r.add(v, ledger.MonthOf(e.Time, s.loc), sign, e.Seq)
 	return r.store(tx)
 }
 
@@ -61,60 +87,105 @@ func (s *Store) addRedeemed(tx *bolt.Tx, v ledger.Voucher, e ledger.Entry) error
 func (r redeemRows) store(tx *bolt.Tx) error {
 	mb, sb, ib := tx.Bucket(bucketMemberRedeemed), tx.Bucket(bucketShopMonth), tx.Bucket(bucketShopItemMonth)
 	for k, d := range r.member {
-		p, n, _ := decodePair(mb.Get([]byte(k)), true)
-		if err := mb.Put([]byte(k), encodePair(p+d[0], n+d[1], true)); err != nil {
+		p, n, err := decodeMemberRow(mb.Get([]byte(k)))
+		if err != nil {
+			return err
+		}
+		if err := mb.Put([]byte(k), encodeMemberRow(p+d[0], n+d[1])); err != nil {
 			return err
 		}
 	}
 	for k, d := range r.shop {
-		a, b, _ := decodePair(sb.Get([]byte(k)), false)
-		if err := sb.Put([]byte(k), encodePair(a+d[0], b+d[1], false)); err != nil {
+		row, err := decodeShopRow(sb.Get([]byte(k)))
+		if err != nil {
+			return err
+		}
+		row.vouchers, row.items, row.reversals, row.last = row.vouchers+d.vouchers, row.items+d.items, row.reversals+d.reversals, max(row.last, d.last)
+		if err := sb.Put([]byte(k), row.encode()); err != nil {
 			return err
 		}
 	}
 	for k, d := range r.item {
-		q, _ := binary.Uvarint(ib.Get([]byte(k)))
-		if err := ib.Put([]byte(k), binary.AppendUvarint(nil, q+uint64(d))); err != nil {
+		q, err := decodeItemRow(ib.Get([]byte(k)))
+		if err != nil {
+			return err
+		}
+		if err := ib.Put([]byte(k), binary.AppendVarint(nil, q+d)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// encodePair writes two numbers; the first signed when signed.
-func encodePair(a, b int64, signed bool) []byte {
-	var out []byte
-	if signed {
-		out = binary.AppendVarint(out, a)
-	} else {
-		out = binary.AppendUvarint(out, uint64(a))
+var errBadRedeemRow = errors.New("malformed monthly redemption row")
+
+// readVarints reads exactly the numbers of v: signed ones, then unsigned.
+func readVarints(v []byte, signed, unsigned int) ([]int64, []uint64, error) {
+	s := make([]int64, signed)
+	u := make([]uint64, unsigned)
+	for i := range s {
+		n, w := binary.Varint(v)
+		if w <= 0 {
+			return nil, nil, errBadRedeemRow
+		}
+		s[i], v = n, v[w:]
 	}
-	return binary.AppendUvarint(out, uint64(b))
+	for i := range u {
+		n, w := binary.Uvarint(v)
+		if w <= 0 {
+			return nil, nil, errBadRedeemRow
+		}
+		u[i], v = n, v[w:]
+	}
+	if len(v) != 0 {
+		return nil, nil, errBadRedeemRow
+	}
+	return s, u, nil
 }
 
-var errBadPair = errors.New("malformed monthly redemption row")
+func encodeMemberRow(points, vouchers int64) []byte {
+	return binary.AppendVarint(binary.AppendVarint(nil, points), vouchers)
+}
 
-func decodePair(v []byte, signed bool) (int64, int64, error) {
+// decodeMemberRow decodes a memberredeemed value; a missing row is zero.
+func decodeMemberRow(v []byte) (points, vouchers int64, err error) {
 	if v == nil {
 		return 0, 0, nil
 	}
-	var a int64
-	var w int
-	if signed {
-		a, w = binary.Varint(v)
-	} else {
-		var u uint64
-		u, w = binary.Uvarint(v)
-		a = int64(u)
+	s, _, err := readVarints(v, 2, 0)
+	if err != nil {
+		return 0, 0, err
 	}
-	if w <= 0 {
-		return 0, 0, errBadPair
+	return s[0], s[1], nil
+}
+
+func (r shopRow) encode() []byte {
+	b := binary.AppendVarint(binary.AppendVarint(nil, r.vouchers), r.items)
+	return binary.AppendUvarint(binary.AppendUvarint(b, uint64(r.reversals)), r.last)
+}
+
+// decodeShopRow decodes a shopmonth value; a missing row is zero.
+func decodeShopRow(v []byte) (shopRow, error) {
+	if v == nil {
+		return shopRow{}, nil
 	}
-	b, w2 := binary.Uvarint(v[w:])
-	if w2 <= 0 || w+w2 != len(v) {
-		return 0, 0, errBadPair
+	s, u, err := readVarints(v, 2, 2)
+	if err != nil {
+		return shopRow{}, err
 	}
-	return a, int64(b), nil
+	return shopRow{vouchers: s[0], items: s[1], reversals: int64(u[0]), last: u[1]}, nil
+}
+
+// decodeItemRow decodes a shopitemmonth value; a missing row is zero.
+func decodeItemRow(v []byte) (int64, error) {
+	if v == nil {
+		return 0, nil
+	}
+	s, _, err := readVarints(v, 1, 0)
+	if err != nil {
+		return 0, err
+	}
+	return s[0], nil
 }
 
 // voucherOfEntry returns the voucher a redeem entry names, if it names one.
@@ -137,8 +208,24 @@ func voucherOfEntry(tx *bolt.Tx, e *ledger.Entry) (ledger.Voucher, bool, error) 
 	return v, err == nil, err
 }
 
+// redemptionOfEntry says what entry e does to the redemption rows: for a
+// redeem entry naming a voucher, the voucher and +1; for the reverse of
+// such an entry, the voucher and -1; else ok is false.
+func redemptionOfEntry(tx *bolt.Tx, e *ledger.Entry) (v ledger.Voucher, sign int64, ok bool, err error) {
+	target, sign := e, int64(1)
+	if e.Kind == ledger.KindReverse {
+		orig, err := readStored(tx, e.Reverses)
+		if err != nil {
+			return v, 0, false, err
+		}
+		target, sign = &orig.Entry, -1
+	}
+	v, ok, err = voucherOfEntry(tx, target)
+	return v, sign, ok, err
+}
+
 // rebuildRedeemed recomputes the monthly redemption rows from the journal
-// (migration 5).
+// (migrations 5 and 11).
 func (s *Store) rebuildRedeemed(tx *bolt.Tx) (redeemRows, error) {
 	r := newRedeemRows()
 	c := tx.Bucket(bucketJournal).Cursor()
@@ -147,12 +234,12 @@ func (s *Store) rebuildRedeemed(tx *bolt.Tx) (redeemRows, error) {
 		if err != nil {
 			return r, err
 		}
-		v, ok, err := voucherOfEntry(tx, &se.Entry)
+		v, sign, ok, err := redemptionOfEntry(tx, &se.Entry)
 		if err != nil {
 			return r, err
 		}
 		if ok {
-			r.add(v, ledger.MonthOf(se.Time, s.loc))
+			r.add(v, ledger.MonthOf(se.Time, s.loc), sign, se.Seq)
 		}
 	}
 	return r, nil
@@ -178,15 +265,15 @@ func (r redeemRows) equal(tx *bolt.Tx) (bool, string) {
 	}
 	members := map[string][]byte{}
 	for k, d := range r.member {
-		members[k] = encodePair(d[0], d[1], true)
+		members[k] = encodeMemberRow(d[0], d[1])
 	}
 	shops := map[string][]byte{}
 	for k, d := range r.shop {
-		shops[k] = encodePair(d[0], d[1], false)
+		shops[k] = d.encode()
 	}
 	items := map[string][]byte{}
 	for k, d := range r.item {
-		items[k] = binary.AppendUvarint(nil, uint64(d))
+		items[k] = binary.AppendVarint(nil, d)
 	}
 	for _, c := range []struct {
 		b    *bolt.Bucket
@@ -258,7 +345,7 @@ func (s *Store) MonthReport(ctx context.Context, m ledger.Month, members, shops 
 			}
 			redeemed = redeemed[:0]
 			for rk, rv := rc.Seek(id[:]); rk != nil && bytes.HasPrefix(rk, id[:]); rk, rv = rc.Next() {
-				p, n, err := decodePair(rv, true)
+				p, n, err := decodeMemberRow(rv)
 				if err != nil {
 					return err
 				}
@@ -285,21 +372,26 @@ func (s *Store) MonthReport(ctx context.Context, m ledger.Month, members, shops 
 		for _, id := range shops {
 			sm := ledger.ShopMonth{ShopID: id, ByItem: map[uuid.UUID]int{}}
 			key := yyyymm(id, m)
-			n, items, err := decodePair(sb.Get(key), false)
+			row, err := decodeShopRow(sb.Get(key))
 			if err != nil {
 				return err
 			}
-			sm.Vouchers, sm.Items = int(n), int(items)
+			sm.Vouchers, sm.Items, sm.Reversed = int(row.vouchers), int(row.items), int(row.reversals)
 			if v := accounts.Get(monthKey(m, ledger.ShopAccount(id))); v != nil {
 				mt, err := decodeMonthRow(m, ledger.ShopAccount(id), v)
 				if err != nil {
 					return err
 				}
-				sm.Points = mt.In[ledger.KindRedeem] - mt.Out[ledger.KindRedeem]
+				sm.Points = shopRedeemed(mt)
 			}
 			for k, v := ic.Seek(key); k != nil && bytes.HasPrefix(k, key); k, v = ic.Next() {
-				q, _ := binary.Uvarint(v)
-				sm.ByItem[uuid.UUID(k[20:])] = int(q)
+				q, err := decodeItemRow(v)
+				if err != nil {
+					return err
+				}
+				if q != 0 {
+					sm.ByItem[uuid.UUID(k[20:])] = int(q)
+				}
 			}
 			rep.Shops = append(rep.Shops, sm)
 		}
@@ -313,7 +405,7 @@ func (s *Store) MonthReport(ctx context.Context, m ledger.Month, members, shops 
 				if err != nil {
 					return err
 				}
-				rep.ShopPoints += mt.In[ledger.KindRedeem]
+				rep.ShopPoints += shopRedeemed(mt)
 			}
 		}
 		ek := ledger.Escrow.Key()
@@ -342,6 +434,13 @@ func (s *Store) MonthReport(ctx context.Context, m ledger.Month, members, shops 
 		return err
 	})
 	return rep, err
+}
+
+// shopRedeemed is what a shop account's month took in redemptions less what
+// the reversals of redemptions took back (the only entries a shop account
+// has: redeem entries credit it, their reverses debit it).
+func shopRedeemed(mt ledger.MonthTotals) ledger.Points {
+	return mt.In[ledger.KindRedeem] - mt.Out[ledger.KindRedeem] - mt.Out[ledger.KindReverse] + mt.In[ledger.KindReverse]
 }
 
 // lastEntryBy finds the last entry dated in month m or before, by binary
@@ -416,7 +515,7 @@ func (s *Store) MonthSums(ctx context.Context, first, last ledger.Month, members
 				if !ok {
 					break
 				}
-				p, _, err := decodePair(rv, true)
+				p, _, err := decodeMemberRow(rv)
 				if err != nil {
 					return err
 				}

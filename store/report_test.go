@@ -17,9 +17,10 @@ import (
 )
 
 // TestMonthReportAgainstReplay drives members through three months of random
-// service, vouchers, redemptions, cancellations, expiries, corrections and
-// point expiry — across month and year boundaries — then checks every
-// month's report against an independent replay of the journal.
+// service, vouchers, redemptions, reversed redemptions, cancellations,
+// expiries, corrections and point expiry — across month and year boundaries
+// — then checks every month's report against an independent replay of the
+// journal.
 func TestMonthReportAgainstReplay(t *testing.T) {
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
@@ -52,7 +53,7 @@ func TestMonthReportAgainstReplay(t *testing.T) {
 			exp := ledger.ExpiredAccount(w.tr.a.ID)
 			openAccounts(t, s, iss, exp)
 			var earns []uint64
-			var open []ledger.Voucher
+			var open, done []ledger.Voucher
 			end := time.Date(2027, 1, 25, 0, 0, 0, 0, time.UTC)
 			for clock.Now().Before(end) {
 				clock.Add(time.Duration(r.IntN(14*60)) * time.Minute)
@@ -67,7 +68,7 @@ func TestMonthReportAgainstReplay(t *testing.T) {
 					earns = append(earns, e.Seq)
 				case op < 11:
 					it := items[r.IntN(len(items))]
-					v, err := s.IssueVoucher(ctx, m.ID, it.ShopID, []ledger.VoucherRequestLine{{ItemID: it.ID, Qty: 1 + r.IntN(2)}}, uuid.Nil, "")
+					v, err := s.IssueVoucher(ctx, m.ID, it.ShopID, []ledger.VoucherRequestLine{{ItemID: it.ID, Qty: 1 + r.IntN(2)}}, uuid.Nil, ledger.PresenceSelf, "")
 					if err == nil {
 						open = append(open, v)
 					} else if ledger.ErrorCode(err) != ledger.ECONFLICT {
@@ -77,8 +78,17 @@ func TestMonthReportAgainstReplay(t *testing.T) {
 					i := r.IntN(len(open))
 					v := open[i]
 					open = slices.Delete(open, i, i+1)
-					_, err := s.RedeemVoucher(ctx, v.ID, v.ShopID, uuid.Nil, "")
-					if err != nil && ledger.ErrorCode(err) != ledger.EGONE {
+					v, err := s.RedeemVoucher(ctx, v.ID, v.ShopID, uuid.Nil, "")
+					if err == nil {
+						done = append(done, v)
+					} else if ledger.ErrorCode(err) != ledger.EGONE {
+						t.Fatal(err)
+					}
+				case op < 15 && len(done) > 0 && r.IntN(2) == 0: // a redemption reversed, maybe in a later month
+					i := r.IntN(len(done))
+					v := done[i]
+					done = slices.Delete(done, i, i+1)
+					if _, err := s.ReverseRedemption(ctx, v.ID, uuid.Nil, "扫错了券", ""); err != nil {
 						t.Fatal(err)
 					}
 				case op < 15 && len(open) > 0:
@@ -139,7 +149,7 @@ func TestMonthReportAgainstReplay(t *testing.T) {
 				}
 				for _, got := range rep.Shops {
 					w := want.shop[got.ShopID]
-					if got.Vouchers != w.Vouchers || got.Points != w.Points || got.Items != w.Items || len(got.ByItem) != len(w.ByItem) {
+					if got.Vouchers != w.Vouchers || got.Points != w.Points || got.Items != w.Items || got.Reversed != w.Reversed || len(got.ByItem) != len(w.ByItem) {
 						t.Fatalf("%v: shop %+v, want %+v", month, got, w)
 					}
 					for id, q := range w.ByItem {
@@ -157,6 +167,7 @@ func TestMonthReportAgainstReplay(t *testing.T) {
 			}
 			// The run tried everything, and vouchers crossed month ends.
 			var redeemed, released, adjusted, expired, crossing ledger.Points
+			reversed, reversedLater := 0, 0
 			for _, month := range []ledger.Month{202611, 202612, 202701} {
 				for _, m := range replay.report(month).member {
 					redeemed += m.Redeemed
@@ -166,9 +177,21 @@ func TestMonthReportAgainstReplay(t *testing.T) {
 					crossing += m.HeldOpening
 				}
 			}
-			if redeemed == 0 || released == 0 || adjusted == 0 || expired == 0 || crossing == 0 {
-				t.Fatalf("the run did not try everything: redeemed %d released %d adjusted %d expired %d held over a month end %d",
-					redeemed, released, adjusted, expired, crossing)
+			_ = s.db.View(func(tx *bolt.Tx) error {
+				return tx.Bucket(bucketVouchers).ForEach(func(k, _ []byte) error {
+					v, _ := getVoucher(tx, uuid.UUID(k))
+					if v.Status == ledger.VoucherReversed {
+						reversed++
+						if ledger.MonthOf(v.ReversedAt, s.loc) != ledger.MonthOf(v.ClosedAt, s.loc) {
+							reversedLater++
+						}
+					}
+					return nil
+				})
+			})
+			if redeemed == 0 || released == 0 || adjusted == 0 || expired == 0 || crossing == 0 || reversed == 0 || reversedLater == 0 {
+				t.Fatalf("the run did not try everything: redeemed %d released %d adjusted %d expired %d held over a month end %d reversed %d (%d in a later month)",
+					redeemed, released, adjusted, expired, crossing, reversed, reversedLater)
 			}
 		})
 	}
@@ -241,6 +264,31 @@ func (rp replayed) report(m ledger.Month) replayMonth {
 				opened = true
 			}
 			out.lastSeq = e.Seq
+			if e.Kind == ledger.KindReverse && rp.entries[e.Reverses-1].Kind == ledger.KindRedeem {
+				// A reversed redemption: back into escrow (held again) to be
+				// released by the next entry, and a negative redemption of
+				// the month of the reversal.
+				v := voucherOf(rp.entries[e.Reverses-1])
+				held[v.MemberID] += e.Amount
+				if em == m {
+					mm := out.member[v.MemberID]
+					mm.Redeemed -= e.Amount
+					mm.Vouchers--
+					out.member[v.MemberID] = mm
+					sm := out.shop[v.ShopID]
+					sm.Vouchers--
+					sm.Reversed++
+					sm.Points -= e.Amount
+					for _, l := range v.Lines {
+						sm.Items -= l.Qty
+						sm.ByItem[l.ItemID] -= l.Qty
+						if sm.ByItem[l.ItemID] == 0 {
+							delete(sm.ByItem, l.ItemID)
+						}
+					}
+					out.shop[v.ShopID] = sm
+				}
+			}
 			if e.Kind == ledger.KindHold || e.Kind == ledger.KindRelease || e.Kind == ledger.KindRedeem {
 				v := voucherOf(e)
 				switch e.Kind {
@@ -261,6 +309,9 @@ func (rp replayed) report(m ledger.Month) replayMonth {
 						for _, l := range v.Lines {
 							sm.Items += l.Qty
 							sm.ByItem[l.ItemID] += l.Qty
+							if sm.ByItem[l.ItemID] == 0 {
+								delete(sm.ByItem, l.ItemID)
+							}
 						}
 						out.shop[v.ShopID] = sm
 					}
@@ -315,7 +366,7 @@ func TestVerifyFindsChangedRedemptionRows(t *testing.T) {
 	for _, bucket := range [][]byte{bucketMemberRedeemed, bucketShopMonth, bucketShopItemMonth} {
 		t.Run(string(bucket), func(t *testing.T) {
 			w := newShopWorld(t, 200)
-			v, err := w.s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 2}}, uuid.Nil, "")
+			v, err := w.s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 2}}, uuid.Nil, ledger.PresenceSelf, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -352,7 +403,7 @@ func TestMigration5RebuildsRedemptionRows(t *testing.T) {
 	w := newShopWorld(t, 500)
 	var ids []uuid.UUID
 	for i, it := range []ledger.Item{w.rice, w.towel, w.rice} {
-		v, err := w.s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: it.ID, Qty: 1 + i%2}}, uuid.Nil, "")
+		v, err := w.s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: it.ID, Qty: 1 + i%2}}, uuid.Nil, ledger.PresenceSelf, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -409,7 +460,7 @@ func TestMigration5RebuildsRedemptionRows(t *testing.T) {
 // worked out.
 func TestMonthReportFindsUnbalanced(t *testing.T) {
 	w := newShopWorld(t, 200)
-	if _, err := w.s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 1}}, uuid.Nil, ""); err != nil {
+	if _, err := w.s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, ""); err != nil {
 		t.Fatal(err)
 	}
 	month := ledger.MonthOf(w.clock.Now(), w.s.loc)

@@ -2,14 +2,17 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"aixin/ledger"
 
@@ -17,20 +20,22 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// storedVoucher keeps the redemption's idempotency key, which the API never shows.
+// storedVoucher keeps the idempotency keys of the redemption and of its
+// reversal, which the API never shows.
 type storedVoucher struct {
 	ledger.Voucher
-	Key string `json:"redeem_key,omitempty"`
+	Key        string `json:"redeem_key,omitempty"`
+	ReverseKey string `json:"reverse_key,omitempty"`
 }
 
 func getVoucher(tx *bolt.Tx, id uuid.UUID) (ledger.Voucher, error) {
 	sv, err := getJSON[storedVoucher](tx.Bucket(bucketVouchers), id, "voucher.not_found")
-	sv.Voucher.RedeemKey = sv.Key
+	sv.Voucher.RedeemKey, sv.Voucher.ReverseKey = sv.Key, sv.ReverseKey
 	return sv.Voucher, err
 }
 
 func putVoucher(tx *bolt.Tx, v ledger.Voucher) error {
-	return putJSON(tx.Bucket(bucketVouchers), v.ID, storedVoucher{v, v.RedeemKey})
+	return putJSON(tx.Bucket(bucketVouchers), v.ID, storedVoucher{v, v.RedeemKey, v.ReverseKey})
 }
 
 // CreateShop implements ledger.Shops. The shop's points account opens with it.
@@ -163,10 +168,7 @@ func (s *Store) MoveStock(ctx context.Context, m ledger.StockMove) (ledger.Item,
 			return ledger.Errorf(ledger.ECONFLICT, "stock.below_reserved", it.OnHand+m.Qty, it.Reserved)
 		}
 		it.OnHand += m.Qty
-		if err := putJSON(w.tx.Bucket(bucketStockMoves), m.ID, m); err != nil {
-			return err
-		}
-		if err := w.tx.Bucket(bucketItemMoves).Put(pairKey(m.ItemID, m.ID), nil); err != nil {
+		if err := s.addStockMove(w.tx, it.ShopID, m); err != nil {
 			return err
 		}
 		return putJSON(w.tx.Bucket(bucketItems), it.ID, it)
@@ -235,11 +237,63 @@ func (s *Store) StockMoves(ctx context.Context, itemID uuid.UUID) ([]ledger.Stoc
 	return out, err
 }
 
-func addStockMove(tx *bolt.Tx, m ledger.StockMove) error {
+// addStockMove stores a stock move of an item of shop with its item's
+// index, and a move that is not a redemption's with its shop's index by
+// month too.
+func (s *Store) addStockMove(tx *bolt.Tx, shop uuid.UUID, m ledger.StockMove) error {
 	if err := putJSON(tx.Bucket(bucketStockMoves), m.ID, m); err != nil {
 		return err
 	}
-	return tx.Bucket(bucketItemMoves).Put(pairKey(m.ItemID, m.ID), nil)
+	if err := tx.Bucket(bucketItemMoves).Put(pairKey(m.ItemID, m.ID), nil); err != nil {
+		return err
+	}
+	if m.Kind == ledger.StockRedeem {
+		return nil
+	}
+	return tx.Bucket(bucketShopMoves).Put(append(yyyymm(shop, ledger.MonthOf(m.At, s.loc)), m.ID[:]...), nil)
+}
+
+// rebuildShopMoves fills the shops' index of stock moves by month from the
+// moves and their items (migration 12).
+func (s *Store) rebuildShopMoves(tx *bolt.Tx) error {
+	items, idx := tx.Bucket(bucketItems), tx.Bucket(bucketShopMoves)
+	return tx.Bucket(bucketStockMoves).ForEach(func(k, v []byte) error {
+		var m ledger.StockMove
+		if err := json.Unmarshal(v, &m); err != nil {
+			return fmt.Errorf("stock move %x: %w", k, err)
+		}
+		if m.Kind == ledger.StockRedeem {
+			return nil
+		}
+		it, err := getJSON[ledger.Item](items, m.ItemID, "item.not_found")
+		if err != nil {
+			return fmt.Errorf("the item of stock move %s: %w", m.ID, err)
+		}
+		return idx.Put(append(yyyymm(it.ShopID, ledger.MonthOf(m.At, s.loc)), m.ID[:]...), nil)
+	})
+}
+
+// ShopStockMoves implements ledger.Shops: one prefix scan of the shop's
+// month in the index, and each move.
+func (s *Store) ShopStockMoves(ctx context.Context, shopID uuid.UUID, m ledger.Month) ([]ledger.StockMove, error) {
+	out := []ledger.StockMove{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketShops).Get(shopID[:]) == nil {
+			return ledger.Errorf(ledger.ENOTFOUND, "shop.not_found")
+		}
+		prefix := yyyymm(shopID, m)
+		c, moves := tx.Bucket(bucketShopMoves).Cursor(), tx.Bucket(bucketStockMoves)
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			mv, err := getJSON[ledger.StockMove](moves, uuid.UUID(k[20:]), "stock.not_found")
+			if err != nil {
+				return err
+			}
+			out = append(out, mv)
+		}
+		return nil
+	})
+	slices.SortStableFunc(out, func(a, b ledger.StockMove) int { return a.At.Compare(b.At) })
+	return out, err
 }
 
 // monthCountKey is member | item | yyyymm: how many of an item a member
@@ -294,7 +348,10 @@ func expiryKey(v ledger.Voucher) []byte {
 }
 
 // IssueVoucher implements ledger.Shops.
-func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, req []ledger.VoucherRequestLine, by uuid.UUID, key string) (ledger.Voucher, error) {
+func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, req []ledger.VoucherRequestLine, by uuid.UUID, presence ledger.PresenceMethod, key string) (ledger.Voucher, error) {
+	if !presence.Valid() {
+		return ledger.Voucher{}, ledger.Errorf(ledger.EINVALID, "voucher.presence_invalid", ledger.Clip(string(presence)))
+	}
 	// Merge repeated items and check quantities before anything is read.
 	lines, err := ledger.MergeVoucherLines(req)
 	if err != nil {
@@ -322,7 +379,7 @@ func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, re
 				if v, err = getVoucher(tx, id); err != nil {
 					return err
 				}
-				if !sameRequest(v, memberID, shopID, qty) {
+				if !sameRequest(v, memberID, shopID, qty) || v.Presence != presence {
 					return ledger.Errorf(ledger.ECONFLICT, "idempotency.mismatch")
 				}
 				return nil
@@ -344,7 +401,7 @@ func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, re
 		month := ledger.MonthOf(now, s.loc)
 		counts := tx.Bucket(bucketMemberItemMonth)
 		v = ledger.Voucher{ID: newID(), MemberID: memberID, ShopID: shopID, Status: ledger.VoucherOpen,
-			CreatedAt: now, CreatedBy: by, ExpiresAt: now.Add(s.voucherLife)}
+			CreatedAt: now, CreatedBy: by, ExpiresAt: now.Add(s.voucherLife), Presence: presence}
 		items := make([]ledger.Item, 0, len(lines))
 		for _, l := range lines {
 			id := l.ItemID
@@ -492,6 +549,10 @@ func (s *Store) RedeemVoucher(ctx context.Context, id, shopID, clerk uuid.UUID, 
 			shop, _ := getJSON[ledger.Shop](tx.Bucket(bucketShops), v.ShopID, "shop.not_found")
 			return ledger.Errorf(ledger.ECONFLICT, "voucher.redeemed", v.ClosedAt.In(s.loc).Format("2006-01-02 15:04"), shop.Name).
 				With("redeemed_at", v.ClosedAt.In(s.loc)).With("shop", shop.Name)
+		case v.Status == ledger.VoucherReversed:
+			shop, _ := getJSON[ledger.Shop](tx.Bucket(bucketShops), v.ShopID, "shop.not_found")
+			return ledger.Errorf(ledger.ECONFLICT, "voucher.redeemed_reversed", v.ClosedAt.In(s.loc).Format("2006-01-02 15:04"), shop.Name,
+				v.ReversedAt.In(s.loc).Format("2006-01-02 15:04")).With("redeemed_at", v.ClosedAt.In(s.loc)).With("shop", shop.Name)
 		case v.Status == ledger.VoucherCancelled:
 			return ledger.Errorf(ledger.EGONE, "voucher.cancelled")
 		case v.Status == ledger.VoucherExpired || !now.Before(v.ExpiresAt):
@@ -515,7 +576,7 @@ func (s *Store) RedeemVoucher(ctx context.Context, id, shopID, clerk uuid.UUID, 
 			if err := putJSON(tx.Bucket(bucketItems), it.ID, it); err != nil {
 				return err
 			}
-			if err := addStockMove(tx, ledger.StockMove{ID: newID(), ItemID: it.ID, Kind: ledger.StockRedeem, Qty: -l.Qty,
+			if err := s.addStockMove(tx, v.ShopID, ledger.StockMove{ID: newID(), ItemID: it.ID, Kind: ledger.StockRedeem, Qty: -l.Qty,
 				Reference: v.Reference(), By: clerk, At: now}); err != nil {
 				return err
 			}
@@ -641,4 +702,164 @@ func (s *Store) ExpireVouchers(ctx context.Context) (ledger.SweepResult, error) 
 			return res, nil
 		}
 	}
+}
+
+// ReverseRedemption implements ledger.Shops: read the voucher, its redeem
+// entry and who reversed it before; let ledger.ReverseRedemption decide;
+// write what it decided. The reverse entry is the first write, so a refusal
+// leaves nothing; anything failing after it aborts the whole request.
+func (s *Store) ReverseRedemption(ctx context.Context, id, by uuid.UUID, reason, key string) (ledger.Voucher, error) {
+	var v ledger.Voucher
+	err := s.update(ctx, func(w *writeTx) error {
+		tx := w.tx
+		var err error
+		if v, err = getVoucher(tx, id); err != nil {
+			return err
+		}
+		var redeem ledger.Entry
+		if v.Status == ledger.VoucherRedeemed {
+			if redeem, err = readEntry(tx, v.CloseSeq); err != nil {
+				return err
+			}
+		}
+		reverser := ""
+		if v.Status == ledger.VoucherReversed {
+			reverser = staffName(tx, v.ReversedBy)
+		}
+		d, err := ledger.ReverseRedemption(v, redeem, reverser, ledger.ReversalRequest{By: by, Reason: reason, Key: key, Now: s.now()}, s.loc)
+		if err != nil {
+			return err
+		}
+		if d.Repeat {
+			v = d.Voucher
+			return nil
+		}
+		rev, err := s.appendTx(w, d.Reverse)
+		if err != nil {
+			return err
+		}
+		abort := func(err error) error {
+			return abortError{fmt.Sprintf("reverse the redemption of %s: %v", v.ID, err), err}
+		}
+		rel, err := s.appendTx(w, d.Release)
+		if err != nil {
+			return abort(err)
+		}
+		counts := tx.Bucket(bucketMemberItemMonth)
+		for _, m := range d.Stock {
+			it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), m.ItemID, "item.not_found")
+			if err != nil {
+				return abort(err)
+			}
+			it.OnHand += m.Qty
+			if err := putJSON(tx.Bucket(bucketItems), it.ID, it); err != nil {
+				return err
+			}
+			m.ID = newID()
+			if err := s.addStockMove(tx, v.ShopID, m); err != nil {
+				return err
+			}
+			if err := addCount(counts, monthCountKey(v.MemberID, it.ID, d.CountMonth), -int64(m.Qty)); err != nil {
+				return err
+			}
+		}
+		v = d.Voucher
+		v.ReverseSeq, v.ReleaseSeq = rev.Seq, rel.Seq
+		if err := s.addRedeemed(tx, v, rev); err != nil {
+			return err
+		}
+		return putVoucher(tx, v)
+	})
+	return v, err
+}
+
+// staffName is how a refusal names a user: the name, else the login.
+func staffName(tx *bolt.Tx, id uuid.UUID) string {
+	u, err := getUser(tx, id[:])
+	if err != nil {
+		return ""
+	}
+	return cmp.Or(u.Name, u.Login)
+}
+
+// ShopRedemptions implements ledger.Shops. The walk enters the shop
+// account's chain at the last redemption or reversal of the latest month
+// (up to the one to falls in) that has one, from the shop's monthly row,
+// and follows the chain back to from; entries after to are passed over.
+// Every entry of the period is read for the totals; the vouchers only of
+// the page's lines.
+func (s *Store) ShopRedemptions(ctx context.Context, shopID uuid.UUID, from, to time.Time, before uint64, limit int) (ledger.RedemptionPage, error) {
+	page := ledger.RedemptionPage{Redemptions: []ledger.Redemption{}}
+	if limit < 1 || !to.After(from) {
+		return page, ledger.Errorf(ledger.EINVALID, "redemptions.period_invalid")
+	}
+	acct := ledger.ShopAccount(shopID)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketShops).Get(shopID[:]) == nil {
+			return ledger.Errorf(ledger.ENOTFOUND, "shop.not_found")
+		}
+		if before != 0 {
+			se, err := readStored(tx, before)
+			if err != nil || (se.Debit != acct && se.Credit != acct) {
+				return ledger.Errorf(ledger.EINVALID, "entry.cursor_invalid", before)
+			}
+		}
+		// The way in: the latest monthly row at or before to's month.
+		var next uint64
+		c := tx.Bucket(bucketShopMonth).Cursor()
+		k, v := c.Seek(yyyymm(shopID, ledger.MonthOf(to.Add(-time.Nanosecond), s.loc).Next()))
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		if k != nil && bytes.HasPrefix(k, shopID[:]) {
+			row, err := decodeShopRow(v)
+			if err != nil {
+				return err
+			}
+			next = row.last
+		}
+		for i := 0; next != 0; i++ {
+			if err := unhurried(ctx, i); err != nil {
+				return err
+			}
+			se, err := readStored(tx, next)
+			if err != nil {
+				return err
+			}
+			next = se.prevOf(acct)
+			if !se.Time.Before(to) {
+				continue
+			}
+			if se.Time.Before(from) {
+				break
+			}
+			vo, sign, ok, err := redemptionOfEntry(tx, &se.Entry)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // a redeem appended directly to the journal, naming no voucher
+			}
+			page.Points += sign * se.Amount
+			if sign > 0 {
+				page.Redeemed++
+			} else {
+				page.Reversed++
+			}
+			switch {
+			case before != 0 && se.Seq >= before:
+			case len(page.Redemptions) == limit:
+				if page.Before == 0 {
+					page.Before = page.Redemptions[limit-1].Seq
+				}
+			default:
+				page.Redemptions = append(page.Redemptions, ledger.Redemption{Seq: se.Seq, Time: se.Time, Kind: se.Kind,
+					Points: sign * se.Amount, Voucher: vo})
+			}
+		}
+		return nil
+	})
+	return page, err
 }

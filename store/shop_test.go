@@ -77,7 +77,7 @@ func (w shopWorld) balance(t *testing.T) (ledger.Points, ledger.Points) {
 func TestVoucherLifecycle(t *testing.T) {
 	w := newShopWorld(t, 100)
 	s := w.s
-	v, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 1}, {ItemID: w.towel.ID, Qty: 2}}, uuid.Nil, "")
+	v, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 1}, {ItemID: w.towel.ID, Qty: 2}}, uuid.Nil, ledger.PresenceSelf, "")
 	if err != nil || v.Points != 50 || v.Status != ledger.VoucherOpen || len(v.Code) != 10 {
 		t.Fatalf("issue: %+v %v", v, err)
 	}
@@ -152,12 +152,12 @@ func TestVoucherRefusals(t *testing.T) {
 		{"AnotherStreet", far.ID, []ledger.VoucherRequestLine{{ItemID: w.towel.ID, Qty: 1}}, ledger.EFORBIDDEN, "voucher.shop_not_yours"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := s.IssueVoucher(ctx, tt.member, w.shopA.ID, tt.lines, uuid.Nil, "")
+			_, err := s.IssueVoucher(ctx, tt.member, w.shopA.ID, tt.lines, uuid.Nil, ledger.PresenceSelf, "")
 			wantCode(t, err, tt.code, tt.key)
 		})
 	}
 	// The same street's other community may use it (the default scope).
-	if _, err := s.IssueVoucher(ctx, other.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.towel.ID, Qty: 1}}, uuid.Nil, ""); ledger.ErrorCode(err) != ledger.ECONFLICT {
+	if _, err := s.IssueVoucher(ctx, other.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.towel.ID, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, ""); ledger.ErrorCode(err) != ledger.ECONFLICT {
 		t.Fatalf("a member of the same street without points: %v", err) // refused for points, not for place
 	}
 	if h, _, _ := s.Head(ctx); h != head {
@@ -174,12 +174,12 @@ func TestCancelAndExpiryReleaseExactly(t *testing.T) {
 	w := newShopWorld(t, 200)
 	s := w.s
 	lines := []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 2}, {ItemID: w.towel.ID, Qty: 2}}
-	v1, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, lines, uuid.Nil, "")
+	v1, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, lines, uuid.Nil, ledger.PresenceSelf, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.clock.Add(24 * time.Hour)
-	v2, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 1}}, uuid.Nil, "")
+	v2, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestCancelAndExpiryReleaseExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The towel limit (2 a month) is free again only after v1 goes.
-	_, err = s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.towel.ID, Qty: 1}}, uuid.Nil, "")
+	_, err = s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.towel.ID, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, "")
 	wantCode(t, err, ledger.ECONFLICT, "voucher.limit_reached")
 	w.clock.Set(v1.ExpiresAt.Add(time.Second))
 	_, err = s.RedeemVoucher(ctx, v1.ID, w.shopA.ID, uuid.Nil, "k")
@@ -222,7 +222,7 @@ func TestCancelAndExpiryReleaseExactly(t *testing.T) {
 func TestRedeemRace(t *testing.T) {
 	w := newShopWorld(t, 100)
 	s := w.s
-	v, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 1}}, uuid.Nil, "")
+	v, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestIssueRace(t *testing.T) {
 			if i%2 == 1 {
 				item = w.oil.ID // one in stock
 			}
-			_, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: item, Qty: 1}}, uuid.Nil, "")
+			_, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: item, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, "")
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -306,7 +306,7 @@ func TestIssueRace(t *testing.T) {
 func TestStockMoves(t *testing.T) {
 	w := newShopWorld(t, 100)
 	s := w.s
-	if _, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 2}}, uuid.Nil, ""); err != nil {
+	if _, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 2}}, uuid.Nil, ledger.PresenceSelf, ""); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.MoveStock(ctx, ledger.StockMove{ItemID: w.rice.ID, Kind: ledger.StockCorrection, Qty: -9, Note: "盘点短少"})
@@ -335,7 +335,7 @@ func TestIssueVoucherIdempotent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := w.s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, lines, uuid.Nil, key)
+			v, err := w.s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, lines, uuid.Nil, ledger.PresenceSelf, key)
 			if err != nil {
 				t.Error(err)
 			}
@@ -351,7 +351,7 @@ func TestIssueVoucherIdempotent(t *testing.T) {
 	if avail, held := w.balance(t); avail != 70 || held != 30 {
 		t.Fatalf("available %d held %d: the points were held more than once", avail, held)
 	}
-	_, err := w.s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 2}}, uuid.Nil, key)
+	_, err := w.s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 2}}, uuid.Nil, ledger.PresenceSelf, key)
 	wantCode(t, err, ledger.ECONFLICT, "idempotency.mismatch")
 }
 
@@ -366,7 +366,7 @@ func TestExpirySweepSkipsABadVoucher(t *testing.T) {
 	s.expiryPage = 3 // the ten vouchers take four pages
 	var vs []ledger.Voucher
 	for range 10 {
-		v, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 1}}, uuid.Nil, "")
+		v, err := s.IssueVoucher(ctx, w.member.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, "")
 		if err != nil {
 			t.Fatal(err)
 		}

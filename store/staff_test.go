@@ -193,7 +193,7 @@ func TestSessionIndexMigration(t *testing.T) {
 		if err := tx.DeleteBucket(bucketUserSessions); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, uint32(SchemaVersion-1)))
+		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, 9)) // before migration 10
 	}))
 	must(t, db.Close())
 	if _, err := Open(path, Options{ReadOnly: true}); err == nil {

@@ -90,9 +90,12 @@ import (
 //	memberitemmonth member(16) | item(16) | yyyymm(4) -> quantity on vouchers that month (limits)
 //	memberheld   member id(16) -> points in the member's open vouchers
 //	pictures     item id(16) -> content type "\n" image bytes (at most 512 KiB)
-//	memberredeemed member(16) | yyyymm(4) -> points | vouchers redeemed that month (see report.go)
-//	shopmonth      shop(16) | yyyymm(4) -> vouchers | items redeemed that month
-//	shopitemmonth  shop(16) | yyyymm(4) | item(16) -> quantity given out that month
+//	memberredeemed member(16) | yyyymm(4) -> points | vouchers redeemed that month, less reversals (see report.go)
+//	shopmonth      shop(16) | yyyymm(4) -> vouchers | items redeemed that month, less reversals |
+//	               reversals | the month's last redemption or reversal seq (the way into the shop's chain)
+//	shopitemmonth  shop(16) | yyyymm(4) | item(16) -> quantity given out that month, less reversals
+//	shopmoves      shop(16) | yyyymm(4) | move id(16) -> nothing: a shop's stock moves by month but
+//	               those of redemptions (intake with donors, corrections, reversed redemptions)
 //	certificates   serial "YYYY-XXXXXXXX" -> JSON ledger.Certificate
 //	eventminutes   (schema 7 and 8 only) event id(16) -> minutes of its posted attendances (8); replaced by monthevent
 //	eventchanges   event id(16) | change id(16) -> JSON ledger.EventChange: who changed what, in order
@@ -141,6 +144,7 @@ var (
 	bucketEventChanges    = []byte("eventchanges")
 	bucketMonthEvent      = []byte("monthevent")
 	bucketMonthLate       = []byte("monthlate")
+	bucketShopMoves       = []byte("shopmoves")
 
 	bucketUserSessions = []byte("usersessions")
 
@@ -232,6 +236,32 @@ var migrations = []migration{
 	}},
 	{10, "sessions by user", func(tx *bolt.Tx, s *Store) error {
 		return rebuildUserSessions(tx)
+	}},
+	{11, "monthly redemption rows count reversals (signed, with the month's last seq)", func(tx *bolt.Tx, s *Store) error {
+		for _, name := range [][]byte{bucketMemberRedeemed, bucketShopMonth, bucketShopItemMonth} {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+		if err := createBuckets(tx, bucketMemberRedeemed, bucketShopMonth, bucketShopItemMonth); err != nil {
+			return err
+		}
+		r, err := s.rebuildRedeemed(tx)
+		if err != nil {
+			return err
+		}
+		return r.store(tx)
+	}},
+	{12, "a shop's stock moves by month", func(tx *bolt.Tx, s *Store) error {
+		if tx.Bucket(bucketShopMoves) != nil { // rebuilt from the moves, whatever was there
+			if err := tx.DeleteBucket(bucketShopMoves); err != nil {
+				return err
+			}
+		}
+		if err := createBuckets(tx, bucketShopMoves); err != nil {
+			return err
+		}
+		return s.rebuildShopMoves(tx)
 	}},
 }
 

@@ -107,10 +107,10 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 			}
 			v.reverses++
 		}
-		if vo, ok, err := voucherOfEntry(tx, &se.Entry); err != nil {
+		if vo, sign, ok, err := redemptionOfEntry(tx, &se.Entry); err != nil {
 			return fail(seq, "entry %d names a voucher that cannot be read: %v", seq, err)
 		} else if ok {
-			redeemed.add(vo, ledger.MonthOf(se.Time, s.loc))
+			redeemed.add(vo, ledger.MonthOf(se.Time, s.loc), sign, se.Seq)
 		}
 		if att, ok, err := attendanceOfEntry(tx, &se.Entry); err != nil {
 			return fail(seq, "entry %d names an attendance that cannot be read: %v", seq, err)

@@ -166,7 +166,7 @@ func (b *bencher) redeemSetup(admin string, kiosks, vouchers int) ([]string, []s
 		for range 2 {
 			var v struct{ Token string }
 			if err := b.call(admin, "POST", "/api/v1/vouchers", map[string]any{"member_id": id, "shop_id": shop.ID,
-				"items": []map[string]any{{"item_id": item.ID, "qty": 1}}}, &v); err != nil {
+				"items": []map[string]any{{"item_id": item.ID, "qty": 1}}, "presence": "proxy"}, &v); err != nil {
 				return err
 			}
 			mu.Lock()

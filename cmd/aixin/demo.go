@@ -242,7 +242,7 @@ func fillDemo(ctx context.Context, st *store.Store, clock *demoClock, now time.T
 			spec = shops[1]
 		}
 		it := spec.items[r.IntN(len(spec.items))]
-		v, err := st.IssueVoucher(ctx, m.ID, spec.shop.ID, []ledger.VoucherRequestLine{{ItemID: it.ID, Qty: 1}}, uuid.Nil, "")
+		v, err := st.IssueVoucher(ctx, m.ID, spec.shop.ID, []ledger.VoucherRequestLine{{ItemID: it.ID, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, "")
 		if err != nil {
 			continue // not enough points, or the item ran out: so it goes
 		}

@@ -229,7 +229,7 @@ func (w *voucherLoad) start(workers int) {
 
 // issue makes a voucher for a towel; it answers the id when acknowledged.
 func (w *voucherLoad) issue(member string) string {
-	body, _ := json.Marshal(map[string]any{"member_id": member, "shop_id": w.shop, "items": []map[string]any{{"item_id": w.item, "qty": 1}}})
+	body, _ := json.Marshal(map[string]any{"member_id": member, "shop_id": w.shop, "items": []map[string]any{{"item_id": w.item, "qty": 1}}, "presence": "proxy"})
 	req, _ := http.NewRequest("POST", w.base+"/api/v1/vouchers", strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", uuid.Must(uuid.NewV7()).String())

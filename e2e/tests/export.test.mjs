@@ -71,9 +71,9 @@ describe('monthly export', () => {
     const towel = await org.ok('POST', `/shops/${shop.id}/items`, { name: '毛巾', points: 5, stock: 10 });
     await admin.ok('POST', '/users', { login: 'dongfeng-counter', password: clerkPassword, role: 'clerk', shop_id: shop.id });
     const clerk = await Client.login('dongfeng-counter', clerkPassword);
-    const v = await org.ok('POST', '/vouchers', { member_id: members.wang.id, shop_id: shop.id, items: [{ item_id: towel.id, qty: 2 }] });
+    const v = await org.ok('POST', '/vouchers', { member_id: members.wang.id, shop_id: shop.id, items: [{ item_id: towel.id, qty: 2 }], presence: 'proxy' });
     await clerk.ok('POST', '/redemptions', { code: v.code });
-    await org.ok('POST', '/vouchers', { member_id: members.liu.id, shop_id: shop.id, items: [{ item_id: towel.id, qty: 1 }] });
+    await org.ok('POST', '/vouchers', { member_id: members.liu.id, shop_id: shop.id, items: [{ item_id: towel.id, qty: 1 }], presence: 'proxy' });
     browser = await launch();
   });
 

@@ -266,15 +266,26 @@ describe('love supermarket: voucher, kiosk and slip', () => {
     await page.locator('#iv-results li', { hasText: '张桂兰' }).getByRole('button', { name: '选择' }).click();
     await page.locator('#iv-chosen', { hasText: '张桂兰' }).waitFor();
     await page.fill(`#iv-qty-${items.towel.id}`, '2');
-    // She has no points: the shop says so.
+    // Nothing says the member is here: the page asks first.
+    await page.click('#iv-submit');
+    await page.locator('#iv-msg', { hasText: '代兑' }).waitFor();
+    // She is not here (代兑), and she has no points: the shop says so.
+    await page.check('#iv-presence input[value=proxy]');
     await page.click('#iv-submit');
     await page.locator('#iv-msg', { hasText: /积分/ }).waitFor();
     await shot(page, 'pc-shop');
 
-    // 李明华 has 30 points left: a towel for him, printed on a slip.
+    // 李明华 has 30 points left and is at the desk: he types his password,
+    // and gets a towel, printed on a slip.
     await page.fill('#iv-q', '李明华');
     await page.locator('#iv-results li', { hasText: '李明华' }).getByRole('button', { name: '选择' }).click();
     await page.fill(`#iv-qty-${items.towel.id}`, '2');
+    await page.check('#iv-presence input[value=password]');
+    await page.fill('#pr-pw', 'not his password');
+    await page.click('#iv-submit');
+    await page.locator('#iv-msg', { hasText: '密码不对' }).waitFor();
+    assert.equal(await page.inputValue('#pr-pw'), '', 'a wrong password stays on the screen');
+    await page.fill('#pr-pw', volPassword);
     await page.click('#iv-submit');
     await page.locator('#iv-done').waitFor();
     assert.match(await text(page.locator('#iv-done')), /已为 李明华 生成兑换券：10 分，兑换码 [0-9A-Z]{5} [0-9A-Z]{5}。/);
@@ -285,6 +296,8 @@ describe('love supermarket: voucher, kiosk and slip', () => {
     await slip.waitForFunction(() => document.getElementById('s-qr')?.naturalWidth > 0);
     await slip.locator('#s-member', { hasText: '李*华' }).waitFor();
     assert.match(await text(slip.locator('#s-lines')), /毛巾.*×2.*10/);
+    assert.equal(await text(slip.locator('#s-how')), '本人密码确认 · 经办人 刘书记');
+    assert.equal(await slip.locator('#s-sign').isVisible(), false, 'a voucher the member confirmed has no signature lines');
     await shot(slip, 'pc-slip-a4');
     const file = path.join(tmp, 'slip-qr.png');
     await slip.locator('#s-qr').screenshot({ path: file });

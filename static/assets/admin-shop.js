@@ -2,11 +2,16 @@
 // record donated goods coming in (with donor and note) and stocktake
 // corrections (with a reason), see stock on hand, reserved by open vouchers
 // and available, change an item (name, price, limit, on/off sale, picture),
-// and issue a voucher for a member without a phone, with a
-// link to its printable slip.
+// and issue a voucher for a member without a phone, with a link to its
+// printable slip: the member shows they are there by their card QR (read
+// with the computer's camera) or their password, or else the organiser
+// chooses 代兑 and the slip is signed for. Below, the shop's redemptions of
+// a day or a month (a mistaken one can be reversed, with a reason) and the
+// month's goods in with their donors.
 
-import { t, $, api, el, failed, busy, bindLogout, href, fmtNumber, maskPhone, emptyState } from './common.js';
-import { apiWithKey, groupCode, redeemScopes, shopKinds, uuidv7 } from './shop-common.js';
+import { t, $, api, el, failed, busy, bindLogout, href, fmtNumber, fmtTime, maskPhone, emptyState } from './common.js';
+import { apiWithKey, groupCode, linesText, presenceText, redeemScopes, shopKinds, statusChip, uuidv7 } from './shop-common.js';
+import { startScanner } from './qr-scan.js';
 
 bindLogout();
 
@@ -270,6 +275,117 @@ function issueTotal() {
   $('iv-submit').disabled = !member || sum === 0;
 }
 
+// ---- how the member is there -------------------------------------------------
+
+let card = ''; // the member card code the camera read
+let stopCamera = null;
+
+function presenceChoice() {
+  return document.querySelector('#iv-presence input[name=presence]:checked')?.value ?? '';
+}
+
+function showPresence() {
+  const p = presenceChoice();
+  $('pr-card').hidden = p !== 'card';
+  $('pr-password').hidden = p !== 'password';
+  $('pr-proxy').hidden = p !== 'proxy';
+  if (p !== 'card') stopCardCamera();
+  if (p === 'password') setTimeout(() => $('pr-pw').focus(), 0);
+  issueKey = null;
+}
+
+function resetPresence() {
+  for (const r of document.querySelectorAll('#iv-presence input[name=presence]')) r.checked = false;
+  card = '';
+  $('pr-pw').value = '';
+  $('pr-card-state').textContent = '';
+  $('pr-card-state').className = 'scan-result';
+  showPresence();
+}
+
+for (const r of document.querySelectorAll('#iv-presence input[name=presence]')) r.addEventListener('change', showPresence);
+$('pr-pw').addEventListener('input', () => (issueKey = null));
+
+function stopCardCamera() {
+  stopCamera?.();
+  stopCamera = null;
+  $('pr-scan-view').hidden = true;
+  $('pr-cam-stop').hidden = true;
+  $('pr-cam-start').hidden = false;
+}
+
+// onCardFrame takes the first member card the camera reads, and stops it.
+function onCardFrame(codes) {
+  const code = codes.map((c) => c.trim()).find(Boolean);
+  if (!code) return;
+  const state = $('pr-card-state');
+  if (!/^AXM1/i.test(code)) {
+    state.className = 'scan-result bad';
+    state.textContent = '✗ ' + t('js.shop.audit.not_a_card');
+    return;
+  }
+  card = code.toUpperCase();
+  issueKey = null;
+  state.className = 'scan-result good';
+  state.textContent = '✓ ' + t('js.shop.audit.card_read', member?.name ?? '');
+  stopCardCamera();
+}
+
+$('pr-cam-start').addEventListener('click', async () => {
+  const state = $('pr-card-state');
+  card = ''; // a card is read anew each time the camera starts
+  issueKey = null;
+  $('pr-cam-start').disabled = true;
+  state.className = 'scan-result';
+  state.textContent = t('js.shop.audit.camera_starting');
+  $('pr-scan-view').hidden = false;
+  try {
+    stopCamera = await startScanner($('pr-video'), onCardFrame);
+    if (card) {
+      // The first frame already held the card, before the camera was handed over.
+      stopCardCamera();
+      return;
+    }
+    state.textContent = t('js.shop.audit.camera_ready');
+    $('pr-cam-start').hidden = true;
+    $('pr-cam-stop').hidden = false;
+  } catch (err) {
+    $('pr-scan-view').hidden = true;
+    state.className = 'scan-result bad';
+    state.textContent = '✗ ' + (err?.name === 'NotAllowedError' ? t('js.shop.audit.camera_refused') : t('js.shop.audit.camera_failed'));
+  } finally {
+    $('pr-cam-start').disabled = false;
+  }
+});
+$('pr-cam-stop').addEventListener('click', stopCardCamera);
+
+// presenceBody is what the voucher request says of the member, or null
+// (with the reason shown) when nothing is chosen yet.
+function presenceBody() {
+  const p = presenceChoice();
+  const msg = $('iv-msg');
+  switch (p) {
+    case 'card':
+      if (!card) {
+        msg.textContent = t('js.shop.audit.card_first');
+        return null;
+      }
+      return { presence: 'card', member_card: card };
+    case 'password':
+      if (!$('pr-pw').value) {
+        msg.textContent = t('js.shop.audit.password_first');
+        $('pr-pw').focus();
+        return null;
+      }
+      return { presence: 'password', member_password: $('pr-pw').value };
+    case 'proxy':
+      return { presence: 'proxy' };
+  }
+  msg.textContent = t('js.shop.audit.presence_first');
+  document.querySelector('#iv-presence input[name=presence]')?.focus();
+  return null;
+}
+
 let searchTimer = 0;
 $('iv-q').addEventListener('input', () => {
   clearTimeout(searchTimer);
@@ -296,11 +412,14 @@ async function search() {
 async function choose(m) {
   member = { ...m };
   issueKey = null;
+  resetPresence();
+  $('iv-presence').hidden = false;
   $('iv-results').replaceChildren();
   $('iv-q').value = '';
   $('iv-chosen').hidden = false;
   $('iv-chosen').textContent = t('js.shop.a.chosen', m.name, maskPhone(m.phone));
   $('iv-done').hidden = true;
+  $('iv-msg').textContent = '';
   try {
     const b = await api('GET', `/api/v1/members/${m.id}/balance`);
     member.available = b.available;
@@ -314,30 +433,213 @@ $('iv-submit').addEventListener('click', async () => {
   if (!member) return;
   const lines = [...want].map(([item_id, qty]) => ({ item_id, qty }));
   if (!lines.length) return;
+  $('iv-msg').className = 'msg';
+  $('iv-msg').textContent = '';
+  const presence = presenceBody();
+  if (!presence) return;
   issueKey ??= uuidv7();
   const button = $('iv-submit');
   button.disabled = true;
-  $('iv-msg').className = 'msg';
-  $('iv-msg').textContent = '';
   try {
     const who = member.name; // the organiser chose them by name: no need to mask it here
-    const v = await apiWithKey('POST', '/api/v1/vouchers', { member_id: member.id, shop_id: shopId, items: lines }, issueKey);
+    const v = await apiWithKey('POST', '/api/v1/vouchers', { member_id: member.id, shop_id: shopId, items: lines, ...presence }, issueKey);
     issueKey = null;
     want.clear();
     const done = $('iv-done');
     done.hidden = false;
     done.replaceChildren(
       t('js.shop.a.issued', who, fmtNumber(v.points), groupCode(v.code)), ' ',
+      v.proxy ? el('span', { class: 'hint' }, t('js.shop.audit.issued_proxy') + ' ') : '',
       el('a', { class: 'button primary', id: 'iv-slip', href: href(`/admin/vouchers/${v.id}/slip`), target: '_blank', rel: 'noopener' }, t('js.shop.a.print_slip')));
     member = null;
+    resetPresence();
+    $('iv-presence').hidden = true;
     $('iv-chosen').hidden = true;
     await loadItems();
+    loadRedemptions();
   } catch (err) {
     if (err.status !== 0) issueKey = null;
+    // A wrong password is typed again, not kept.
+    if (err.error?.code === 'forbidden' && presence.presence === 'password') $('pr-pw').value = '';
     failed($('iv-msg'), err);
     button.disabled = false;
   }
 });
+
+// ---- redemptions -----------------------------------------------------------
+
+// today is the day in the deployment's zone, as YYYY-MM-DD.
+const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+$('rd-day').value = today;
+$('rd-month').value = today.slice(0, 7);
+$('mv-month').value = today.slice(0, 7);
+
+let rdRows = []; // the lines shown
+let rdNext = 0; // the next page's cursor
+let reversing = null; // the voucher id whose reversal form is open
+const reverseKeys = new Map(); // voucher id -> the idempotency key of its reversal under way
+
+function rdPeriod() {
+  return $('rd-by').value === 'month' ? { month: $('rd-month').value } : { day: $('rd-day').value };
+}
+
+$('rd-by').addEventListener('change', () => {
+  const month = $('rd-by').value === 'month';
+  $('rd-day-field').hidden = month;
+  $('rd-month-field').hidden = !month;
+  loadRedemptions();
+});
+$('rd-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  loadRedemptions();
+});
+$('rd-more').addEventListener('click', () => loadRedemptions(rdNext));
+
+async function loadRedemptions(before = 0) {
+  const msg = $('rd-msg');
+  msg.className = 'msg';
+  msg.textContent = '';
+  try {
+    const q = new URLSearchParams({ ...rdPeriod(), limit: 100 });
+    if (before) q.set('before', before);
+    const p = await api('GET', `/api/v1/shops/${shopId}/redemptions?` + q);
+    rdRows = before ? [...rdRows, ...p.redemptions] : p.redemptions;
+    rdNext = p.next_before ?? 0;
+    $('rd-sum').textContent = t('js.shop.audit.sum', p.redeemed, p.reversed, fmtNumber(p.total_points));
+    renderRedemptions();
+  } catch (err) {
+    failed(msg, err);
+  }
+}
+
+function renderRedemptions() {
+  $('rd-more-box').hidden = !rdNext;
+  if (!rdRows.length) {
+    $('rd-list').replaceChildren(emptyState(t('js.shop.audit.none')));
+    return;
+  }
+  const rows = [];
+  for (const r of rdRows) {
+    const reversal = r.kind === 'reverse';
+    const who = presenceText(r);
+    rows.push(el('tr', { dataset: { voucher: r.voucher_id, kind: r.kind }, class: reversal ? 'rd-reversal' : r.status === 'reversed' ? 'rd-reversed' : '' },
+      el('td', { class: 'nowrap' }, fmtTime(r.at)),
+      el('td', { class: 'nowrap' }, r.member_name),
+      el('td', {}, linesText(r.lines)),
+      el('td', { class: 'num points' }, fmtNumber(r.points)),
+      el('td', {}, reversal ? r.reversed_by_name : r.redeemed_by_name),
+      el('td', { class: 'rd-how' }, r.proxy ? el('strong', { class: 'proxy-text' }, who) : who),
+      el('td', {}, reversal
+        ? el('span', {}, t('js.shop.audit.reversal_of', fmtTime(r.redeemed_at)), el('br'), el('span', { class: 'hint' }, t('js.shop.audit.reason', r.reverse_reason)))
+        : [statusChip(r.status), r.status === 'reversed' ? el('span', { class: 'hint' }, ' ' + t('js.shop.audit.reversed_at', fmtTime(r.reversed_at), r.reversed_by_name)) : null]),
+      el('td', { class: 'rd-actions' }, !reversal && r.status === 'redeemed'
+        ? el('button', { type: 'button', class: 'small quiet', onclick: () => { reversing = r.voucher_id; renderRedemptions(); } }, t('js.shop.audit.reverse'))
+        : null)));
+    if (!reversal && reversing === r.voucher_id && r.status === 'redeemed') {
+      rows.push(el('tr', { class: 'inline-row' }, el('td', { colspan: '8' }, reverseForm(r))));
+    }
+  }
+  $('rd-list').replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'rd-table' },
+    el('thead', {}, el('tr', {},
+      el('th', { scope: 'col' }, t('js.shop.audit.time')),
+      el('th', { scope: 'col' }, t('js.shop.audit.member')),
+      el('th', { scope: 'col' }, t('js.shop.audit.items')),
+      el('th', { scope: 'col', class: 'num' }, t('js.shop.audit.points')),
+      el('th', { scope: 'col' }, t('js.shop.audit.clerk')),
+      el('th', { scope: 'col' }, t('js.shop.audit.how')),
+      el('th', { scope: 'col' }, t('js.shop.audit.state')),
+      el('th', { scope: 'col' }, ''))),
+    el('tbody', {}, rows))));
+}
+
+// reverseForm asks for the reason of undoing a redemption and does it, with
+// an idempotency key kept until an answer arrives.
+function reverseForm(r) {
+  const msg = el('p', { class: 'msg', role: 'alert' });
+  const reason = el('input', { id: 'rv-reason', name: 'reason', maxlength: '200', required: true, placeholder: t('js.shop.audit.reason_placeholder') });
+  const form = el('form', { class: 'inline-form reverse-form', novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    if (!reason.value.trim()) {
+      msg.textContent = t('js.shop.a.reason_required');
+      reason.focus();
+      return;
+    }
+    const key = reverseKeys.get(r.voucher_id) ?? uuidv7();
+    reverseKeys.set(r.voucher_id, key);
+    await busy(form, async () => {
+      try {
+        await apiWithKey('POST', `/api/v1/vouchers/${r.voucher_id}/reverse`, { reason: reason.value.trim() }, key);
+        reverseKeys.delete(r.voucher_id);
+        reversing = null;
+        await Promise.all([loadItems(), loadShop()]);
+        await loadRedemptions();
+        $('rd-msg').className = 'msg ok';
+        $('rd-msg').textContent = t('js.shop.audit.reversed_ok', r.member_name, fmtNumber(r.points));
+        loadMoves();
+      } catch (err) {
+        if (err.status !== 0) reverseKeys.delete(r.voucher_id);
+        failed(msg, err);
+      }
+    });
+  } },
+  el('h3', {}, t('js.shop.audit.reverse_title', r.member_name, linesText(r.lines), fmtNumber(r.points))),
+  el('p', { class: 'hint' }, t('js.shop.audit.reverse_help')),
+  el('div', { class: 'fields-row' },
+    el('div', { class: 'field grow' }, el('label', { for: 'rv-reason' }, t('js.shop.a.reason')), reason)),
+  el('div', { class: 'actions' },
+    el('button', { type: 'submit', class: 'primary danger' }, t('js.shop.audit.reverse_confirm')),
+    el('button', { type: 'button', onclick: () => { reversing = null; renderRedemptions(); } }, t('js.shop.a.close'))),
+  msg);
+  setTimeout(() => reason.focus(), 0);
+  return form;
+}
+
+// ---- goods in --------------------------------------------------------------
+
+const moveKinds = {
+  intake: t('js.shop.audit.kind.intake'),
+  correction: t('js.shop.audit.kind.correction'),
+  reversal: t('js.shop.audit.kind.reversal'),
+};
+
+$('mv-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  loadMoves();
+});
+
+async function loadMoves() {
+  const msg = $('mv-msg');
+  msg.textContent = '';
+  try {
+    const r = await api('GET', `/api/v1/shops/${shopId}/stock-moves?` + new URLSearchParams({ month: $('mv-month').value }));
+    const moves = [...(r.moves ?? [])].reverse();
+    $('mv-sum').textContent = t('js.shop.audit.moves_sum', moves.filter((m) => m.kind === 'intake').length, fmtNumber(r.intake_qty ?? 0));
+    if (!moves.length) {
+      $('mv-list').replaceChildren(emptyState(t('js.shop.audit.no_moves')));
+      return;
+    }
+    $('mv-list').replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'mv-table' },
+      el('thead', {}, el('tr', {},
+        el('th', { scope: 'col' }, t('js.shop.audit.time')),
+        el('th', { scope: 'col' }, t('js.shop.audit.item')),
+        el('th', { scope: 'col', class: 'num' }, t('js.shop.audit.qty')),
+        el('th', { scope: 'col' }, t('js.shop.audit.kind')),
+        el('th', { scope: 'col' }, t('js.shop.a.donor')),
+        el('th', { scope: 'col' }, t('js.shop.a.note')),
+        el('th', { scope: 'col' }, t('js.shop.audit.by_whom')))),
+      el('tbody', {}, moves.map((m) => el('tr', { dataset: { kind: m.kind } },
+        el('td', { class: 'nowrap' }, fmtTime(m.at)),
+        el('td', {}, m.item_name),
+        el('td', { class: 'num' }, m.qty > 0 ? '+' + fmtNumber(m.qty) : fmtNumber(m.qty)),
+        el('td', {}, moveKinds[m.kind] ?? m.kind),
+        el('td', {}, m.donor ?? ''),
+        // An item's first stock is recorded as "opening stock" (handlers' createItem).
+        el('td', {}, m.kind === 'intake' && m.note === 'opening stock' ? t('js.shop.audit.opening_stock') : m.note ?? ''),
+        el('td', {}, m.by_name ?? '')))))));
+  } catch (err) {
+    failed(msg, err);
+  }
+}
 
 try {
   await loadShop();
@@ -345,3 +647,5 @@ try {
   failed($('items-msg'), err);
 }
 await loadItems();
+loadRedemptions();
+loadMoves();

@@ -4,13 +4,16 @@
 // typed by hand. The page previews it (who, what, how many points), one big
 // button redeems it with an idempotency key kept until an answer arrives,
 // and a big green or red state with a sound says what happened. The day's
-// redemptions and their total are listed beside. When the network is down
-// a banner says so; the session survives a reload.
+// redemptions and their total are listed beside (a redemption an organiser
+// reversed is marked, and the reversal counts against the day). A 代兑
+// voucher, made by an organiser without the member there, says so and by
+// whom, and asks for the slip to be signed. When the network is down a
+// banner says so; the session survives a reload.
 
-import { t, $, api, el, bindLogout, loginAgain, fmtTime, fmtNumber } from './common.js';
+import { t, $, api, el, bindLogout, loginAgain, fmtDate, fmtTime, fmtNumber } from './common.js';
 import { bindOwnPassword } from './own-password.js';
 import { startScanner } from './qr-scan.js';
-import { apiWithKey, codeOK, lineItems, normalizeCode, uuidv7, voucherStatuses } from './shop-common.js';
+import { apiWithKey, codeOK, lineItems, normalizeCode, proxyChip, uuidv7, voucherStatuses } from './shop-common.js';
 
 bindLogout();
 bindOwnPassword();
@@ -139,6 +142,8 @@ function refusalOf(v) {
       return t('js.shop.k.cancelled');
     case 'expired':
       return t('js.shop.k.expired', fmtTime(v.expires_at));
+    case 'reversed':
+      return t('js.shop.k.reversed', fmtTime(v.closed_at), fmtTime(v.reversed_at));
   }
   return voucherStatuses[v.status] ?? v.status;
 }
@@ -151,6 +156,8 @@ function preview(v) {
   $('pv-status').className = 'vstatus vs-' + v.status;
   $('pv-expires').textContent = fmtTime(v.expires_at);
   $('pv-lines').replaceChildren(...lineItems(v.lines));
+  $('pv-proxy').hidden = !v.proxy;
+  $('pv-proxy').textContent = v.proxy ? t('js.shop.k.proxy', v.created_by_name || '—') : '';
   $('pv-msg').textContent = '';
   $('pv-msg').className = 'msg';
   $('retry').hidden = true;
@@ -187,6 +194,7 @@ async function handle(raw) {
   $('pv-status').textContent = '';
   $('pv-expires').textContent = '';
   $('pv-lines').replaceChildren();
+  $('pv-proxy').hidden = true;
   $('confirm').disabled = true;
   try {
     const { voucher } = await call('GET', '/api/v1/redemptions/preview?' + new URLSearchParams(input));
@@ -403,19 +411,26 @@ navigator.permissions?.query({ name: 'camera' }).then(
 
 // ---- the day's redemptions ------------------------------------------------
 
+// sameDay says whether two times fall on one day where the shop is.
+const sameDay = (a, b) => fmtDate(a) === fmtDate(b);
+
 async function loadToday() {
   try {
     const r = await call('GET', '/api/v1/redemptions/today');
     const list = r.redemptions ?? [];
     $('today-total').textContent = t('js.shop.points', fmtNumber(r.total_points ?? 0));
-    $('today-count').textContent = t('js.shop.k.count', list.length);
+    $('today-count').textContent = t('js.shop.k.count', r.redeemed ?? list.length) + (r.reversed ? t('js.shop.k.count_reversed', r.reversed) : '');
     $('today').replaceChildren(...(list.length
-      ? [...list].sort((a, b) => (a.redeemed_at < b.redeemed_at ? 1 : -1)).map((x) =>
-          el('li', {},
-            el('span', { class: 'k-t-time' }, fmtTime(x.redeemed_at).slice(-5)),
-            el('span', { class: 'k-t-who' }, x.member_name),
-            el('span', { class: 'k-t-what' }, (x.lines ?? []).map((l) => l.name + '×' + l.qty).join('、')),
-            el('span', { class: 'k-t-pts' }, t('js.shop.points', fmtNumber(x.points)))))
+      ? list.map((x) => {
+          const reversal = x.kind === 'reverse';
+          return el('li', { class: reversal ? 'k-t-reversal' : x.status === 'reversed' ? 'k-t-reversed' : '' },
+            el('span', { class: 'k-t-time' }, fmtTime(x.at).slice(-5)),
+            el('span', { class: 'k-t-who' }, x.member_name, ' ', proxyChip(x)),
+            el('span', { class: 'k-t-what' }, reversal ? t('js.shop.k.reversal_line', sameDay(x.redeemed_at, x.at) ? fmtTime(x.redeemed_at).slice(-5) : fmtTime(x.redeemed_at)) + ' ' : '',
+              (x.lines ?? []).map((l) => l.name + '×' + l.qty).join('、'),
+              !reversal && x.status === 'reversed' ? ' ' + t('js.shop.k.was_reversed') : ''),
+            el('span', { class: 'k-t-pts' }, t('js.shop.points', fmtNumber(x.points))));
+        })
       : [el('li', { class: 'empty-line' }, t('js.shop.k.none_today'))]));
     $('today-msg').textContent = '';
   } catch (err) {

@@ -4,7 +4,7 @@
 // page says so within a few seconds.
 
 import { t, $, api, failed, fmtTime, fmtNumber } from './common.js';
-import { groupCode, lineItems, statusChip } from './shop-common.js';
+import { groupCode, lineItems, presenceText, proxyChip, statusChip } from './shop-common.js';
 
 const id = $('voucher').dataset.voucherId;
 let timer = 0;
@@ -21,7 +21,8 @@ async function keepAwake() {
 function render(v) {
   $('v-shop').textContent = v.shop_name;
   $('v-code').textContent = groupCode(v.code);
-  $('v-status').replaceChildren(statusChip(v.status));
+  $('v-status').replaceChildren(statusChip(v.status), ' ', proxyChip(v) ?? '');
+  $('v-how').textContent = v.presence && v.presence !== 'self' ? presenceText(v) : '';
   $('v-lines').replaceChildren(...lineItems(v.lines));
   $('v-points').textContent = t('js.shop.points', fmtNumber(v.points));
   $('v-expires').textContent = t('js.shop.m.expires', fmtTime(v.expires_at));
@@ -31,6 +32,7 @@ function render(v) {
   if (!open) {
     $('v-qr-off-text').textContent = v.status === 'redeemed'
       ? t('js.shop.m.redeemed_at', fmtTime(v.closed_at))
+      : v.status === 'reversed' ? t('js.shop.m.reversed_at', fmtTime(v.reversed_at))
       : statusChip(v.status).textContent;
     clearInterval(timer);
     lock?.release?.();

@@ -2,7 +2,7 @@
 // a link to the QR and a way to cancel one that is still open.
 
 import { t, $, api, el, failed, href, fmtTime, fmtNumber, emptyState } from './common.js';
-import { linesText, statusChip } from './shop-common.js';
+import { linesText, presenceText, proxyChip, statusChip } from './shop-common.js';
 
 const root = $('m-vouchers');
 const out = $('vouchers');
@@ -13,14 +13,16 @@ function card(v) {
     ? el('button', { type: 'button', class: 'small quiet', onclick: (ev) => ask(ev.currentTarget, v) }, t('js.shop.m.cancel'))
     : null;
   return el('article', { class: 'card voucher vs-card-' + v.status, dataset: { voucher: v.id, status: v.status } },
-    el('div', { class: 'voucher-head' }, el('strong', {}, v.shop_name), statusChip(v.status)),
+    el('div', { class: 'voucher-head' }, el('strong', {}, v.shop_name, ' ', proxyChip(v)), statusChip(v.status)),
     el('p', { class: 'voucher-lines' }, linesText(v.lines)),
     el('p', { class: 'voucher-facts' },
       el('strong', {}, t('js.shop.points', fmtNumber(v.points))),
       ' · ',
       open ? t('js.shop.m.expires', fmtTime(v.expires_at))
         : v.status === 'redeemed' ? t('js.shop.m.redeemed_at', fmtTime(v.closed_at))
+        : v.status === 'reversed' ? t('js.shop.m.reversed_at', fmtTime(v.reversed_at))
         : t('js.shop.m.closed_at', fmtTime(v.closed_at || v.expires_at))),
+    v.presence && v.presence !== 'self' ? el('p', { class: 'voucher-facts' }, presenceText(v)) : null,
     el('div', { class: 'actions' },
       open ? el('a', { class: 'button primary', href: href('/m/vouchers/' + v.id) }, t('js.shop.m.show_qr')) : null,
       cancel),
@@ -45,7 +47,7 @@ function ask(button, v) {
   box.replaceChildren(el('span', { class: 'ask' }, t('js.shop.m.cancel_ask', fmtNumber(v.points))), yes, no);
 }
 
-const order = { open: 0, redeemed: 1, expired: 2, cancelled: 3 };
+const order = { open: 0, redeemed: 1, reversed: 2, expired: 3, cancelled: 4 };
 
 async function load() {
   try {

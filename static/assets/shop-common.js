@@ -1,5 +1,5 @@
-// What the shop pages share: voucher statuses and shop kinds in the page's
-// language, the short code's check character (the same rule as the server,
+// What the shop pages share: voucher statuses, how the member was there
+// (代兑) and shop kinds in the page's language, the short code's check character (the same rule as the server,
 // so that a slip of the finger is caught before any lookup), UUIDv7
 // idempotency keys, and API calls that carry one.
 
@@ -10,7 +10,29 @@ export const voucherStatuses = {
   redeemed: t('js.shop.status.redeemed'),
   cancelled: t('js.shop.status.cancelled'),
   expired: t('js.shop.status.expired'),
+  reversed: t('js.shop.status.reversed'),
 };
+
+// presenceText says how the member was there when the voucher was made: by
+// themself, or by whom on their card, their password, or as 代兑 (proxy)
+// without either. Vouchers made before this was recorded say nothing.
+export function presenceText(v) {
+  const who = v.created_by_name || '—';
+  switch (v.presence) {
+    case 'self':
+      return t('js.shop.presence.self');
+    case 'card':
+      return t('js.shop.presence.card_by', who);
+    case 'password':
+      return t('js.shop.presence.password_by', who);
+    case 'proxy':
+      return t('js.shop.presence.proxy_by', who);
+  }
+  return '';
+}
+
+// proxyChip marks a 代兑 voucher wherever vouchers are listed.
+export const proxyChip = (v) => (v.presence === 'proxy' ? el('span', { class: 'proxy-chip' }, t('js.shop.presence.proxy')) : null);
 
 export const shopKinds = {
   love_supermarket: t('js.shop.kind.love_supermarket'),

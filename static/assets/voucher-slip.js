@@ -1,11 +1,13 @@
 // /admin/vouchers/{id}/slip: the printable slip of a voucher issued for a
 // member without a phone: the QR, the short code, the items, the points, the
-// member (masked) and the expiry. The paper (A4, A5 or a 58 mm receipt) is
+// member (masked), the expiry and how the member was there. A 代兑 (proxy)
+// voucher, made without the member's card or password, prints a signature
+// line for whoever receives the goods and the organiser who made it. The paper (A4, A5 or a 58 mm receipt) is
 // chosen with ?paper= and laid out by @media print; a receipt's length is
 // measured here, so a thermal printer feeds no more paper than it prints.
 
 import { t, $, api, failed, href, fmtTime, fmtNumber, el } from './common.js';
-import { groupCode, statusChip } from './shop-common.js';
+import { groupCode, presenceText, statusChip } from './shop-common.js';
 
 const id = $('slip').dataset.voucherId;
 
@@ -19,6 +21,13 @@ try {
   $('s-points').textContent = t('js.shop.points', fmtNumber(v.points));
   $('s-expires').textContent = fmtTime(v.expires_at);
   $('s-status').replaceChildren(statusChip(v.status));
+  // A proxy voucher says so in its signature block; any other says how the member confirmed.
+  const how = v.proxy ? '' : presenceText(v);
+  $('s-how-box').hidden = !how;
+  $('s-how').textContent = how;
+  $('s-sign').hidden = !v.proxy;
+  $('slip').classList.toggle('has-sign', Boolean(v.proxy));
+  $('s-handler').textContent = v.created_by_name ?? '';
   $('s-lines').replaceChildren(...(v.lines ?? []).map((l) => el('tr', {},
     el('td', {}, l.name), el('td', { class: 'num' }, '×' + l.qty), el('td', { class: 'num' }, fmtNumber(l.points * l.qty)))));
   $('slip-back').href = href('/admin/shops/' + v.shop_id);
