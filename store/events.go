@@ -363,10 +363,18 @@ func (s *Store) readScan(tx *bolt.Tx, eventID, memberID uuid.UUID, req ledger.Sc
 			return st, err
 		}
 	}
-	if st.Latest, err = latestAttendance(tx, memberID); err != nil {
-		return st, err
+	var end int64 // the member's latest check-out, Unix ns
+	if v := tx.Bucket(bucketMemberEnd).Get(memberID[:]); len(v) == 8 {
+		end = int64(binary.BigEndian.Uint64(v))
 	}
-	if v := tx.Bucket(bucketMemberEnd).Get(memberID[:]); len(v) == 8 && st.Now.UnixNano() < int64(binary.BigEndian.Uint64(v)) {
+	// Only a check-out within the repeat window can be repeated: otherwise
+	// the attendance recorded last is not read at all.
+	if since := st.Now.UnixNano() - end; end != 0 && since >= 0 && since < int64(s.rules.RepeatWindow) {
+		if st.Latest, err = latestAttendance(tx, memberID); err != nil {
+			return st, err
+		}
+	}
+	if end != 0 && st.Now.UnixNano() < end {
 		// Rare: some attendance ends after now. Look at them all.
 		if st.Overlap, err = overlapping(tx, memberID, st.Now, time.Time{}, skip); err != nil {
 			return st, err
