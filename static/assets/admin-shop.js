@@ -539,7 +539,7 @@ function renderRedemptions() {
       rows.push(el('tr', { class: 'inline-row' }, el('td', { colspan: '8' }, reverseForm(r))));
     }
   }
-  $('rd-list').replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'rd-table' },
+  $('rd-list').replaceChildren(el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { id: 'rd-table' },
     el('thead', {}, el('tr', {},
       el('th', { scope: 'col' }, t('js.shop.audit.time')),
       el('th', { scope: 'col' }, t('js.shop.audit.member')),
@@ -618,7 +618,7 @@ async function loadMoves() {
       $('mv-list').replaceChildren(emptyState(t('js.shop.audit.no_moves')));
       return;
     }
-    $('mv-list').replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'mv-table' },
+    $('mv-list').replaceChildren(el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { id: 'mv-table' },
       el('thead', {}, el('tr', {},
         el('th', { scope: 'col' }, t('js.shop.audit.time')),
         el('th', { scope: 'col' }, t('js.shop.audit.item')),
