@@ -101,6 +101,7 @@ func (s *server) login(c echo.Context) error {
 	s.loginFail.reset(key)
 
 	token, sess := newSession(u.ID, now)
+	sess.Verified = u.PasswordHash
 	if err := s.cfg.Users.CreateSession(ctx, sess); err != nil {
 		return err
 	}

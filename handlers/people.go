@@ -603,6 +603,7 @@ func (s *server) changeMyPassword(c echo.Context) error {
 		"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	// SetPassword ended every session; start a new one for this browser.
 	token, sess := newSession(u.ID, s.cfg.Now())
+	sess.Verified = hash // unless someone reset it meanwhile
 	if err := s.cfg.Users.CreateSession(c.Request().Context(), sess); err != nil {
 		return err
 	}

@@ -391,6 +391,10 @@ func DecideReview(e Event, a Attendance, decision string, minutes int64, reason 
 	switch decision {
 	case ReviewConfirm:
 		a.Status, a.AdjustedMinutes = AttendanceConfirmed, nil
+		if !a.CheckedOutAt.IsZero() {
+			// Counted again from its times: a rejection of a posted one took its minutes to zero.
+			a.Minutes = CountedMinutes(e, a.CheckedInAt, a.CheckedOutAt)
+		}
 		a.Points = PointsFor(a.Minutes, e.PointsPerHour)
 	case ReviewAdjust:
 		if minutes < 0 || minutes > int64(e.EndsAt.Sub(e.StartsAt)/time.Minute) {

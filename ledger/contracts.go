@@ -159,6 +159,11 @@ type Session struct {
 	UserID    uuid.UUID `json:"user_id"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Verified, when set, is the password hash the login checked: the
+	// session is made only if it is still the user's, and the user is not
+	// disabled, so that a password reset or a disable that lands while a
+	// login is checked cannot be outlived. Never stored.
+	Verified string `json:"-"`
 }
 
 // Users keeps user accounts and their sessions.
@@ -184,6 +189,8 @@ type Users interface {
 	CountUsers(ctx context.Context) (int, error)
 
 	// CreateSession stores a session.
+	// CreateSession stores a session. Returns EUNAUTHORIZED when s.Verified
+	// is set and no longer the user's password, or the user is disabled.
 	CreateSession(ctx context.Context, s Session) error
 	// Session returns the session with the token hash if it has not expired at
 	// now; EUNAUTHORIZED otherwise.

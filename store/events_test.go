@@ -634,3 +634,35 @@ func TestFinaliseRacesScans(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmAfterPostedReject: an attendance posted, rejected by a
+// correction and confirmed again at the finalised event comes back with its
+// minutes and points, as one rejected before posting does.
+func TestConfirmAfterPostedReject(t *testing.T) {
+	s, clock, _, e, ms := newEventWorld(t, 2)
+	clock.Set(e.EndsAt)
+	for _, m := range ms {
+		if _, err := s.Backfill(ctx, e.ID, m.ID, e.StartsAt, e.StartsAt.Add(2*time.Hour), "纸质签到表", uuid.Nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	atts, _ := s.Attendances(ctx, e.ID)
+	if _, err := s.ReviewAttendance(ctx, atts[1].ID, ledger.ReviewReject, 0, "待核实", uuid.Nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FinalizeEvent(ctx, e.ID, "x", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReviewAttendance(ctx, atts[0].ID, ledger.ReviewReject, 0, "冒名", uuid.Nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range atts {
+		got, err := s.ReviewAttendance(ctx, a.ID, ledger.ReviewConfirm, 0, "", uuid.Nil)
+		if err != nil || got.Status != ledger.AttendancePosted || got.Minutes != 120 || got.Points != 20 {
+			t.Fatalf("attendance %d confirmed again: %+v %v", i, got, err)
+		}
+		if b, _ := s.Balance(ctx, ledger.MemberAccount(ms[i].ID)); b.Points != 20 || b.ServiceMinutes != 120 {
+			t.Fatalf("member %d: %+v", i, b)
+		}
+	}
+}

@@ -359,6 +359,16 @@ func (s *Store) CreateSession(ctx context.Context, sess ledger.Session) error {
 		if w.tx.Bucket(bucketUsers).Get(sess.UserID[:]) == nil {
 			return ledger.Errorf(ledger.ENOTFOUND, "user.not_found")
 		}
+		if sess.Verified != "" {
+			// The password checked must still be the user's: a reset in between ended the sessions it knew of.
+			u, err := getUser(w.tx, sess.UserID[:])
+			if err != nil {
+				return err
+			}
+			if u.PasswordHash != sess.Verified || u.Disabled {
+				return ledger.Errorf(ledger.EUNAUTHORIZED, "auth.bad_credentials")
+			}
+		}
 		if err := w.tx.Bucket(bucketSessions).Put(sess.TokenHash[:], val); err != nil {
 			return err
 		}
