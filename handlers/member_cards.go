@@ -108,5 +108,8 @@ func (s *server) memberCards(c echo.Context) error {
 		}
 		out = append(out, v)
 	}
+	u, _ := currentUser(c)
+	s.cfg.Logger.InfoContext(ctx, "member card sheet", "cards", len(out), "user_id", u.ID.String(), "user_login", u.Login,
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	return c.JSON(http.StatusOK, map[string]any{"cards": out, "max": maxCardsPerSheet})
 }

@@ -596,7 +596,7 @@ func (s *server) changeMyPassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Users.SetPassword(c.Request().Context(), u.ID, hash); err != nil {
+	if err := s.cfg.Users.SetOwnPassword(c.Request().Context(), u.ID, hash); err != nil {
 		return err
 	}
 	s.cfg.Logger.InfoContext(c.Request().Context(), "own password changed", "user_id", u.ID.String(), "user_login", u.Login,
@@ -684,6 +684,11 @@ func (s *server) memberCard(c echo.Context) error {
 	png, err := qrcode.Encode(ledger.SignCard(key, m.ID), qrcode.Medium, 320)
 	if err != nil {
 		return err
+	}
+	if u, _ := currentUser(c); u.Role != ledger.RoleVolunteer {
+		// A card shown at a counter counts as the member being there: say who looked at it.
+		s.cfg.Logger.InfoContext(c.Request().Context(), "member card shown to staff", "member_id", m.ID.String(),
+			"user_id", u.ID.String(), "user_login", u.Login, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	}
 	c.Response().Header().Set("Cache-Control", "private, max-age=3600")
 	return c.Blob(http.StatusOK, "image/png", png)

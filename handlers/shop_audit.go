@@ -348,11 +348,11 @@ func (s *server) presence(c echo.Context, u ledger.User, member uuid.UUID, req p
 				return "", err
 			}
 		case ledger.PresencePassword:
-			ok, err := s.memberPasswordOK(c, member, req.MemberPassword)
+			ok, own, err := s.memberPasswordOK(c, member, req.MemberPassword)
 			if err != nil {
 				return "", err
 			}
-			proof.PasswordOK = ok
+			proof.PasswordOK, proof.OwnPassword = ok, own
 		}
 	}
 	return ledger.CheckPresence(u, member, proof)
@@ -364,22 +364,22 @@ func (s *server) presence(c echo.Context, u ledger.User, member uuid.UUID, req p
 // pass the limit, and 5 wrong tries lock it, for logging in too, for 15
 // minutes. A member without a password, or without a login, costs the same
 // time and answers the same as a wrong password.
-func (s *server) memberPasswordOK(c echo.Context, member uuid.UUID, password string) (bool, error) {
+func (s *server) memberPasswordOK(c echo.Context, member uuid.UUID, password string) (ok, own bool, err error) {
 	ctx := c.Request().Context()
 	m, err := s.cfg.Directory.Member(ctx, member)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	key := strings.ToLower(m.Phone)
 	if wait := s.loginFail.hit(key, s.cfg.Now()); wait > 0 {
-		return false, tooMany(wait)
+		return false, false, tooMany(wait)
 	}
 	if len(password) > maxPasswordLen {
-		return false, ledger.Errorf(ledger.EINVALID, "login.too_long")
+		return false, false, ledger.Errorf(ledger.EINVALID, "login.too_long")
 	}
 	u, err := s.cfg.Users.UserByLogin(ctx, m.Phone)
 	if err != nil && ledger.ErrorCode(err) != ledger.ENOTFOUND {
-		return false, err
+		return false, false, err
 	}
 	usable := err == nil && u.MemberID == member && !u.Disabled && u.PasswordHash != ""
 	hash := s.dummyHash
@@ -387,8 +387,8 @@ func (s *server) memberPasswordOK(c echo.Context, member uuid.UUID, password str
 		hash = u.PasswordHash
 	}
 	if !s.checkPassword(hash, password) || !usable || password == "" {
-		return false, nil
+		return false, false, nil
 	}
 	s.loginFail.reset(key)
-	return true, nil
+	return true, u.OwnPassword, nil
 }

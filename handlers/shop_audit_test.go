@@ -21,7 +21,15 @@ func TestVoucherOnBehalfNeedsTheMember(t *testing.T) {
 	w := newWorld(t, e)
 	shopA, _, item, _, _ := shopSetup(t, e, w)
 	org := e.session(w.users["organizerA"])
-	member := w.member["A"] // has a password (testPassword) and 1100 points
+	member := w.member["A"] // has a password (testPassword, which staff set) and 1100 points
+	// Staff set it: typing it at the organiser's screen proves nothing, even right.
+	res := e.do("POST", "/api/v1/vouchers", jsonReader(map[string]any{"member_id": member.ID, "shop_id": shopA.ID,
+		"items": []map[string]any{{"item_id": item.ID, "qty": 1}}, "presence": "password", "member_password": testPassword}), org)
+	wantStatus(t, res, http.StatusForbidden)
+	if k := res.errorBody(t)["message"]; !strings.Contains(k.(string), "工作人员设置") {
+		t.Fatalf("a password staff set: %v", k)
+	}
+	ownPassword(t, e, member)
 	cardKey, err := e.store.Secret(ctx, "member-card")
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +102,7 @@ func TestVoucherOnBehalfNeedsTheMember(t *testing.T) {
 		})
 	}
 	// A volunteer's own voucher needs none of it.
-	res := e.do("POST", "/api/v1/vouchers", jsonReader(map[string]any{"shop_id": shopA.ID, "items": []map[string]any{{"item_id": item.ID, "qty": 1}}}), e.session(w.users["volunteer"]))
+	res = e.do("POST", "/api/v1/vouchers", jsonReader(map[string]any{"shop_id": shopA.ID, "items": []map[string]any{{"item_id": item.ID, "qty": 1}}}), e.session(w.users["volunteer"]))
 	wantStatus(t, res, http.StatusCreated)
 	var own voucherView
 	res.decode(t, &own)
@@ -111,6 +119,7 @@ func TestMemberPasswordOnTheOrganisersScreen(t *testing.T) {
 	w := newWorld(t, e)
 	shopA, _, item, _, _ := shopSetup(t, e, w)
 	org := e.session(w.users["organizerA"])
+	ownPassword(t, e, w.member["A"])
 	try := func(member ledger.Member, password string) response {
 		return e.do("POST", "/api/v1/vouchers", jsonReader(map[string]any{"member_id": member.ID, "shop_id": shopA.ID,
 			"items": []map[string]any{{"item_id": item.ID, "qty": 1}}, "presence": "password", "member_password": password}), org)
@@ -366,5 +375,18 @@ func TestExportReconcilesAcrossAReversal(t *testing.T) {
 				t.Fatalf("%s: redeemed %d, want %d (%+v)", month, got.Totals.Redeemed, want, got.Totals)
 			}
 		}
+	}
+}
+
+// ownPassword makes the member's password (testPassword) their own, as
+// changing it on their phone does.
+func ownPassword(t *testing.T, e *env, m ledger.Member) {
+	t.Helper()
+	u, err := e.store.UserByLogin(ctx, m.Phone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SetOwnPassword(ctx, u.ID, testHash()); err != nil {
+		t.Fatal(err)
 	}
 }

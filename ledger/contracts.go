@@ -130,6 +130,10 @@ type User struct {
 	// changed on the staff page (ChangeStaff); zero if never.
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
 	UpdatedBy uuid.UUID `json:"updated_by,omitzero"`
+	// OwnPassword says the password was chosen by the user themself (with
+	// the one before it), not set by staff: only then does typing it prove
+	// that a member is there (CheckPresence).
+	OwnPassword bool `json:"own_password,omitempty"`
 }
 
 // Check normalises and checks a user's login (1 to 64 characters, no
@@ -171,8 +175,11 @@ type Users interface {
 	// CreateUser stores a new user. Returns ECONFLICT if the login is taken
 	// (logins compare case-insensitively), EINVALID for a malformed user.
 	CreateUser(ctx context.Context, u User) (User, error)
-	// SetPassword replaces a user's password hash and ends all their sessions. Returns ENOTFOUND.
+	// SetPassword replaces a user's password hash, as set by someone else
+	// (staff, or the command line), and ends all their sessions. Returns ENOTFOUND.
 	SetPassword(ctx context.Context, id uuid.UUID, hash string) error
+	// SetOwnPassword is SetPassword for the password the user chose themself.
+	SetOwnPassword(ctx context.Context, id uuid.UUID, hash string) error
 	// ChangeStaff changes the staff account target as actor asks (see
 	// ledger.ChangeStaff, which decides with both accounts and the target's
 	// unit read in the same transaction) and ends the account's sessions

@@ -41,13 +41,19 @@ type PresenceProof struct {
 	Method     PresenceMethod
 	CardMember uuid.UUID
 	PasswordOK bool
+	// OwnPassword says the member chose that password themself: one set by
+	// staff is known to staff, and proves nothing.
+	OwnPassword bool
 }
 
 // CheckPresence decides whether u may make a voucher for member with the
 // proof shown, and returns the presence to record on it. A volunteer's own
 // voucher needs none (PresenceSelf). An administrator's or organiser's
 // voucher for a member needs the member's card, naming that member; or the
-// member's password; or else the explicit choice of a proxy voucher (代兑).
+// member's password, one the member chose themself (a password staff set is
+// known to staff, and is refused with "voucher.member_password_not_own"
+// after it was typed right); or else the explicit choice of a proxy voucher
+// (代兑).
 //
 // Returns ENOTFOUND for a volunteer asking for someone else, EINVALID for no
 // method or one that does not fit the role ("voucher.presence_required",
@@ -82,6 +88,9 @@ func CheckPresence(u User, member uuid.UUID, p PresenceProof) (PresenceMethod, e
 	case PresencePassword:
 		if !p.PasswordOK {
 			return "", Errorf(EFORBIDDEN, "voucher.member_password_wrong")
+		}
+		if !p.OwnPassword {
+			return "", Errorf(EFORBIDDEN, "voucher.member_password_not_own")
 		}
 	case PresenceProxy:
 	default:

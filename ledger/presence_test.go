@@ -33,7 +33,9 @@ func TestCheckPresence(t *testing.T) {
 		{"CardOfAnother", organiser, member, PresenceProof{Method: PresenceCard, CardMember: other}, "", EFORBIDDEN, "voucher.card_other_member"},
 		{"CardNotRead", organiser, member, PresenceProof{Method: PresenceCard}, "", EINVALID, "card.invalid"},
 		{"CardWithAPasswordToo", organiser, member, PresenceProof{Method: PresenceCard, CardMember: other, PasswordOK: true}, "", EFORBIDDEN, "voucher.card_other_member"},
-		{"Password", admin, member, PresenceProof{Method: PresencePassword, PasswordOK: true}, PresencePassword, "", ""},
+		{"Password", admin, member, PresenceProof{Method: PresencePassword, PasswordOK: true, OwnPassword: true}, PresencePassword, "", ""},
+		// A password staff set is known to staff: typing it proves nothing.
+		{"PasswordStaffSet", organiser, member, PresenceProof{Method: PresencePassword, PasswordOK: true}, "", EFORBIDDEN, "voucher.member_password_not_own"},
 		{"WrongPassword", organiser, member, PresenceProof{Method: PresencePassword}, "", EFORBIDDEN, "voucher.member_password_wrong"},
 		{"PasswordWithTheRightCard", organiser, member, PresenceProof{Method: PresencePassword, CardMember: member}, "", EFORBIDDEN, "voucher.member_password_wrong"},
 		{"Proxy", organiser, member, PresenceProof{Method: PresenceProxy}, PresenceProxy, "", ""},

@@ -104,7 +104,7 @@ func ChangeStaff(actor, target User, f StaffFacts, ch StaffChange, now time.Time
 		}
 	}
 	if ch.PasswordHash != "" {
-		u.PasswordHash = ch.PasswordHash
+		u.PasswordHash, u.OwnPassword = ch.PasswordHash, false
 		up.Changed = append(up.Changed, StaffChangedPassword)
 	}
 	if ch.Disabled != nil && *ch.Disabled != u.Disabled {

@@ -73,12 +73,21 @@ func getUser(tx *bolt.Tx, id []byte) (ledger.User, error) {
 
 // SetPassword implements ledger.Users.
 func (s *Store) SetPassword(ctx context.Context, id uuid.UUID, hash string) error {
+	return s.setPassword(ctx, id, hash, false)
+}
+
+// SetOwnPassword implements ledger.Users.
+func (s *Store) SetOwnPassword(ctx context.Context, id uuid.UUID, hash string) error {
+	return s.setPassword(ctx, id, hash, true)
+}
+
+func (s *Store) setPassword(ctx context.Context, id uuid.UUID, hash string, own bool) error {
 	return s.update(ctx, func(w *writeTx) error {
 		u, err := getUser(w.tx, id[:])
 		if err != nil {
 			return err
 		}
-		u.PasswordHash = hash
+		u.PasswordHash, u.OwnPassword = hash, own
 		val, err := json.Marshal(storedUser{u, hash})
 		if err != nil {
 			return err
