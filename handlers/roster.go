@@ -233,7 +233,7 @@ type rowSource interface {
 // the reported_at column, a day number, is turned into YYYY-MM-DD with the
 // workbook's date system.
 func readXLSX(ctx context.Context, data []byte) ([]rosterRecord, error) {
-	sheet, date1904, err := openXLSX(data)
+	sheet, date1904, err := openXLSXChecked(data, func() error { return cancelled(ctx) })
 	if err != nil {
 		return nil, readXLSXError(err)
 	}

@@ -42,16 +42,29 @@ var errXLSX = errors.New("not a readable workbook")
 // xlsxBook is an opened workbook.
 type xlsxBook struct {
 	parts map[string]*zip.File // by lower-case name: OPC part names ignore case
+	// check, when set, says whether to stop (the request was cancelled).
+	check func() error
 }
+
+// maxSharedStrings bounds a workbook's table of texts: a roster of 20,000
+// rows of a dozen columns has fewer; millions of empty ones in a few
+// kilobytes would cost seconds of a core before the first row is read.
+const maxSharedStrings = 300_000
 
 // openXLSX opens a workbook's zip and finds the first worksheet. It returns
 // the worksheet's rows and whether the workbook counts days from 1904.
 func openXLSX(data []byte) (*xlsxSheet, bool, error) {
+	return openXLSXChecked(data, nil)
+}
+
+// openXLSXChecked is openXLSX that stops, while it reads the table of
+// texts, when check says so.
+func openXLSXChecked(data []byte, check func() error) (*xlsxSheet, bool, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, false, errXLSX
 	}
-	b := &xlsxBook{parts: make(map[string]*zip.File, len(zr.File))}
+	b := &xlsxBook{parts: make(map[string]*zip.File, len(zr.File)), check: check}
 	for _, f := range zr.File {
 		name := strings.ToLower(strings.TrimPrefix(f.Name, "/"))
 		if _, dup := b.parts[name]; !dup {
@@ -197,6 +210,14 @@ func (b *xlsxBook) sharedStrings(name string) ([]string, error) {
 			return nil, errXLSX
 		}
 		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "si" {
+			if len(out) >= maxSharedStrings {
+				return nil, ledger.Errorf(ledger.EINVALID, "import.too_many_strings", maxSharedStrings)
+			}
+			if b.check != nil && len(out)%4096 == 0 {
+				if err := b.check(); err != nil {
+					return nil, err
+				}
+			}
 			s, err := richText(dec, se)
 			if err != nil {
 				return nil, errXLSX
