@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -799,11 +800,13 @@ func (s *Store) CloseOverdueAttendances(ctx context.Context) (ledger.SweepResult
 	var res ledger.SweepResult
 	now := s.now().UTC()
 	var due []uuid.UUID
+	damaged := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
 		events := map[uuid.UUID]ledger.Event{}
 		return tx.Bucket(bucketOpenAtt).ForEach(func(_, v []byte) error {
 			if len(v) != 16 {
-				return nil // a damaged row: the write below reports it if it is ever due
+				damaged++ // reported below
+				return nil
 			}
 			a, err := getJSON[ledger.Attendance](tx.Bucket(bucketAttendances), uuid.UUID(v), "attendance.not_found")
 			if err != nil {
@@ -824,9 +827,14 @@ func (s *Store) CloseOverdueAttendances(ctx context.Context) (ledger.SweepResult
 			return ctx.Err()
 		})
 	})
+	for range damaged {
+		s.stats.sweepFailures[sweepOpenAttendances].Add(1)
+		res.Failed = append(res.Failed, ledger.SweepFailure{Err: errors.New("a damaged row in the index of who is checked in")})
+	}
 	if err != nil || len(due) == 0 {
 		return res, err
 	}
+	nothing := make([]bool, len(due)) // checked out or closed since it was read
 	errs := s.updateEach(ctx, len(due), func(i int, w *writeTx) error {
 		a, err := getJSON[ledger.Attendance](w.tx.Bucket(bucketAttendances), due[i], "attendance.not_found")
 		if err != nil {
@@ -838,14 +846,17 @@ func (s *Store) CloseOverdueAttendances(ctx context.Context) (ledger.SweepResult
 		}
 		why, overdue := ledger.Overdue(e, s.now(), s.rules)
 		if !overdue || a.Status != ledger.AttendanceOpen {
-			return nil // checked out or closed since it was read
+			nothing[i] = true
+			return nil
 		}
 		return putAttendance(w.tx, ledger.CloseByRule(e, a, s.now(), why))
 	})
 	for i, err := range errs {
 		switch {
 		case err == nil:
-			res.Done++
+			if !nothing[i] {
+				res.Done++
+			}
 		case ledger.ErrorCode(err) == ledger.EUNAVAILABLE:
 			return res, err
 		default:

@@ -666,3 +666,40 @@ func TestConfirmAfterPostedReject(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyChecksWhoIsCheckedIn: the index the overdue sweep reads must
+// name exactly the open attendances; one missing would never be swept.
+func TestVerifyChecksWhoIsCheckedIn(t *testing.T) {
+	s, clock, _, e, ms := newEventWorld(t, 2)
+	clock.Set(e.StartsAt)
+	for _, m := range ms {
+		if _, _, err := scanAs(s, e.ID, m.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	row := func(put bool, v []byte) {
+		t.Helper()
+		if err := s.db.Update(func(tx *bolt.Tx) error {
+			if put {
+				return tx.Bucket(bucketOpenAtt).Put(ms[0].ID[:], v)
+			}
+			return tx.Bucket(bucketOpenAtt).Delete(ms[0].ID[:])
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open, _ := s.OpenAttendance(ctx, ms[0].ID)
+	row(false, nil)
+	if rep, _ := s.Verify(ctx); rep.OK {
+		t.Fatal("verify passed an open attendance missing from the index")
+	}
+	other, _ := s.OpenAttendance(ctx, ms[1].ID)
+	row(true, other.ID[:])
+	if rep, _ := s.Verify(ctx); rep.OK {
+		t.Fatal("verify passed an index row naming someone else's attendance")
+	}
+	row(true, open.ID[:])
+	if rep, _ := s.Verify(ctx); !rep.OK {
+		t.Fatalf("after mending: %+v", rep)
+	}
+}

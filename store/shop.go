@@ -660,6 +660,7 @@ func (s *Store) ExpireVouchers(ctx context.Context) (ledger.SweepResult, error) 
 	var after []byte
 	for {
 		var due []uuid.UUID
+		full := false // the page was full: read on after it
 		err := s.db.View(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bucketVoucherExpiry).Cursor()
 			k, _ := c.First()
@@ -668,28 +669,45 @@ func (s *Store) ExpireVouchers(ctx context.Context) (ledger.SweepResult, error) 
 					k, _ = c.Next()
 				}
 			}
-			for ; k != nil && len(k) == 24 && int64(binary.BigEndian.Uint64(k)) <= now.UnixNano() && len(due) < s.expiryPage; k, _ = c.Next() {
-				due = append(due, uuid.UUID(k[8:]))
+			for n := 0; k != nil; k, _ = c.Next() {
+				if n == s.expiryPage {
+					full = true
+					break
+				}
+				if len(k) != 24 {
+					// A damaged key: skipped and counted, and the voucher after it still expire.
+					s.stats.sweepFailures[sweepVoucherExpiry].Add(1)
+					res.Failed = append(res.Failed, ledger.SweepFailure{Err: fmt.Errorf("damaged expiry key %x", k)})
+				} else if int64(binary.BigEndian.Uint64(k)) > now.UnixNano() {
+					break
+				} else {
+					due = append(due, uuid.UUID(k[8:]))
+				}
 				after = bytes.Clone(k)
+				n++
 			}
 			return nil
 		})
-		if err != nil || len(due) == 0 {
+		if err != nil {
 			return res, err
 		}
+		nothing := make([]bool, len(due)) // redeemed or cancelled since the page was read
 		errs := s.updateEach(ctx, len(due), func(i int, w *writeTx) error {
 			v, err := getVoucher(w.tx, due[i])
 			if err != nil {
 				return err
 			}
 			if v.Status != ledger.VoucherOpen {
-				return nil // redeemed or cancelled since the page was read
+				nothing[i] = true
+				return nil
 			}
 			return s.release(w, &v, ledger.VoucherExpired, uuid.Nil)
 		})
 		for i, err := range errs {
 			if err == nil {
-				res.Done++
+				if !nothing[i] {
+					res.Done++
+				}
 				continue
 			}
 			if ledger.ErrorCode(err) == ledger.EUNAVAILABLE {
@@ -698,7 +716,7 @@ func (s *Store) ExpireVouchers(ctx context.Context) (ledger.SweepResult, error) 
 			s.stats.sweepFailures[sweepVoucherExpiry].Add(1)
 			res.Failed = append(res.Failed, ledger.SweepFailure{ID: due[i], Err: err})
 		}
-		if len(due) < s.expiryPage {
+		if !full {
 			return res, nil
 		}
 	}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"aixin/ledger"
 
+	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -234,6 +236,9 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) ledger.VerifyReport {
 	if sum != 0 {
 		return fail(seq, "the balances of all accounts sum to %d, not zero", sum)
 	}
+	if problem := checkOpenAttendances(tx); problem != "" {
+		return fail(seq, "%s", problem)
+	}
 	rep.OK = true
 	return rep
 }
@@ -245,4 +250,44 @@ func lastSeqOf(v verifier, monthKey []byte) uint64 {
 		return r.lastSeq
 	}
 	return 0
+}
+
+// checkOpenAttendances reports whether the index of who is checked in
+// (openatt, the only thing the overdue sweep reads) names exactly the open
+// attendances, one per member.
+func checkOpenAttendances(tx *bolt.Tx) string {
+	want := map[uuid.UUID]uuid.UUID{} // member -> open attendance
+	problem := ""
+	if err := tx.Bucket(bucketAttendances).ForEach(func(_, val []byte) error {
+		var a ledger.Attendance
+		if err := json.Unmarshal(val, &a); err != nil {
+			return err
+		}
+		if a.Status == ledger.AttendanceOpen {
+			if other, ok := want[a.MemberID]; ok {
+				problem = fmt.Sprintf("member %s has two open attendances, %s and %s", a.MemberID, other, a.ID)
+				return errStop
+			}
+			want[a.MemberID] = a.ID
+		}
+		return nil
+	}); err != nil && problem == "" {
+		return "the attendances cannot be read: " + err.Error()
+	}
+	if problem != "" {
+		return problem
+	}
+	n := 0
+	_ = tx.Bucket(bucketOpenAtt).ForEach(func(k, val []byte) error {
+		n++
+		if len(k) != 16 || len(val) != 16 || want[uuid.UUID(k)] != uuid.UUID(val) {
+			problem = fmt.Sprintf("the index of who is checked in names %x for %x, which is not their open attendance", val, k)
+			return errStop
+		}
+		return nil
+	})
+	if problem == "" && n != len(want) {
+		problem = fmt.Sprintf("the index of who is checked in has %d rows, there are %d open attendances", n, len(want))
+	}
+	return problem
 }
