@@ -71,10 +71,11 @@ func ChangeStaff(actor, target User, f StaffFacts, ch StaffChange, now time.Time
 		return StaffUpdate{}, Errorf(EUNAUTHORIZED, "auth.login_required")
 	case actor.Role != RoleAdmin && actor.Role != RoleOrganizer:
 		return StaffUpdate{}, Errorf(EFORBIDDEN, "auth.forbidden")
+	case !actor.reaches(target, f):
+		// Before telling a volunteer's account from a staff one: who may not see it learns nothing.
+		return StaffUpdate{}, Errorf(ENOTFOUND, "user.not_found")
 	case target.Role == RoleVolunteer:
 		return StaffUpdate{}, Errorf(EINVALID, "user.volunteer_is_member")
-	case !actor.reaches(target, f):
-		return StaffUpdate{}, Errorf(ENOTFOUND, "user.not_found")
 	case ch.Name == nil && ch.Disabled == nil && ch.PasswordHash == "":
 		return StaffUpdate{}, Errorf(EINVALID, "user.nothing_to_change")
 	}
