@@ -343,8 +343,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"ChangeVolunteerAccount", func(c string) cell {
 			return cell{"PATCH", "/api/v1/users/" + w.users["volunteer"].ID.String(), jsonBody(func(n int) any { return map[string]any{"name": fmt.Sprint("改名", n)} })}
 		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
-			// Organisers change volunteers on their member pages; the account does not exist for them here.
-			"organizerA": {404, 404}, "organizerB": {404, 404}, "admin": {400, 400}}},
+			// A's volunteer: A's organiser is told where to change it, B's learns nothing.
+			"organizerA": {400, 400}, "organizerB": {404, 404}, "admin": {400, 400}}},
 		{"UnknownUser", func(c string) cell {
 			return cell{"PATCH", "/api/v1/users/" + uuid.NewString(), jsonBody(func(n int) any { return map[string]any{"disabled": true} })}
 		}, map[string][2]int{"anonymous": {401, 401}, "volunteer": {403, 403}, "clerk": {403, 403},
