@@ -93,11 +93,19 @@ async function setStatus(status) {
   }
 }
 $('to-open').addEventListener('click', () => setStatus('open'));
-$('to-finished').addEventListener('click', () => setStatus('finished'));
+// Ending check-in while people are in: once it has ended they can no longer scan out.
+$('to-finished').addEventListener('click', () => {
+  if (!event.checked_in) {
+    setStatus('finished');
+    return;
+  }
+  confirmThen(t('js.events.finish_confirm', event.checked_in), t('js.events.finish_yes'), () => setStatus('finished'));
+});
 $('to-cancelled').addEventListener('click', () =>
   confirmThen(t('js.events.cancel_confirm', event.title), t('js.events.cancel_yes'), () => setStatus('cancelled')));
 
 function showFinalized(r) {
+  $('fin-nothing').hidden = r.posted > 0;
   $('fin-posted').textContent = fmtNumber(r.posted);
   $('fin-points').textContent = fmtNumber(r.points);
   $('fin-hours').textContent = fmtHours(r.minutes);

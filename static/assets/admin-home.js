@@ -76,11 +76,13 @@ async function load() {
     renderSteps({
       // A street alone holds nobody: the units are there once a community is.
       units: units.some((u) => u.kind !== 'street') || (me.role !== 'admin' && units.length > 0),
-      // Someone besides the one looking: an organiser or a clerk.
-      staff: (staff?.users ?? []).some((u) => u.id !== me.id),
+      // Someone besides the one looking: an organiser or a clerk; for an
+      // organiser (whom someone above made) their own account is enough.
+      staff: me.role !== 'admin' || (staff?.users ?? []).some((u) => u.id !== me.id),
       members: members.members.length > 0,
       events: events.events.length > 0,
-      shop: (shops.shops ?? []).length > 0,
+      // A shop is ready once it has a clerk to serve at its counter.
+      shop: (shops.shops ?? []).length > 0 && (staff?.users ?? []).some((u) => u.role === 'clerk'),
     });
   } catch (err) {
     failed(out, err);

@@ -136,6 +136,8 @@ export function readEventForm(form) {
   for (const k of ['points_per_hour', 'max_minutes', 'capacity']) {
     if (!Number.isInteger(body[k]) || body[k] < 0) return { problem: t('js.events.need_whole_number'), field: f[k] };
   }
+  // Left empty, the rate is the default (10); typed, it must be one a point at least.
+  if (f.points_per_hour.value.trim() !== '' && body.points_per_hour < 1) return { problem: t('js.events.need_rate'), field: f.points_per_hour };
   return { body };
 }
 
