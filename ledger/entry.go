@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -23,13 +24,14 @@ const (
 	KindRelease Kind = 4 // escrow -> member: a voucher cancelled or expired
 	KindReverse Kind = 5 // the inverse of the entry named by Reverses
 	KindExpire  Kind = 6 // member -> expired: points cleared by an expiry rule
-	KindAward   Kind = 7 // issuer -> member: points awarded other than for hours
+	KindAward   Kind = 7 // issuer -> member or household: points awarded other than for hours (a wish, a good deed)
+	KindDeduct  Kind = 8 // member or household -> issuer: points taken for a behaviour that costs points (扣分)
 
 	// NumKinds is one more than the largest kind; arrays indexed by Kind have this length.
-	NumKinds = 8
+	NumKinds = 9
 )
 
-var kindNames = [NumKinds]string{"", "earn", "hold", "redeem", "release", "reverse", "expire", "award"}
+var kindNames = [NumKinds]string{"", "earn", "hold", "redeem", "release", "reverse", "expire", "award", "deduct"}
 
 // String returns the kind's name.
 func (k Kind) String() string {
@@ -66,14 +68,17 @@ func (k *Kind) UnmarshalText(b []byte) error {
 }
 
 // allowed lists, for each kind but reverse, the account kinds points may leave
-// and arrive at. A reverse is checked against the entry it reverses.
-var allowed = map[Kind][2]AccountKind{
-	KindEarn:    {AccountIssuer, AccountMember},
-	KindAward:   {AccountIssuer, AccountMember},
-	KindHold:    {AccountMember, AccountEscrow},
-	KindRedeem:  {AccountEscrow, AccountShop},
-	KindRelease: {AccountEscrow, AccountMember},
-	KindExpire:  {AccountMember, AccountExpired},
+// and arrive at; the first of each is the one an error message names. A
+// household's points move as a member's do. A reverse is checked against
+// the entry it reverses.
+var allowed = map[Kind][2][]AccountKind{
+	KindEarn:    {{AccountIssuer}, {AccountMember}},
+	KindAward:   {{AccountIssuer}, {AccountMember, AccountHousehold}},
+	KindHold:    {{AccountMember, AccountHousehold}, {AccountEscrow}},
+	KindRedeem:  {{AccountEscrow}, {AccountShop}},
+	KindRelease: {{AccountEscrow}, {AccountMember, AccountHousehold}},
+	KindExpire:  {{AccountMember, AccountHousehold}, {AccountExpired}},
+	KindDeduct:  {{AccountMember, AccountHousehold}, {AccountIssuer}},
 }
 
 // Limits on the text fields of a transfer: the reference, actor and key
@@ -162,8 +167,8 @@ func (t Transfer) Validate() error {
 			return Errorf(EINVALID, "entry.reverses_only_reverse")
 		}
 		dir := allowed[t.Kind]
-		if t.Debit.Kind != dir[0] || t.Credit.Kind != dir[1] {
-			return Errorf(EINVALID, "entry.direction_invalid", t.Kind.String(), dir[0].String(), dir[1].String())
+		if !slices.Contains(dir[0], t.Debit.Kind) || !slices.Contains(dir[1], t.Credit.Kind) {
+			return Errorf(EINVALID, "entry.direction_invalid", t.Kind.String(), dir[0][0].String(), dir[1][0].String())
 		}
 	}
 	if t.Minutes < 0 || t.Minutes > MaxMinutes {

@@ -33,14 +33,18 @@ const (
 	AccountEscrow  AccountKind = 3 // escrow:vouchers, points held by open vouchers
 	AccountShop    AccountKind = 4 // shop:<id>, points redeemed at a shop
 	AccountExpired AccountKind = 5 // expired:<unit>, points cleared by expiry rules
+	// AccountHousehold is household:<id>, a household's shared points (一家亲);
+	// never below zero. Its adults spend it as a member spends their own.
+	AccountHousehold AccountKind = 6
 )
 
 var accountKindNames = map[AccountKind]string{
-	AccountMember:  "member",
-	AccountIssuer:  "issuer",
-	AccountEscrow:  "escrow",
-	AccountShop:    "shop",
-	AccountExpired: "expired",
+	AccountMember:    "member",
+	AccountIssuer:    "issuer",
+	AccountEscrow:    "escrow",
+	AccountShop:      "shop",
+	AccountExpired:   "expired",
+	AccountHousehold: "household",
 }
 
 // String returns the kind's name as used in account strings.
@@ -76,6 +80,13 @@ func ShopAccount(shop uuid.UUID) Account { return Account{AccountShop, shop} }
 // ExpiredAccount returns the account that receives a unit's expired points.
 func ExpiredAccount(unit uuid.UUID) Account { return Account{AccountExpired, unit} }
 
+// HouseholdAccount returns the shared-points account of a household.
+func HouseholdAccount(id uuid.UUID) Account { return Account{AccountHousehold, id} }
+
+// Spendable reports whether the account is one whose points somebody
+// spends with vouchers and who earns: a member's or a household's.
+func (a Account) Spendable() bool { return a.Kind == AccountMember || a.Kind == AccountHousehold }
+
 // String returns the account's text form, e.g. "member:0190...".
 func (a Account) String() string {
 	if a.Kind == AccountEscrow {
@@ -89,7 +100,7 @@ func (a Account) Valid() bool {
 	switch a.Kind {
 	case AccountEscrow:
 		return a.ID == uuid.Nil
-	case AccountMember, AccountIssuer, AccountShop, AccountExpired:
+	case AccountMember, AccountIssuer, AccountShop, AccountExpired, AccountHousehold:
 		return a.ID != uuid.Nil
 	}
 	return false

@@ -11,11 +11,12 @@ import (
 )
 
 var (
-	memberA = MemberAccount(uuid.MustParse("00000000-0000-4000-8000-00000000000a"))
-	memberB = MemberAccount(uuid.MustParse("00000000-0000-4000-8000-00000000000b"))
-	issuer  = IssuerAccount(uuid.MustParse("00000000-0000-4000-8000-000000000001"))
-	shop    = ShopAccount(uuid.MustParse("00000000-0000-4000-8000-000000000005"))
-	expired = ExpiredAccount(uuid.MustParse("00000000-0000-4000-8000-000000000001"))
+	memberA   = MemberAccount(uuid.MustParse("00000000-0000-4000-8000-00000000000a"))
+	memberB   = MemberAccount(uuid.MustParse("00000000-0000-4000-8000-00000000000b"))
+	issuer    = IssuerAccount(uuid.MustParse("00000000-0000-4000-8000-000000000001"))
+	shop      = ShopAccount(uuid.MustParse("00000000-0000-4000-8000-000000000005"))
+	expired   = ExpiredAccount(uuid.MustParse("00000000-0000-4000-8000-000000000001"))
+	household = HouseholdAccount(uuid.MustParse("00000000-0000-4000-8000-0000000000aa"))
 )
 
 // TestCanonicalVector pins the canonical encoding and the chain hash of one
@@ -114,6 +115,20 @@ func TestPost(t *testing.T) {
 		{"LongActor", Transfer{Debit: issuer, Credit: memberA, Amount: 1, Kind: KindEarn, Actor: strings.Repeat("x", MaxActorLen+1)}, 0, 0, EINVALID, "entry.field_too_long"},
 		{"BadUTF8", Transfer{Debit: issuer, Credit: memberA, Amount: 1, Kind: KindEarn, Actor: "\xff"}, 0, 0, EINVALID, "entry.field_not_utf8"},
 		{"ExpireToExpired", Transfer{Debit: memberA, Credit: expired, Amount: 3, Kind: KindExpire}, 3, 0, "", ""},
+		// A household's points move as a member's: awarded, held, released, expired and deducted.
+		{"AwardToHousehold", Transfer{Debit: issuer, Credit: household, Amount: 5, Kind: KindAward}, 0, 0, "", ""},
+		{"EarnToHousehold", Transfer{Debit: issuer, Credit: household, Amount: 5, Kind: KindEarn}, 0, 0, EINVALID, "entry.direction_invalid"},
+		{"HouseholdHold", Transfer{Debit: household, Credit: Escrow, Amount: 5, Kind: KindHold}, 5, 0, "", ""},
+		{"HouseholdHoldOverBalance", Transfer{Debit: household, Credit: Escrow, Amount: 6, Kind: KindHold}, 5, 0, ECONFLICT, "entry.insufficient"},
+		{"HouseholdRelease", Transfer{Debit: Escrow, Credit: household, Amount: 5, Kind: KindRelease}, 5, 0, "", ""},
+		{"HouseholdExpire", Transfer{Debit: household, Credit: expired, Amount: 5, Kind: KindExpire}, 5, 0, "", ""},
+		{"HouseholdToShop", Transfer{Debit: household, Credit: shop, Amount: 5, Kind: KindRedeem}, 5, 0, EINVALID, "entry.direction_invalid"},
+		// A deduction (扣分) goes back to the issuer and never below zero.
+		{"Deduct", Transfer{Debit: memberA, Credit: issuer, Amount: 4, Kind: KindDeduct}, 4, 0, "", ""},
+		{"DeductHousehold", Transfer{Debit: household, Credit: issuer, Amount: 4, Kind: KindDeduct}, 4, 0, "", ""},
+		{"DeductOverBalance", Transfer{Debit: memberA, Credit: issuer, Amount: 5, Kind: KindDeduct}, 4, 0, ECONFLICT, "entry.insufficient"},
+		{"DeductToMember", Transfer{Debit: memberA, Credit: memberB, Amount: 1, Kind: KindDeduct}, 4, 0, EINVALID, "entry.direction_invalid"},
+		{"DeductFromIssuer", Transfer{Debit: issuer, Credit: memberA, Amount: 1, Kind: KindDeduct}, 4, 0, EINVALID, "entry.direction_invalid"},
 		{"CreditOverflow", Transfer{Debit: issuer, Credit: memberA, Amount: 10, Kind: KindEarn}, 0, maxBalance - 5, ECONFLICT, "entry.balance_overflow"},
 	}
 	for _, tt := range tests {
@@ -160,7 +175,7 @@ func TestReverse(t *testing.T) {
 }
 
 func TestParseAccount(t *testing.T) {
-	for _, a := range []Account{memberA, issuer, shop, expired, Escrow} {
+	for _, a := range []Account{memberA, issuer, shop, expired, household, Escrow} {
 		got, err := ParseAccount(a.String())
 		if err != nil || got != a {
 			t.Fatalf("round trip of %s: %v %v", a, got, err)

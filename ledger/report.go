@@ -14,7 +14,16 @@ import (
 type MemberMonth struct {
 	MemberID uuid.UUID `json:"member_id"`
 	Opening  Points    `json:"opening"` // at the start of the month
-	Earned   Points    `json:"earned"`  // earn and award entries
+	Earned   Points    `json:"earned"`  // earn and award entries: Service + Wishes + Behaviour
+	// Service, Wishes and Behaviour split Earned by where the points came
+	// from: hours served (earn), fulfilled wishes (微心愿 awards) and
+	// behaviour awards (文明行为 加分).
+	Service   Points `json:"service"`
+	Wishes    Points `json:"wishes"`
+	Behaviour Points `json:"behaviour"`
+	// Deducted is what behaviours that cost points (扣分) took (a deduction
+	// reversed later shows in Adjusted, as every correction does).
+	Deducted Points `json:"deducted"`
 	// Adjusted is the net of reverse entries: corrections of earlier entries.
 	Adjusted Points `json:"adjusted"`
 	Redeemed Points `json:"redeemed"` // vouchers redeemed at a shop: spent
@@ -36,11 +45,12 @@ type MemberMonth struct {
 func (m MemberMonth) Active() bool { return m.Minutes > 0 || m.Earned > 0 }
 
 // Reconciles reports whether the month adds up: the closing balance is the
-// opening one plus what was earned and adjusted, less what was redeemed and
-// expired; and what is held moved only by vouchers made, given back and
-// redeemed.
+// opening one plus what was earned and adjusted, less what was deducted,
+// redeemed and expired; earned is its three sources; and what is held moved
+// only by vouchers made, given back and redeemed.
 func (m MemberMonth) Reconciles() bool {
-	return m.Closing == m.Opening+m.Earned+m.Adjusted-m.Redeemed-m.Expired &&
+	return m.Closing == m.Opening+m.Earned+m.Adjusted-m.Deducted-m.Redeemed-m.Expired &&
+		m.Earned == m.Service+m.Wishes+m.Behaviour &&
 		m.HeldClosing == m.HeldOpening+m.HeldIn-m.Released-m.Redeemed &&
 		m.HeldClosing >= 0 && m.Closing >= m.HeldClosing
 }
@@ -49,6 +59,10 @@ func (m MemberMonth) Reconciles() bool {
 func (m *MemberMonth) Add(o MemberMonth) {
 	m.Opening += o.Opening
 	m.Earned += o.Earned
+	m.Service += o.Service
+	m.Wishes += o.Wishes
+	m.Behaviour += o.Behaviour
+	m.Deducted += o.Deducted
 	m.Adjusted += o.Adjusted
 	m.Redeemed += o.Redeemed
 	m.Expired += o.Expired
@@ -90,7 +104,9 @@ func MemberMonthOf(id uuid.UUID, m Month, available, held Points, rows []MonthTo
 	for _, r := range rows {
 		switch {
 		case r.Month == m:
-			out.Earned = r.In[KindEarn] + r.In[KindAward]
+			out.Service, out.Wishes, out.Behaviour = r.In[KindEarn], r.Wish, r.In[KindAward]-r.Wish
+			out.Earned = out.Service + out.Wishes + out.Behaviour
+			out.Deducted = r.Out[KindDeduct]
 			out.Adjusted = r.In[KindReverse] - r.Out[KindReverse]
 			out.Expired = r.Out[KindExpire] - r.In[KindExpire]
 			out.HeldIn, out.Released = r.Out[KindHold], r.In[KindRelease]

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -123,6 +124,10 @@ type MonthTotals struct {
 	Out [NumKinds]Points `json:"out"`
 	// Minutes is the net service time credited in the month.
 	Minutes int64 `json:"minutes"`
+	// Wish is the part of In[KindAward] that fulfilled wishes (微心愿)
+	// brought: award entries whose reference is a wish's ("wish:<id>").
+	// The rest of the awards are for behaviours (文明行为).
+	Wish Points `json:"wish"`
 	// Entries is how many entries touched the account in the month.
 	Entries uint64 `json:"entries"`
 }
@@ -141,12 +146,18 @@ func (m *MonthTotals) Apply(e *Entry, a Account) {
 	m.Entries++
 	if e.Credit == a {
 		m.In[e.Kind] += e.Amount
+		if e.Kind == KindAward && strings.HasPrefix(e.Reference, WishReferencePrefix) {
+			m.Wish += e.Amount
+		}
 	}
 	if e.Debit == a {
 		m.Out[e.Kind] += e.Amount
 	}
 	m.Minutes += ServiceMinutesDelta(e, a)
 }
+
+// WishReferencePrefix starts the reference of every entry a wish makes.
+const WishReferencePrefix = "wish:"
 
 // ServiceMinutesDelta is the change an entry makes to account a's service minutes.
 func ServiceMinutesDelta(e *Entry, a Account) int64 {

@@ -65,35 +65,45 @@ func monthKey(m ledger.Month, a ledger.Account) []byte {
 	return binary.BigEndian.AppendUint32(k[:], uint32(m))
 }
 
+// A monthly totals row (schema 13 on) is varints: the number of entry kinds
+// it counts (n), In[0..n), Out[0..n), minutes, wish points, then the entry
+// count as a uvarint. A row written when there were fewer kinds reads with
+// the later kinds zero, so a new kind needs no rewrite of the rows.
 func decodeMonthRow(m ledger.Month, a ledger.Account, v []byte) (ledger.MonthTotals, error) {
 	t := ledger.MonthTotals{Month: m, Account: a}
-	fields := make([]*int64, 0, 2*ledger.NumKinds+1)
-	for k := range ledger.NumKinds {
+	n, w := binary.Uvarint(v)
+	if w <= 0 || n == 0 || n > ledger.NumKinds {
+		return t, errBadRow
+	}
+	v = v[w:]
+	fields := make([]*int64, 0, 2*n+2)
+	for k := range n {
 		fields = append(fields, &t.In[k])
 	}
-	for k := range ledger.NumKinds {
+	for k := range n {
 		fields = append(fields, &t.Out[k])
 	}
-	fields = append(fields, &t.Minutes)
+	fields = append(fields, &t.Minutes, &t.Wish)
 	for _, f := range fields {
-		n, w := binary.Varint(v)
+		x, w := binary.Varint(v)
 		if w <= 0 {
 			return t, errBadRow
 		}
-		*f, v = n, v[w:]
+		*f, v = x, v[w:]
 	}
-	n, w := binary.Uvarint(v)
+	e, w := binary.Uvarint(v)
 	if w <= 0 || w != len(v) {
 		return t, errBadRow
 	}
-	t.Entries = n
+	t.Entries = e
 	return t, nil
 }
 
 var errBadRow = errors.New("malformed monthly totals row")
 
 func encodeMonthRow(t ledger.MonthTotals) []byte {
-	b := make([]byte, 0, 32)
+	b := make([]byte, 0, 40)
+	b = binary.AppendUvarint(b, ledger.NumKinds)
 	for k := range ledger.NumKinds {
 		b = binary.AppendVarint(b, t.In[k])
 	}
@@ -101,7 +111,72 @@ func encodeMonthRow(t ledger.MonthTotals) []byte {
 		b = binary.AppendVarint(b, t.Out[k])
 	}
 	b = binary.AppendVarint(b, t.Minutes)
+	b = binary.AppendVarint(b, t.Wish)
 	return binary.AppendUvarint(b, t.Entries)
+}
+
+// decodeMonthRowV1 reads a monthly totals row as schemas 1 to 12 wrote it:
+// eight kinds, no count, no wish points (migration 13 rewrites them).
+func decodeMonthRowV1(m ledger.Month, a ledger.Account, v []byte) (ledger.MonthTotals, error) {
+	t := ledger.MonthTotals{Month: m, Account: a}
+	const kinds = 8
+	fields := make([]*int64, 0, 2*kinds+1)
+	for k := range kinds {
+		fields = append(fields, &t.In[k])
+	}
+	for k := range kinds {
+		fields = append(fields, &t.Out[k])
+	}
+	fields = append(fields, &t.Minutes)
+	for _, f := range fields {
+		x, w := binary.Varint(v)
+		if w <= 0 {
+			return t, errBadRow
+		}
+		*f, v = x, v[w:]
+	}
+	e, w := binary.Uvarint(v)
+	if w <= 0 || w != len(v) {
+		return t, errBadRow
+	}
+	t.Entries = e
+	return t, nil
+}
+
+// rewriteMonthRows is migration 13: every monthly totals row from the
+// layout of schemas 1 to 12 to today's. An old row starts with In[0], which
+// is always zero (no entry kind is 0), a new one with its count of kinds:
+// rows already new are left as they are. The rows are read first and
+// written after, as bbolt does not allow writes while a cursor walks the bucket.
+func rewriteMonthRows(tx *bolt.Tx, _ *Store) error {
+	b := tx.Bucket(bucketAccounts)
+	type row struct{ k, v []byte }
+	var rows []row
+	err := b.ForEach(func(k, v []byte) error {
+		if len(k) != ledger.AccountKeySize+4 || (len(v) > 0 && v[0] != 0) {
+			return nil
+		}
+		a, err := ledger.AccountFromKey(k[:ledger.AccountKeySize])
+		if err != nil {
+			return fmt.Errorf("accounts bucket: key %x: %w", k, err)
+		}
+		m := ledger.Month(binary.BigEndian.Uint32(k[ledger.AccountKeySize:]))
+		t, err := decodeMonthRowV1(m, a, v)
+		if err != nil {
+			return fmt.Errorf("monthly totals of %s in %s: %w", a, m, err)
+		}
+		rows = append(rows, row{bytes.Clone(k), encodeMonthRow(t)})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := b.Put(r.k, r.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // storedEntry is a decoded journal value.

@@ -334,6 +334,16 @@ func (rp replayed) report(m ledger.Month) replayMonth {
 				case ledger.KindEarn, ledger.KindAward:
 					mm.Earned += e.Amount
 					mm.Minutes += e.Minutes
+					switch {
+					case e.Kind == ledger.KindEarn:
+						mm.Service += e.Amount
+					case strings.HasPrefix(e.Reference, "wish:"):
+						mm.Wishes += e.Amount
+					default:
+						mm.Behaviour += e.Amount
+					}
+				case ledger.KindDeduct:
+					mm.Deducted += e.Amount
 				case ledger.KindReverse:
 					mm.Adjusted += side.sign * e.Amount
 					mm.Minutes += int64(side.sign) * e.Minutes

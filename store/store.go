@@ -46,7 +46,8 @@ import (
 //	          writes no randomly placed index keys.
 //	accounts  account(17) -> balance(8) | newest seq(8) | entry count(8) | service minutes(8)
 //	          one row per open account; the head of its index chain
-//	          account(17) | yyyymm(4) -> in[8 kinds], out[8 kinds], minutes, entries (varints)
+//	          account(17) | yyyymm(4) -> n, in[n kinds], out[n kinds], minutes, wish points, entries
+//	          (varints; see decodeMonthRow)
 //	          the account's monthly totals, right after its balance row, so an
 //	          append touches one page per account for both; a month's totals are
 //	          one seek per account, never a journal scan
@@ -101,6 +102,8 @@ import (
 //	eventchanges   event id(16) | change id(16) -> JSON ledger.EventChange: who changed what, in order
 //	monthevent     yyyymm(4) | event id(16) -> service minutes the month's entries credited for it (see served.go)
 //	monthlate      yyyymm(4) | attendance id(16) -> minutes | time, for service of an earlier month (see served.go)
+//	households     household id(16) -> JSON ledger.Household (its members and head)
+//	memberhousehold member id(16) -> household id(16): the one household a member belongs to
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -147,6 +150,9 @@ var (
 	bucketShopMoves       = []byte("shopmoves")
 
 	bucketUserSessions = []byte("usersessions")
+
+	bucketHouseholds      = []byte("households")
+	bucketMemberHousehold = []byte("memberhousehold")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -262,6 +268,10 @@ var migrations = []migration{
 			return err
 		}
 		return s.rebuildShopMoves(tx)
+	}},
+	{13, "monthly totals rows count their kinds and wish points", rewriteMonthRows},
+	{14, "households", func(tx *bolt.Tx, s *Store) error {
+		return createBuckets(tx, bucketHouseholds, bucketMemberHousehold)
 	}},
 }
 
