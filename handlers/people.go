@@ -26,7 +26,7 @@ func scopeOf(u ledger.User) ledger.Scope {
 	switch u.Role {
 	case ledger.RoleAdmin:
 		return ledger.Scope{All: true}
-	case ledger.RoleOrganizer:
+	case ledger.RoleOrganizer, ledger.RoleGridWorker:
 		return ledger.Scope{Unit: u.UnitID}
 	}
 	return ledger.Scope{}
@@ -760,14 +760,18 @@ func (s *server) createUser(c echo.Context) error {
 		return ledger.Errorf(ledger.EINVALID, "user.role_invalid", truncate(string(req.Role), 40))
 	case req.Role == ledger.RoleAdmin && u.Role != ledger.RoleAdmin:
 		return ledger.Errorf(ledger.EFORBIDDEN, "user.role_not_allowed", string(req.Role))
-	case req.Role == ledger.RoleOrganizer && req.UnitID == uuid.Nil:
+	case (req.Role == ledger.RoleOrganizer || req.Role == ledger.RoleGridWorker) && req.UnitID == uuid.Nil:
 		return ledger.Errorf(ledger.EINVALID, "user.unit_required")
 	case req.Role == ledger.RoleClerk && req.ShopID == uuid.Nil:
 		return ledger.Errorf(ledger.EINVALID, "user.shop_required")
 	}
-	if req.Role == ledger.RoleOrganizer {
-		if _, err := s.unitInScope(c, req.UnitID); err != nil {
+	if req.Role == ledger.RoleOrganizer || req.Role == ledger.RoleGridWorker {
+		unit, err := s.unitInScope(c, req.UnitID)
+		if err != nil {
 			return err
+		}
+		if req.Role == ledger.RoleGridWorker && unit.Kind != ledger.UnitGrid {
+			return ledger.Errorf(ledger.EINVALID, "user.grid_required")
 		}
 	}
 	if req.Role == ledger.RoleClerk {
@@ -784,7 +788,7 @@ func (s *server) createUser(c echo.Context) error {
 	}
 	nu := ledger.User{Login: req.Login, Name: req.Name, Role: req.Role, PasswordHash: hash}
 	switch req.Role {
-	case ledger.RoleOrganizer:
+	case ledger.RoleOrganizer, ledger.RoleGridWorker:
 		nu.UnitID = req.UnitID
 	case ledger.RoleClerk:
 		nu.ShopID = req.ShopID

@@ -249,3 +249,57 @@ func (e *env) snapshotUsers(t *testing.T) string {
 	}
 	return b.String()
 }
+
+// TestGridWorkerAccounts: an organiser adds a grid worker (网格员) bound to
+// a grid of their own community — not to a community, nor to another
+// community's grid — manages the account as any staff account below
+// them, and the grid worker reaches none of the organisers' routes.
+func TestGridWorkerAccounts(t *testing.T) {
+	e := newEnv(t)
+	w := newStaffWorld(t, e)
+	grid, err := e.store.CreateUnit(ctx, "第一网格", ledger.UnitGrid, w.community.ID, nil)
+	must(t, err)
+	otherGrid, err := e.store.CreateUnit(ctx, "第二网格", ledger.UnitGrid, w.other.ID, nil)
+	must(t, err)
+	org := e.login("xingfu")
+	create := func(unit uuid.UUID) response {
+		return e.do("POST", "/api/v1/users", patchBody(map[string]any{"login": "zhao.grid", "password": "grid-pass-1234",
+			"role": "grid_worker", "name": "赵网格", "unit_id": unit}), org)
+	}
+	for _, tt := range []struct {
+		name   string
+		unit   uuid.UUID
+		status int
+		msg    string
+	}{
+		{"NoUnit", uuid.Nil, 400, "必须绑定一个单位"},
+		{"Community", w.community.ID, 400, "网格员须绑定一个网格"},
+		{"AnotherCommunitysGrid", otherGrid.ID, 404, "单位"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := create(tt.unit)
+			wantStatus(t, res, tt.status)
+			if got, _ := res.errorBody(t)["message"].(string); !strings.Contains(got, tt.msg) {
+				t.Fatalf("message %q, want %q in it", got, tt.msg)
+			}
+			if _, err := e.store.UserByLogin(ctx, "zhao.grid"); ledger.ErrorCode(err) != ledger.ENOTFOUND {
+				t.Fatalf("an account was made: %v", err)
+			}
+		})
+	}
+	res := create(grid.ID)
+	wantStatus(t, res, 201)
+	var v staffView
+	res.decode(t, &v)
+	if v.Role != ledger.RoleGridWorker || v.UnitID != grid.ID {
+		t.Fatalf("made %+v", v)
+	}
+	gw := sessionCookieOf(t, e.do("POST", "/api/v1/login", loginBody("zhao.grid", "grid-pass-1234"), nil))
+	for _, path := range []string{"/api/v1/members", "/api/v1/users", "/api/v1/events", "/api/v1/exports/monthly?month=2026-11"} {
+		wantStatus(t, e.get(path, gw), 403)
+	}
+	// The organiser of the community manages the account; the other community's does not see it.
+	wantStatus(t, e.do("PATCH", "/api/v1/users/"+v.ID.String(), patchBody(map[string]any{"disabled": true}), org), 200)
+	wantStatus(t, e.get("/api/v1/me", gw), 401)
+	wantStatus(t, e.do("PATCH", "/api/v1/users/"+v.ID.String(), patchBody(map[string]any{"disabled": false}), e.login("hexie")), 404)
+}

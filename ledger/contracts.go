@@ -99,13 +99,16 @@ const (
 	RoleAdmin     Role = "admin"     // everything, everywhere
 	RoleOrganizer Role = "organizer" // a unit's subtree
 	RoleClerk     Role = "clerk"     // one shop's counter
-	RoleVolunteer Role = "volunteer" // themself
+	// RoleGridWorker is a 网格员: staff bound to one grid, who enters wishes
+	// and behaviour awards for the residents of that grid.
+	RoleGridWorker Role = "grid_worker"
+	RoleVolunteer  Role = "volunteer" // themself
 )
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
 	switch r {
-	case RoleAdmin, RoleOrganizer, RoleClerk, RoleVolunteer:
+	case RoleAdmin, RoleOrganizer, RoleClerk, RoleGridWorker, RoleVolunteer:
 		return true
 	}
 	return false

@@ -124,9 +124,10 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 	var c config
 	fs := newFlags("user "+sub, getenv, stderr, &c)
 	login := fs.String("login", "", "login name")
-	role := fs.String("role", "", "admin, organizer or clerk (add)")
+	role := fs.String("role", "", "admin, organizer, grid_worker or clerk (add)")
 	name := fs.String("name", "", "display name (add)")
 	shop := fs.String("shop", "", "the shop id a clerk works at (add, role clerk)")
+	unit := fs.String("unit", "", "the unit id an organiser looks after, or the grid of a grid worker (add)")
 	if err := parseArgs(fs, args[1:], stderr, 0); err != nil {
 		return err
 	}
@@ -134,9 +135,9 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 	case *login == "":
 		return usageError(stderr, "user "+sub, "--login is required")
 	case sub == "add" && *role == "":
-		return usageError(stderr, "user add", "--role is required: admin, organizer or clerk")
-	case sub == "passwd" && (*role != "" || *name != "" || *shop != ""):
-		return usageError(stderr, "user passwd", "sets a password only: --role, --name and --shop belong to user add")
+		return usageError(stderr, "user add", "--role is required: admin, organizer, grid_worker or clerk")
+	case sub == "passwd" && (*role != "" || *name != "" || *shop != "" || *unit != ""):
+		return usageError(stderr, "user passwd", "sets a password only: --role, --name, --shop and --unit belong to user add")
 	}
 	pass, err := readPassword(stdin)
 	if err != nil {
@@ -163,10 +164,24 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return nil
 	}
 	r := ledger.Role(*role)
-	if r != ledger.RoleAdmin && r != ledger.RoleOrganizer && r != ledger.RoleClerk {
-		return fmt.Errorf("--role %q: want admin, organizer or clerk (volunteers are added as members)", *role)
+	if r == ledger.RoleVolunteer || !r.Valid() {
+		return fmt.Errorf("--role %q: want admin, organizer, grid_worker or clerk (volunteers are added as members)", *role)
 	}
 	nu := ledger.User{Login: *login, Name: *name, Role: r, PasswordHash: hash}
+	if r == ledger.RoleOrganizer || r == ledger.RoleGridWorker {
+		id, err := uuid.Parse(*unit)
+		if err != nil {
+			return fmt.Errorf("an %s looks after one unit: give --unit with its id (or add them on the Staff page)", r)
+		}
+		u, err := st.Unit(ctx, id)
+		if err != nil {
+			return fmt.Errorf("no unit %s", *unit)
+		}
+		if r == ledger.RoleGridWorker && u.Kind != ledger.UnitGrid {
+			return fmt.Errorf("unit %s is a %s: a grid worker is bound to a grid", u.Name, u.Kind)
+		}
+		nu.UnitID = id
+	}
 	if r == ledger.RoleClerk {
 		id, err := uuid.Parse(*shop)
 		if err != nil {

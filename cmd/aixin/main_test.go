@@ -187,8 +187,34 @@ func TestUserCommands(t *testing.T) {
 	if err := run(ctx, []string{"user", "add", "--login", "li.clerk", "--role", "clerk"}, env, strings.NewReader("counter-pass-1\n"), &out, &out); err == nil || !strings.Contains(err.Error(), "--shop") {
 		t.Fatalf("a clerk without a shop: %v", err)
 	}
-	if err := run(ctx, []string{"user", "add", "--login", "li.clerk", "--role", "organizer"}, env, strings.NewReader("counter-pass-1\n"), &out, &out); err != nil {
+	if err := run(ctx, []string{"user", "add", "--login", "li.clerk", "--role", "admin"}, env, strings.NewReader("counter-pass-1\n"), &out, &out); err != nil {
 		t.Fatalf("user add: %v %s", err, out.String())
+	}
+	// Organisers and grid workers are bound to a unit, a grid worker to a grid.
+	st, err := store.Open(filepath.Join(env("AIXIN_DATA"), "aixin.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	street, err := st.CreateUnit(ctx, "蓉城街道", ledger.UnitStreet, uuid.Nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	community, err := st.CreateUnit(ctx, "东河园社区", ledger.UnitCommunity, street.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid, err := st.CreateUnit(ctx, "第一网格", ledger.UnitGrid, community.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for _, a := range [][]string{
+		{"--login", "wang.org", "--role", "organizer", "--unit", community.ID.String()},
+		{"--login", "zhao.grid", "--role", "grid_worker", "--unit", grid.ID.String()},
+	} {
+		if err := run(ctx, append([]string{"user", "add"}, a...), env, strings.NewReader("counter-pass-1\n"), &out, &out); err != nil {
+			t.Fatalf("user add %v: %v %s", a, err, out.String())
+		}
 	}
 	tests := []struct {
 		name  string
@@ -196,9 +222,12 @@ func TestUserCommands(t *testing.T) {
 		stdin string
 		want  string
 	}{
-		{"Taken", []string{"user", "add", "--login", "LI.CLERK", "--role", "organizer"}, "another-pass\n", "taken"},
+		{"Taken", []string{"user", "add", "--login", "LI.CLERK", "--role", "admin"}, "another-pass\n", "taken"},
+		{"OrganiserWithoutUnit", []string{"user", "add", "--login", "y", "--role", "organizer"}, "long-enough\n", "--unit"},
+		{"GridWorkerOfACommunity", []string{"user", "add", "--login", "y", "--role", "grid_worker", "--unit", community.ID.String()}, "long-enough\n", "bound to a grid"},
+		{"UnknownUnit", []string{"user", "add", "--login", "y", "--role", "grid_worker", "--unit", uuid.NewString()}, "long-enough\n", "no unit"},
 		{"ShortPassword", []string{"user", "add", "--login", "x", "--role", "clerk"}, "short\n", "at least 8"},
-		{"BadRole", []string{"user", "add", "--login", "x", "--role", "volunteer"}, "long-enough\n", "want admin, organizer or clerk"},
+		{"BadRole", []string{"user", "add", "--login", "x", "--role", "volunteer"}, "long-enough\n", "want admin, organizer, grid_worker or clerk"},
 		{"PasswdUnknown", []string{"user", "passwd", "--login", "nobody"}, "long-enough\n", "no user"},
 	}
 	for _, tt := range tests {

@@ -13,12 +13,14 @@ const roleNames = {
   admin: t('role.admin'),
   organizer: t('role.organizer'),
   clerk: t('role.clerk'),
+  grid_worker: t('role.grid_worker'),
   volunteer: t('role.volunteer'),
 };
 const roleHelp = {
   admin: t('js.staff.help_admin'),
   organizer: t('js.staff.help_organizer'),
   clerk: t('js.staff.help_clerk'),
+  grid_worker: t('js.staff.help_grid_worker'),
 };
 let units = { units: [], byId: new Map() };
 
@@ -161,7 +163,13 @@ $('edit-enable').addEventListener('click', () => {
 const form = $('staff-form');
 function roleChanged() {
   const role = form.role.value;
-  $('s-unit-field').hidden = role !== 'organizer';
+  $('s-unit-field').hidden = role !== 'organizer' && role !== 'grid_worker';
+  // A grid worker is bound to a grid; an organiser to any unit.
+  const kinds = role === 'grid_worker' ? ['grid'] : undefined;
+  if (form.unit_id.dataset.kinds !== String(kinds)) {
+    fillUnitSelect(form.unit_id, units.units, { kinds });
+    form.unit_id.dataset.kinds = String(kinds);
+  }
   $('s-shop-field').hidden = role !== 'clerk';
   $('s-role-help').textContent = roleHelp[role] ?? '';
 }
@@ -175,7 +183,7 @@ form.addEventListener('submit', async (ev) => {
   const role = form.role.value;
   const body = { login: form.login.value.trim(), password: form.password.value, role };
   if (form.elements.name.value.trim()) body.name = form.elements.name.value.trim();
-  if (role === 'organizer') body.unit_id = form.unit_id.value;
+  if (role === 'organizer' || role === 'grid_worker') body.unit_id = form.unit_id.value;
   if (role === 'clerk') {
     body.shop_id = form.shop_id.value;
     if (!body.shop_id) {

@@ -6,7 +6,7 @@
 import { t, $, api, href } from './common.js';
 
 // homeOf is where each role starts after logging in: clerks at their counter.
-const homeOf = { volunteer: '/m/', organizer: '/admin/', admin: '/admin/', clerk: '/kiosk' };
+const homeOf = { volunteer: '/m/', organizer: '/admin/', admin: '/admin/', clerk: '/kiosk', grid_worker: '/admin/wishes' };
 
 // nextPath returns the ?next= of this page if it is a path on this site,
 // else null. Anything that could leave the site (//host, /\host,
