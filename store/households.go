@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"aixin/ledger"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+)
+
+// CreateHousehold implements ledger.Households: the household and its
+// account, in one transaction.
+func (s *Store) CreateHousehold(ctx context.Context, address string, unitID uuid.UUID) (ledger.Household, error) {
+	var h ledger.Household
+	err := s.update(ctx, func(w *writeTx) error {
+		unit, err := getJSON[ledger.Unit](w.tx.Bucket(bucketUnits), unitID, "unit.not_found")
+		if err != nil {
+			return err
+		}
+		if h, err = ledger.NewHousehold(newID(), address, unit, s.now()); err != nil {
+			return err
+		}
+		k := h.Account().Key()
+		if err := w.tx.Bucket(bucketAccounts).Put(k[:], make([]byte, accountRowSize)); err != nil {
+			return err
+		}
+		return putJSON(w.tx.Bucket(bucketHouseholds), h.ID, h)
+	})
+	return h, err
+}
+
+// SetHouseholdMembers implements ledger.Households: it reads the household,
+// the unit of each member named and the household each belongs to now,
+// lets ledger.ChangeHouseholdMembers decide, and writes the household and
+// the members' index as decided.
+func (s *Store) SetHouseholdMembers(ctx context.Context, id uuid.UUID, ch ledger.HouseholdChange) (ledger.Household, error) {
+	if len(ch.Members) > ledger.MaxHouseholdMembers {
+		return ledger.Household{}, ledger.Errorf(ledger.EINVALID, "household.too_many", ledger.MaxHouseholdMembers)
+	}
+	var out ledger.Household
+	err := s.update(ctx, func(w *writeTx) error {
+		tx := w.tx
+		h, err := getJSON[ledger.Household](tx.Bucket(bucketHouseholds), id, "household.not_found")
+		if err != nil {
+			return err
+		}
+		unit, err := getJSON[ledger.Unit](tx.Bucket(bucketUnits), h.UnitID, "unit.not_found")
+		if err != nil {
+			return err
+		}
+		f := ledger.HouseholdFacts{Units: map[uuid.UUID]ledger.Unit{}, Households: map[uuid.UUID]uuid.UUID{}}
+		if len(unit.Path) > 1 {
+			f.Community = unit.Path[1] // street, community, grid, building
+		}
+		index := tx.Bucket(bucketMemberHousehold)
+		for _, m := range ch.Members {
+			mem, err := getJSON[ledger.Member](tx.Bucket(bucketMembers), m.MemberID, "member.not_found")
+			if ledger.ErrorCode(err) == ledger.ENOTFOUND {
+				continue // the decision says so
+			}
+			if err != nil {
+				return err
+			}
+			if f.Units[m.MemberID], err = getJSON[ledger.Unit](tx.Bucket(bucketUnits), mem.UnitID, "unit.not_found"); err != nil {
+				return err
+			}
+			if v := index.Get(m.MemberID[:]); len(v) == 16 {
+				f.Households[m.MemberID] = uuid.UUID(v)
+			}
+		}
+		if out, err = ledger.ChangeHouseholdMembers(h, ch, f, s.now()); err != nil {
+			return err
+		}
+		for _, m := range h.Members {
+			if !out.Has(m.MemberID) {
+				if err := index.Delete(m.MemberID[:]); err != nil {
+					return err
+				}
+			}
+		}
+		for _, m := range out.Members {
+			if err := index.Put(m.MemberID[:], out.ID[:]); err != nil {
+				return err
+			}
+		}
+		return putJSON(tx.Bucket(bucketHouseholds), out.ID, out)
+	})
+	return out, err
+}
+
+// Household implements ledger.Households.
+func (s *Store) Household(ctx context.Context, id uuid.UUID) (ledger.Household, error) {
+	var h ledger.Household
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		h, err = getJSON[ledger.Household](tx.Bucket(bucketHouseholds), id, "household.not_found")
+		return err
+	})
+	return h, err
+}
+
+// MemberHousehold implements ledger.Households.
+func (s *Store) MemberHousehold(ctx context.Context, memberID uuid.UUID) (ledger.Household, error) {
+	var h ledger.Household
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		h, err = memberHousehold(tx, memberID)
+		return err
+	})
+	return h, err
+}
+
+// memberHousehold reads the household member belongs to; ENOTFOUND
+// ("household.none") when none.
+func memberHousehold(tx *bolt.Tx, member uuid.UUID) (ledger.Household, error) {
+	v := tx.Bucket(bucketMemberHousehold).Get(member[:])
+	if len(v) != 16 {
+		return ledger.Household{}, ledger.Errorf(ledger.ENOTFOUND, "household.none")
+	}
+	return getJSON[ledger.Household](tx.Bucket(bucketHouseholds), uuid.UUID(v), "household.not_found")
+}
+
+// Households implements ledger.Households. It reads every household and
+// the units once: a street has thousands, not millions.
+func (s *Store) Households(ctx context.Context, scope ledger.Scope) ([]ledger.Household, error) {
+	out := []ledger.Household{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		units := tx.Bucket(bucketUnits)
+		i := 0
+		return tx.Bucket(bucketHouseholds).ForEach(func(k, v []byte) error {
+			i++
+			if err := unhurried(ctx, i); err != nil {
+				return err
+			}
+			var h ledger.Household
+			if err := json.Unmarshal(v, &h); err != nil {
+				return fmt.Errorf("household %x: %w", k, err)
+			}
+			if !scope.All {
+				u, err := getJSON[ledger.Unit](units, h.UnitID, "unit.not_found")
+				if err != nil || !scope.Covers(u) {
+					return nil
+				}
+			}
+			out = append(out, h)
+			return nil
+		})
+	})
+	return out, err
+}
