@@ -286,10 +286,19 @@ func (s *server) openEventInScope(c echo.Context) (ledger.Event, error) {
 	return e, err
 }
 
+// publicBase is where phones reach this server: the configured public
+// address, or the one the request came to.
+func (s *server) publicBase(c echo.Context) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
+	}
+	return c.Scheme() + "://" + c.Request().Host
+}
+
 // checkinURL is the address a check-in QR holds: the landing page of this
 // server with the token, so that any phone camera or WeChat opens it.
-func checkinURL(c echo.Context, token string) string {
-	return c.Scheme() + "://" + c.Request().Host + "/c/" + token
+func (s *server) checkinURL(c echo.Context, token string) string {
+	return s.publicBase(c) + "/c/" + token
 }
 
 type codeView struct {
@@ -317,7 +326,7 @@ func (s *server) eventCode(c echo.Context) error {
 	}
 	next := time.Unix((step+1)*int64(r.CodeStep/time.Second), 0).In(s.cfg.Location)
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, codeView{Token: tok, URL: checkinURL(c, tok), Step: step, ExpiresAt: next,
+	return c.JSON(http.StatusOK, codeView{Token: tok, URL: s.checkinURL(c, tok), Step: step, ExpiresAt: next,
 		CheckedIn: v.CheckedIn, CheckedOut: v.CheckedOut})
 }
 
@@ -328,7 +337,7 @@ func (s *server) eventCodePNG(c echo.Context) error {
 		return err
 	}
 	tok := ledger.CheckinToken(e, ledger.CheckinStep(s.cfg.Now(), s.cfg.Rules))
-	png, err := qrcode.Encode(checkinURL(c, tok), qrcode.Medium, 512)
+	png, err := qrcode.Encode(s.checkinURL(c, tok), qrcode.Medium, 512)
 	if err != nil {
 		return err
 	}

@@ -361,3 +361,26 @@ func TestEditAndRepeatEvents(t *testing.T) {
 		"starts_at": next, "ends_at": next.Add(2 * time.Hour), "repeat_weeks": 53}), orgA)
 	wantStatus(t, res, http.StatusBadRequest)
 }
+
+// TestPublicURL: with the public address set, the check-in code and its QR
+// image carry it whatever address the page was opened at, and a volunteer's
+// scan of that URL checks in; an address that is not a plain http(s) origin
+// is refused at start.
+func TestPublicURL(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.PublicURL = "https://aixin.example.org/" })
+	w := newWorld(t, e)
+	orgA, vol := e.session(w.users["organizerA"]), e.session(w.users["volunteer"])
+	ev := e.createEvent(w, "A", orgA, nil)
+	code := e.code(ev.ID.String(), orgA)
+	if code.URL != "https://aixin.example.org/c/"+code.Token {
+		t.Fatalf("code URL %s", code.URL)
+	}
+	res := e.do("POST", "/api/v1/checkins", jsonReader(map[string]any{"code": code.URL}), vol)
+	wantStatus(t, res, http.StatusOK)
+	for _, bad := range []string{"aixin.example.org", "ftp://aixin.example.org", "https://", "https://aixin.example.org/aixin", "https://a.example.org/?x=1", "https://u:p@a.example.org"} {
+		if _, err := New(Config{Journal: e.store, Users: e.store, Directory: e.store, Events: e.store, Shops: e.store,
+			Secret: e.store.Secret, PublicURL: bad}); err == nil || !strings.Contains(err.Error(), "public URL") {
+			t.Errorf("public URL %q: %v", bad, err)
+		}
+	}
+}

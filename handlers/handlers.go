@@ -15,7 +15,9 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,6 +86,12 @@ type Config struct {
 	BackupMBPerSecond int
 	// BodyLimit caps request bodies, in Echo's notation ("1M", "512K"). Default "1M".
 	BodyLimit string
+	// PublicURL is the address phones reach this server at
+	// ("https://aixin.example.org"), which check-in and certificate QR
+	// codes carry. Empty: the address the request came to, which is right
+	// behind a proxy that passes Host and X-Forwarded-Proto, and wrong for
+	// a browser opened at 127.0.0.1.
+	PublicURL string
 }
 
 // StoreStats are the store's counters, exposed by /metrics. Its fields match
@@ -172,6 +180,13 @@ func New(cfg Config) (*echo.Echo, error) {
 	}
 	if _, err := bytes.Parse(cfg.BodyLimit); err != nil {
 		return nil, fmt.Errorf("handlers: body limit %q: %w", cfg.BodyLimit, err)
+	}
+	if cfg.PublicURL != "" {
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return nil, fmt.Errorf("handlers: public URL %q: want http:// or https:// and a host, nothing after it (e.g. https://aixin.example.org)", cfg.PublicURL)
+		}
+		cfg.PublicURL = u.Scheme + "://" + u.Host
 	}
 
 	s := &server{

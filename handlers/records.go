@@ -361,7 +361,7 @@ func (s *server) issueCertificate(c echo.Context) error {
 
 func (s *server) viewCertificate(c echo.Context, cert ledger.Certificate) certificateView {
 	v := certificateView{Certificate: cert, Lines: []recordLine{},
-		VerifyURL: c.Scheme() + "://" + c.Request().Host + "/verify/" + cert.Serial,
+		VerifyURL: s.publicBase(c) + "/verify/" + cert.Serial,
 		QRURL:     "/api/v1/certificates/" + cert.Serial + "/qr.png"}
 	v.IssuedAt = v.IssuedAt.In(s.cfg.Location)
 	for _, l := range cert.Lines {

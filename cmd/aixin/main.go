@@ -62,10 +62,12 @@ const usage = `aixin (爱心积分): volunteer service points for communities
 Usage:
   aixin serve   [--data DIR] [--addr HOST:PORT] [--tz ZONE] [--cookie-secure] [--log text|json] [--demo]
                 [--login-limit N] [--user-limit N] [--trusted-proxy ADDRS] [--checkin-repeat D] [--backup-rate MB]
+                [--public-url URL]
   aixin demo    [--data DIR]    fill a new data folder with a demo district and print its logins
   aixin verify  [--data DIR] [FILE]
   aixin backup  [--data DIR] [-o FILE]
-  aixin user add    --login LOGIN --role admin|organizer|clerk [--name NAME] [--data DIR]   (password on stdin)
+  aixin user add    --login LOGIN --role admin|organizer|grid_worker|clerk [--unit ID] [--shop ID] [--name NAME] [--data DIR]
+                                                                                          (password on stdin)
   aixin user passwd --login LOGIN [--data DIR]                                            (password on stdin)
   aixin import members [--skip-invalid] [--lang zh-CN|en] [--data DIR] FILE.csv|FILE.xlsx
   aixin export monthly [--month YYYY-MM] [--by member|team|unit|shop] [--format xlsx|csv] [--unit ID] [--full-phone] [--data DIR] [-o FILE|-]
@@ -85,6 +87,8 @@ Environment (used when the flag is not given):
   AIXIN_LOGIN_LIMIT     login attempts per client address per minute (default 20)
   AIXIN_USER_LIMIT      check-ins, and voucher creations, per user per minute (default 30)
   AIXIN_TRUSTED_PROXIES reverse proxies whose X-Forwarded-For names the client (default none)
+  AIXIN_PUBLIC_URL      the address phones reach aixin at, carried by check-in and certificate QR codes
+                        (default: the address the page was opened at)
   AIXIN_CHECKIN_REPEAT  a second scan this soon after checking in is the same check-in (default 2m)
   AIXIN_BACKUP_MBPS     MB a second at most that a hot backup streams; 0: no cap (default 128)
   AIXIN_ADMIN_LOGIN     login of the first administrator (default admin)

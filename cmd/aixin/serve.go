@@ -33,6 +33,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	userLimit := fs.Uint64("user-limit", env.uint("AIXIN_USER_LIMIT", 30), "check-ins, and voucher creations, per user per minute (AIXIN_USER_LIMIT)")
 	proxies := fs.String("trusted-proxy", envOr(getenv, "AIXIN_TRUSTED_PROXIES", ""),
 		"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (AIXIN_TRUSTED_PROXIES)")
+	publicURL := fs.String("public-url", envOr(getenv, "AIXIN_PUBLIC_URL", ""),
+		"the address phones reach aixin at, e.g. https://aixin.example.org or http://192.168.1.20:8080, which check-in and certificate QR codes carry; default: the address the page was opened at (AIXIN_PUBLIC_URL)")
 	backupRate := fs.Int("backup-rate", int(env.uint("AIXIN_BACKUP_MBPS", 128)), "MB a second at most that GET /api/v1/admin/backup streams; 0: no cap (AIXIN_BACKUP_MBPS)")
 	loginLimit := fs.Uint64("login-limit", env.uint("AIXIN_LOGIN_LIMIT", 20), "login attempts per client address per minute (AIXIN_LOGIN_LIMIT)")
 	repeat := fs.Duration("checkin-repeat", env.duration("AIXIN_CHECKIN_REPEAT", ledger.DefaultEventRules.RepeatWindow),
@@ -97,6 +99,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ActionsPerMinute:  int(*userLimit),
 		TrustedProxies:    strings.Split(*proxies, ","),
 		BackupMBPerSecond: cmp.Or(*backupRate, -1),
+		PublicURL:         *publicURL,
 	})
 	if err != nil {
 		return err

@@ -78,9 +78,24 @@ async function pollCode() {
   expiresAt = Date.parse(data.expires_at);
   $('d-in').textContent = fmtNumber(data.checked_in);
   $('d-out').textContent = fmtNumber(data.checked_out);
+  warnIfLocal(data.url);
   if (status === 'open') showQR(data.step);
   clearTimeout(expiryTimer);
   expiryTimer = setTimeout(pollCode, Math.max(200, expiresAt - serverNow() + 300));
+}
+
+// warnIfLocal says so when the code holds an address only this computer
+// reaches (the page opened at 127.0.0.1 or localhost): no phone can open it.
+function warnIfLocal(url) {
+  let host = '';
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return;
+  }
+  const local = host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '[::1]' || host === '::1';
+  $('d-local').hidden = !local;
+  if (local) $('d-local').textContent = t('js.events.display_local', host);
 }
 
 // pollEvent follows the event's status: only an open event shows its code.
