@@ -27,10 +27,16 @@ type eventView struct {
 	UnitName   string `json:"unit_name"`
 	CheckedIn  int    `json:"checked_in"`
 	CheckedOut int    `json:"checked_out"`
+	// Over says an open event's window and the grace after it are over:
+	// nobody can check in or out by scanning any more, and it waits to be
+	// finalised (pages show it as ended, not as taking check-ins).
+	Over bool `json:"over,omitempty"`
 }
 
 func (s *server) eventView(c echo.Context, e ledger.Event) (eventView, error) {
 	v := eventView{Event: e}
+	_, over := ledger.Overdue(e, s.cfg.Now(), s.cfg.Rules)
+	v.Over = e.Status == ledger.EventOpen && over
 	v.StartsAt, v.EndsAt, v.CreatedAt = e.StartsAt.In(s.cfg.Location), e.EndsAt.In(s.cfg.Location), e.CreatedAt.In(s.cfg.Location)
 	if u, err := s.cfg.Directory.Unit(c.Request().Context(), e.UnitID); err == nil {
 		v.UnitName = u.Name

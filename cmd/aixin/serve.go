@@ -160,7 +160,7 @@ func ensureAdmin(ctx context.Context, st *store.Store, c config, stdout io.Write
 	if err != nil {
 		return err
 	}
-	_, err = st.CreateUser(ctx, ledger.User{Login: c.AdminLogin, Name: "管理员 Administrator", Role: ledger.RoleAdmin, PasswordHash: hash})
+	_, err = st.CreateUser(ctx, ledger.User{Login: c.AdminLogin, Name: "管理员", Role: ledger.RoleAdmin, PasswordHash: hash})
 	if err != nil {
 		return err
 	}

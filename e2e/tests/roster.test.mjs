@@ -266,7 +266,7 @@ describe('roster import and member pages', () => {
     assert.equal(await page.locator('#held-figure').isVisible(), true);
     const items = page.locator('#entries .footprint li');
     assert.equal(await items.count(), 3);
-    assert.match(await text(items.nth(0)), /兑换冻结.*−10/);
+    assert.match(await text(items.nth(0)), /兑换物品.*−10/);
     assert.match(await text(items.nth(1)), /环境整治：清理楼道小广告.*2\.5 小时.*\+25/);
     await shot(page, 'phone-home-footprint', { full: false });
     await page.unrouteAll();

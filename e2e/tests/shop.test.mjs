@@ -226,7 +226,7 @@ describe('love supermarket: voucher, kiosk and slip', () => {
     });
     await page.fill('#code-input', wrongCode(voucher.code));
     await page.click('#code-form button[type=submit]');
-    await page.locator('#code-msg', { hasText: '校验位不对' }).waitFor();
+    await page.locator('#code-msg', { hasText: '有一位输错或顺序颠倒' }).waitFor();
     assert.deepEqual(asked, [], 'a mistyped code was sent to the server');
     await shot(page, 'pc-kiosk-code-refused', { full: false });
 

@@ -28,7 +28,7 @@ function showEvent(ev) {
   event = ev;
   document.title = ev.title + ' · ' + document.title.split(' · ').pop();
   $('ev-title').textContent = ev.title;
-  $('ev-status').replaceChildren(statusBadge(ev.status));
+  $('ev-status').replaceChildren(statusBadge(ev.status, ev.over));
   $('ev-sub').textContent = [fmtWindow(ev.starts_at, ev.ends_at), ev.place, categoryName(ev.category), ev.unit_name].filter(Boolean).join(' · ');
   $('ev-contact').hidden = !ev.contact;
   $('ev-contact').textContent = t('js.events.contact', ev.contact ?? '');
@@ -50,10 +50,12 @@ function showEvent(ev) {
   $('finalize').hidden = !['open', 'finished', 'finalised'].includes(s);
   $('checkout-all').hidden = !['open', 'finished'].includes(s) || !ev.checked_in;
   $('finalize').textContent = s === 'finalised' ? t('js.events.finalize_again') : t('js.events.finalize');
-  $('open-display').hidden = !['draft', 'open'].includes(s);
-  $('scanner').hidden = s !== 'open';
-  if (s !== 'open' && stopScanner) $('scan-stop').click();
-  $('by-name').hidden = s !== 'open';
+  // Once its time is over nobody checks in: no code, camera or adding by name.
+  const scanning = s === 'open' && !ev.over;
+  $('open-display').hidden = !(s === 'draft' || scanning);
+  $('scanner').hidden = !scanning;
+  if (!scanning && stopScanner) $('scan-stop').click();
+  $('by-name').hidden = !scanning;
   $('backfill').hidden = s !== 'open' && s !== 'finished';
   $('review-hint').hidden = !ev.review_required;
   if (!$('bf-in').value) {

@@ -21,12 +21,12 @@ function eventRow(ev) {
     el('td', {}, categoryName(ev.category)),
     el('td', {}, u ? unitLabel(u, units.byId) : ev.unit_name),
     el('td', { class: 'nowrap' }, fmtWindow(ev.starts_at, ev.ends_at)),
-    el('td', {}, statusBadge(ev.status)),
+    el('td', {}, statusBadge(ev.status, ev.over)),
     el('td', { class: 'num' }, fmtNumber(ev.checked_in)),
     el('td', { class: 'num' }, fmtNumber(ev.checked_out)),
     el('td', { class: 'nowrap' },
       el('a', { class: 'button small', href: link }, t('js.events.open')), ' ',
-      ev.status === 'open' ? el('a', { class: 'button small', href: href(`/admin/events/${ev.id}/display`), target: '_blank', rel: 'noopener' }, t('js.events.display')) : null,
+      ev.status === 'open' && !ev.over ? el('a', { class: 'button small', href: href(`/admin/events/${ev.id}/display`), target: '_blank', rel: 'noopener' }, t('js.events.display')) : null,
     ),
   );
 }

@@ -164,14 +164,26 @@ const form = $('staff-form');
 function roleChanged() {
   const role = form.role.value;
   $('s-unit-field').hidden = role !== 'organizer' && role !== 'grid_worker';
-  // A grid worker is bound to a grid; an organiser to any unit.
-  const kinds = role === 'grid_worker' ? ['grid'] : undefined;
-  if (form.unit_id.dataset.kinds !== String(kinds)) {
-    fillUnitSelect(form.unit_id, units.units, { kinds });
-    form.unit_id.dataset.kinds = String(kinds);
-  }
+  fillUnits(role);
   $('s-shop-field').hidden = role !== 'clerk';
   $('s-role-help').textContent = roleHelp[role] ?? '';
+}
+// fillUnits offers the units a role is bound to: a grid worker a grid, an
+// organiser any unit, the first community chosen (what organisers usually
+// look after).
+function fillUnits(role) {
+  const kinds = role === 'grid_worker' ? ['grid'] : undefined;
+  if (form.unit_id.dataset.kinds === String(kinds) && form.unit_id.options.length) return;
+  if (kinds) {
+    // Grids by their whole path: every community has its 第一网格.
+    form.unit_id.replaceChildren(...units.units.filter((u) => u.kind === 'grid')
+      .map((u) => el('option', { value: u.id }, unitLabel(u, units.byId))));
+  } else {
+    fillUnitSelect(form.unit_id, units.units);
+  }
+  form.unit_id.dataset.kinds = String(kinds);
+  const community = !kinds && units.units.find((u) => u.kind === 'community');
+  if (community) form.unit_id.value = community.id;
 }
 form.role.addEventListener('change', roleChanged);
 roleChanged();
@@ -211,12 +223,14 @@ form.addEventListener('submit', async (ev) => {
 
 try {
   units = await loadUnits();
-  fillUnitSelect(form.unit_id, units.units);
+  form.unit_id.replaceChildren();
+  fillUnits(form.role.value);
   // Clerks are bound to one of the shops the caller keeps.
   const { shops } = await api('GET', '/api/v1/shops');
   form.shop_id.replaceChildren(
     el('option', { value: '' }, shops?.length ? t('js.staff.shop_choose') : t('js.staff.no_shops')),
     ...(shops ?? []).map((sh) => el('option', { value: sh.id }, sh.unit_name ? `${sh.name}（${sh.unit_name}）` : sh.name)));
+  if (shops?.length === 1) form.shop_id.value = shops[0].id; // the one shop there is
 } catch (err) {
   failed($('staff-msg'), err);
 }

@@ -47,7 +47,9 @@ async function checkin(endOther = false) {
     } else {
       state(r.repeated ? 'again' : 'ok', '✓');
       const h = Math.floor(a.minutes / 60), m = a.minutes % 60;
-      $('result').textContent = t('js.checkin.out', h, m);
+      // 服务 8 分钟 / 2 小时 / 2 小时 15 分钟: no "0 小时".
+      const served = !h ? t('js.checkin.served_m', m) : !m ? t('js.checkin.served_h', h) : t('js.checkin.served_hm', h, m);
+      $('result').textContent = t('js.checkin.out', served);
       $('detail').textContent = r.repeated ? t('js.checkin.out_again') : t('js.checkin.out_points', a.points);
       $('next').textContent = e.review_required ? t('js.checkin.after_review') : t('js.checkin.after_finalise');
     }

@@ -33,8 +33,10 @@ export const sources = {
   backfill: t('js.events.source.backfill'),
 };
 
-// statusBadge is an event's status as a coloured label.
-export function statusBadge(status) {
+// statusBadge is an event's status as a coloured label; an open event whose
+// time is over (over) shows as ended and waiting to be finalised.
+export function statusBadge(status, over = false) {
+  if (status === 'open' && over) return el('span', { class: 'ev-status ev-finished' }, t('js.events.status.over'));
   return el('span', { class: 'ev-status ev-' + status }, eventStatuses[status] ?? status);
 }
 

@@ -35,6 +35,10 @@ function showLogin(message = '') {
   $('home').hidden = true;
   $('admin').hidden = true;
   $('login').hidden = false;
+  // Sent here by a scanned check-in code: say the check-in follows the login.
+  const next = nextPath();
+  $('login-why').hidden = !next?.startsWith('/c/');
+  $('login-why').textContent = $('login-why').hidden ? '' : t('js.login.checkin_after');
   $('login-msg').textContent = message;
   $('login-name').focus();
 }
