@@ -458,12 +458,12 @@ func staffOver(by AwardActor, st AwardState) error {
 	switch {
 	case u.Disabled:
 		return Errorf(EUNAUTHORIZED, "auth.login_required")
-	case u.Role == RoleGridWorker && mayReach(u, st.Unit):
-		return Errorf(EFORBIDDEN, "award.grid_worker_decides")
-	case u.Role != RoleAdmin && u.Role != RoleOrganizer:
+	case u.Role != RoleAdmin && u.Role != RoleOrganizer && u.Role != RoleGridWorker:
 		return Errorf(EFORBIDDEN, "auth.forbidden")
 	case !mayReach(u, st.Unit):
 		return Errorf(ENOTFOUND, "award.not_found")
+	case u.Role == RoleGridWorker:
+		return Errorf(EFORBIDDEN, "award.grid_worker_decides")
 	}
 	return nil
 }

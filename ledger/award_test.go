@@ -266,7 +266,7 @@ func TestAwardSteps(t *testing.T) {
 		}{
 			"Own":           {w.org, EFORBIDDEN, "award.own_approval"},
 			"GridWorker":    {w.grid1, EFORBIDDEN, "award.grid_worker_decides"},
-			"OtherGridWork": {w.grid2, EFORBIDDEN, "auth.forbidden"},
+			"OtherGridWork": {w.grid2, ENOTFOUND, "award.not_found"},
 			"OtherOrg":      {w.otherOrg, ENOTFOUND, "award.not_found"},
 			"Volunteer":     {w.volunteer, EFORBIDDEN, "auth.forbidden"},
 			"Disabled":      {User{ID: uuid.New(), Role: RoleAdmin, Disabled: true}, EUNAUTHORIZED, ""},
