@@ -663,6 +663,9 @@ type AwardFilter struct {
 	Month Month
 	// MemberID or HouseholdID keep the awards of one member or household.
 	MemberID, HouseholdID uuid.UUID
+	// WithHousehold, with MemberID, keeps the awards of the member's
+	// household too (a volunteer's footprint).
+	WithHousehold bool
 	// Community keeps the awards of one community.
 	Community uuid.UUID
 	Limit     int
@@ -677,7 +680,7 @@ func (f AwardFilter) Keeps(a Award, unit Unit, loc *time.Location) bool {
 		return false
 	case f.Month != 0 && a.Month(loc) != f.Month:
 		return false
-	case f.MemberID != uuid.Nil && a.MemberID != f.MemberID:
+	case f.MemberID != uuid.Nil && a.MemberID != f.MemberID && !(f.WithHousehold && a.Target == TargetHousehold):
 		return false
 	case f.HouseholdID != uuid.Nil && a.HouseholdID != f.HouseholdID:
 		return false

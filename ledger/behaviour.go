@@ -138,7 +138,7 @@ func (b *Behaviour) check() error {
 	}
 	switch {
 	case b.Points == 0 || b.Points > MaxBehaviourPoints || b.Points < -MaxBehaviourPoints:
-		return Errorf(EINVALID, "behaviour.points_invalid", MaxBehaviourPoints)
+		return Errorf(EINVALID, "behaviour.points_invalid", MaxBehaviourPoints, MaxBehaviourPoints)
 	case b.MonthCap < 0 || b.MonthCap > MaxBehaviourCap || b.YearCap < 0 || b.YearCap > MaxBehaviourCap:
 		return Errorf(EINVALID, "behaviour.cap_invalid", MaxBehaviourCap)
 	case b.MonthCap > 0 && b.YearCap > 0 && b.MonthCap > b.YearCap:

@@ -505,69 +505,76 @@ func (s *Store) Award(ctx context.Context, id uuid.UUID) (ledger.Award, error) {
 }
 
 // Awards implements ledger.Awards. It walks the narrowest index the filter
-// allows, newest first (award ids are UUIDv7): one member's or household's
-// awards, the open ones, one month's, or all.
+// allows, newest first (award ids are UUIDv7): one member's (and their
+// household's) or one household's awards, the open ones, one month's, or all.
 func (s *Store) Awards(ctx context.Context, f ledger.AwardFilter) ([]ledger.Award, error) {
 	out := []ledger.Award{}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 200
+	if f.Limit <= 0 {
+		f.Limit = 200
 	}
 	openOnly := len(f.Status) > 0
 	for _, st := range f.Status {
 		openOnly = openOnly && st.Open()
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		var b *bolt.Bucket
-		var prefix []byte
+		units := map[uuid.UUID]ledger.Unit{}
+		scan := func(b *bolt.Bucket, prefix []byte) error {
+			c := b.Cursor()
+			k, _ := c.Last()
+			if prefix != nil {
+				// The last key with the prefix: seek past it and step back.
+				if k, _ = c.Seek(append(bytes.Clone(prefix), bytes.Repeat([]byte{0xff}, 17)...)); k == nil {
+					k, _ = c.Last()
+				} else {
+					k, _ = c.Prev()
+				}
+			}
+			for n, i := 0, 0; k != nil && bytes.HasPrefix(k, prefix) && n < f.Limit; k, _ = c.Prev() {
+				i++
+				if err := unhurried(ctx, i); err != nil {
+					return err
+				}
+				if len(k) < len(prefix)+16 {
+					continue
+				}
+				sa, err := getAward(tx, uuid.UUID(k[len(prefix):len(prefix)+16]))
+				if err != nil {
+					return err
+				}
+				unit, ok := units[sa.UnitID]
+				if !ok {
+					unit, _ = getJSON[ledger.Unit](tx.Bucket(bucketUnits), sa.UnitID, "unit.not_found")
+					units[sa.UnitID] = unit
+				}
+				if f.Keeps(sa.Award, unit, s.loc) {
+					out = append(out, sa.Award)
+					n++
+				}
+			}
+			return nil
+		}
+		targets := tx.Bucket(bucketAwardTargets)
 		switch {
 		case f.MemberID != uuid.Nil:
-			b, prefix = tx.Bucket(bucketAwardTargets), f.MemberID[:]
+			if err := scan(targets, f.MemberID[:]); err != nil {
+				return err
+			}
+			if v := tx.Bucket(bucketMemberHousehold).Get(f.MemberID[:]); f.WithHousehold && len(v) == 16 {
+				return scan(targets, v)
+			}
+			return nil
 		case f.HouseholdID != uuid.Nil:
-			b, prefix = tx.Bucket(bucketAwardTargets), f.HouseholdID[:]
+			return scan(targets, f.HouseholdID[:])
 		case openOnly:
-			b = tx.Bucket(bucketAwardOpen)
+			return scan(tx.Bucket(bucketAwardOpen), nil)
 		case f.Month != 0:
-			b, prefix = tx.Bucket(bucketAwardMonths), binary.BigEndian.AppendUint32(nil, uint32(f.Month))
-		default:
-			b = tx.Bucket(bucketAwards)
+			return scan(tx.Bucket(bucketAwardMonths), binary.BigEndian.AppendUint32(nil, uint32(f.Month)))
 		}
-		units := map[uuid.UUID]ledger.Unit{}
-		c := b.Cursor()
-		k, _ := c.Last()
-		if prefix != nil {
-			// The last key with the prefix: seek past it and step back.
-			end := append(bytes.Clone(prefix), bytes.Repeat([]byte{0xff}, 17)...)
-			if k, _ = c.Seek(end); k == nil {
-				k, _ = c.Last()
-			} else {
-				k, _ = c.Prev()
-			}
-		}
-		for i := 0; k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = c.Prev() {
-			i++
-			if err := unhurried(ctx, i); err != nil {
-				return err
-			}
-			if len(k) < len(prefix)+16 {
-				continue
-			}
-			sa, err := getAward(tx, uuid.UUID(k[len(prefix):len(prefix)+16]))
-			if err != nil {
-				return err
-			}
-			unit, ok := units[sa.UnitID]
-			if !ok {
-				unit, _ = getJSON[ledger.Unit](tx.Bucket(bucketUnits), sa.UnitID, "unit.not_found")
-				units[sa.UnitID] = unit
-			}
-			if f.Keeps(sa.Award, unit, s.loc) {
-				out = append(out, sa.Award)
-			}
-		}
-		return nil
+		return scan(tx.Bucket(bucketAwards), nil)
 	})
-	return out, err
+	// Two walks (a member's and their household's) merge newest first.
+	slices.SortStableFunc(out, func(a, b ledger.Award) int { return bytes.Compare(b.ID[:], a.ID[:]) })
+	return out[:min(len(out), f.Limit)], err
 }
 
 // AwardTargets implements ledger.Awards: the members the member list finds
