@@ -239,7 +239,7 @@ func checkModule(t *testing.T, name string, seen map[string]bool) {
 		t.Errorf("script %s: %v", name, err)
 		return
 	}
-	for _, m := range regexp.MustCompile(`(?m)^import [^;]*?from '\./([^']+)';`).FindAllStringSubmatch(string(b), -1) {
+	for _, m := range regexp.MustCompile(`(?m)^import (?:[^;]*?from )?'\./([^']+)';`).FindAllStringSubmatch(string(b), -1) {
 		checkModule(t, path.Clean(m[1]), seen)
 	}
 }

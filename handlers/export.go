@@ -319,12 +319,20 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 		return ""
 	}
 
-	// By member.
+	// By member, with earned points split by where they came from (hours,
+	// wishes, behaviour awards) and the behaviour deductions beside them.
+	memberFigures := slices.Concat(figures[:3], []string{t("export.col.service"), t("export.col.wishes"), t("export.col.behaviour"),
+		t("export.col.deducted")}, figures[3:])
+	memberFigureCells := func(mm ledger.MemberMonth) []sheetCell {
+		c := figureCells(mm)
+		return slices.Concat(c[:3], []sheetCell{pointsCell(mm.Service), pointsCell(mm.Wishes), pointsCell(mm.Behaviour), pointsCell(mm.Deducted)}, c[3:])
+	}
+	memberWidths := slices.Concat(figureWidths[:3], []float64{10, 10, 11, 8}, figureWidths[3:])
 	var total ledger.MemberMonth
 	active := 0
 	memberSheet := sheet{Name: t("export.view.member"), Header: append([]string{t("export.col.name"), t("export.col.phone"),
-		t("export.col.unit"), t("export.col.teams"), t("export.col.party"), t("export.col.on_duty")}, figures...),
-		Widths: append([]float64{10, 14, 24, 24, 6, 18}, figureWidths...)}
+		t("export.col.unit"), t("export.col.teams"), t("export.col.party"), t("export.col.on_duty")}, memberFigures...),
+		Widths: append([]float64{10, 14, 24, 24, 6, 18}, memberWidths...)}
 	for _, l := range lines {
 		phone := ledger.MaskPhone(l.m.Phone)
 		if opts.FullPhone {
@@ -341,13 +349,13 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 			work = l.m.OnDuty.WorkUnit
 		}
 		memberSheet.Rows = append(memberSheet.Rows, append([]sheetCell{textCell(l.m.Name), textCell(phone), textCell(l.unit),
-			textCell(strings.Join(teamNames, "、")), textCell(yes(l.m.PartyMember)), textCell(work)}, figureCells(l.month)...))
+			textCell(strings.Join(teamNames, "、")), textCell(yes(l.m.PartyMember)), textCell(work)}, memberFigureCells(l.month)...))
 		total.Add(l.month)
 		if l.month.Active() {
 			active++
 		}
 	}
-	memberSheet.Total = append([]sheetCell{textCell(t("export.total_people", len(lines))), {}, {}, {}, {}, {}}, figureCells(total)...)
+	memberSheet.Total = append([]sheetCell{textCell(t("export.total_people", len(lines))), {}, {}, {}, {}, {}}, memberFigureCells(total)...)
 
 	// By team: each team's members; a member of two teams counts in both,
 	// so the totals row counts each person once.
@@ -490,8 +498,10 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 		return "✓"
 	}
 	notes := []string{
-		t("export.check.balance", total.Closing, total.Opening, total.Earned, total.Adjusted, total.Redeemed, total.Expired,
-			mark(total.Closing == total.Opening+total.Earned+total.Adjusted-total.Redeemed-total.Expired)),
+		t("export.check.balance", total.Closing, total.Opening, total.Earned, total.Adjusted, total.Deducted, total.Redeemed, total.Expired,
+			mark(total.Closing == total.Opening+total.Earned+total.Adjusted-total.Deducted-total.Redeemed-total.Expired)),
+		t("export.check.earned", total.Earned, total.Service, total.Wishes, total.Behaviour,
+			mark(total.Earned == total.Service+total.Wishes+total.Behaviour)),
 		t("export.check.held", total.HeldClosing, total.HeldOpening, total.HeldIn, total.Released, total.Redeemed,
 			mark(total.HeldClosing == total.HeldOpening+total.HeldIn-total.Released-total.Redeemed)),
 	}
@@ -570,6 +580,10 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 			{textCell(t("export.sum.late")), hoursCell(lateMinutes)},
 			{textCell(t("export.col.opening")), pointsCell(total.Opening)},
 			{textCell(t("export.col.earned")), pointsCell(total.Earned)},
+			{textCell(t("export.col.service")), pointsCell(total.Service)},
+			{textCell(t("export.col.wishes")), pointsCell(total.Wishes)},
+			{textCell(t("export.col.behaviour")), pointsCell(total.Behaviour)},
+			{textCell(t("export.col.deducted")), pointsCell(total.Deducted)},
 			{textCell(t("export.col.adjusted")), pointsCell(total.Adjusted)},
 			{textCell(t("export.col.redeemed")), pointsCell(total.Redeemed)},
 			{textCell(t("export.col.expired")), pointsCell(total.Expired)},

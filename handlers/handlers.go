@@ -46,6 +46,12 @@ type Config struct {
 	Reports ledger.Reports
 	// Records reads members' service and keeps certificates.
 	Records ledger.Records
+	// Awards keeps the behaviour lists and the awards made from them
+	// (文明行为银行); nil leaves their routes out.
+	Awards ledger.Awards
+	// Households keeps households (户); the behaviour bank reads who
+	// belongs to one. Nil: household awards show to staff only.
+	Households ledger.Households
 	// Rules are the rules of hours into points. Default ledger.DefaultEventRules.
 	Rules ledger.EventRules
 	// Secret returns a named server secret (the key that signs member cards).
@@ -277,6 +283,9 @@ func (s *server) routes(e *echo.Echo) {
 	s.pageRoutes(e)
 	s.eventPageRoutes(e)
 	s.shopPageRoutes(e)
+	if s.cfg.Awards != nil {
+		s.awardRoutes(e)
+	}
 	e.GET("/c/:token", s.checkinPage, session)
 
 	// JSON API.

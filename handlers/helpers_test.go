@@ -115,6 +115,8 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 		Shops:      st,
 		Reports:    st,
 		Records:    st,
+		Awards:     st,
+		Households: st,
 		Secret:     st.Secret,
 		Ready:      st.CheckWritable,
 		StoreStats: func() StoreStats { return StoreStats(st.Stats()) },

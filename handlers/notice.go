@@ -48,6 +48,8 @@ func (s *server) noticePage(c echo.Context) error {
 		PeriodFrom, PeriodTo string
 		PeriodDays           int
 		Contact              string
+		// Awards are the behaviour awards in their notice period.
+		Awards awardNotice
 	}{pageData: s.pageData(c)}
 	render := func(status int) error { return s.render(c, status, "notice.html", d) }
 	id, err := uuid.Parse(c.Param("unit"))
@@ -111,6 +113,9 @@ func (s *server) noticePage(c echo.Context) error {
 	d.PeriodFrom, d.PeriodTo = from.Format("2006-01-02"), to.Format("2006-01-02")
 	d.PeriodDays = cmp.Or(unit.NoticeDays, ledger.DefaultNoticeDays)
 	d.Contact = unit.NoticeContact
+	if d.Awards, err = s.noticeAwards(ctx, unit, d.Lang); err != nil {
+		return err
+	}
 	if rep.MonthEndSeq > 0 {
 		d.EndSeq, d.EndHash = rep.MonthEndSeq, rep.MonthEndHash.String()
 	}

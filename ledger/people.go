@@ -47,8 +47,12 @@ type Unit struct {
 	// first day after the month; set when the notice is first turned on.
 	NoticeDays int `json:"notice_days,omitempty"`
 	// NoticeContact is who to call with an objection (社区居委会 王老师 028-…).
-	NoticeContact string    `json:"notice_contact,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
+	NoticeContact string `json:"notice_contact,omitempty"`
+	// AwardNoticeDays is how many days a community's behaviour awards stay
+	// on its public notice before their points post, for objections (0:
+	// they post at once).
+	AwardNoticeDays int       `json:"award_notice_days,omitempty"`
+	CreatedAt       time.Time `json:"created_at"`
 }
 
 // The objection period of a points notice: DefaultNoticeDays unless the
@@ -70,10 +74,15 @@ type NoticePatch struct {
 	On      *bool   `json:"public_notice"`
 	Days    *int    `json:"notice_days"`
 	Contact *string `json:"notice_contact"`
+	// AwardDays is the notice period of behaviour awards (0 to
+	// MaxAwardNoticeDays; 0: none).
+	AwardDays *int `json:"award_notice_days"`
 }
 
 // Empty reports whether the patch changes nothing.
-func (p NoticePatch) Empty() bool { return p.On == nil && p.Days == nil && p.Contact == nil }
+func (p NoticePatch) Empty() bool {
+	return p.On == nil && p.Days == nil && p.Contact == nil && p.AwardDays == nil
+}
 
 // PatchNotice decides a change to a unit's points notice: only a community
 // has one; the objection period is MinNoticeDays to MaxNoticeDays (and
@@ -90,6 +99,12 @@ func (u Unit) PatchNotice(p NoticePatch) (Unit, error) {
 			return u, Errorf(EINVALID, "unit.notice_days_invalid", MinNoticeDays, MaxNoticeDays)
 		}
 		out.NoticeDays = *p.Days
+	}
+	if p.AwardDays != nil {
+		if *p.AwardDays < 0 || *p.AwardDays > MaxAwardNoticeDays {
+			return u, Errorf(EINVALID, "unit.award_notice_days_invalid", 0, MaxAwardNoticeDays)
+		}
+		out.AwardNoticeDays = *p.AwardDays
 	}
 	if p.Contact != nil {
 		c, err := NoticeContact.Clean(*p.Contact)

@@ -104,6 +104,16 @@ import (
 //	monthlate      yyyymm(4) | attendance id(16) -> minutes | time, for service of an earlier month (see served.go)
 //	households     household id(16) -> JSON ledger.Household (its members and head)
 //	memberhousehold member id(16) -> household id(16): the one household a member belongs to
+//	behaviours     behaviour id(16) -> JSON ledger.Behaviour (a street's or community's list)
+//	awards         award id(16) -> JSON ledger.Award with its client key and request fingerprint (see awards.go)
+//	awardcaps      behaviour(16) | member or household(16) | yyyymm(4) -> count(8) of its awards that count
+//	               against the caps (all but rejected and reversed) in that month; mm = 00: in that year
+//	awardtargets   member or household(16) | award id(16) -> nothing: the awards of one member or household
+//	awardmonths    yyyymm(4) | award id(16) -> nothing: the awards recorded in a month
+//	awardopen      award id(16) -> nothing: awards waiting for approval, in their notice period or held
+//	awardnotice    end of the notice period Unix ns(8) | award id(16) -> nothing: awards in notice, by end
+//	awardkeys      idempotency key as in idem (see idemKey) -> award id(16): a client's key of a creation
+//	awardpictures  award id(16) | n(1) -> content type "\n" image bytes (at most 512 KiB): its photos
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -153,6 +163,16 @@ var (
 
 	bucketHouseholds      = []byte("households")
 	bucketMemberHousehold = []byte("memberhousehold")
+
+	bucketBehaviours    = []byte("behaviours")
+	bucketAwards        = []byte("awards")
+	bucketAwardCaps     = []byte("awardcaps")
+	bucketAwardTargets  = []byte("awardtargets")
+	bucketAwardMonths   = []byte("awardmonths")
+	bucketAwardOpen     = []byte("awardopen")
+	bucketAwardNotice   = []byte("awardnotice")
+	bucketAwardKeys     = []byte("awardkeys")
+	bucketAwardPictures = []byte("awardpictures")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -273,6 +293,10 @@ var migrations = []migration{
 	{14, "households", func(tx *bolt.Tx, s *Store) error {
 		return createBuckets(tx, bucketHouseholds, bucketMemberHousehold)
 	}},
+	{15, "behaviour lists and awards", func(tx *bolt.Tx, s *Store) error {
+		return createBuckets(tx, bucketBehaviours, bucketAwards, bucketAwardCaps, bucketAwardTargets, bucketAwardMonths,
+			bucketAwardOpen, bucketAwardNotice, bucketAwardKeys, bucketAwardPictures)
+	}},
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {
@@ -305,6 +329,8 @@ type Options struct {
 	Rules *ledger.EventRules
 	// VoucherLife is how long a voucher stays valid. Default ledger.VoucherLife (30 days).
 	VoucherLife time.Duration
+	// AwardRules are the settings of behaviour awards. Default ledger.DefaultAwardRules.
+	AwardRules *ledger.AwardRules
 }
 
 // initialMmapSize is address space, not memory: pages are only read in when used.
@@ -325,6 +351,7 @@ type Store struct {
 	voucherLife time.Duration
 	maxBatch    int
 	expiryPage  int // due vouchers one step of the expiry sweep reads
+	awardRules  ledger.AwardRules
 
 	mu     sync.RWMutex // guards closed against sends on ops
 	closed bool
@@ -374,6 +401,10 @@ func Open(path string, opts Options) (*Store, error) {
 		s.rules = *opts.Rules
 	}
 	s.voucherLife = cmp.Or(opts.VoucherLife, ledger.VoucherLife)
+	s.awardRules = ledger.DefaultAwardRules
+	if opts.AwardRules != nil {
+		s.awardRules = *opts.AwardRules
+	}
 	if err := s.migrate(opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
@@ -693,10 +724,12 @@ type stats struct {
 const (
 	sweepVoucherExpiry = iota
 	sweepOpenAttendances
+	sweepAwardNotice
 )
 
 // sweepNames name the sweeps in Stats.SweepFailures, by their index.
-var sweepNames = [...]string{sweepVoucherExpiry: "voucher_expiry", sweepOpenAttendances: "open_attendances"}
+var sweepNames = [...]string{sweepVoucherExpiry: "voucher_expiry", sweepOpenAttendances: "open_attendances",
+	sweepAwardNotice: "award_notice"}
 
 // batchBuckets are the upper bounds of the commit batch size histogram.
 var batchBuckets = [...]float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}

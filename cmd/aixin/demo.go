@@ -252,6 +252,9 @@ func fillDemo(ctx context.Context, st *store.Store, clock *demoClock, now time.T
 			}
 		}
 	}
+	if err := fillDemoAwards(ctx, st, clock, orgHash, &logins); err != nil {
+		return nil, err
+	}
 	clock.set(now)
 	return logins, nil
 }

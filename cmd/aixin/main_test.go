@@ -363,7 +363,7 @@ func TestExportMonthlyCommand(t *testing.T) {
 	if err := run(ctx, []string{"export", "monthly", "--month", now.String(), "--format", "csv", "-o", "-"}, env, nil, &out, &errs); err != nil {
 		t.Fatalf("export: %v\n%s", err, errs.String())
 	}
-	if !strings.Contains(out.String(), "张三,138****5678,阳光街道 / 幸福社区,,,,2.5,0,25,0,0,0,25,0,0\r\n") {
+	if !strings.Contains(out.String(), "张三,138****5678,阳光街道 / 幸福社区,,,,2.5,0,25,25,0,0,0,0,0,0,25,0,0\r\n") {
 		t.Fatalf("export:\n%s", out.String())
 	}
 	dir := t.TempDir()

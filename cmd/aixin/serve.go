@@ -37,6 +37,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		"the address phones reach aixin at, e.g. https://aixin.example.org or http://192.168.1.20:8080, which check-in and certificate QR codes carry; default: the address the page was opened at (AIXIN_PUBLIC_URL)")
 	backupRate := fs.Int("backup-rate", int(env.uint("AIXIN_BACKUP_MBPS", 128)), "MB a second at most that GET /api/v1/admin/backup streams; 0: no cap (AIXIN_BACKUP_MBPS)")
 	loginLimit := fs.Uint64("login-limit", env.uint("AIXIN_LOGIN_LIMIT", 20), "login attempts per client address per minute (AIXIN_LOGIN_LIMIT)")
+	approval := fs.Int64("award-approval-points", int64(env.uint("AIXIN_AWARD_APPROVAL_POINTS", uint64(ledger.DefaultAwardRules.ApprovalPoints))),
+		"a behaviour award of this many points or more, either way, waits for a second staff member's approval; 0: none does (AIXIN_AWARD_APPROVAL_POINTS)")
 	repeat := fs.Duration("checkin-repeat", env.duration("AIXIN_CHECKIN_REPEAT", ledger.DefaultEventRules.RepeatWindow),
 		"a second scan of the same event this soon after checking in or out repeats it (AIXIN_CHECKIN_REPEAT)")
 	if env.err != nil {
@@ -69,7 +71,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	rules := ledger.DefaultEventRules
 	rules.RepeatWindow = *repeat
-	st, err := store.Open(c.dbPath(), store.Options{Location: loc, Rules: &rules})
+	if *approval < 0 {
+		return fmt.Errorf("--award-approval-points %d: give 0 or more", *approval)
+	}
+	awardRules := ledger.AwardRules{ApprovalPoints: *approval}
+	st, err := store.Open(c.dbPath(), store.Options{Location: loc, Rules: &rules, AwardRules: &awardRules})
 	if err != nil {
 		return err
 	}
@@ -85,6 +91,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Shops:             st,
 		Reports:           st,
 		Records:           st,
+		Awards:            st,
+		Households:        st,
 		Rules:             st.Rules(),
 		Secret:            st.Secret,
 		Ready:             st.CheckWritable,
@@ -118,6 +126,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go sweepSessions(ctx, st, logger)
 	go expireVouchers(ctx, st, logger)
 	go closeOverdueAttendances(ctx, st, logger)
+	go postDueAwards(ctx, st, logger)
 	fmt.Fprintf(stdout, "aixin %s listening on http://%s (data %s)\n", version, ln.Addr(), c.DataDir)
 	logger.Info("serving", "addr", ln.Addr().String(), "data", c.DataDir, "tz", st.Location().String())
 
@@ -243,6 +252,22 @@ func sweepSessions(ctx context.Context, st *store.Store, logger *slog.Logger) {
 		} else if n > 0 {
 			logger.Info("expired sessions deleted", "count", n)
 		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// postDueAwards posts, at start and every minute, the behaviour awards
+// whose notice period ended without an objection.
+func postDueAwards(ctx context.Context, st *store.Store, logger *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		res, err := st.PostDueAwards(ctx)
+		logSweep(ctx, logger, "award notice", "award", res, err)
 		select {
 		case <-ctx.Done():
 			return

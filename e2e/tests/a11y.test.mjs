@@ -309,6 +309,29 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA) at normal and large text',
     none(found);
   });
 
+  // The behaviour bank (文明行为银行), as the organiser: the list, and the
+  // awards page with an award waiting for a second organiser.
+  const awardPages = [
+    ['behaviours', '/admin/behaviours', '#behaviours table tbody tr'],
+    ['awards', '/admin/awards', '#queue .award-item'],
+  ];
+  for (const [name, url, ready] of awardPages) {
+    it(`the organiser's ${name} page`, async () => {
+      const { behaviours } = await org.ok('GET', '/behaviours');
+      let hero = behaviours.find((b) => b.name === '见义勇为');
+      if (!hero) {
+        hero = await org.ok('POST', '/behaviours', { unit_id: unit.id, name: '见义勇为', category: '社会公德', points: 50 });
+        await org.ok('POST', '/awards', { behaviour_id: hero.id, member_id: member.id, note: '河边救起落水儿童' });
+      }
+      const page = watch(await open(browser, pc, org));
+      await page.goto(url);
+      await page.locator(ready).first().waitFor();
+      const found = await audit(page, `organizer-${name}`);
+      await page.context().close();
+      none(found);
+    });
+  }
+
   // The public pages, for anyone with a phone.
   const publicPages = [
     ['verify', () => `/verify/${serial}`, '.verify-ok'],

@@ -8,6 +8,7 @@ import {
   fmtNumber, fmtHours, fmtTime, entryTable, emptyState, href,
 } from './common.js';
 import { memberForm } from './member-form.js';
+import './award-footprint.js'; // awards and deductions (文明行为) on the footprint
 
 bindLogout();
 

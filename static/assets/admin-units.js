@@ -71,7 +71,8 @@ function unitItem(u) {
     const settings = el('button', { type: 'button', class: 'small quiet notice-settings', onclick: () => open(noticeForm(u, close)) },
       t('js.units.notice_settings'));
     const summary = el('span', { class: 'hint small notice-summary' },
-      [t('js.units.notice_days_is', u.notice_days || 7), u.notice_contact].filter(Boolean).join(' · '));
+      [t('js.units.notice_days_is', u.notice_days || 7), u.notice_contact,
+        u.award_notice_days ? t('js.award.units.days_is', u.award_notice_days) : t('js.award.units.days_none')].filter(Boolean).join(' · '));
     notice = el('div', { class: 'unit-notice', title: t('js.units.notice_help') }, el('label', {}, box, ' ', t('js.units.notice')), ' ', link, ' ',
       summary, ' ', settings, ' ', state);
   }
@@ -156,8 +157,12 @@ function noticeForm(u, close) {
     el('input', { id: days, name: 'days', type: 'number', min: 1, max: 30, step: 1, required: true, value: String(u.notice_days || 7), inputmode: 'numeric' }),
     el('label', { for: contact }, t('js.units.notice_contact')),
     el('input', { id: contact, name: 'contact', maxlength: 60, value: u.notice_contact ?? '', placeholder: t('js.units.notice_contact_placeholder') }),
+    // The behaviour awards' notice period (文明行为积分公示): 0, none.
+    el('label', { for: 'award-days-' + u.id }, t('js.award.units.days')),
+    el('input', { id: 'award-days-' + u.id, name: 'award_days', type: 'number', min: 0, max: 30, step: 1, value: String(u.award_notice_days || 0), inputmode: 'numeric' }),
+    el('p', { class: 'hint small' }, t('js.award.units.days_help')),
   ], t('js.units.notice_save'), close, (form) => api('PATCH', `/api/v1/units/${u.id}`, {
-    notice_days: Number(form.days.value), notice_contact: form.contact.value.trim(),
+    notice_days: Number(form.days.value), notice_contact: form.contact.value.trim(), award_notice_days: Number(form.award_days.value || 0),
   }));
 }
 

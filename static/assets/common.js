@@ -172,6 +172,7 @@ export const entryKinds = {
   reverse: t('js.entry.reverse'),
   expire: t('js.entry.expire'),
   award: t('js.entry.award'),
+  deduct: t('js.entry.deduct'),
 };
 
 // loadUnits returns the caller's units (parents before children) with a

@@ -4,6 +4,7 @@
 
 import { t, $, api, el, failed, busy, bindLogout, fmtNumber, fmtHours, fmtTime, entryKinds, emptyState, categoryName } from './common.js';
 import { shortDay, duration, countedMinutes } from './events-common.js';
+import './award-footprint.js'; // awards and deductions (文明行为) on the footprint
 
 bindLogout();
 
