@@ -287,6 +287,8 @@ type Expiries interface {
 	// ("unit.expiry_years_invalid", also when the street has no policy and
 	// none is given).
 	ExpiryPreview(ctx context.Context, street uuid.UUID, years, limit int) (ExpiryPreview, error)
+	// ExpiryRuns returns the records of a street's expiry runs, oldest year first.
+	ExpiryRuns(ctx context.Context, street uuid.UUID) ([]ExpiryRun, error)
 	// ExpirePoints is the sweep: for every street whose latest cutoff has
 	// passed and whose year is not done, it expires what remains of each
 	// member's and household's points earned up to that year, each account

@@ -104,6 +104,8 @@ import (
 //	monthlate      yyyymm(4) | attendance id(16) -> minutes | time, for service of an earlier month (see served.go)
 //	households     household id(16) -> JSON ledger.Household (its members and head)
 //	memberhousehold member id(16) -> household id(16): the one household a member belongs to
+//	expirypolicy   street id(16) -> years(1): the streets whose points expire (see expiry.go)
+//	expiryruns     street id(16) | year(4) -> JSON ledger.ExpiryRun: a street's expiry of a year's points
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -153,6 +155,9 @@ var (
 
 	bucketHouseholds      = []byte("households")
 	bucketMemberHousehold = []byte("memberhousehold")
+
+	bucketExpiryPolicy = []byte("expirypolicy")
+	bucketExpiryRuns   = []byte("expiryruns")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -273,6 +278,7 @@ var migrations = []migration{
 	{14, "households", func(tx *bolt.Tx, s *Store) error {
 		return createBuckets(tx, bucketHouseholds, bucketMemberHousehold)
 	}},
+	{18, "streets' expiry policies and runs", rebuildExpiryPolicy},
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {
@@ -693,10 +699,12 @@ type stats struct {
 const (
 	sweepVoucherExpiry = iota
 	sweepOpenAttendances
+	sweepPointsExpiry
 )
 
 // sweepNames name the sweeps in Stats.SweepFailures, by their index.
-var sweepNames = [...]string{sweepVoucherExpiry: "voucher_expiry", sweepOpenAttendances: "open_attendances"}
+var sweepNames = [...]string{sweepVoucherExpiry: "voucher_expiry", sweepOpenAttendances: "open_attendances",
+	sweepPointsExpiry: "points_expiry"}
 
 // batchBuckets are the upper bounds of the commit batch size histogram.
 var batchBuckets = [...]float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}

@@ -67,7 +67,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	rules := ledger.DefaultEventRules
 	rules.RepeatWindow = *repeat
-	st, err := store.Open(c.dbPath(), store.Options{Location: loc, Rules: &rules})
+	now, err := serverClock(getenv, logger)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(c.dbPath(), store.Options{Location: loc, Rules: &rules, Now: now})
 	if err != nil {
 		return err
 	}
@@ -97,6 +101,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ActionsPerMinute:  int(*userLimit),
 		TrustedProxies:    strings.Split(*proxies, ","),
 		BackupMBPerSecond: cmp.Or(*backupRate, -1),
+		Expiry:            st,
+		Now:               now,
 	})
 	if err != nil {
 		return err
@@ -115,6 +121,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go sweepSessions(ctx, st, logger)
 	go expireVouchers(ctx, st, logger)
 	go closeOverdueAttendances(ctx, st, logger)
+	go expirePoints(ctx, st, logger)
 	fmt.Fprintf(stdout, "aixin %s listening on http://%s (data %s)\n", version, ln.Addr(), c.DataDir)
 	logger.Info("serving", "addr", ln.Addr().String(), "data", c.DataDir, "tz", st.Location().String())
 
