@@ -4,6 +4,7 @@
 
 import { t, $, api, el, failed, busy, bindLogout, fmtNumber, fmtHours, fmtTime, entryKinds, emptyState, categoryName } from './common.js';
 import { shortDay, duration, countedMinutes } from './events-common.js';
+import { showExpiring } from './expiring.js';
 
 bindLogout();
 
@@ -19,6 +20,7 @@ async function loadBalance() {
     $('b-held').textContent = fmtNumber(b.held);
     $('held-figure').hidden = !b.held;
     showStars(b.service_minutes ?? 0);
+    showExpiring(b.expiring);
   } catch (err) {
     failed($('balance-msg'), err);
   }
