@@ -41,7 +41,7 @@ func serverClock(getenv func(string) string, logger *slog.Logger) (func() time.T
 	if err != nil {
 		return nil, fmt.Errorf("AIXIN_TEST_CLOCK %q: want an RFC 3339 time: %w", v, err)
 	}
-	real := time.Now()
+	started := time.Now()
 	logger.Warn("the clock is set by AIXIN_TEST_CLOCK, for tests only: entries are dated from it", "start", start.Format(time.RFC3339))
-	return func() time.Time { return start.Add(time.Since(real)) }, nil
+	return func() time.Time { return start.Add(time.Since(started)) }, nil
 }
