@@ -143,13 +143,14 @@ export async function text(locator) {
 
 // freshServer starts aixin of its own (the binary run.sh built) on a new
 // data folder and a free loopback port, for a test that needs a brand-new
-// installation; it answers {url, stop}. The administrator is ADMIN.
-export async function freshServer(dir) {
+// installation; it answers {url, stop}. The administrator is ADMIN. env
+// adds to the server's environment (AIXIN_TEST_CLOCK, say).
+export async function freshServer(dir, env = {}) {
   const { spawn } = await import('node:child_process');
   const bin = process.env.AIXIN_BIN;
   if (!bin) throw new Error('AIXIN_BIN is not set: run the tests with e2e/run.sh');
   const proc = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', dir], {
-    env: { ...process.env, AIXIN_ADMIN_PASSWORD: ADMIN.password }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, AIXIN_ADMIN_PASSWORD: ADMIN.password, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   const url = await new Promise((resolve, reject) => {

@@ -98,6 +98,9 @@ type Config struct {
 	// behind a proxy that passes Host and X-Forwarded-Proto, and wrong for
 	// a browser opened at 127.0.0.1.
 	PublicURL string
+
+	// Expiry keeps the streets' points expiry policies and applies them (required).
+	Expiry ledger.Expiries
 }
 
 // StoreStats are the store's counters, exposed by /metrics. Its fields match
@@ -161,6 +164,9 @@ type server struct {
 func New(cfg Config) (*echo.Echo, error) {
 	if cfg.Journal == nil || cfg.Users == nil || cfg.Directory == nil || cfg.Events == nil || cfg.Shops == nil || cfg.Secret == nil {
 		return nil, errors.New("handlers: Config needs Journal, Users, Directory, Events, Shops and Secret")
+	}
+	if cfg.Expiry == nil {
+		return nil, errors.New("handlers: Config needs Expiry")
 	}
 	if cfg.Rules.CodeStep == 0 {
 		cfg.Rules = ledger.DefaultEventRules
@@ -378,6 +384,9 @@ func (s *server) routes(e *echo.Echo) {
 	api.GET("/ledger/entries", s.ledgerEntries, admin...)
 	api.GET("/ledger/verify", s.ledgerVerify, admin...)
 	api.GET("/admin/backup", s.backup, admin...)
+
+	// Points that expire: a street's policy is set with PATCH /units/{id}.
+	api.GET("/admin/expiry", s.expiryPreview, staff...)
 }
 
 // contentSecurityPolicy allows nothing from another origin, no inline

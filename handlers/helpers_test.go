@@ -124,6 +124,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 		Logger:     slog.New(slog.NewJSONHandler(e.logs, nil)),
 		Now:        e.clock.Now,
 		Version:    "test",
+		Expiry:     st,
 	}
 	for _, f := range configure {
 		f(&cfg)

@@ -136,6 +136,7 @@ type unitPatch struct {
 	Name  string    `json:"name"`
 	Posts *[]string `json:"posts"`
 	ledger.NoticePatch
+	ledger.ExpiryPatch
 }
 
 func (s *server) updateUnit(c echo.Context) error {
@@ -150,6 +151,9 @@ func (s *server) updateUnit(c echo.Context) error {
 	current, err := s.unitInScope(c, id)
 	if err != nil {
 		return err
+	}
+	if !req.ExpiryPatch.Empty() {
+		return s.patchExpiry(c, current, req)
 	}
 	if !req.NoticePatch.Empty() {
 		// The notice alone, in one transaction: nothing else changes with it.
@@ -618,6 +622,9 @@ type balanceView struct {
 	Held           ledger.Points `json:"held"`
 	Available      ledger.Points `json:"available"`
 	ServiceMinutes int64         `json:"service_minutes"`
+	// Expiring is what expires at the street's next cutoff, from
+	// ledger.ExpiryWarningDays before it; absent otherwise.
+	Expiring *ledger.Expiring `json:"expiring,omitempty"`
 }
 
 func (s *server) memberBalance(c echo.Context) error {
@@ -635,7 +642,11 @@ func (s *server) memberBalance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, balanceView{Points: b.Points + held, Held: held, Available: b.Points, ServiceMinutes: b.ServiceMinutes})
+	view := balanceView{Points: b.Points + held, Held: held, Available: b.Points, ServiceMinutes: b.ServiceMinutes}
+	if view.Expiring, err = s.expiring(c, ledger.MemberAccount(m.ID)); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, view)
 }
 
 type memberEntriesPage struct {

@@ -53,6 +53,14 @@ type Unit struct {
 	// they post at once).
 	AwardNoticeDays int       `json:"award_notice_days,omitempty"`
 	CreatedAt       time.Time `json:"created_at"`
+
+	// ExpiryYears is a street's points expiry policy (see expiry.go): 0, the
+	// default, for none; N (MinExpiryYears to MaxExpiryYears) for points that
+	// expire N years after the end of the year they were earned in.
+	ExpiryYears int `json:"expiry_years,omitempty"`
+	// ExpirySetAt and ExpirySetBy say when and by whom the policy was last changed.
+	ExpirySetAt time.Time `json:"expiry_set_at,omitzero"`
+	ExpirySetBy uuid.UUID `json:"expiry_set_by,omitzero"`
 }
 
 // The objection period of a points notice: DefaultNoticeDays unless the

@@ -114,6 +114,8 @@ import (
 //	awardnotice    end of the notice period Unix ns(8) | award id(16) -> nothing: awards in notice, by end
 //	awardkeys      idempotency key as in idem (see idemKey) -> award id(16): a client's key of a creation
 //	awardpictures  award id(16) | n(1) -> content type "\n" image bytes (at most 512 KiB): its photos
+//	expirypolicy   street id(16) -> years(1): the streets whose points expire (see expiry.go)
+//	expiryruns     street id(16) | year(4) -> JSON ledger.ExpiryRun: a street's expiry of a year's points
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -173,6 +175,8 @@ var (
 	bucketAwardNotice   = []byte("awardnotice")
 	bucketAwardKeys     = []byte("awardkeys")
 	bucketAwardPictures = []byte("awardpictures")
+	bucketExpiryPolicy  = []byte("expirypolicy")
+	bucketExpiryRuns    = []byte("expiryruns")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -297,6 +301,7 @@ var migrations = []migration{
 		return createBuckets(tx, bucketBehaviours, bucketAwards, bucketAwardCaps, bucketAwardTargets, bucketAwardMonths,
 			bucketAwardOpen, bucketAwardNotice, bucketAwardKeys, bucketAwardPictures)
 	}},
+	{16, "streets' expiry policies and runs", rebuildExpiryPolicy},
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {
@@ -725,11 +730,12 @@ const (
 	sweepVoucherExpiry = iota
 	sweepOpenAttendances
 	sweepAwardNotice
+	sweepPointsExpiry
 )
 
 // sweepNames name the sweeps in Stats.SweepFailures, by their index.
 var sweepNames = [...]string{sweepVoucherExpiry: "voucher_expiry", sweepOpenAttendances: "open_attendances",
-	sweepAwardNotice: "award_notice"}
+	sweepAwardNotice: "award_notice", sweepPointsExpiry: "points_expiry"}
 
 // batchBuckets are the upper bounds of the commit batch size histogram.
 var batchBuckets = [...]float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}

@@ -75,7 +75,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("--award-approval-points %d: give 0 or more", *approval)
 	}
 	awardRules := ledger.AwardRules{ApprovalPoints: *approval}
-	st, err := store.Open(c.dbPath(), store.Options{Location: loc, Rules: &rules, AwardRules: &awardRules})
+	now, err := serverClock(getenv, logger)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(c.dbPath(), store.Options{Location: loc, Rules: &rules, AwardRules: &awardRules, Now: now})
 	if err != nil {
 		return err
 	}
@@ -108,6 +112,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		TrustedProxies:    strings.Split(*proxies, ","),
 		BackupMBPerSecond: cmp.Or(*backupRate, -1),
 		PublicURL:         *publicURL,
+		Expiry:            st,
+		Now:               now,
 	})
 	if err != nil {
 		return err
@@ -127,6 +133,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go expireVouchers(ctx, st, logger)
 	go closeOverdueAttendances(ctx, st, logger)
 	go postDueAwards(ctx, st, logger)
+	go expirePoints(ctx, st, logger)
 	fmt.Fprintf(stdout, "aixin %s listening on http://%s (data %s)\n", version, ln.Addr(), c.DataDir)
 	logger.Info("serving", "addr", ln.Addr().String(), "data", c.DataDir, "tz", st.Location().String())
 

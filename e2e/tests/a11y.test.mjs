@@ -265,6 +265,20 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA) at normal and large text',
     }
   }
 
+  // Points expiry (积分有效期): a street's form on the units page, open, with
+  // what a policy of three years would take.
+  it("the administrator's units page with a street's expiry form", async () => {
+    const page = watch(await open(browser, pc, admin));
+    await page.goto('/admin/units');
+    const row = page.locator('li[data-unit-name="安康街道"]');
+    await row.locator('.expiry-settings').first().click();
+    await row.locator('form select').first().selectOption('3');
+    await row.locator('form .expiry-preview p').first().waitFor();
+    const found = await audit(page, 'admin-units-expiry');
+    await page.context().close();
+    none(found);
+  });
+
   // The volunteer's phone pages.
   const volunteerPages = [
     ['m-home', () => '/m/', '#b-points:not(:text("–"))'],

@@ -3,6 +3,7 @@
 // opens under the unit's row.
 
 import { t, $, api, el, failed, busy, bindLogout, loadUnits, unitKinds, childKind, emptyState } from './common.js';
+import { expiryRow } from './units-expiry.js';
 
 bindLogout();
 
@@ -76,6 +77,8 @@ function unitItem(u) {
     notice = el('div', { class: 'unit-notice', title: t('js.units.notice_help') }, el('label', {}, box, ' ', t('js.units.notice')), ' ', link, ' ',
       summary, ' ', settings, ' ', state);
   }
+  // A street's points expiry (积分有效期): units-expiry.js.
+  const expiry = u.kind === 'street' ? expiryRow(u, open, close, reload) : null;
   const posts = u.kind === 'community' && u.posts?.length
     ? el('div', { class: 'chips', 'aria-label': t('js.units.posts') }, u.posts.map((p) => el('span', { class: 'chip' }, p)))
     : null;
@@ -87,6 +90,7 @@ function unitItem(u) {
     ),
     posts,
     notice,
+    expiry,
     panel,
   );
 }

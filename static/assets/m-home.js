@@ -5,6 +5,7 @@
 import { t, $, api, el, failed, busy, bindLogout, fmtNumber, fmtHours, fmtTime, entryKinds, emptyState, categoryName } from './common.js';
 import { shortDay, duration, countedMinutes } from './events-common.js';
 import './award-footprint.js'; // awards and deductions (文明行为) on the footprint
+import { showExpiring } from './expiring.js';
 
 bindLogout();
 
@@ -20,6 +21,7 @@ async function loadBalance() {
     $('b-held').textContent = fmtNumber(b.held);
     $('held-figure').hidden = !b.held;
     showStars(b.service_minutes ?? 0);
+    showExpiring(b.expiring);
   } catch (err) {
     failed($('balance-msg'), err);
   }
