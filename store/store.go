@@ -104,6 +104,10 @@ import (
 //	monthlate      yyyymm(4) | attendance id(16) -> minutes | time, for service of an earlier month (see served.go)
 //	households     household id(16) -> JSON ledger.Household (its members and head)
 //	memberhousehold member id(16) -> household id(16): the one household a member belongs to
+//	householdheld     household id(16) -> points in the open vouchers paid from the household's account
+//	householdvouchers household id(16) | voucher id(16) -> nothing: the vouchers paid from a household's account
+//	householdredeemed household(16) | yyyymm(4) -> points | vouchers of the household redeemed that month,
+//	                  less reversals (as memberredeemed; a household voucher counts here, not for its member)
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -153,6 +157,10 @@ var (
 
 	bucketHouseholds      = []byte("households")
 	bucketMemberHousehold = []byte("memberhousehold")
+
+	bucketHouseholdHeld     = []byte("householdheld")
+	bucketHouseholdVouchers = []byte("householdvouchers")
+	bucketHouseholdRedeemed = []byte("householdredeemed")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -272,6 +280,9 @@ var migrations = []migration{
 	{13, "monthly totals rows count their kinds and wish points", rewriteMonthRows},
 	{14, "households", func(tx *bolt.Tx, s *Store) error {
 		return createBuckets(tx, bucketHouseholds, bucketMemberHousehold)
+	}},
+	{17, "household vouchers: their held points, index and monthly redemptions", func(tx *bolt.Tx, s *Store) error {
+		return createBuckets(tx, bucketHouseholdHeld, bucketHouseholdVouchers, bucketHouseholdRedeemed)
 	}},
 }
 
