@@ -84,6 +84,12 @@ type Config struct {
 	BackupMBPerSecond int
 	// BodyLimit caps request bodies, in Echo's notation ("1M", "512K"). Default "1M".
 	BodyLimit string
+
+	// Households keeps households (一家亲) and their vouchers. Required.
+	Households ledger.Households
+	// HouseholdOpeningPoints are the points a new household starts with
+	// (遵义: 60); 0, the default, gives none.
+	HouseholdOpeningPoints ledger.Points
 }
 
 // StoreStats are the store's counters, exposed by /metrics. Its fields match
@@ -147,6 +153,9 @@ type server struct {
 func New(cfg Config) (*echo.Echo, error) {
 	if cfg.Journal == nil || cfg.Users == nil || cfg.Directory == nil || cfg.Events == nil || cfg.Shops == nil || cfg.Secret == nil {
 		return nil, errors.New("handlers: Config needs Journal, Users, Directory, Events, Shops and Secret")
+	}
+	if cfg.Households == nil {
+		return nil, errors.New("handlers: Config needs Households")
 	}
 	if cfg.Rules.CodeStep == 0 {
 		cfg.Rules = ledger.DefaultEventRules
@@ -262,6 +271,7 @@ func (s *server) routes(e *echo.Echo) {
 	s.pageRoutes(e)
 	s.eventPageRoutes(e)
 	s.shopPageRoutes(e)
+	s.householdPageRoutes(e)
 	e.GET("/c/:token", s.checkinPage, session)
 
 	// JSON API.
@@ -339,6 +349,9 @@ func (s *server) routes(e *echo.Echo) {
 	api.GET("/redemptions/preview", s.previewRedemption, clerk...)
 	api.POST("/redemptions", s.redeem, clerk...)
 	api.GET("/redemptions/today", s.redemptionsToday, clerk...)
+
+	// Households (一家亲) and the shops' household setting.
+	s.householdRoutes(api)
 
 	// Exports.
 	api.GET("/exports/monthly", s.exportMonthly, staff...)

@@ -122,6 +122,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 		Logger:     slog.New(slog.NewJSONHandler(e.logs, nil)),
 		Now:        e.clock.Now,
 		Version:    "test",
+		Households: st,
 	}
 	for _, f := range configure {
 		f(&cfg)

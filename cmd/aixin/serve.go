@@ -37,11 +37,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	loginLimit := fs.Uint64("login-limit", env.uint("AIXIN_LOGIN_LIMIT", 20), "login attempts per client address per minute (AIXIN_LOGIN_LIMIT)")
 	repeat := fs.Duration("checkin-repeat", env.duration("AIXIN_CHECKIN_REPEAT", ledger.DefaultEventRules.RepeatWindow),
 		"a second scan of the same event this soon after checking in or out repeats it (AIXIN_CHECKIN_REPEAT)")
+	householdOpening := fs.Uint64("household-opening-points", env.uint("AIXIN_HOUSEHOLD_OPENING_POINTS", 0),
+		"points a new household (户) starts with, from its community, as 遵义 gives 60; 0: none (AIXIN_HOUSEHOLD_OPENING_POINTS)")
 	if env.err != nil {
 		return env.err
 	}
 	if err := c.parse(fs, args); err != nil {
 		return err
+	}
+	if *householdOpening > uint64(ledger.MaxHouseholdOpening) {
+		return fmt.Errorf("--household-opening-points %d: give at most %d", *householdOpening, ledger.MaxHouseholdOpening)
 	}
 	var logger *slog.Logger
 	switch c.LogFormat {
@@ -97,6 +102,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ActionsPerMinute:  int(*userLimit),
 		TrustedProxies:    strings.Split(*proxies, ","),
 		BackupMBPerSecond: cmp.Or(*backupRate, -1),
+
+		Households:             st,
+		HouseholdOpeningPoints: ledger.Points(*householdOpening),
 	})
 	if err != nil {
 		return err
