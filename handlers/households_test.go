@@ -448,3 +448,48 @@ func TestHouseholdList(t *testing.T) {
 		t.Fatalf("%+v", cands)
 	}
 }
+
+// TestHouseholdPages: the organiser's households list and a household's
+// page, and the volunteer's own, for whom they are and in both languages,
+// follow the CSP and load scripts that exist; another community's
+// household is the 404 page; other roles get the 403 page.
+func TestHouseholdPages(t *testing.T) {
+	e := newEnv(t)
+	w := newHouseholdWorld(t, e)
+	orgA, orgB := e.session(w.users["organizerA"]), e.session(w.users["organizerB"])
+	vol, worker := e.session(w.users["volunteer"]), e.session(w.worker["A"])
+	homeA := "/admin/households/" + w.home["A"].ID.String()
+	for _, tc := range []struct {
+		path   string
+		cookie *http.Cookie
+		status int
+	}{
+		{"/admin/households", orgA, 200}, {homeA, orgA, 200}, {"/m/household", vol, 200},
+		{"/admin/households", e.session(w.users["admin"]), 200}, {homeA, e.session(w.users["admin"]), 200},
+		{homeA, orgB, 404}, {"/admin/households/" + uuid.New().String(), orgA, 404},
+		{"/admin/households", vol, 403}, {homeA, vol, 403}, {"/admin/households", worker, 403},
+		{"/admin/households", e.session(w.users["clerk"]), 403}, {"/m/household", orgA, 403},
+		{"/admin/members/" + w.member["A"].ID.String(), orgA, 200}, {"/m/", vol, 200}, {"/m/shop", vol, 200}, {"/admin/shops/" + w.shop["A"].ID.String(), orgA, 200},
+	} {
+		for _, lang := range []string{langZH, langEN} {
+			t.Run(tc.path+"/"+lang, func(t *testing.T) {
+				res := e.get(tc.path+"?lang="+lang, tc.cookie)
+				wantStatus(t, res, tc.status)
+				if tc.status != 200 {
+					if strings.Contains(string(res.body), w.home["A"].Address) {
+						t.Fatal("a refusal shows the household")
+					}
+					return
+				}
+				msgs := checkPage(t, string(res.body), lang)
+				if msgs["js.household.head"] != e.catalogue().T(lang, "js.household.head") {
+					t.Errorf("#messages lacks the household's messages in %s", lang)
+				}
+			})
+		}
+	}
+	res := e.get("/admin/households", nil)
+	if res.Request.URL.Path != "/" || res.Request.URL.Query().Get("next") != "/admin/households" {
+		t.Fatalf("not logged in: sent to %v", res.Request.URL)
+	}
+}

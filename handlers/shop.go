@@ -71,6 +71,7 @@ func (s *server) createShop(c echo.Context) error {
 		Kind        ledger.ShopKind    `json:"kind"`
 		UnitID      uuid.UUID          `json:"unit_id"`
 		RedeemScope ledger.RedeemScope `json:"redeem_scope"`
+		Households  bool               `json:"households"`
 	}
 	if err := decodeJSON(c.Request().Body, &req); err != nil {
 		return err
@@ -79,7 +80,7 @@ func (s *server) createShop(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sh, err := s.cfg.Shops.CreateShop(c.Request().Context(), ledger.Shop{Name: req.Name, Kind: req.Kind, UnitID: req.UnitID, RedeemScope: req.RedeemScope})
+	sh, err := s.cfg.Shops.CreateShop(c.Request().Context(), ledger.Shop{Name: req.Name, Kind: req.Kind, UnitID: req.UnitID, RedeemScope: req.RedeemScope, Households: req.Households})
 	if err != nil {
 		return err
 	}

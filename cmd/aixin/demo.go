@@ -252,6 +252,9 @@ func fillDemo(ctx context.Context, st *store.Store, clock *demoClock, now time.T
 			}
 		}
 	}
+	if err := fillDemoHouseholds(ctx, st, clock, members, shops[0].shop, shops[0].items); err != nil {
+		return nil, err
+	}
 	clock.set(now)
 	return logins, nil
 }

@@ -8,6 +8,7 @@ import {
   fmtNumber, fmtHours, fmtTime, entryTable, emptyState, href,
 } from './common.js';
 import { memberForm } from './member-form.js';
+import { showMemberHousehold } from './admin-member-household.js';
 
 bindLogout();
 
@@ -155,6 +156,7 @@ try {
   $('member').hidden = false;
   showMember(m);
   loadBalance();
+  showMemberHousehold(id);
   loadEntries();
 } catch (err) {
   if (err.status === 404) showNotFound();

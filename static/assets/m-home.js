@@ -4,6 +4,7 @@
 
 import { t, $, api, el, failed, busy, bindLogout, fmtNumber, fmtHours, fmtTime, entryKinds, emptyState, categoryName } from './common.js';
 import { shortDay, duration, countedMinutes } from './events-common.js';
+import { showHouseholdCard } from './m-household-home.js';
 
 bindLogout();
 
@@ -149,6 +150,7 @@ $('password-form').addEventListener('submit', async (ev) => {
 
 if (id) {
   loadBalance();
+  showHouseholdCard(id);
   loadTrail();
   loadEntries();
 } else {
