@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"aixin/ledger"
 
@@ -491,5 +492,132 @@ func TestHouseholdPages(t *testing.T) {
 	res := e.get("/admin/households", nil)
 	if res.Request.URL.Path != "/" || res.Request.URL.Query().Get("next") != "/admin/households" {
 		t.Fatalf("not logged in: sent to %v", res.Request.URL)
+	}
+}
+
+// TestExportHouseholds: the monthly export's household view lists each
+// household of the scope with its members and its account's month, apart
+// from the members' own; with a household voucher open and one redeemed,
+// the administrator's export still reconciles against the escrow and the
+// shops (the households counted), and the organiser of the other community
+// sees none of A's households.
+func TestExportHouseholds(t *testing.T) {
+	e, w := exportWorld(t)
+	st := e.store
+	if _, err := st.SetShopHouseholds(ctx, w.shop["A"].ID, true); err != nil {
+		t.Fatal(err)
+	}
+	home, err := st.CreateHousehold(ctx, "3单元502室", w.grid["A"].ID, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateHousehold(ctx, "1单元101室", w.grid["A"].ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if home, err = st.SetHouseholdMembers(ctx, home.ID, ledger.HouseholdChange{HeadID: w.member["A"].ID,
+		Members: []ledger.HouseholdMember{{MemberID: w.member["A"].ID}, {MemberID: w.other["A"].ID, Minor: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	towel := []ledger.VoucherRequestLine{{ItemID: w.item["A"].ID, Qty: 2}}
+	spent, err := st.IssueHouseholdVoucher(ctx, w.member["A"].ID, home.ID, w.shop["A"].ID, towel, uuid.Nil, ledger.PresenceSelf, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RedeemVoucher(ctx, spent.ID, w.shop["A"].ID, uuid.Nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.IssueHouseholdVoucher(ctx, w.member["A"].ID, home.ID, w.shop["A"].ID, towel[:1], uuid.Nil, ledger.PresenceSelf, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Hour)
+	orgA, orgB := e.session(w.users["organizerA"]), e.session(w.users["organizerB"])
+	res := e.get("/api/v1/exports/monthly?month=2026-04&format=csv&by=household", orgA)
+	wantStatus(t, res, http.StatusOK)
+	golden(t, "households-organiser-a.csv", stable(res.body))
+	res = e.get("/api/v1/exports/monthly?month=2026-04&format=csv&by=household&lang=en", e.session(w.users["admin"]))
+	wantStatus(t, res, http.StatusOK)
+	golden(t, "households-admin-en.csv", stable(res.body))
+	var preview struct {
+		Reconciles bool     `json:"reconciles"`
+		Notes      []string `json:"notes"`
+		View       sheet    `json:"view"`
+	}
+	e.get("/api/v1/exports/monthly?month=2026-04&format=json&by=household", e.session(w.users["admin"])).decode(t, &preview)
+	if !preview.Reconciles || len(preview.View.Rows) != 2 {
+		t.Fatalf("%+v", preview)
+	}
+	if !strings.Contains(strings.Join(preview.Notes, "\n"), "全体志愿者待兑换之和 20 = 兑换券托管账户月末余额 20 ✓") {
+		t.Fatalf("the escrow check does not count the household's open voucher: %v", preview.Notes)
+	}
+	e.get("/api/v1/exports/monthly?month=2026-04&format=json&by=household", orgB).decode(t, &preview)
+	if len(preview.View.Rows) != 0 {
+		t.Fatalf("another community's organiser sees %v", preview.View.Rows)
+	}
+	res = e.get("/api/v1/exports/monthly?month=2026-04&format=xlsx&by=household", orgA)
+	wantStatus(t, res, http.StatusOK)
+	if !strings.Contains(string(dumpXLSX(t, res.body)), "3单元502室") {
+		t.Fatal("the workbook lacks the household")
+	}
+}
+
+// TestNoticeHouseholds: the public notice shows the month's household
+// totals and, by place, what households were awarded and redeemed: the grid,
+// building and entrance, never a door number or a name; another community's
+// households are not in it.
+func TestNoticeHouseholds(t *testing.T) {
+	e, w := exportWorld(t)
+	st := e.store
+	building, err := st.CreateUnit(ctx, "5号楼", ledger.UnitBuilding, w.grid["A"].ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SetShopHouseholds(ctx, w.shop["A"].ID, true); err != nil {
+		t.Fatal(err)
+	}
+	homes := map[string]ledger.Household{}
+	for _, h := range []struct {
+		addr string
+		unit uuid.UUID
+		pts  ledger.Points
+	}{{"3单元502室", w.grid["A"].ID, 60}, {"3单元601室", w.grid["A"].ID, 60}, {"2单元101室", building.ID, 60}, {"幸福路18号", w.grid["A"].ID, 0}, {"9单元909室", w.grid["B"].ID, 60}} {
+		if homes[h.addr], err = st.CreateHousehold(ctx, h.addr, h.unit, h.pts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	home, err := st.SetHouseholdMembers(ctx, homes["3单元502室"].ID, ledger.HouseholdChange{HeadID: w.member["A"].ID,
+		Members: []ledger.HouseholdMember{{MemberID: w.member["A"].ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := st.IssueHouseholdVoucher(ctx, w.member["A"].ID, home.ID, w.shop["A"].ID, []ledger.VoucherRequestLine{{ItemID: w.item["A"].ID, Qty: 3}}, uuid.Nil, ledger.PresenceSelf, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.RedeemVoucher(ctx, v.ID, w.shop["A"].ID, uuid.Nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, e.do("PATCH", "/api/v1/units/"+w.unit["A"].ID.String(), jsonReader(map[string]any{"public_notice": true}), e.session(w.users["organizerA"])), http.StatusOK)
+	res := e.get("/notice/"+w.unit["A"].ID.String()+"?month=2026-04", nil)
+	wantStatus(t, res, http.StatusOK)
+	html := string(res.body)
+	for _, want := range []string{`<dd id="n-hh-count">4</dd>`, `<dd id="n-hh-awarded">180</dd>`, `<dd id="n-hh-redeemed">30</dd>`,
+		`<td>第一网格 3单元</td><td class="num">2</td><td class="num">120</td><td class="num">30</td>`,
+		`<td>第一网格 5号楼 2单元</td><td class="num">1</td><td class="num">60</td><td class="num">0</td>`} {
+		if !strings.Contains(html, want) {
+			t.Fatalf("notice lacks %q:\n%s", want, html)
+		}
+	}
+	for _, never := range []string{"502", "601", "101室", "幸福路", "9单元", "志愿者A"} {
+		if strings.Contains(html, never) {
+			t.Fatalf("the notice shows %q", never)
+		}
+	}
+	if m := pageInline.FindString(html); m != "" {
+		t.Fatalf("inline %q", m)
+	}
+	// The month before they were made has no households.
+	res = e.get("/notice/"+w.unit["A"].ID.String()+"?month=2026-03", nil)
+	if html := string(res.body); strings.Contains(html, `n-hh`) {
+		t.Fatalf("March: %s", html)
 	}
 }

@@ -48,6 +48,8 @@ func (s *server) noticePage(c echo.Context) error {
 		PeriodFrom, PeriodTo string
 		PeriodDays           int
 		Contact              string
+		// Households are the month's household totals (一家亲), by place.
+		Households noticeHouseholds
 	}{pageData: s.pageData(c)}
 	render := func(status int) error { return s.render(c, status, "notice.html", d) }
 	id, err := uuid.Parse(c.Param("unit"))
@@ -78,6 +80,9 @@ func (s *server) noticePage(c echo.Context) error {
 	}
 	rep, err := s.cfg.Reports.MonthReport(ctx, month, ids, []uuid.UUID{})
 	if err != nil {
+		return err
+	}
+	if d.Households, err = s.householdNotice(ctx, unit, month); err != nil {
 		return err
 	}
 	var minutes int64

@@ -244,7 +244,7 @@ type Reports interface {
 	MonthReport(ctx context.Context, m Month, members, shops []uuid.UUID) (MonthReport, error)
 
 	// HouseholdMonths reads month m of every household whose unit lies in
-	// scope, from the household accounts' monthly rows as MonthReport reads
-	// a member's, ordered by id.
+	// scope and that was made by the end of m, from the household accounts'
+	// monthly rows as MonthReport reads a member's, ordered by id.
 	HouseholdMonths(ctx context.Context, m Month, scope Scope) ([]HouseholdMonth, error)
 }

@@ -110,8 +110,9 @@ func householdMonth(tx *bolt.Tx, h ledger.Household, m ledger.Month) (hm ledger.
 	return hm, net != avail || heldNet != heldNow, nil
 }
 
-// householdMonths reads month m of every household whose unit scope covers.
-func householdMonths(ctx context.Context, tx *bolt.Tx, m ledger.Month, scope ledger.Scope) (out []ledger.HouseholdMonth, unbalanced []uuid.UUID, err error) {
+// householdMonths reads month m of every household whose unit scope covers
+// that was made by the end of m (one made later has nothing in m).
+func (s *Store) householdMonths(ctx context.Context, tx *bolt.Tx, m ledger.Month, scope ledger.Scope) (out []ledger.HouseholdMonth, unbalanced []uuid.UUID, err error) {
 	units := tx.Bucket(bucketUnits)
 	i := 0
 	err = tx.Bucket(bucketHouseholds).ForEach(func(k, v []byte) error {
@@ -122,6 +123,9 @@ func householdMonths(ctx context.Context, tx *bolt.Tx, m ledger.Month, scope led
 		var h ledger.Household
 		if err := json.Unmarshal(v, &h); err != nil {
 			return fmt.Errorf("household %x: %w", k, err)
+		}
+		if ledger.MonthOf(h.CreatedAt, s.loc) > m {
+			return nil
 		}
 		if !scope.All {
 			u, err := getJSON[ledger.Unit](units, h.UnitID, "unit.not_found")
@@ -146,7 +150,7 @@ func householdMonths(ctx context.Context, tx *bolt.Tx, m ledger.Month, scope led
 func (s *Store) HouseholdMonths(ctx context.Context, m ledger.Month, scope ledger.Scope) ([]ledger.HouseholdMonth, error) {
 	out := []ledger.HouseholdMonth{}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		hms, _, err := householdMonths(ctx, tx, m, scope)
+		hms, _, err := s.householdMonths(ctx, tx, m, scope)
 		out = append(out, hms...)
 		return err
 	})

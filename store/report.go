@@ -380,7 +380,7 @@ func (s *Store) MonthReport(ctx context.Context, m ledger.Month, members, shops 
 		}
 		if rep.AllMembers {
 			// Households' vouchers are in the escrow and the shops too.
-			hms, bad, err := householdMonths(ctx, tx, m, ledger.Scope{All: true})
+			hms, bad, err := s.householdMonths(ctx, tx, m, ledger.Scope{All: true})
 			if err != nil {
 				return err
 			}
