@@ -17,6 +17,7 @@ let available = 0; // what the chosen account has available
 let own = 0; // the member's own available points
 let home = null; // the member's household, if any
 let payFrom = 'own'; // or 'household'
+const availableLabel = $('available-label')?.textContent; // 可用积分, when there is no choice
 const basket = new Map(); // item id -> qty
 let key = null; // the idempotency key of the exchange under way
 
@@ -101,8 +102,9 @@ function showPayFrom() {
     $('pay-hh-who').textContent = householdName(home);
   }
   available = payFrom === 'household' ? home.available : own;
-  $('available-label').textContent = payFrom === 'household' ? t('js.household.shop_available') : t('js.household.shop_own_available');
+  $('available-label').textContent = !open ? availableLabel : payFrom === 'household' ? t('js.household.shop_available') : t('js.household.shop_own_available');
   $('available').textContent = t('js.shop.points', fmtNumber(available));
+  $('available').closest('.balance-strip')?.classList.toggle('hh-strip', payFrom === 'household');
 }
 
 for (const r of document.querySelectorAll('input[name=pay-from]')) {
