@@ -153,6 +153,9 @@ export async function freshServer(dir, env = {}) {
     env: { ...process.env, AIXIN_ADMIN_PASSWORD: ADMIN.password, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  // The server logs a line a request to stderr: read it, or once the pipe
+  // is full (64 KiB) the server blocks on its next log line.
+  proc.stderr.resume();
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('aixin printed no address in 10 s: ' + out)), 10_000);
     proc.stdout.on('data', (b) => {

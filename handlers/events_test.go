@@ -378,8 +378,9 @@ func TestPublicURL(t *testing.T) {
 	res := e.do("POST", "/api/v1/checkins", jsonReader(map[string]any{"code": code.URL}), vol)
 	wantStatus(t, res, http.StatusOK)
 	for _, bad := range []string{"aixin.example.org", "ftp://aixin.example.org", "https://", "https://aixin.example.org/aixin", "https://a.example.org/?x=1", "https://u:p@a.example.org"} {
-		if _, err := New(Config{Journal: e.store, Users: e.store, Directory: e.store, Events: e.store, Shops: e.store,
-			Secret: e.store.Secret, Expiry: e.store, PublicURL: bad}); err == nil || !strings.Contains(err.Error(), "public URL") {
+		cfg := e.cfg
+		cfg.PublicURL = bad
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "public URL") {
 			t.Errorf("public URL %q: %v", bad, err)
 		}
 	}

@@ -42,7 +42,7 @@ const previewRows = 200
 
 // exportViews are the views, in the workbook's order after the summary:
 // late lists the month's service that was served in an earlier month (补录).
-var exportViews = []string{"member", "team", "unit", "shop", "late"}
+var exportViews = []string{"member", "team", "unit", "shop", "late", householdExportView}
 
 // monthlyExport is a built export: its sheets by view, and its summary.
 type monthlyExport struct {
@@ -488,6 +488,16 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 	}
 	lateSheet.Total = []sheetCell{textCell(t("export.total_lines", len(lateSheet.Rows))), {}, {}, {}, {}, {}, {}, hoursCell(lateMinutes), {}}
 
+	// Households (一家亲): their accounts' month, apart from the members'.
+	memberNames := make(map[uuid.UUID]string, len(lines))
+	for _, l := range lines {
+		memberNames[l.m.ID] = l.m.Name
+	}
+	homeSheet, homeTotal, homesOK, err := householdSheet(ctx, d, opts, t, label, unitByID, memberNames)
+	if err != nil {
+		return ex, err
+	}
+
 	// The reconciliation, printed under every view and on the summary.
 	ok := true
 	mark := func(good bool) string {
@@ -523,11 +533,18 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 		mark(false)
 		notes = append(notes, t("export.check.rows_bad", bad, len(lines)))
 	}
+	if len(homeSheet.Rows) > 0 {
+		notes = append(notes, householdNote(t, homeTotal, homesOK, mark))
+	}
 	if rep.AllMembers {
 		var heldAll, redeemedAll ledger.Points
 		for _, mm := range rep.Members {
 			heldAll += mm.HeldClosing
 			redeemedAll += mm.Redeemed
+		}
+		for _, hm := range rep.Households { // their vouchers are in the escrow and the shops too
+			heldAll += hm.Points.HeldClosing
+			redeemedAll += hm.Points.Redeemed
 		}
 		notes = append(notes,
 			t("export.check.escrow", heldAll, rep.EscrowClosing, mark(heldAll == rep.EscrowClosing)),
@@ -557,11 +574,12 @@ func buildMonthly(ctx context.Context, d exportDeps, opts ExportOptions) (monthl
 	title := func(view string) string {
 		return t("export.title", issuer, int(opts.Month)/100, int(opts.Month)%100, view)
 	}
-	for _, s := range []*sheet{&memberSheet, &teamSheet, &unitSheet, &shopSheet, &lateSheet} {
+	for _, s := range []*sheet{&memberSheet, &teamSheet, &unitSheet, &shopSheet, &lateSheet, &homeSheet} {
 		s.Notes = notes
 		s.Title = title(s.Name)
 	}
 	ex.sheets["member"], ex.sheets["team"], ex.sheets["unit"], ex.sheets["shop"], ex.sheets["late"] = memberSheet, teamSheet, unitSheet, shopSheet, lateSheet
+	ex.sheets[householdExportView] = homeSheet
 
 	// The summary, with lines for who made it and who checked it to sign.
 	phones := t("export.phones_masked")

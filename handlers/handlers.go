@@ -49,9 +49,6 @@ type Config struct {
 	// Awards keeps the behaviour lists and the awards made from them
 	// (文明行为银行); nil leaves their routes out.
 	Awards ledger.Awards
-	// Households keeps households (户); the behaviour bank reads who
-	// belongs to one. Nil: household awards show to staff only.
-	Households ledger.Households
 	// Rules are the rules of hours into points. Default ledger.DefaultEventRules.
 	Rules ledger.EventRules
 	// Secret returns a named server secret (the key that signs member cards).
@@ -101,6 +98,13 @@ type Config struct {
 
 	// Expiry keeps the streets' points expiry policies and applies them (required).
 	Expiry ledger.Expiries
+
+	// Households keeps households (一家亲), who belongs to them and their
+	// vouchers; the behaviour bank reads it too. Required.
+	Households ledger.Households
+	// HouseholdOpeningPoints are the points a new household starts with
+	// (遵义: 60); 0, the default, gives none.
+	HouseholdOpeningPoints ledger.Points
 }
 
 // StoreStats are the store's counters, exposed by /metrics. Its fields match
@@ -167,6 +171,9 @@ func New(cfg Config) (*echo.Echo, error) {
 	}
 	if cfg.Expiry == nil {
 		return nil, errors.New("handlers: Config needs Expiry")
+	}
+	if cfg.Households == nil {
+		return nil, errors.New("handlers: Config needs Households")
 	}
 	if cfg.Rules.CodeStep == 0 {
 		cfg.Rules = ledger.DefaultEventRules
@@ -292,6 +299,7 @@ func (s *server) routes(e *echo.Echo) {
 	if s.cfg.Awards != nil {
 		s.awardRoutes(e)
 	}
+	s.householdPageRoutes(e)
 	e.GET("/c/:token", s.checkinPage, session)
 
 	// JSON API.
@@ -369,6 +377,9 @@ func (s *server) routes(e *echo.Echo) {
 	api.GET("/redemptions/preview", s.previewRedemption, clerk...)
 	api.POST("/redemptions", s.redeem, clerk...)
 	api.GET("/redemptions/today", s.redemptionsToday, clerk...)
+
+	// Households (一家亲) and the shops' household setting.
+	s.householdRoutes(api)
 
 	// Exports.
 	api.GET("/exports/monthly", s.exportMonthly, staff...)

@@ -87,6 +87,7 @@ type env struct {
 	clock *clock
 	logs  *logBuffer
 	users map[ledger.Role]ledger.User // one user of each role, login = role name
+	cfg   Config                      // what the server was made with
 }
 
 var ctx = context.Background()
@@ -129,6 +130,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 	for _, f := range configure {
 		f(&cfg)
 	}
+	e.cfg = cfg
 	if e.echo, err = New(cfg); err != nil {
 		t.Fatal(err)
 	}

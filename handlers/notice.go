@@ -50,6 +50,8 @@ func (s *server) noticePage(c echo.Context) error {
 		Contact              string
 		// Awards are the behaviour awards in their notice period.
 		Awards awardNotice
+		// Households are the month's household totals (一家亲), by place.
+		Households noticeHouseholds
 	}{pageData: s.pageData(c)}
 	render := func(status int) error { return s.render(c, status, "notice.html", d) }
 	id, err := uuid.Parse(c.Param("unit"))
@@ -80,6 +82,9 @@ func (s *server) noticePage(c echo.Context) error {
 	}
 	rep, err := s.cfg.Reports.MonthReport(ctx, month, ids, []uuid.UUID{})
 	if err != nil {
+		return err
+	}
+	if d.Households, err = s.householdNotice(ctx, unit, month); err != nil {
 		return err
 	}
 	var minutes int64

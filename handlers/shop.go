@@ -71,6 +71,7 @@ func (s *server) createShop(c echo.Context) error {
 		Kind        ledger.ShopKind    `json:"kind"`
 		UnitID      uuid.UUID          `json:"unit_id"`
 		RedeemScope ledger.RedeemScope `json:"redeem_scope"`
+		Households  bool               `json:"households"`
 	}
 	if err := decodeJSON(c.Request().Body, &req); err != nil {
 		return err
@@ -79,7 +80,7 @@ func (s *server) createShop(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sh, err := s.cfg.Shops.CreateShop(c.Request().Context(), ledger.Shop{Name: req.Name, Kind: req.Kind, UnitID: req.UnitID, RedeemScope: req.RedeemScope})
+	sh, err := s.cfg.Shops.CreateShop(c.Request().Context(), ledger.Shop{Name: req.Name, Kind: req.Kind, UnitID: req.UnitID, RedeemScope: req.RedeemScope, Households: req.Households})
 	if err != nil {
 		return err
 	}
@@ -380,12 +381,15 @@ func (s *server) mayActFor(c echo.Context, memberID uuid.UUID) bool {
 
 // issueVoucher makes a voucher: a volunteer's own, or an organiser's for a
 // member in scope, which needs the member there (their card scanned, their
-// password typed) or else the explicit choice of a 代兑 voucher.
+// password typed) or else the explicit choice of a 代兑 voucher. With
+// household_id it is paid from that household's points, if the member may
+// spend them (ledger.SpendFrom).
 func (s *server) issueVoucher(c echo.Context) error {
 	var req struct {
-		MemberID uuid.UUID                   `json:"member_id"`
-		ShopID   uuid.UUID                   `json:"shop_id"`
-		Items    []ledger.VoucherRequestLine `json:"items"`
+		MemberID    uuid.UUID                   `json:"member_id"`
+		ShopID      uuid.UUID                   `json:"shop_id"`
+		Items       []ledger.VoucherRequestLine `json:"items"`
+		HouseholdID uuid.UUID                   `json:"household_id"`
 		presenceRequest
 	}
 	if err := decodeJSON(c.Request().Body, &req); err != nil {
@@ -418,7 +422,12 @@ func (s *server) issueVoucher(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.cfg.Shops.IssueVoucher(ctx, req.MemberID, req.ShopID, req.Items, u.ID, presence, key)
+	var v ledger.Voucher
+	if req.HouseholdID != uuid.Nil {
+		v, err = s.cfg.Households.IssueHouseholdVoucher(ctx, req.MemberID, req.HouseholdID, req.ShopID, req.Items, u.ID, presence, key)
+	} else {
+		v, err = s.cfg.Shops.IssueVoucher(ctx, req.MemberID, req.ShopID, req.Items, u.ID, presence, key)
+	}
 	if err != nil {
 		return err
 	}

@@ -115,6 +115,8 @@ type redemptionView struct {
 	ReversedAt time.Time             `json:"reversed_at,omitzero"`
 	Reason     string                `json:"reverse_reason,omitempty"`
 	auditView
+	// HouseholdID names the household whose points paid the voucher (家庭积分).
+	HouseholdID uuid.UUID `json:"household_id,omitzero"`
 }
 
 // redemptionsPage is a shop's redemptions in a period.
@@ -135,7 +137,7 @@ func (s *server) viewRedemptions(n *names, period string, p ledger.RedemptionPag
 		v := r.Voucher
 		line := redemptionView{Seq: r.Seq, Kind: r.Kind, At: r.Time.In(loc), Points: r.Points, VoucherID: v.ID, MemberName: n.member(v.MemberID),
 			Lines: v.Lines, Status: v.Status, Presence: v.Presence, RedeemedAt: v.ClosedAt.In(loc), CreatedAt: v.CreatedAt.In(loc),
-			Reason: v.ReverseReason, auditView: n.audit(v)}
+			Reason: v.ReverseReason, auditView: n.audit(v), HouseholdID: v.HouseholdID}
 		if !v.ReversedAt.IsZero() {
 			line.ReversedAt = v.ReversedAt.In(loc)
 		}

@@ -143,9 +143,12 @@ func ChangeHouseholdMembers(h Household, ch HouseholdChange, f HouseholdFacts, n
 // Households keeps households (户) and who belongs to them.
 type Households interface {
 	// CreateHousehold stores a new household without members (see
-	// NewHousehold) and opens its account, in one transaction. Returns
-	// ENOTFOUND for an unknown unit, EINVALID as NewHousehold does.
-	CreateHousehold(ctx context.Context, address string, unitID uuid.UUID) (Household, error)
+	// NewHousehold) and opens its account, in one transaction with the
+	// points it starts with, opening (the deployment's setting; 0 for
+	// none), as HouseholdOpening decides, from its community's issuer
+	// account (opened if it is not yet). Returns ENOTFOUND for an unknown
+	// unit, EINVALID as NewHousehold and HouseholdOpening do.
+	CreateHousehold(ctx context.Context, address string, unitID uuid.UUID, opening Points) (Household, error)
 	// SetHouseholdMembers replaces a household's members and head as
 	// ChangeHouseholdMembers decides, in one transaction with the index of
 	// each member's household. Returns ENOTFOUND for an unknown household,
@@ -158,4 +161,23 @@ type Households interface {
 	MemberHousehold(ctx context.Context, memberID uuid.UUID) (Household, error)
 	// Households returns the households whose unit lies in scope, by id.
 	Households(ctx context.Context, scope Scope) ([]Household, error)
+
+	// IssueHouseholdVoucher is Shops.IssueVoucher paid from the account of
+	// household (uuid.Nil: the member's own, as IssueVoucher), as SpendFrom
+	// decides with the member's household read in the same transaction: the
+	// hold is household -> escrow, and a cancel, an expiry or the reversal of
+	// its redemption gives the points back to the household. Monthly item
+	// limits stay the member's. Returns what IssueVoucher and SpendFrom
+	// return; a repeated key with another household is ECONFLICT
+	// ("idempotency.mismatch").
+	IssueHouseholdVoucher(ctx context.Context, memberID, household, shopID uuid.UUID, lines []VoucherRequestLine, by uuid.UUID, presence PresenceMethod, key string) (Voucher, error)
+	// HouseholdHeld returns the points a household has in open vouchers.
+	HouseholdHeld(ctx context.Context, id uuid.UUID) (Points, error)
+	// HouseholdVouchers returns the vouchers paid from a household's
+	// account, newest first.
+	HouseholdVouchers(ctx context.Context, id uuid.UUID) ([]Voucher, error)
+	// SetShopHouseholds says whether a shop accepts household points;
+	// vouchers already made keep the account they hold from. Returns
+	// ENOTFOUND for an unknown shop.
+	SetShopHouseholds(ctx context.Context, shopID uuid.UUID, accepts bool) (Shop, error)
 }

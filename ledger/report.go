@@ -163,14 +163,18 @@ type MonthReport struct {
 	AllMembers bool `json:"all_members"`
 	// Unbalanced are the members whose balance or held points now differ
 	// from the sums of all their monthly rows and monthly redemptions (none
-	// when the store is sound; Verify says where).
+	// when the store is sound; Verify says where), and such households.
 	Unbalanced []uuid.UUID `json:"unbalanced,omitempty"`
+	// Households are every household's month when the report covers all
+	// members (AllMembers): their vouchers' points sit in the escrow and go
+	// to the shops too, so the cross-checks count them.
+	Households []HouseholdMonth `json:"households,omitempty"`
 }
 
-// Reconcile checks every member's month and, when the report covers all
-// members, that their sums agree with the escrow and shop accounts. It
-// returns the members whose month does not add up and whether the
-// cross-checks hold.
+// Reconcile checks every member's (and household's) month and, when the
+// report covers all members, that their sums agree with the escrow and shop
+// accounts. It returns the members and households whose month does not add
+// up and whether the cross-checks hold.
 func (r MonthReport) Reconcile() (bad []uuid.UUID, accountsAgree bool) {
 	var held, redeemed Points
 	bad = append(bad, r.Unbalanced...)
@@ -180,6 +184,13 @@ func (r MonthReport) Reconcile() (bad []uuid.UUID, accountsAgree bool) {
 		}
 		held += m.HeldClosing
 		redeemed += m.Redeemed
+	}
+	for _, h := range r.Households {
+		if !h.Points.Reconciles() && !slices.Contains(r.Unbalanced, h.Household.ID) {
+			bad = append(bad, h.Household.ID)
+		}
+		held += h.Points.HeldClosing
+		redeemed += h.Points.Redeemed
 	}
 	accountsAgree = !r.AllMembers || (held == r.EscrowClosing && redeemed == r.ShopPoints)
 	slices.SortFunc(bad, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
@@ -231,4 +242,9 @@ type Reports interface {
 	// ledger, from the per-account monthly totals: its cost grows with the
 	// members and the months since m, not with the journal.
 	MonthReport(ctx context.Context, m Month, members, shops []uuid.UUID) (MonthReport, error)
+
+	// HouseholdMonths reads month m of every household whose unit lies in
+	// scope and that was made by the end of m, from the household accounts'
+	// monthly rows as MonthReport reads a member's, ordered by id.
+	HouseholdMonths(ctx context.Context, m Month, scope Scope) ([]HouseholdMonth, error)
 }

@@ -26,7 +26,8 @@ type RedemptionReversal struct {
 	// Reverse is the reverse of the redeem entry: shop -> escrow, naming it,
 	// with the reason as its memo.
 	Reverse Transfer
-	// Release gives the points back to the member: escrow -> member.
+	// Release gives the points back to the account the voucher held them
+	// from: escrow -> member (or household, Voucher.Account).
 	Release Transfer
 	// Voucher is the voucher marked reversed (ReverseSeq and ReleaseSeq are
 	// for the store to fill in).
@@ -83,7 +84,7 @@ func ReverseRedemption(v Voucher, redeem Entry, reverser string, req ReversalReq
 	now := req.Now.UTC()
 	out := RedemptionReversal{
 		Reverse: rev,
-		Release: Transfer{Debit: Escrow, Credit: MemberAccount(v.MemberID), Amount: v.Points, Kind: KindRelease,
+		Release: Transfer{Debit: Escrow, Credit: v.Account(), Amount: v.Points, Kind: KindRelease,
 			Reference: v.Reference(), Actor: actor, Memo: string(VoucherReversed), IdempotencyKey: v.Key("release")},
 		Voucher:    v,
 		CountMonth: MonthOf(v.CreatedAt, loc),

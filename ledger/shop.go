@@ -38,6 +38,10 @@ type Shop struct {
 	UnitID      uuid.UUID   `json:"unit_id"`
 	RedeemScope RedeemScope `json:"redeem_scope"`
 	CreatedAt   time.Time   `json:"created_at"`
+	// Households says the shop accepts household points (安宁's 一家亲积分超市):
+	// a household's adults may pay its vouchers from the household's account
+	// (SpendFrom). Off unless the shop is set so.
+	Households bool `json:"households,omitempty"`
 }
 
 // Check normalises and checks a shop.
@@ -190,6 +194,21 @@ type Voucher struct {
 	ReverseSeq    uint64    `json:"reverse_seq,omitempty"`
 	ReleaseSeq    uint64    `json:"release_seq,omitempty"`
 	ReverseKey    string    `json:"-"`
+
+	// HouseholdID is the household whose account the voucher holds its
+	// points from (a member of it made the voucher, MemberID); zero for a
+	// voucher paid from the member's own points. See Account.
+	HouseholdID uuid.UUID `json:"household_id,omitzero"`
+}
+
+// Account is the account a voucher holds its points from and gives them
+// back to when it is cancelled, expires or its redemption is reversed: the
+// household's for a household voucher, else the member's.
+func (v Voucher) Account() Account {
+	if v.HouseholdID != uuid.Nil {
+		return HouseholdAccount(v.HouseholdID)
+	}
+	return MemberAccount(v.MemberID)
 }
 
 // Reference is the ledger reference of a voucher's entries.

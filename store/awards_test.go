@@ -63,7 +63,7 @@ func newAwardWorld(t *testing.T, at time.Time) awardWorld {
 	if w.annUser, err = s.UserByLogin(ctx, w.ann.Phone); err != nil {
 		t.Fatal(err)
 	}
-	if w.home, err = s.CreateHousehold(ctx, "3单元502室", w.tr.gridA.ID); err != nil {
+	if w.home, err = s.CreateHousehold(ctx, "3单元502室", w.tr.gridA.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	if w.home, err = s.SetHouseholdMembers(ctx, w.home.ID, ledger.HouseholdChange{Members: []ledger.HouseholdMember{{MemberID: w.ann.ID}, {MemberID: w.bob.ID}}, HeadID: w.ann.ID}); err != nil {

@@ -361,7 +361,7 @@ func TestExpiryLeavesHeldPoints(t *testing.T) {
 func TestHouseholdPointsExpire(t *testing.T) {
 	w := newExpiryWorld(t, shTime(2025, 6, 1, 9, 0))
 	w.policy(t, 1)
-	h, err := w.s.CreateHousehold(ctx, "3单元502室", w.tr.gridA.ID)
+	h, err := w.s.CreateHousehold(ctx, "3单元502室", w.tr.gridA.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestHouseholdPointsExpire(t *testing.T) {
 	other, _ := w.s.CreateUnit(ctx, "光明街道", ledger.UnitStreet, uuid.Nil, nil)
 	oc, _ := w.s.CreateUnit(ctx, "光明社区", ledger.UnitCommunity, other.ID, nil)
 	og, _ := w.s.CreateUnit(ctx, "第一网格", ledger.UnitGrid, oc.ID, nil)
-	oh, err := w.s.CreateHousehold(ctx, "1单元101室", og.ID)
+	oh, err := w.s.CreateHousehold(ctx, "1单元101室", og.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

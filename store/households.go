@@ -11,9 +11,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// CreateHousehold implements ledger.Households: the household and its
-// account, in one transaction.
-func (s *Store) CreateHousehold(ctx context.Context, address string, unitID uuid.UUID) (ledger.Household, error) {
+// CreateHousehold implements ledger.Households: the household, its account
+// and the points it starts with, in one transaction. Both decisions come
+// before the first write; the opening entry is the last.
+func (s *Store) CreateHousehold(ctx context.Context, address string, unitID uuid.UUID, opening ledger.Points) (ledger.Household, error) {
 	var h ledger.Household
 	err := s.update(ctx, func(w *writeTx) error {
 		unit, err := getJSON[ledger.Unit](w.tx.Bucket(bucketUnits), unitID, "unit.not_found")
@@ -23,11 +24,34 @@ func (s *Store) CreateHousehold(ctx context.Context, address string, unitID uuid
 		if h, err = ledger.NewHousehold(newID(), address, unit, s.now()); err != nil {
 			return err
 		}
-		k := h.Account().Key()
-		if err := w.tx.Bucket(bucketAccounts).Put(k[:], make([]byte, accountRowSize)); err != nil {
+		var community uuid.UUID
+		if len(unit.Path) > 1 {
+			community = unit.Path[1] // street, community, grid, building
+		}
+		grant, give, err := ledger.HouseholdOpening(h, community, opening)
+		if err != nil {
 			return err
 		}
-		return putJSON(w.tx.Bucket(bucketHouseholds), h.ID, h)
+		accounts := w.tx.Bucket(bucketAccounts)
+		k := h.Account().Key()
+		if err := accounts.Put(k[:], make([]byte, accountRowSize)); err != nil {
+			return err
+		}
+		if err := putJSON(w.tx.Bucket(bucketHouseholds), h.ID, h); err != nil {
+			return err
+		}
+		if !give {
+			return nil
+		}
+		if ik := grant.Debit.Key(); accounts.Get(ik[:]) == nil {
+			if err := accounts.Put(ik[:], make([]byte, accountRowSize)); err != nil {
+				return err
+			}
+		}
+		if _, err := s.appendTx(w, grant); err != nil {
+			return abortError{fmt.Sprintf("the opening points of household %s: %v", h.ID, err), err}
+		}
+		return nil
 	})
 	return h, err
 }

@@ -24,20 +24,20 @@ func TestHouseholds(t *testing.T) {
 	}
 	dad, mum := member("张建国", "13800000001", tr.gridA.ID), member("李秀英", "13800000002", tr.gridA.ID)
 	other := member("王五", "13800000003", tr.gridB.ID)
-	if _, err := s.CreateHousehold(ctx, "1单元101室", tr.a.ID); ledger.ErrorCode(err) != ledger.EINVALID {
+	if _, err := s.CreateHousehold(ctx, "1单元101室", tr.a.ID, 0); ledger.ErrorCode(err) != ledger.EINVALID {
 		t.Fatalf("a household in a community: %v", err)
 	}
-	if _, err := s.CreateHousehold(ctx, "1单元101室", uuid.New()); ledger.ErrorCode(err) != ledger.ENOTFOUND {
+	if _, err := s.CreateHousehold(ctx, "1单元101室", uuid.New(), 0); ledger.ErrorCode(err) != ledger.ENOTFOUND {
 		t.Fatalf("a household in no unit: %v", err)
 	}
-	h, err := s.CreateHousehold(ctx, "1单元101室", tr.gridA.ID)
+	h, err := s.CreateHousehold(ctx, "1单元101室", tr.gridA.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if b, err := s.Balance(ctx, h.Account()); err != nil || b.Points != 0 {
 		t.Fatalf("household account: %+v %v", b, err)
 	}
-	h2, err := s.CreateHousehold(ctx, "1单元102室", tr.gridA.ID)
+	h2, err := s.CreateHousehold(ctx, "1单元102室", tr.gridA.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestHouseholdRace(t *testing.T) {
 	const n = 16
 	ids := make([]uuid.UUID, n)
 	for i := range ids {
-		h, err := s.CreateHousehold(ctx, "1单元10"+string(rune('a'+i))+"室", tr.gridA.ID)
+		h, err := s.CreateHousehold(ctx, "1单元10"+string(rune('a'+i))+"室", tr.gridA.ID, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -340,10 +340,12 @@ func TestConcurrentRandomOperations(t *testing.T) {
 }
 
 // TestRandomShopOperations throws random voucher operations at a store —
-// vouchers made, redeemed, cancelled, left to expire, and redemptions
-// reversed (again, with the same key, without a reason), across month ends
-// — predicts each outcome with an independent model of points, held points,
-// stock, monthly counts and voucher states, and checks the model after
+// vouchers made (from a member's own points or their household's),
+// redeemed, cancelled, left to expire, and redemptions reversed (again,
+// with the same key, without a reason), across month ends, while a member
+// leaves the household and comes back — predicts each outcome with an
+// independent model of points, held points, stock, monthly counts,
+// household membership and voucher states, and checks the model after
 // every step; at the end every month's report reconciles.
 func TestRandomShopOperations(t *testing.T) {
 	seeds, ops := 4, 500
@@ -358,6 +360,9 @@ func TestRandomShopOperations(t *testing.T) {
 			tr := makeTree(t, s)
 			shop, err := s.CreateShop(ctx, ledger.Shop{Name: "东河园爱心超市", Kind: ledger.ShopLoveSupermarket, UnitID: tr.a.ID})
 			if err != nil {
+				t.Fatal(err)
+			}
+			if shop, err = s.SetShopHouseholds(ctx, shop.ID, true); err != nil {
 				t.Fatal(err)
 			}
 			type item struct {
@@ -382,12 +387,13 @@ func TestRandomShopOperations(t *testing.T) {
 			}
 			iss := ledger.IssuerAccount(tr.a.ID)
 			openAccounts(t, s, iss)
+			// An account that pays vouchers: a member's own, or the household's.
 			type member struct {
 				id          uuid.UUID
 				avail, held ledger.Points
 			}
 			var members []*member
-			for i := range 3 {
+			for i := range 4 {
 				m, err := s.CreateMember(ctx, ledger.Member{Name: fmt.Sprint("志愿者", i), Phone: fmt.Sprintf("1390000000%d", i), UnitID: tr.gridA.ID}, "")
 				if err != nil {
 					t.Fatal(err)
@@ -397,9 +403,30 @@ func TestRandomShopOperations(t *testing.T) {
 				}
 				members = append(members, &member{id: m.ID, avail: 400})
 			}
+			// The household: members 0 and 1 are its adults (1 leaves and
+			// comes back now and then), 3 its minor; 2 belongs to none.
+			home, err := s.CreateHousehold(ctx, "3单元502室", tr.gridA.ID, 300)
+			if err != nil {
+				t.Fatal(err)
+			}
+			household := &member{id: home.ID, avail: 300}
+			inHome := true // whether member 1 is in the household now
+			setHome := func(with bool) {
+				t.Helper()
+				ch := ledger.HouseholdChange{HeadID: members[0].id, Members: []ledger.HouseholdMember{{MemberID: members[0].id}, {MemberID: members[3].id, Minor: true}}}
+				if with {
+					ch.Members = append(ch.Members, ledger.HouseholdMember{MemberID: members[1].id})
+				}
+				if _, err := s.SetHouseholdMembers(ctx, home.ID, ch); err != nil {
+					t.Fatal(err)
+				}
+				inHome = with
+			}
+			setHome(true)
 			type voucher struct {
 				v      ledger.Voucher
-				m      *member
+				m      *member // whose voucher it is (the monthly limits)
+				payer  *member // whose points it holds: m, or the household
 				status ledger.VoucherStatus
 				key    string // the key it was reversed with
 			}
@@ -438,8 +465,8 @@ func TestRandomShopOperations(t *testing.T) {
 				for _, vo := range vouchers {
 					if vo.status == ledger.VoucherOpen && !clock.Now().Before(vo.v.ExpiresAt) {
 						vo.status = ledger.VoucherExpired
-						vo.m.avail += vo.v.Points
-						vo.m.held -= vo.v.Points
+						vo.payer.avail += vo.v.Points
+						vo.payer.held -= vo.v.Points
 						for _, l := range vo.v.Lines {
 							itemOf(l.ItemID).reserved -= l.Qty
 						}
@@ -452,8 +479,20 @@ func TestRandomShopOperations(t *testing.T) {
 					return vouchers[r.IntN(len(vouchers))]
 				}
 				switch n := r.IntN(100); {
+				case n < 3: // member 1 leaves the household, or comes back
+					setHome(!inHome)
 				case n < 40: // a voucher of one or two lines (maybe of one item twice)
 					m := members[r.IntN(len(members))]
+					payer, from, refused := m, uuid.Nil, ""
+					if r.IntN(3) == 0 {
+						payer, from = household, home.ID
+						switch {
+						case m == members[3]:
+							refused = "household.minor_spend"
+						case m == members[2] || (m == members[1] && !inHome):
+							refused = "household.not_member"
+						}
+					}
 					var req []ledger.VoucherRequestLine
 					for range 1 + r.IntN(2) {
 						req = append(req, ledger.VoucherRequestLine{ItemID: items[r.IntN(len(items))].id, Qty: 1 + r.IntN(3)})
@@ -472,20 +511,24 @@ func TestRandomShopOperations(t *testing.T) {
 						}
 						cost += it.points * ledger.Points(l.Qty)
 					}
-					if want == "" && cost > m.avail {
+					if want == "" && cost > payer.avail {
 						want = "entry.insufficient"
 					}
-					v, err := s.IssueVoucher(ctx, m.id, shop.ID, req, uuid.Nil, ledger.PresenceProxy, "")
+					v, err := s.IssueHouseholdVoucher(ctx, m.id, from, shop.ID, req, uuid.Nil, ledger.PresenceProxy, "")
+					if refused != "" {
+						wantCode(t, err, ledger.EFORBIDDEN, refused)
+						break
+					}
 					if want != "" {
 						wantCode(t, err, ledger.ECONFLICT, want)
 						break
 					}
-					if err != nil || v.Points != cost {
+					if err != nil || v.Points != cost || v.HouseholdID != from {
 						t.Fatalf("op %d: voucher %+v %v, want %d points", i, v, err, cost)
 					}
-					vouchers = append(vouchers, &voucher{v: v, m: m, status: ledger.VoucherOpen})
-					m.avail -= cost
-					m.held += cost
+					vouchers = append(vouchers, &voucher{v: v, m: m, payer: payer, status: ledger.VoucherOpen})
+					payer.avail -= cost
+					payer.held += cost
 					for _, l := range v.Lines {
 						itemOf(l.ItemID).reserved += l.Qty
 					}
@@ -501,7 +544,7 @@ func TestRandomShopOperations(t *testing.T) {
 							t.Fatalf("op %d: redeem: %v", i, err)
 						}
 						vo.status = ledger.VoucherRedeemed
-						vo.m.held -= vo.v.Points
+						vo.payer.held -= vo.v.Points
 						for _, l := range vo.v.Lines {
 							itemOf(l.ItemID).reserved -= l.Qty
 							itemOf(l.ItemID).onHand -= l.Qty
@@ -529,8 +572,8 @@ func TestRandomShopOperations(t *testing.T) {
 						t.Fatalf("op %d: cancel: %v", i, err)
 					}
 					vo.status = ledger.VoucherCancelled
-					vo.m.avail += vo.v.Points
-					vo.m.held -= vo.v.Points
+					vo.payer.avail += vo.v.Points
+					vo.payer.held -= vo.v.Points
 					for _, l := range vo.v.Lines {
 						itemOf(l.ItemID).reserved -= l.Qty
 					}
@@ -564,7 +607,7 @@ func TestRandomShopOperations(t *testing.T) {
 						}
 						reversals++
 						vo.status, vo.key = ledger.VoucherReversed, key
-						vo.m.avail += vo.v.Points
+						vo.payer.avail += vo.v.Points
 						for _, l := range vo.v.Lines {
 							itemOf(l.ItemID).onHand += l.Qty
 						}
@@ -589,6 +632,11 @@ func TestRandomShopOperations(t *testing.T) {
 						}
 					}
 				}
+				hb, err := s.Balance(ctx, home.Account())
+				hheld, _ := s.HouseholdHeld(ctx, home.ID)
+				if err != nil || hb.Points != household.avail || hheld != household.held {
+					t.Fatalf("op %d: the household has %d available and %d held, the model says %d and %d", i, hb.Points, hheld, household.avail, household.held)
+				}
 				for _, it := range items {
 					got, _ := s.Item(ctx, it.id)
 					if got.OnHand != it.onHand || got.Reserved != it.reserved {
@@ -606,6 +654,15 @@ func TestRandomShopOperations(t *testing.T) {
 			}
 			if reversals == 0 {
 				t.Fatal("no redemption was reversed")
+			}
+			paidByHousehold := 0
+			for _, vo := range vouchers {
+				if vo.payer == household && vo.status != ledger.VoucherOpen {
+					paidByHousehold++
+				}
+			}
+			if paidByHousehold == 0 {
+				t.Fatal("no household voucher was closed")
 			}
 			for mo := ledger.Month(202611); mo <= ledger.MonthOf(clock.Now(), s.loc); mo = mo.Next() {
 				rep, err := s.MonthReport(ctx, mo, nil, nil)

@@ -22,6 +22,8 @@ import (
 // December), so a month's rows agree with its entries.
 //
 //	memberredeemed  member(16) | yyyymm(4) -> points (varint) | vouchers (varint)
+//	householdredeemed household(16) | yyyymm(4) -> the same, for the vouchers paid
+//	                from a household's account (which count here, not for their member)
 //	shopmonth       shop(16) | yyyymm(4) -> vouchers (varint) | items (varint) | reversals (uvarint)
 //	                | last seq (uvarint): the shop's last redemption or reversal of the month,
 //	                where listing a period of the shop enters the shop account's chain
@@ -41,10 +43,12 @@ type redeemRows struct {
 	member map[string][2]int64 // key -> (points, vouchers)
 	shop   map[string]shopRow
 	item   map[string]int64
+	// household is member's for household vouchers.
+	household map[string][2]int64
 }
 
 func newRedeemRows() redeemRows {
-	return redeemRows{member: map[string][2]int64{}, shop: map[string]shopRow{}, item: map[string]int64{}}
+	return redeemRows{member: map[string][2]int64{}, shop: map[string]shopRow{}, item: map[string]int64{}, household: map[string][2]int64{}}
 }
 
 func yyyymm(id uuid.UUID, m ledger.Month) []byte {
@@ -54,9 +58,13 @@ func yyyymm(id uuid.UUID, m ledger.Month) []byte {
 // add counts voucher v, redeemed (sign 1) or its redemption reversed (sign
 // -1) by entry seq in month m.
 func (r redeemRows) add(v ledger.Voucher, m ledger.Month, sign int64, seq uint64) {
-	mk := string(yyyymm(v.MemberID, m))
-	mr := r.member[mk]
-	r.member[mk] = [2]int64{mr[0] + sign*v.Points, mr[1] + sign}
+	owner, rows := v.MemberID, r.member
+	if v.HouseholdID != uuid.Nil {
+		owner, rows = v.HouseholdID, r.household
+	}
+	mk := string(yyyymm(owner, m))
+	mr := rows[mk]
+	rows[mk] = [2]int64{mr[0] + sign*v.Points, mr[1] + sign}
 	sk := string(yyyymm(v.ShopID, m))
 	sr := r.shop[sk]
 	for _, l := range v.Lines {
@@ -86,13 +94,18 @@ func (s *Store) addRedeemed(tx *bolt.Tx, v ledger.Voucher, e ledger.Entry) error
 // store adds the rows to the buckets.
 func (r redeemRows) store(tx *bolt.Tx) error {
 	mb, sb, ib := tx.Bucket(bucketMemberRedeemed), tx.Bucket(bucketShopMonth), tx.Bucket(bucketShopItemMonth)
-	for k, d := range r.member {
-		p, n, err := decodeMemberRow(mb.Get([]byte(k)))
-		if err != nil {
-			return err
-		}
-		if err := mb.Put([]byte(k), encodeMemberRow(p+d[0], n+d[1])); err != nil {
-			return err
+	for _, owner := range []struct {
+		b    *bolt.Bucket
+		rows map[string][2]int64
+	}{{mb, r.member}, {tx.Bucket(bucketHouseholdRedeemed), r.household}} {
+		for k, d := range owner.rows {
+			p, n, err := decodeMemberRow(owner.b.Get([]byte(k)))
+			if err != nil {
+				return err
+			}
+			if err := owner.b.Put([]byte(k), encodeMemberRow(p+d[0], n+d[1])); err != nil {
+				return err
+			}
 		}
 	}
 	for k, d := range r.shop {
@@ -267,6 +280,10 @@ func (r redeemRows) equal(tx *bolt.Tx) (bool, string) {
 	for k, d := range r.member {
 		members[k] = encodeMemberRow(d[0], d[1])
 	}
+	households := map[string][]byte{}
+	for k, d := range r.household {
+		households[k] = encodeMemberRow(d[0], d[1])
+	}
 	shops := map[string][]byte{}
 	for k, d := range r.shop {
 		shops[k] = d.encode()
@@ -280,6 +297,7 @@ func (r redeemRows) equal(tx *bolt.Tx) (bool, string) {
 		want map[string][]byte
 		name string
 	}{{tx.Bucket(bucketMemberRedeemed), members, "members' monthly redemptions"},
+		{tx.Bucket(bucketHouseholdRedeemed), households, "households' monthly redemptions"},
 		{tx.Bucket(bucketShopMonth), shops, "shops' monthly redemptions"},
 		{tx.Bucket(bucketShopItemMonth), items, "shops' monthly items"}} {
 		if ok, name := check(c.b, c.want, c.name); !ok {
@@ -359,6 +377,14 @@ func (s *Store) MonthReport(ctx context.Context, m ledger.Month, members, shops 
 				rep.Unbalanced = append(rep.Unbalanced, id)
 			}
 			rep.Members = append(rep.Members, ledger.MemberMonthOf(id, m, avail, heldNow, rows, redeemed))
+		}
+		if rep.AllMembers {
+			// Households' vouchers are in the escrow and the shops too.
+			hms, bad, err := s.householdMonths(ctx, tx, m, ledger.Scope{All: true})
+			if err != nil {
+				return err
+			}
+			rep.Households, rep.Unbalanced = hms, append(rep.Unbalanced, bad...)
 		}
 
 		// Shops: all, or the ones asked for.

@@ -347,8 +347,20 @@ func expiryKey(v ledger.Voucher) []byte {
 	return append(binary.BigEndian.AppendUint64(nil, uint64(v.ExpiresAt.UnixNano())), v.ID[:]...)
 }
 
-// IssueVoucher implements ledger.Shops.
+// IssueVoucher implements ledger.Shops: a voucher paid from the member's own points.
 func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, req []ledger.VoucherRequestLine, by uuid.UUID, presence ledger.PresenceMethod, key string) (ledger.Voucher, error) {
+	return s.issueVoucher(ctx, memberID, uuid.Nil, shopID, req, by, presence, key)
+}
+
+// IssueHouseholdVoucher implements ledger.Households: a voucher paid from
+// the account of household, as ledger.SpendFrom decides.
+func (s *Store) IssueHouseholdVoucher(ctx context.Context, memberID, household, shopID uuid.UUID, req []ledger.VoucherRequestLine, by uuid.UUID, presence ledger.PresenceMethod, key string) (ledger.Voucher, error) {
+	return s.issueVoucher(ctx, memberID, household, shopID, req, by, presence, key)
+}
+
+// issueVoucher makes a voucher of member paid from household's account, or
+// from the member's own when household is uuid.Nil.
+func (s *Store) issueVoucher(ctx context.Context, memberID, household, shopID uuid.UUID, req []ledger.VoucherRequestLine, by uuid.UUID, presence ledger.PresenceMethod, key string) (ledger.Voucher, error) {
 	if !presence.Valid() {
 		return ledger.Voucher{}, ledger.Errorf(ledger.EINVALID, "voucher.presence_invalid", ledger.Clip(string(presence)))
 	}
@@ -379,7 +391,7 @@ func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, re
 				if v, err = getVoucher(tx, id); err != nil {
 					return err
 				}
-				if !sameRequest(v, memberID, shopID, qty) || v.Presence != presence {
+				if !sameRequest(v, memberID, shopID, qty) || v.Presence != presence || v.HouseholdID != household {
 					return ledger.Errorf(ledger.ECONFLICT, "idempotency.mismatch")
 				}
 				return nil
@@ -398,10 +410,22 @@ func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, re
 		if !shop.Takes(shopUnit, memberUnit) {
 			return ledger.Errorf(ledger.EFORBIDDEN, "voucher.shop_not_yours", shop.Name)
 		}
+		// Whose points: the member's own, or their household's (read only
+		// when the request names one).
+		var home ledger.Household
+		if household != uuid.Nil {
+			if home, err = memberHousehold(tx, memberID); err != nil && ledger.ErrorCode(err) != ledger.ENOTFOUND {
+				return err
+			}
+		}
+		from, err := ledger.SpendFrom(memberID, household, home, shop)
+		if err != nil {
+			return err
+		}
 		month := ledger.MonthOf(now, s.loc)
 		counts := tx.Bucket(bucketMemberItemMonth)
 		v = ledger.Voucher{ID: newID(), MemberID: memberID, ShopID: shopID, Status: ledger.VoucherOpen,
-			CreatedAt: now, CreatedBy: by, ExpiresAt: now.Add(s.voucherLife), Presence: presence}
+			CreatedAt: now, CreatedBy: by, ExpiresAt: now.Add(s.voucherLife), Presence: presence, HouseholdID: household}
 		items := make([]ledger.Item, 0, len(lines))
 		for _, l := range lines {
 			id := l.ItemID
@@ -429,7 +453,7 @@ func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, re
 		if holdKey == "" {
 			holdKey = v.Key("hold")
 		}
-		hold, err := s.appendTx(w, ledger.Transfer{Debit: ledger.MemberAccount(memberID), Credit: ledger.Escrow,
+		hold, err := s.appendTx(w, ledger.Transfer{Debit: from, Credit: ledger.Escrow,
 			Amount: v.Points, Kind: ledger.KindHold, Reference: v.Reference(), Actor: "user:" + by.String(),
 			IdempotencyKey: holdKey})
 		if err != nil {
@@ -463,7 +487,12 @@ func (s *Store) IssueVoucher(ctx context.Context, memberID, shopID uuid.UUID, re
 		if err := tx.Bucket(bucketVoucherExpiry).Put(expiryKey(v), nil); err != nil {
 			return err
 		}
-		if err := addCount(tx.Bucket(bucketMemberHeld), memberID[:], v.Points); err != nil {
+		if v.HouseholdID != uuid.Nil {
+			if err := tx.Bucket(bucketHouseholdVouchers).Put(pairKey(v.HouseholdID, v.ID), nil); err != nil {
+				return err
+			}
+		}
+		if err := addHeld(tx, v, v.Points); err != nil {
 			return err
 		}
 		return putVoucher(tx, v)
@@ -596,16 +625,26 @@ func (s *Store) closeVoucher(tx *bolt.Tx, v ledger.Voucher) error {
 	if err := tx.Bucket(bucketVoucherExpiry).Delete(expiryKey(v)); err != nil {
 		return err
 	}
-	if err := addCount(tx.Bucket(bucketMemberHeld), v.MemberID[:], -v.Points); err != nil {
+	if err := addHeld(tx, v, -v.Points); err != nil {
 		return err
 	}
 	return putVoucher(tx, v)
 }
 
-// release gives an open voucher's points and stock back (cancel or expiry).
+// addHeld adds delta to the held points of the account voucher v holds
+// from: the member's (memberheld) or the household's (householdheld).
+func addHeld(tx *bolt.Tx, v ledger.Voucher, delta ledger.Points) error {
+	if v.HouseholdID != uuid.Nil {
+		return addCount(tx.Bucket(bucketHouseholdHeld), v.HouseholdID[:], delta)
+	}
+	return addCount(tx.Bucket(bucketMemberHeld), v.MemberID[:], delta)
+}
+
+// release gives an open voucher's points (to the account it holds them
+// from) and stock back (cancel or expiry).
 func (s *Store) release(w *writeTx, v *ledger.Voucher, status ledger.VoucherStatus, by uuid.UUID) error {
 	tx := w.tx
-	e, err := s.appendTx(w, ledger.Transfer{Debit: ledger.Escrow, Credit: ledger.MemberAccount(v.MemberID), Amount: v.Points,
+	e, err := s.appendTx(w, ledger.Transfer{Debit: ledger.Escrow, Credit: v.Account(), Amount: v.Points,
 		Kind: ledger.KindRelease, Reference: v.Reference(), Actor: "user:" + by.String(), Memo: string(status),
 		IdempotencyKey: v.Key("release")})
 	if err != nil {

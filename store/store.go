@@ -116,6 +116,10 @@ import (
 //	awardpictures  award id(16) | n(1) -> content type "\n" image bytes (at most 512 KiB): its photos
 //	expirypolicy   street id(16) -> years(1): the streets whose points expire (see expiry.go)
 //	expiryruns     street id(16) | year(4) -> JSON ledger.ExpiryRun: a street's expiry of a year's points
+//	householdheld     household id(16) -> points in the open vouchers paid from the household's account
+//	householdvouchers household id(16) | voucher id(16) -> nothing: the vouchers paid from a household's account
+//	householdredeemed household(16) | yyyymm(4) -> points | vouchers of the household redeemed that month,
+//	                  less reversals (as memberredeemed; a household voucher counts here, not for its member)
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -166,17 +170,20 @@ var (
 	bucketHouseholds      = []byte("households")
 	bucketMemberHousehold = []byte("memberhousehold")
 
-	bucketBehaviours    = []byte("behaviours")
-	bucketAwards        = []byte("awards")
-	bucketAwardCaps     = []byte("awardcaps")
-	bucketAwardTargets  = []byte("awardtargets")
-	bucketAwardMonths   = []byte("awardmonths")
-	bucketAwardOpen     = []byte("awardopen")
-	bucketAwardNotice   = []byte("awardnotice")
-	bucketAwardKeys     = []byte("awardkeys")
-	bucketAwardPictures = []byte("awardpictures")
-	bucketExpiryPolicy  = []byte("expirypolicy")
-	bucketExpiryRuns    = []byte("expiryruns")
+	bucketBehaviours        = []byte("behaviours")
+	bucketAwards            = []byte("awards")
+	bucketAwardCaps         = []byte("awardcaps")
+	bucketAwardTargets      = []byte("awardtargets")
+	bucketAwardMonths       = []byte("awardmonths")
+	bucketAwardOpen         = []byte("awardopen")
+	bucketAwardNotice       = []byte("awardnotice")
+	bucketAwardKeys         = []byte("awardkeys")
+	bucketAwardPictures     = []byte("awardpictures")
+	bucketExpiryPolicy      = []byte("expirypolicy")
+	bucketExpiryRuns        = []byte("expiryruns")
+	bucketHouseholdHeld     = []byte("householdheld")
+	bucketHouseholdVouchers = []byte("householdvouchers")
+	bucketHouseholdRedeemed = []byte("householdredeemed")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -302,6 +309,9 @@ var migrations = []migration{
 			bucketAwardOpen, bucketAwardNotice, bucketAwardKeys, bucketAwardPictures)
 	}},
 	{16, "streets' expiry policies and runs", rebuildExpiryPolicy},
+	{17, "household vouchers: their held points, index and monthly redemptions", func(tx *bolt.Tx, s *Store) error {
+		return createBuckets(tx, bucketHouseholdHeld, bucketHouseholdVouchers, bucketHouseholdRedeemed)
+	}},
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {

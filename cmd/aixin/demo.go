@@ -252,6 +252,10 @@ func fillDemo(ctx context.Context, st *store.Store, clock *demoClock, now time.T
 			}
 		}
 	}
+	if err := fillDemoHouseholds(ctx, st, clock, members, shops[0].shop, shops[0].items); err != nil {
+		return nil, err
+	}
+	// Last: the awards use the households made above.
 	if err := fillDemoAwards(ctx, st, clock, orgHash, &logins); err != nil {
 		return nil, err
 	}

@@ -114,7 +114,7 @@ func fillDemoAwards(ctx context.Context, st *store.Store, clock *demoClock, orgH
 		if _, err := st.MemberHousehold(ctx, b.ID); err == nil {
 			continue
 		}
-		h, err := st.CreateHousehold(ctx, fmt.Sprintf("%d单元%d室", 2+i/2, 301+i), grid.ID)
+		h, err := st.CreateHousehold(ctx, fmt.Sprintf("%d单元%d室", 2+i/2, 301+i), grid.ID, 0)
 		if err != nil {
 			return err
 		}
@@ -182,6 +182,30 @@ func fillDemoAwards(ctx context.Context, st *store.Store, clock *demoClock, orgH
 	}
 	if _, err := record(gw, "见义勇为", m(2), uuid.Nil, "夜间发现火情及时报警并疏散住户"); err != nil {
 		return err
+	}
+	// 高空抛物 on the resident with the fewest points at hand in the grid
+	// (some of theirs held by a voucher): it takes what is there and
+	// records the rest as not taken. Approved by the street, as it is
+	// 20 points.
+	low, lowAvail := uuid.Nil, ledger.Points(0)
+	for _, mem := range members {
+		b, err := st.Balance(ctx, ledger.MemberAccount(mem.ID))
+		if err != nil {
+			return err
+		}
+		if b.Points > 0 && b.Points < -byName["高空抛物"].Points && (low == uuid.Nil || b.Points < lowAvail) {
+			low, lowAvail = mem.ID, b.Points
+		}
+	}
+	if low != uuid.Nil {
+		thrown, err := record(gw, "高空抛物", low, uuid.Nil, "从五楼扔下花盆碎片，经查属实")
+		if err != nil {
+			return err
+		}
+		tick(time.Hour)
+		if _, err := st.ApproveAward(ctx, thrown.ID, streetOrg.ID); err != nil {
+			return err
+		}
 	}
 	// A household's 文明家庭, waiting too.
 	if _, err := record(org, "文明家庭", uuid.Nil, households[1].ID, "年度文明家庭评选入选"); err != nil {

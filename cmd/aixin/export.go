@@ -27,7 +27,7 @@ func exportMonthly(ctx context.Context, args []string, getenv func(string) strin
 	var c config
 	fs := newFlags("export monthly", getenv, stderr, &c)
 	monthFlag := fs.String("month", "", "YYYY-MM (default: the previous month, the last one finished, as on the Exports page)")
-	by := fs.String("by", "member", "the view: member, team, unit or shop (.xlsx has them all and opens at this one)")
+	by := fs.String("by", "member", "the view: member, team, unit, shop, late or household (.xlsx has them all and opens at this one)")
 	format := fs.String("format", "xlsx", "xlsx or csv")
 	unit := fs.String("unit", "", "only this unit's subtree (its id); default every unit")
 	full := fs.Bool("full-phone", false, "full phone numbers instead of 138****5678")

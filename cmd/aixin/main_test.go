@@ -463,6 +463,7 @@ func TestDemo(t *testing.T) {
 	if len(members) != 48 || onDuty != 15 || len(events) != 18 || earned == 0 || redeemed == 0 || held == 0 {
 		t.Fatalf("demo: %d members (%d on duty), %d events, earned %d, redeemed %d, held %d", len(members), onDuty, len(events), earned, redeemed, held)
 	}
+	checkDemoHouseholds(t, st)
 	st.Close()
 	// Logins work as printed.
 	u, err := func() (ledger.User, error) {

@@ -41,11 +41,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		"a behaviour award of this many points or more, either way, waits for a second staff member's approval; 0: none does (AIXIN_AWARD_APPROVAL_POINTS)")
 	repeat := fs.Duration("checkin-repeat", env.duration("AIXIN_CHECKIN_REPEAT", ledger.DefaultEventRules.RepeatWindow),
 		"a second scan of the same event this soon after checking in or out repeats it (AIXIN_CHECKIN_REPEAT)")
+	householdOpening := fs.Uint64("household-opening-points", env.uint("AIXIN_HOUSEHOLD_OPENING_POINTS", 0),
+		"points a new household (户) starts with, from its community, as 遵义 gives 60; 0: none (AIXIN_HOUSEHOLD_OPENING_POINTS)")
 	if env.err != nil {
 		return env.err
 	}
 	if err := c.parse(fs, args); err != nil {
 		return err
+	}
+	if *householdOpening > uint64(ledger.MaxHouseholdOpening) {
+		return fmt.Errorf("--household-opening-points %d: give at most %d", *householdOpening, ledger.MaxHouseholdOpening)
 	}
 	var logger *slog.Logger
 	switch c.LogFormat {
@@ -88,32 +93,33 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	e, err := handlers.New(handlers.Config{
-		Journal:           st,
-		Users:             st,
-		Directory:         st,
-		Events:            st,
-		Shops:             st,
-		Reports:           st,
-		Records:           st,
-		Awards:            st,
-		Households:        st,
-		Rules:             st.Rules(),
-		Secret:            st.Secret,
-		Ready:             st.CheckWritable,
-		StoreStats:        func() handlers.StoreStats { return handlers.StoreStats(st.Stats()) },
-		DataDir:           c.DataDir,
-		MinFreeBytes:      c.MinFreeMB << 20,
-		Location:          st.Location(),
-		Logger:            logger,
-		CookieSecure:      c.CookieSecure,
-		Version:           version,
-		LoginsPerMinute:   int(*loginLimit),
-		ActionsPerMinute:  int(*userLimit),
-		TrustedProxies:    strings.Split(*proxies, ","),
-		BackupMBPerSecond: cmp.Or(*backupRate, -1),
-		PublicURL:         *publicURL,
-		Expiry:            st,
-		Now:               now,
+		Journal:                st,
+		Users:                  st,
+		Directory:              st,
+		Events:                 st,
+		Shops:                  st,
+		Reports:                st,
+		Records:                st,
+		Awards:                 st,
+		Rules:                  st.Rules(),
+		Secret:                 st.Secret,
+		Ready:                  st.CheckWritable,
+		StoreStats:             func() handlers.StoreStats { return handlers.StoreStats(st.Stats()) },
+		DataDir:                c.DataDir,
+		MinFreeBytes:           c.MinFreeMB << 20,
+		Location:               st.Location(),
+		Logger:                 logger,
+		CookieSecure:           c.CookieSecure,
+		Version:                version,
+		LoginsPerMinute:        int(*loginLimit),
+		ActionsPerMinute:       int(*userLimit),
+		TrustedProxies:         strings.Split(*proxies, ","),
+		BackupMBPerSecond:      cmp.Or(*backupRate, -1),
+		PublicURL:              *publicURL,
+		Expiry:                 st,
+		Now:                    now,
+		Households:             st,
+		HouseholdOpeningPoints: ledger.Points(*householdOpening),
 	})
 	if err != nil {
 		return err

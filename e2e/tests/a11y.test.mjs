@@ -364,3 +364,71 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA) at normal and large text',
     });
   }
 });
+
+// Households (一家亲): the organiser's list of households and a household's
+// page (members, minors, head, points apart, finding members to add), the
+// member's page with 所在家庭, and on the phone the home with 我家积分 apart
+// from 我的积分, the household's page for an adult and for a minor, and the
+// shop with the choice of whose points pay.
+describe('accessibility of the households pages (一家亲)', () => {
+  let browser, org, adult, minor, home, dad, shop;
+  const pw = { org: 'hemu-2026-organiser', dad: 'hemu-dad-2026', kid: 'hemu-kid-2026' };
+
+  before(async () => {
+    const admin = await Client.login(ADMIN.login, ADMIN.password);
+    const street = await admin.ok('POST', '/units', { name: '和睦街道', kind: 'street' });
+    const unit = await admin.ok('POST', '/units', { name: '和睦社区', kind: 'community', parent_id: street.id });
+    const grid = await admin.ok('POST', '/units', { name: '和睦第一网格', kind: 'grid', parent_id: unit.id });
+    const building = await admin.ok('POST', '/units', { name: '7号楼', kind: 'building', parent_id: grid.id });
+    await admin.ok('POST', '/users', { login: 'hemu', password: pw.org, role: 'organizer', name: '何书记', unit_id: unit.id });
+    org = await Client.login('hemu', pw.org);
+    dad = await org.ok('POST', '/members', { name: '何建军', phone: '13400000041', unit_id: grid.id, password: pw.dad });
+    const mum = await org.ok('POST', '/members', { name: '王丽萍', phone: '13400000042', unit_id: grid.id });
+    const kid = await org.ok('POST', '/members', { name: '何小雨', phone: '13400000043', unit_id: grid.id, password: pw.kid });
+    await org.ok('POST', '/members', { name: '何桂花', phone: '13400000044', unit_id: grid.id });
+    home = await org.ok('POST', '/households', { address: '2单元301室', unit_id: building.id });
+    await org.ok('PUT', `/households/${home.id}/members`, {
+      members: [{ member_id: dad.id }, { member_id: mum.id }, { member_id: kid.id, minor: true }], head_id: dad.id,
+    });
+    await org.ok('POST', '/households', { address: '1单元101室', unit_id: grid.id });
+    shop = await org.ok('POST', '/shops', { name: '和睦一家亲积分超市', kind: 'love_supermarket', unit_id: unit.id, households: true });
+    await org.ok('POST', `/shops/${shop.id}/items`, { name: '洗衣液 2kg', points: 25, stock: 10 });
+    adult = await Client.login('13400000041', pw.dad);
+    minor = await Client.login('13400000043', pw.kid);
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  const pages = [
+    ['organiser', 'households', () => '/admin/households', '#hh-table tbody tr'],
+    ['organiser', 'household', () => `/admin/households/${home.id}`, '#hh-member-table tbody tr'],
+    ['organiser', 'household-find', () => `/admin/households/${home.id}`, '#hh-found li', async (page) => {
+      await page.locator('#hh-member-table tbody tr').first().waitFor();
+      await page.fill('#hh-find', '何');
+    }],
+    ['organiser', 'member-household', () => `/admin/members/${dad.id}`, '#mh-link'],
+    ['organiser', 'shop-households', () => `/admin/shops/${shop.id}`, '#items-table tr[data-item]'],
+    ['adult', 'm-home-household', () => '/m/', '#hh-home:not([hidden])'],
+    ['adult', 'm-household', () => '/m/household', '#hh-entries-card:not([hidden]) #hh-entries .empty'],
+    ['adult', 'm-shop-household', () => '/m/shop', '#pay-from:not([hidden])', async (page) => {
+      await page.locator('#items li[data-item]').first().waitFor();
+      await page.check('#pay-from input[value=household]');
+    }],
+    ['minor', 'm-household-minor', () => '/m/household', '#hh-spend:not(:empty)'],
+  ];
+  for (const [who, name, url, ready, act] of pages) {
+    it(`the ${who}'s ${name} page`, async () => {
+      const client = { organiser: org, adult, minor }[who];
+      const page = watch(await open(browser, who === 'organiser' ? pc : phone, client));
+      await page.goto(url());
+      if (act) await act(page);
+      await page.locator(ready).first().waitFor();
+      const found = await audit(page, name);
+      await page.context().close();
+      none(found);
+    });
+  }
+});

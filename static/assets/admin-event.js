@@ -606,6 +606,7 @@ const byName = memberPicker($('name-q'), $('name-results'), (m) => {
 const bf = $('backfill-form');
 function choose(m) {
   $('bf-member').value = m?.id ?? '';
+  $('bf-q').value = '';
   $('bf-chosen').hidden = !m;
   $('bf-q').hidden = !!m;
   $('bf-results').replaceChildren();
@@ -614,8 +615,9 @@ function choose(m) {
       el('button', { type: 'button', class: 'small quiet', onclick: () => { choose(null); $('bf-q').focus(); } }, t('js.events.change')));
   }
 }
-memberPicker($('bf-q'), $('bf-results'), (m) => el('li', { dataset: { memberId: m.id } }, who(m),
-  el('button', { type: 'button', class: 'small', onclick: () => choose(m) }, t('js.events.choose_member'))), $('bf-msg'));
+// A click anywhere on a found person's row chooses them, as its button does.
+memberPicker($('bf-q'), $('bf-results'), (m) => el('li', { dataset: { memberId: m.id }, class: 'pickable', onclick: () => choose(m) }, who(m),
+  el('button', { type: 'button', class: 'small', onclick: (ev) => { ev.stopPropagation(); choose(m); } }, t('js.events.choose_member'))), $('bf-msg'));
 
 bf.addEventListener('submit', async (ev) => {
   ev.preventDefault();

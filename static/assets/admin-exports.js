@@ -19,7 +19,7 @@ function lastMonth() {
 
 const params = new URLSearchParams(location.search);
 $('ex-month').value = /^\d{4}-\d{2}$/.test(params.get('month') ?? '') ? params.get('month') : lastMonth();
-if (['member', 'team', 'unit', 'shop', 'late'].includes(params.get('by'))) $('ex-by').value = params.get('by');
+if (['member', 'team', 'unit', 'shop', 'late', 'household'].includes(params.get('by'))) $('ex-by').value = params.get('by');
 
 function query(format) {
   const q = { month: $('ex-month').value, by: $('ex-by').value, format };

@@ -9,6 +9,7 @@ import {
 } from './common.js';
 import { memberForm } from './member-form.js';
 import './award-footprint.js'; // awards and deductions (文明行为) on the footprint
+import { showMemberHousehold } from './admin-member-household.js';
 
 bindLogout();
 
@@ -156,6 +157,7 @@ try {
   $('member').hidden = false;
   showMember(m);
   loadBalance();
+  showMemberHousehold(id);
   loadEntries();
 } catch (err) {
   if (err.status === 404) showNotFound();

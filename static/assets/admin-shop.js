@@ -10,8 +10,9 @@
 // month's goods in with their donors.
 
 import { t, $, api, el, failed, busy, bindLogout, href, fmtNumber, fmtTime, maskPhone, emptyState } from './common.js';
-import { apiWithKey, groupCode, linesText, presenceText, redeemScopes, shopKinds, statusChip, uuidv7 } from './shop-common.js';
+import { apiWithKey, groupCode, householdChip, linesText, presenceText, redeemScopes, shopKinds, statusChip, uuidv7 } from './shop-common.js';
 import { startScanner } from './qr-scan.js';
+import { householdName, memberHousehold } from './households-common.js';
 
 bindLogout();
 
@@ -31,7 +32,28 @@ async function loadShop() {
     $('st-redeemed-box').hidden = false;
     $('st-redeemed').textContent = fmtNumber(shop.redeemed_points);
   }
+  $('shop-households').checked = !!shop.households;
 }
+
+// Whether the shop accepts household points (一家亲积分超市), saved at once.
+$('shop-households').addEventListener('change', async (ev) => {
+  const box = ev.target;
+  const msg = $('shop-households-msg');
+  msg.className = 'msg';
+  msg.textContent = '';
+  box.disabled = true;
+  try {
+    shop = { ...shop, ...(await api('PATCH', `/api/v1/shops/${shopId}`, { households: box.checked })) };
+    msg.className = 'msg ok';
+    msg.textContent = shop.households ? t('js.household.shop_on') : t('js.household.shop_off');
+    showIssuePayFrom();
+  } catch (err) {
+    box.checked = !box.checked;
+    failed(msg, err);
+  } finally {
+    box.disabled = false;
+  }
+});
 
 // stockForm is the inline form under an item's row: kind intake (qty > 0,
 // donor, note) or correction (qty ± with a reason).
@@ -267,9 +289,37 @@ function renderIssue() {
   issueTotal();
 }
 
+// ivPayFrom is whose points the voucher for the member is paid from: 'own'
+// or, at a shop that accepts them, their household's when they are an adult of it.
+let ivPayFrom = 'own';
+
+function showIssuePayFrom() {
+  const me = member?.home?.members.find((m) => m.member_id === member.id);
+  const open = !!(shop?.households && member?.home && me && !me.minor);
+  $('iv-pay-from').hidden = !open;
+  if (!open) ivPayFrom = 'own';
+  for (const r of document.querySelectorAll('input[name=iv-pay-from]')) r.checked = r.value === ivPayFrom;
+  if (open) {
+    $('iv-own-pts').textContent = member.own !== undefined ? t('js.shop.points', fmtNumber(member.own)) : '';
+    $('iv-hh-pts').textContent = t('js.shop.points', fmtNumber(member.home.available));
+    $('iv-hh-who').textContent = householdName(member.home);
+  }
+  if (member) member.available = ivPayFrom === 'household' ? member.home.available : member.own;
+  issueTotal();
+}
+
+for (const r of document.querySelectorAll('input[name=iv-pay-from]')) {
+  r.addEventListener('change', () => {
+    ivPayFrom = r.value;
+    issueKey = null;
+    showIssuePayFrom();
+  });
+}
+
 function issueTotal() {
   const sum = items.reduce((s, it) => s + (want.get(it.id) ?? 0) * it.points, 0);
-  $('iv-total').textContent = t('js.shop.a.issue_total', fmtNumber(sum)) + (member?.available !== undefined ? ' · ' + t('js.shop.a.member_available', fmtNumber(member.available)) : '');
+  const whose = ivPayFrom === 'household' ? t('js.household.issue_household_available', fmtNumber(member?.available ?? 0)) : t('js.shop.a.member_available', fmtNumber(member?.available ?? 0));
+  $('iv-total').textContent = t('js.shop.a.issue_total', fmtNumber(sum)) + (member?.available !== undefined ? ' · ' + whose : '');
   const over = member?.available !== undefined && sum > member.available;
   $('iv-total').classList.toggle('bad', over);
   $('iv-submit').disabled = !member || sum === 0;
@@ -420,13 +470,15 @@ async function choose(m) {
   $('iv-chosen').textContent = t('js.shop.a.chosen', m.name, maskPhone(m.phone));
   $('iv-done').hidden = true;
   $('iv-msg').textContent = '';
+  ivPayFrom = 'own';
   try {
-    const b = await api('GET', `/api/v1/members/${m.id}/balance`);
-    member.available = b.available;
+    const [b, h] = await Promise.all([api('GET', `/api/v1/members/${m.id}/balance`), memberHousehold(api, m.id)]);
+    member.own = member.available = b.available;
+    member.home = h;
   } catch {
     // The total shows without the balance.
   }
-  issueTotal();
+  showIssuePayFrom();
 }
 
 $('iv-submit').addEventListener('click', async () => {
@@ -442,7 +494,9 @@ $('iv-submit').addEventListener('click', async () => {
   button.disabled = true;
   try {
     const who = member.name; // the organiser chose them by name: no need to mask it here
-    const v = await apiWithKey('POST', '/api/v1/vouchers', { member_id: member.id, shop_id: shopId, items: lines, ...presence }, issueKey);
+    const body = { member_id: member.id, shop_id: shopId, items: lines, ...presence };
+    if (ivPayFrom === 'household' && member.home) body.household_id = member.home.id;
+    const v = await apiWithKey('POST', '/api/v1/vouchers', body, issueKey);
     issueKey = null;
     want.clear();
     const done = $('iv-done');
@@ -452,6 +506,7 @@ $('iv-submit').addEventListener('click', async () => {
       v.proxy ? el('span', { class: 'hint' }, t('js.shop.audit.issued_proxy') + ' ') : '',
       el('a', { class: 'button primary', id: 'iv-slip', href: href(`/admin/vouchers/${v.id}/slip`), target: '_blank', rel: 'noopener' }, t('js.shop.a.print_slip')));
     member = null;
+    showIssuePayFrom();
     resetPresence();
     $('iv-presence').hidden = true;
     $('iv-chosen').hidden = true;
@@ -524,7 +579,7 @@ function renderRedemptions() {
     const who = presenceText(r);
     rows.push(el('tr', { dataset: { voucher: r.voucher_id, kind: r.kind }, class: reversal ? 'rd-reversal' : r.status === 'reversed' ? 'rd-reversed' : '' },
       el('td', { class: 'nowrap' }, fmtTime(r.at)),
-      el('td', { class: 'nowrap' }, r.member_name),
+      el('td', { class: 'nowrap' }, r.member_name, r.household_id ? [' ', householdChip(r)] : null),
       el('td', {}, linesText(r.lines)),
       el('td', { class: 'num points' }, fmtNumber(r.points)),
       el('td', {}, reversal ? r.reversed_by_name : r.redeemed_by_name),

@@ -31,7 +31,7 @@ async function loadShops() {
           el('td', { class: 'strong' }, el('a', { href: href('/admin/shops/' + s.id) }, s.name)),
           el('td', {}, el('span', { class: 'badge shop-' + s.kind }, shopKinds[s.kind] ?? s.kind)),
           el('td', {}, u ? unitLabel(u, units.byId) : s.unit_name ?? ''),
-          el('td', {}, redeemScopes[s.redeem_scope] ?? s.redeem_scope),
+          el('td', {}, redeemScopes[s.redeem_scope] ?? s.redeem_scope, s.households ? [' ', el('span', { class: 'hh-chip' }, t('js.household.shop_chip'))] : null),
           el('td', { class: 'nowrap' }, fmtDate(s.created_at)),
         );
       })),
@@ -59,6 +59,7 @@ form.addEventListener('submit', async (ev) => {
         kind: form.kind.value,
         unit_id: form.unit_id.value,
         redeem_scope: form.redeem_scope.value,
+        households: form.households.checked,
       });
       form.name.value = '';
       msg.classList.add('ok');

@@ -13,7 +13,7 @@
 import { t, $, api, el, bindLogout, loginAgain, fmtDate, fmtTime, fmtNumber } from './common.js';
 import { bindOwnPassword } from './own-password.js';
 import { startScanner } from './qr-scan.js';
-import { apiWithKey, codeOK, lineItems, normalizeCode, proxyChip, uuidv7, voucherStatuses } from './shop-common.js';
+import { apiWithKey, codeOK, householdChip, lineItems, normalizeCode, proxyChip, uuidv7, voucherStatuses } from './shop-common.js';
 
 bindLogout();
 bindOwnPassword();
@@ -150,7 +150,7 @@ function refusalOf(v) {
 
 function preview(v) {
   show('k-preview');
-  $('pv-who').textContent = v.member_name || '—';
+  $('pv-who').replaceChildren(v.member_name || '—', ...(v.household_id ? [' ', householdChip(v)] : []));
   $('pv-points').textContent = t('js.shop.points', fmtNumber(v.points));
   $('pv-status').textContent = voucherStatuses[v.status] ?? v.status;
   $('pv-status').className = 'vstatus vs-' + v.status;
@@ -425,7 +425,7 @@ async function loadToday() {
           const reversal = x.kind === 'reverse';
           return el('li', { class: reversal ? 'k-t-reversal' : x.status === 'reversed' ? 'k-t-reversed' : '' },
             el('span', { class: 'k-t-time' }, fmtTime(x.at).slice(-5)),
-            el('span', { class: 'k-t-who' }, x.member_name, ' ', proxyChip(x)),
+            el('span', { class: 'k-t-who' }, x.member_name, ' ', proxyChip(x), ' ', householdChip(x)),
             el('span', { class: 'k-t-what' }, reversal ? t('js.shop.k.reversal_line', sameDay(x.redeemed_at, x.at) ? fmtTime(x.redeemed_at).slice(-5) : fmtTime(x.redeemed_at)) + ' ' : '',
               (x.lines ?? []).map((l) => l.name + '×' + l.qty).join('、'),
               !reversal && x.status === 'reversed' ? ' ' + t('js.shop.k.was_reversed') : ''),

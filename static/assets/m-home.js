@@ -6,6 +6,7 @@ import { t, $, api, el, failed, busy, bindLogout, fmtNumber, fmtHours, fmtTime, 
 import { shortDay, duration, countedMinutes } from './events-common.js';
 import './award-footprint.js'; // awards and deductions (文明行为) on the footprint
 import { showExpiring } from './expiring.js';
+import { showHouseholdCard } from './m-household-home.js';
 
 bindLogout();
 
@@ -152,6 +153,7 @@ $('password-form').addEventListener('submit', async (ev) => {
 
 if (id) {
   loadBalance();
+  showHouseholdCard(id);
   loadTrail();
   loadEntries();
 } else {

@@ -1,16 +1,23 @@
 // /m/shop: the catalogue of the shops that take the volunteer's vouchers,
 // with points prices, what they can still afford, quantity steppers and
-// the exchange, which holds the points on a voucher and opens its QR.
+// the exchange, which holds the points on a voucher and opens its QR. At a
+// shop that accepts household points an adult of a household chooses whose
+// points pay: their own (用个人积分) or the household's (用家庭积分).
 
 import { t, $, api, el, failed, href, fmtNumber, emptyState } from './common.js';
 import { apiWithKey, shopKinds, uuidv7 } from './shop-common.js';
+import { householdName, memberHousehold } from './households-common.js';
 
 const root = $('m-shop');
 const memberId = root?.dataset.memberId;
 let shops = [];
 let shop = null;
 let items = [];
-let available = 0;
+let available = 0; // what the chosen account has available
+let own = 0; // the member's own available points
+let home = null; // the member's household, if any
+let payFrom = 'own'; // or 'household'
+const availableLabel = $('available-label')?.textContent; // 可用积分, when there is no choice
 const basket = new Map(); // item id -> qty
 let key = null; // the idempotency key of the exchange under way
 
@@ -81,10 +88,40 @@ function renderItems() {
   renderBasket();
 }
 
+// showPayFrom offers the choice of whose points pay where it is open to
+// the member: an adult of a household, at a shop that accepts household
+// points. Elsewhere their own points pay.
+function showPayFrom() {
+  const open = !!(shop?.households && home?.may_spend);
+  $('pay-from').hidden = !open;
+  if (!open) payFrom = 'own';
+  for (const r of document.querySelectorAll('input[name=pay-from]')) r.checked = r.value === payFrom;
+  $('pay-own-pts').textContent = t('js.shop.points', fmtNumber(own));
+  if (home) {
+    $('pay-hh-pts').textContent = t('js.shop.points', fmtNumber(home.available));
+    $('pay-hh-who').textContent = householdName(home);
+  }
+  available = payFrom === 'household' ? home.available : own;
+  $('available-label').textContent = !open ? availableLabel : payFrom === 'household' ? t('js.household.shop_available') : t('js.household.shop_own_available');
+  $('available').textContent = t('js.shop.points', fmtNumber(available));
+  $('available').closest('.balance-strip')?.classList.toggle('hh-strip', payFrom === 'household');
+}
+
+for (const r of document.querySelectorAll('input[name=pay-from]')) {
+  r.addEventListener('change', () => {
+    payFrom = r.value;
+    key = null;
+    showPayFrom();
+    $('basket-msg').textContent = '';
+    if (shop) renderItems();
+  });
+}
+
 async function loadShop(s) {
   shop = s;
   basket.clear();
   key = null;
+  showPayFrom();
   $('shop-h').textContent = s.name;
   $('shop-sub').textContent = [shopKinds[s.kind] ?? s.kind, s.unit_name].filter(Boolean).join(' · ');
   try {
@@ -96,9 +133,10 @@ async function loadShop(s) {
 }
 
 async function loadBalance() {
-  const b = await api('GET', `/api/v1/members/${memberId}/balance`);
-  available = b.available ?? 0;
-  $('available').textContent = t('js.shop.points', fmtNumber(available));
+  const [b, h] = await Promise.all([api('GET', `/api/v1/members/${memberId}/balance`), memberHousehold(api, memberId)]);
+  own = b.available ?? 0;
+  home = h;
+  showPayFrom();
 }
 
 async function init() {
@@ -130,7 +168,9 @@ $('exchange')?.addEventListener('click', async () => {
   $('basket-msg').textContent = t('js.shop.m.exchanging');
   $('basket-msg').className = 'msg';
   try {
-    const v = await apiWithKey('POST', '/api/v1/vouchers', { shop_id: shop.id, items: lines }, key);
+    const body = { shop_id: shop.id, items: lines };
+    if (payFrom === 'household' && home) body.household_id = home.id;
+    const v = await apiWithKey('POST', '/api/v1/vouchers', body, key);
     location.assign(href('/m/vouchers/' + v.id));
   } catch (err) {
     $('basket-msg').className = 'msg bad';

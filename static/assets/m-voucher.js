@@ -4,7 +4,7 @@
 // page says so within a few seconds.
 
 import { t, $, api, failed, fmtTime, fmtNumber } from './common.js';
-import { groupCode, lineItems, presenceText, proxyChip, statusChip } from './shop-common.js';
+import { groupCode, householdChip, lineItems, presenceText, proxyChip, statusChip } from './shop-common.js';
 
 const id = $('voucher').dataset.voucherId;
 let timer = 0;
@@ -21,7 +21,7 @@ async function keepAwake() {
 function render(v) {
   $('v-shop').textContent = v.shop_name;
   $('v-code').textContent = groupCode(v.code);
-  $('v-status').replaceChildren(statusChip(v.status), ' ', proxyChip(v) ?? '');
+  $('v-status').replaceChildren(statusChip(v.status), ' ', proxyChip(v) ?? '', ' ', householdChip(v) ?? '');
   $('v-how').textContent = v.presence && v.presence !== 'self' ? presenceText(v) : '';
   $('v-lines').replaceChildren(...lineItems(v.lines));
   $('v-points').textContent = t('js.shop.points', fmtNumber(v.points));

@@ -2,7 +2,7 @@
 // a link to the QR and a way to cancel one that is still open.
 
 import { t, $, api, el, failed, href, fmtTime, fmtNumber, emptyState } from './common.js';
-import { linesText, presenceText, proxyChip, statusChip } from './shop-common.js';
+import { householdChip, linesText, presenceText, proxyChip, statusChip } from './shop-common.js';
 
 const root = $('m-vouchers');
 const out = $('vouchers');
@@ -13,7 +13,7 @@ function card(v) {
     ? el('button', { type: 'button', class: 'small quiet', onclick: (ev) => ask(ev.currentTarget, v) }, t('js.shop.m.cancel'))
     : null;
   return el('article', { class: 'card voucher vs-card-' + v.status, dataset: { voucher: v.id, status: v.status } },
-    el('div', { class: 'voucher-head' }, el('strong', {}, v.shop_name, ' ', proxyChip(v)), statusChip(v.status)),
+    el('div', { class: 'voucher-head' }, el('strong', {}, v.shop_name, ' ', proxyChip(v), ' ', householdChip(v)), statusChip(v.status)),
     el('p', { class: 'voucher-lines' }, linesText(v.lines)),
     el('p', { class: 'voucher-facts' },
       el('strong', {}, t('js.shop.points', fmtNumber(v.points))),

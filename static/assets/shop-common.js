@@ -34,6 +34,9 @@ export function presenceText(v) {
 // proxyChip marks a 代兑 voucher wherever vouchers are listed.
 export const proxyChip = (v) => (v.presence === 'proxy' ? el('span', { class: 'proxy-chip' }, t('js.shop.presence.proxy')) : null);
 
+// householdChip marks a voucher paid from a household's points (家庭积分).
+export const householdChip = (v) => (v.household_id ? el('span', { class: 'proxy-chip household-chip' }, t('js.household.paid_by_household')) : null);
+
 export const shopKinds = {
   love_supermarket: t('js.shop.kind.love_supermarket'),
   civility_bank: t('js.shop.kind.civility_bank'),
