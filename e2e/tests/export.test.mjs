@@ -99,11 +99,11 @@ describe('monthly export', () => {
     assert.match(await text(page.locator('#st-held')), /待兑换 5/);
     assert.equal(await page.locator('#checks li.bad').count(), 0);
     assert.ok(await page.locator('#checks li.good').count() >= 3);
-    assert.match(await text(page.locator('#checks')), /50 = 0 \+ 60 \+ 0 − 10 − 0 ✓/);
+    assert.match(await text(page.locator('#checks')), /50 = 0 \+ 60 \+ 0 − 0 − 10 − 0 ✓/);
     const rows = page.locator('#preview-table tbody tr');
     assert.equal(await rows.count(), 3); // two people and the totals
-    assert.match(await cells(rows.nth(0)), /刘芳 136\*\*\*\*0022 东风社区  是 区人民医院 2\.0 0 20 0 0 0 20 5 0/);
-    assert.match(await cells(rows.nth(1)), /王建国 136\*\*\*\*0021 东风社区 东风社区党员志愿服务队 是  4\.0 0 40 0 10 0 30 0 0/);
+    assert.match(await cells(rows.nth(0)), /刘芳 136\*\*\*\*0022 东风社区  是 区人民医院 2\.0 0 20 20 0 0 0 0 0 0 20 5 0/);
+    assert.match(await cells(rows.nth(1)), /王建国 136\*\*\*\*0021 东风社区 东风社区党员志愿服务队 是  4\.0 0 40 40 0 0 0 0 10 0 30 0 0/);
     await shot(page, 'pc-export');
 
     await page.selectOption('#ex-by', 'shop');
@@ -129,15 +129,15 @@ describe('monthly export', () => {
     const out = path.join(tmp, 'xlsx');
     const files = soffice(xlsx, out, csvFilter);
     const sheet = (name) => readFileSync(path.join(out, files.find((f) => f.endsWith(`-${name}.csv`))), 'utf8');
-    assert.deepEqual(files.map((f) => f.replace(/^.*-/, '')), ['往月补录.csv', '按兑换点.csv', '按单位.csv', '按志愿者.csv', '按队伍.csv', '汇总.csv']);
+    assert.deepEqual(files.map((f) => f.replace(/^.*-/, '')), ['往月补录.csv', '按兑换点.csv', '按单位.csv', '按家庭.csv', '按志愿者.csv', '按队伍.csv', '汇总.csv']);
     const people = sheet('按志愿者');
     // The title row, then the header.
     assert.match(people, new RegExp(`^"东风社区 ${mon.y}年${mon.m}月积分汇总（按志愿者）",*\\n"姓名","手机号","所属单位","队伍","党员","在职党员报到单位","服务时长（小时）","期初积分","本月获得"`));
     // Text cells stay text (the phone keeps its stars), hours keep one decimal, points are numbers.
-    assert.match(people, /\n"王建国","136\*\*\*\*0021","东风社区","东风社区党员志愿服务队","是",,4\.0,0,40,0,10,0,30,0,0\n/);
-    assert.match(people, /\n"刘芳","136\*\*\*\*0022","东风社区",,"是","区人民医院",2\.0,0,20,0,0,0,20,5,0\n/);
-    assert.match(people, /\n"合计（2 人）",,,,,,6\.0,0,60,0,10,0,50,5,0\n/);
-    assert.match(people, /核对：期末积分 = 期初积分 \+ 本月获得 \+ 调整 − 兑换 − 过期：50 = 0 \+ 60 \+ 0 − 10 − 0 ✓/);
+    assert.match(people, /\n"王建国","136\*\*\*\*0021","东风社区","东风社区党员志愿服务队","是",,4\.0,0,40,40,0,0,0,0,10,0,30,0,0\n/);
+    assert.match(people, /\n"刘芳","136\*\*\*\*0022","东风社区",,"是","区人民医院",2\.0,0,20,20,0,0,0,0,0,0,20,5,0\n/);
+    assert.match(people, /\n"合计（2 人）",,,,,,6\.0,0,60,60,0,0,0,0,10,0,50,5,0\n/);
+    assert.match(people, /核对：期末积分 = 期初积分 \+ 本月获得 \+ 调整 − 扣分 − 兑换 − 过期：50 = 0 \+ 60 \+ 0 − 0 − 10 − 0 ✓/);
     assert.match(sheet('按兑换点'), /\n"东风爱心超市","爱心超市","东风社区",1,10,2,"毛巾×2"\n/);
     assert.match(sheet('汇总'), /\n"统计范围","东风社区"\n/);
   });
@@ -160,6 +160,7 @@ describe('monthly export', () => {
       按单位: ['所属单位', '兑换券退回', 'landscape'],
       按兑换点: ['兑换点', '物品明细', 'landscape'],
       往月补录: ['姓名', '情形', 'landscape'],
+      按家庭: ['家庭（门牌）', '已冻结）', 'landscape'], // its last heading wraps
     };
     const seen = [];
     for (let p = 1; p <= pages; p++) {
@@ -176,7 +177,7 @@ describe('monthly export', () => {
       // The checks under the table span the page and read whole.
       if (view !== '汇总' && !seen.includes(view)) {
         // (on the sheet's last page; this month's sheets are one page each)
-        assert.ok(flat.includes('核对：期末积分=期初积分+本月获得+调整−兑换−过期：50=0+60+0−10−0✓'), `page ${p} (${view}) breaks its notes:\n${page}`);
+        assert.ok(flat.includes('核对：期末积分=期初积分+本月获得+调整−扣分−兑换−过期：50=0+60+0−0−10−0✓'), `page ${p} (${view}) breaks its notes:\n${page}`);
       }
       seen.push(view);
     }
@@ -191,8 +192,8 @@ describe('monthly export', () => {
     const files = soffice(csv, out, csvFilter.replace(/,-1$/, ''), 'Text - txt - csv (StarCalc):44,34,76,1');
     const back = readFileSync(path.join(out, files[0]), 'utf8');
     assert.match(back, /^"姓名","手机号"/, 'the byte order mark is not read as text');
-    assert.match(back, /\n"王建国","136\*\*\*\*0021","东风社区","东风社区党员志愿服务队","是",,4,0,40,0,10,0,30,0,0\n/);
-    assert.match(back, /\n"刘芳","136\*\*\*\*0022","东风社区",,"是","区人民医院",2,0,20,0,0,0,20,5,0\n/);
+    assert.match(back, /\n"王建国","136\*\*\*\*0021","东风社区","东风社区党员志愿服务队","是",,4,0,40,40,0,0,0,0,10,0,30,0,0\n/);
+    assert.match(back, /\n"刘芳","136\*\*\*\*0022","东风社区",,"是","区人民医院",2,0,20,20,0,0,0,0,0,0,20,5,0\n/);
   });
 
   it('shows the month on the dashboard with charts the server draws', async () => {
@@ -303,7 +304,7 @@ describe('monthly export', () => {
     await row.locator('.unit-notice', { hasText: '已开通积分公示' }).waitFor();
     // The objection period and whom to call, set on the same row.
     await row.locator('.notice-settings').click();
-    await page.getByLabel('公示期（天）').fill('5');
+    await page.getByLabel('公示期（天）', { exact: true }).fill('5');
     await page.getByLabel('异议联系人及电话').fill('东风社区居委会 周主任 028-8765 4321');
     await page.getByRole('button', { name: '保存公示设置' }).click();
     await page.locator(`li[data-unit-id="${unitId}"] .notice-summary`, { hasText: '公示期 5 天 · 东风社区居委会 周主任 028-8765 4321' }).waitFor();

@@ -392,6 +392,9 @@ describe('love supermarket: voucher, kiosk and slip', () => {
     await page.fill('#s-login', 'counter2');
     await page.fill('#s-name', '吴店员');
     await page.fill('#s-password', clerkPassword);
+    // The one shop the organiser keeps is chosen for them; without a shop the form refuses.
+    assert.equal(await page.locator('#s-shop').inputValue(), shop.id);
+    await page.selectOption('#s-shop', '');
     await page.click('#staff-form button[type=submit]');
     await page.locator('#staff-form-msg', { hasText: '请选择店员所在的兑换点' }).waitFor();
     await page.selectOption('#s-shop', { label: '和平里爱心超市（和平里社区）' });
