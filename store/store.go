@@ -104,6 +104,13 @@ import (
 //	monthlate      yyyymm(4) | attendance id(16) -> minutes | time, for service of an earlier month (see served.go)
 //	households     household id(16) -> JSON ledger.Household (its members and head)
 //	memberhousehold member id(16) -> household id(16): the one household a member belongs to
+//	wishes          wish id(16) -> JSON ledger.Wish (微心愿) with its history
+//	communitywishes community(16) | wish id(16) -> nothing: a community's wishes, in the order entered
+//	memberwishes    member(16) | wish id(16) -> nothing: the wishes a member entered, claimed or took part in
+//	wishclaims      due Unix ns(8) | wish id(16) -> nothing: the open claims, by when they lapse (the sweep)
+//	wishkeys        idemKey(client key) -> wish id(16) | SHA-256 of the step and its request(32)
+//	wishphotos      wish id(16) | n(1) -> content type "\n" image bytes (at most 512 KiB)
+//	wishwalls       community(16) -> JSON ledger.WishWall: the public wish wall's switch
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -153,6 +160,14 @@ var (
 
 	bucketHouseholds      = []byte("households")
 	bucketMemberHousehold = []byte("memberhousehold")
+
+	bucketWishes          = []byte("wishes")
+	bucketCommunityWishes = []byte("communitywishes")
+	bucketMemberWishes    = []byte("memberwishes")
+	bucketWishClaims      = []byte("wishclaims")
+	bucketWishKeys        = []byte("wishkeys")
+	bucketWishPhotos      = []byte("wishphotos")
+	bucketWishWalls       = []byte("wishwalls")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -273,6 +288,10 @@ var migrations = []migration{
 	{14, "households", func(tx *bolt.Tx, s *Store) error {
 		return createBuckets(tx, bucketHouseholds, bucketMemberHousehold)
 	}},
+	{15, "wishes (微心愿), their indexes, photos and walls", func(tx *bolt.Tx, s *Store) error {
+		return createBuckets(tx, bucketWishes, bucketCommunityWishes, bucketMemberWishes, bucketWishClaims, bucketWishKeys,
+			bucketWishPhotos, bucketWishWalls)
+	}},
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {
@@ -305,6 +324,9 @@ type Options struct {
 	Rules *ledger.EventRules
 	// VoucherLife is how long a voucher stays valid. Default ledger.VoucherLife (30 days).
 	VoucherLife time.Duration
+	// WishClaimLife is how long a claim of a wish stays before it goes back
+	// to the wall unfulfilled. Default ledger.DefaultWishClaimDays days.
+	WishClaimLife time.Duration
 }
 
 // initialMmapSize is address space, not memory: pages are only read in when used.
@@ -334,6 +356,9 @@ type Store struct {
 	stats stats
 	// failed holds the error that stopped writes (see commitFailed).
 	failed atomic.Pointer[error]
+
+	// wishClaimLife is how long a claim of a wish lasts (Options.WishClaimLife).
+	wishClaimLife time.Duration
 }
 
 // Open opens or creates the store file at path, migrating it to the current
@@ -374,6 +399,7 @@ func Open(path string, opts Options) (*Store, error) {
 		s.rules = *opts.Rules
 	}
 	s.voucherLife = cmp.Or(opts.VoucherLife, ledger.VoucherLife)
+	s.wishClaimLife = cmp.Or(opts.WishClaimLife, ledger.DefaultWishClaimDays*24*time.Hour)
 	if err := s.migrate(opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
@@ -693,10 +719,12 @@ type stats struct {
 const (
 	sweepVoucherExpiry = iota
 	sweepOpenAttendances
+	sweepWishClaims
 )
 
 // sweepNames name the sweeps in Stats.SweepFailures, by their index.
-var sweepNames = [...]string{sweepVoucherExpiry: "voucher_expiry", sweepOpenAttendances: "open_attendances"}
+var sweepNames = [...]string{sweepVoucherExpiry: "voucher_expiry", sweepOpenAttendances: "open_attendances",
+	sweepWishClaims: "wish_claims"}
 
 // batchBuckets are the upper bounds of the commit batch size histogram.
 var batchBuckets = [...]float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}
