@@ -84,6 +84,12 @@ type Config struct {
 	BackupMBPerSecond int
 	// BodyLimit caps request bodies, in Echo's notation ("1M", "512K"). Default "1M".
 	BodyLimit string
+
+	// Wishes keeps wishes (微心愿) and the wish walls' switches.
+	Wishes ledger.Wishes
+	// WishClaimDays is how many days a claim of a wish lasts, as the store
+	// was told, for the pages to say. Default ledger.DefaultWishClaimDays.
+	WishClaimDays int
 }
 
 // StoreStats are the store's counters, exposed by /metrics. Its fields match
@@ -147,6 +153,9 @@ type server struct {
 func New(cfg Config) (*echo.Echo, error) {
 	if cfg.Journal == nil || cfg.Users == nil || cfg.Directory == nil || cfg.Events == nil || cfg.Shops == nil || cfg.Secret == nil {
 		return nil, errors.New("handlers: Config needs Journal, Users, Directory, Events, Shops and Secret")
+	}
+	if cfg.Wishes == nil {
+		return nil, errors.New("handlers: Config needs Wishes")
 	}
 	if cfg.Rules.CodeStep == 0 {
 		cfg.Rules = ledger.DefaultEventRules
@@ -238,8 +247,9 @@ func (s *server) routes(e *echo.Echo) {
 		refuseCrossOrigin(),
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 			Limit: s.cfg.BodyLimit,
-			// A roster upload has a larger limit of its own on its route.
-			Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/members/import" },
+			// A roster upload, and a wish's fulfilment with its photos, have
+			// larger limits of their own on their routes.
+			Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/members/import" || c.Path() == wishFulfilRoute },
 		}),
 	)
 
@@ -354,6 +364,9 @@ func (s *server) routes(e *echo.Echo) {
 	api.GET("/ledger/entries", s.ledgerEntries, admin...)
 	api.GET("/ledger/verify", s.ledgerVerify, admin...)
 	api.GET("/admin/backup", s.backup, admin...)
+
+	// Wishes (微心愿): their API, pages and public wall.
+	s.wishRoutes(e, api)
 }
 
 // contentSecurityPolicy allows nothing from another origin, no inline

@@ -115,6 +115,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 		Shops:      st,
 		Reports:    st,
 		Records:    st,
+		Wishes:     st,
 		Secret:     st.Secret,
 		Ready:      st.CheckWritable,
 		StoreStats: func() StoreStats { return StoreStats(st.Stats()) },

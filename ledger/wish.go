@@ -707,7 +707,7 @@ func ConfirmWish(w Wish, by WishActor, req WishConfirmRequest, f WishTeamFacts, 
 	d := WishConfirmDecision{Wish: out}
 	for _, a := range out.Awards {
 		d.Transfers = append(d.Transfers, Transfer{Debit: IssuerAccount(w.CommunityID), Credit: MemberAccount(a.MemberID), Amount: a.Points,
-			Kind: KindAward, Reference: w.Reference(), Actor: "user:" + by.User.String(), Memo: "微心愿：" + w.Title,
+			Kind: KindAward, Reference: w.Reference(), Actor: "user:" + by.User.String(), Memo: w.Title,
 			IdempotencyKey: w.AwardKey(a.MemberID)})
 	}
 	return d, nil

@@ -437,7 +437,7 @@ func TestConfirmWish(t *testing.T) {
 		var sum Points
 		for i, tr := range d.Transfers {
 			want := Transfer{Debit: IssuerAccount(w.community.ID), Credit: MemberAccount(got.Awards[i].MemberID), Amount: got.Awards[i].Points,
-				Kind: KindAward, Reference: "wish:" + got.ID.String(), Actor: "user:" + w.organiser.User.String(), Memo: "微心愿：给孙子买个新书包",
+				Kind: KindAward, Reference: "wish:" + got.ID.String(), Actor: "user:" + w.organiser.User.String(), Memo: "给孙子买个新书包",
 				IdempotencyKey: "aixin:wish:" + got.ID.String() + ":award:" + got.Awards[i].MemberID.String()}
 			if tr != want {
 				t.Fatalf("transfer %d\n got %+v\nwant %+v", i, tr, want)

@@ -37,11 +37,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	loginLimit := fs.Uint64("login-limit", env.uint("AIXIN_LOGIN_LIMIT", 20), "login attempts per client address per minute (AIXIN_LOGIN_LIMIT)")
 	repeat := fs.Duration("checkin-repeat", env.duration("AIXIN_CHECKIN_REPEAT", ledger.DefaultEventRules.RepeatWindow),
 		"a second scan of the same event this soon after checking in or out repeats it (AIXIN_CHECKIN_REPEAT)")
+	wishDays := fs.Uint64("wish-claim-days", env.uint("AIXIN_WISH_CLAIM_DAYS", ledger.DefaultWishClaimDays),
+		"days a claimed wish (微心愿) waits to be fulfilled before it goes back to the wall (AIXIN_WISH_CLAIM_DAYS)")
 	if env.err != nil {
 		return env.err
 	}
 	if err := c.parse(fs, args); err != nil {
 		return err
+	}
+	if *wishDays < 1 || *wishDays > 365 {
+		return fmt.Errorf("--wish-claim-days %d: give 1 to 365 days", *wishDays)
 	}
 	var logger *slog.Logger
 	switch c.LogFormat {
@@ -67,7 +72,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	rules := ledger.DefaultEventRules
 	rules.RepeatWindow = *repeat
-	st, err := store.Open(c.dbPath(), store.Options{Location: loc, Rules: &rules})
+	st, err := store.Open(c.dbPath(), store.Options{Location: loc, Rules: &rules, WishClaimLife: time.Duration(*wishDays) * 24 * time.Hour})
 	if err != nil {
 		return err
 	}
@@ -83,6 +88,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Shops:             st,
 		Reports:           st,
 		Records:           st,
+		Wishes:            st,
+		WishClaimDays:     int(*wishDays),
 		Rules:             st.Rules(),
 		Secret:            st.Secret,
 		Ready:             st.CheckWritable,
@@ -115,6 +122,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go sweepSessions(ctx, st, logger)
 	go expireVouchers(ctx, st, logger)
 	go closeOverdueAttendances(ctx, st, logger)
+	go lapseWishClaims(ctx, st, logger)
 	fmt.Fprintf(stdout, "aixin %s listening on http://%s (data %s)\n", version, ln.Addr(), c.DataDir)
 	logger.Info("serving", "addr", ln.Addr().String(), "data", c.DataDir, "tz", st.Location().String())
 
@@ -240,6 +248,23 @@ func sweepSessions(ctx context.Context, st *store.Store, logger *slog.Logger) {
 		} else if n > 0 {
 			logger.Info("expired sessions deleted", "count", n)
 		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// lapseWishClaims returns, at start and every minute, the claimed wishes
+// not fulfilled within the claim days to the wish wall (fulfilling checks
+// the due time by itself too).
+func lapseWishClaims(ctx context.Context, st *store.Store, logger *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		res, err := st.LapseWishClaims(ctx)
+		logSweep(ctx, logger, "wish claims", "wish", res, err)
 		select {
 		case <-ctx.Done():
 			return

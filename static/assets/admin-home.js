@@ -4,6 +4,7 @@
 // category, the most active teams and the items running low.
 
 import { t, $, api, el, failed, bindLogout, loadUnits, fmtNumber, unitKinds, href } from './common.js';
+import './admin-home-wishes.js'; // the page's wishes (微心愿) part
 
 bindLogout();
 

@@ -3,6 +3,7 @@
 // opens under the unit's row.
 
 import { t, $, api, el, failed, busy, bindLogout, loadUnits, unitKinds, childKind, emptyState } from './common.js';
+import './admin-units-wishes.js'; // the page's wishes (微心愿) part
 
 bindLogout();
 
