@@ -469,13 +469,13 @@ func (s *server) wishActions(w ledger.Wish, wc *wishCaller, now time.Time) []str
 			ok(ledger.WishStepClaim, err)
 		}
 	}
-	_, err = ledger.FulfilWish(w, by, ledger.WishFulfilRequest{Note: "-"}, ledger.WishTeamFacts{}, now)
+	_, err = ledger.FulfilWish(w, by, ledger.WishFulfilRequest{Note: "ok"}, ledger.WishTeamFacts{}, now)
 	ok(ledger.WishStepFulfil, err)
 	_, err = ledger.ConfirmWish(w, by, ledger.WishConfirmRequest{How: ledger.WishConfirmInPerson}, ledger.WishTeamFacts{}, s.cfg.Location, now)
 	ok(ledger.WishStepConfirm, err)
-	_, err = ledger.WithdrawWish(w, by, "-", now)
+	_, err = ledger.WithdrawWish(w, by, "ok", now)
 	ok(ledger.WishStepWithdraw, err)
-	_, err = ledger.RejectWish(w, by, "-", now)
+	_, err = ledger.RejectWish(w, by, "ok", now)
 	ok(ledger.WishStepReject, err)
 	_, err = ledger.AddWishPhoto(w, by, ledger.WishUpload{Type: "image/png", Data: []byte{0}}, now)
 	ok(ledger.WishStepPhoto, err)

@@ -26,7 +26,9 @@ async function loadWishes() {
   }
 }
 
-if ($('dash-wishes')) {
+// showWishes fills the wishes' figures now and for every month chosen.
+export function showWishes() {
+  if (!$('dash-wishes')) return;
   $('dash-month').addEventListener('change', loadWishes);
-  queueMicrotask(loadWishes); // after admin-home.js has chosen the month
+  loadWishes();
 }

@@ -4,7 +4,7 @@
 // category, the most active teams and the items running low.
 
 import { t, $, api, el, failed, bindLogout, loadUnits, fmtNumber, unitKinds, href } from './common.js';
-import './admin-home-wishes.js'; // the page's wishes (微心愿) part
+import { showWishes } from './admin-home-wishes.js';
 
 bindLogout();
 
@@ -136,3 +136,4 @@ $('dash-month').addEventListener('change', () => {
   loadMonth();
 });
 loadMonth();
+showWishes(); // the month's wishes (微心愿)

@@ -50,7 +50,10 @@ async function start() {
   }
 }
 
-if (tree) {
+// addWallSwitches adds the switch to every community the tree shows, now and
+// each time it is drawn again.
+export function addWallSwitches() {
+  if (!tree) return;
   new MutationObserver(addSwitches).observe(tree, { childList: true, subtree: true });
   start();
 }

@@ -3,7 +3,7 @@
 // opens under the unit's row.
 
 import { t, $, api, el, failed, busy, bindLogout, loadUnits, unitKinds, childKind, emptyState } from './common.js';
-import './admin-units-wishes.js'; // the page's wishes (微心愿) part
+import { addWallSwitches } from './admin-units-wishes.js';
 
 bindLogout();
 
@@ -201,3 +201,4 @@ if (isAdmin) {
 }
 
 reload();
+addWallSwitches(); // each community's wish wall (心愿墙)
