@@ -252,6 +252,10 @@ func fillDemo(ctx context.Context, st *store.Store, clock *demoClock, now time.T
 			}
 		}
 	}
+	logins, err := addDemoWishes(ctx, st, clock, now, logins) // 微心愿: demo_wishes.go
+	if err != nil {
+		return nil, err
+	}
 	clock.set(now)
 	return logins, nil
 }
