@@ -7,7 +7,7 @@
 // the server says the caller may take now.
 
 import { t, $, api, el, failed, busy, bindLogout, fmtTime, fmtDate, fmtNumber, emptyState, href } from './common.js';
-import { wishSteps, confirmHows, statusChip, pointsChip, keyed } from './wishes-common.js';
+import { wishStatuses, wishSteps, confirmHows, statusChip, pointsChip, keyed } from './wishes-common.js';
 
 bindLogout();
 
@@ -32,7 +32,7 @@ function drawFilters() {
   $('wish-filter').replaceChildren(...filters.map(([name, label, statuses]) => {
     const n = statuses ? statuses.reduce((sum, s) => sum + (counts[s] ?? 0), 0) : Object.values(counts).reduce((a, b) => a + b, 0);
     return el('button', { type: 'button', class: 'small', 'aria-pressed': String(name === filter), dataset: { filter: name },
-      onclick: () => { filter = name; drawFilters(); draw(); } }, label, ' ', el('span', { class: 'count' }, String(n)));
+      onclick: () => { filter = name; $('wishes-msg').textContent = ''; drawFilters(); draw(); } }, label, ' ', el('span', { class: 'count' }, String(n)));
   }));
 }
 
@@ -120,7 +120,7 @@ function actionButtons(w, open, panel, msg) {
 
 // stepForm is a small form under a wish: fields and a button that sends
 // the step with an idempotency key; the list reloads after.
-function stepForm(w, title, fields, label, msg, send) {
+function stepForm(w, title, fields, label, msg, send, step) {
   const form = el('form', { class: 'inline-form', novalidate: true }, el('h4', {}, title), fields,
     el('div', { class: 'form-buttons' },
       el('button', { type: 'submit', class: 'primary' }, label),
@@ -130,8 +130,12 @@ function stepForm(w, title, fields, label, msg, send) {
     msg.textContent = '';
     await busy(form, async () => {
       try {
-        await send(form);
+        const after = await send(form);
         await load();
+        // The wish may have left the list shown: say where it went.
+        const done = $('wishes-msg');
+        done.className = 'msg ok';
+        done.textContent = t('js.wishes.done.' + step, w.title, wishStatuses[after?.status ?? w.status]);
       } catch (err) {
         failed(msg, err);
       }
@@ -151,7 +155,7 @@ function pointsForm(w, step, msg) {
   return stepForm(w, title, [...pointsField(w, `${step}-points-${w.id}`),
     el('p', { class: 'hint small' }, step === 'verify' ? t('js.wishes.verify_help') : t('js.wishes.publish_help'))],
   step === 'verify' ? t('js.wishes.do.verify') : t('js.wishes.do.publish'), msg,
-  (form) => send('POST', `/api/v1/wishes/${w.id}/${step}`, { points: Number(form.points.value || 0) }));
+  (form) => send('POST', `/api/v1/wishes/${w.id}/${step}`, { points: Number(form.points.value || 0) }), step);
 }
 
 function reasonForm(w, step, msg) {
@@ -160,7 +164,7 @@ function reasonForm(w, step, msg) {
   return stepForm(w, step === 'reject' ? t('js.wishes.reject_title', w.title) : t('js.wishes.withdraw_title', w.title),
     [el('label', { for: id }, t('js.wishes.reason_label')), el('input', { id, name: 'reason', maxlength: 200, required: true })],
     step === 'reject' ? t('js.wishes.do.reject') : t('js.wishes.do.withdraw'), msg,
-    (form) => send('POST', `/api/v1/wishes/${w.id}/${step}`, { reason: form.reason.value.trim() }));
+    (form) => send('POST', `/api/v1/wishes/${w.id}/${step}`, { reason: form.reason.value.trim() }), step);
 }
 
 function confirmForm(w, msg) {
@@ -178,7 +182,7 @@ function confirmForm(w, msg) {
   ], t('js.wishes.do.confirm'), msg, (form) => {
     const ids = [...form.querySelectorAll('input[name=participant]:checked')].map((i) => i.value);
     return send('POST', `/api/v1/wishes/${w.id}/confirm`, { how: form.how.value, note: form.note.value.trim(), participant_ids: ids });
-  });
+  }, 'confirm');
   // A team's claim: who took part, as the claimer named them, to change if need be.
   if (w.claim?.team_id) {
     api('GET', `/api/v1/wishes/${w.id}`).then((full) => {
@@ -201,7 +205,7 @@ function photoForm(w, msg) {
       const data = new FormData();
       data.append('file', form.file.files[0]);
       return api('POST', `/api/v1/wishes/${w.id}/photos`, data);
-    });
+    }, 'photo');
 }
 
 // The entry form.
@@ -250,6 +254,7 @@ form.addEventListener('submit', async (ev) => {
 async function load() {
   try {
     page = await api('GET', '/api/v1/wishes');
+    $('wishes-msg').className = 'msg';
     $('wishes-msg').textContent = '';
     const select = $('w-unit');
     const chosen = select.value;
