@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"fmt"
+	"sync"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -34,6 +35,12 @@ func newWishEnv(t *testing.T, configure ...func(*Config)) *wishEnv {
 	e := newEnv(t, configure...)
 	st := e.store
 	w := &wishEnv{env: e, cookie: map[string]*http.Cookie{}, users: map[string]ledger.User{}}
+	// After every test the ledger verifies (before the store closes: cleanups run last first).
+	t.Cleanup(func() {
+		if rep, err := st.Verify(ctx); err != nil || !rep.OK {
+			t.Errorf("verify: %+v %v", rep, err)
+		}
+	})
 	must := func(u ledger.Unit, err error) ledger.Unit {
 		t.Helper()
 		if err != nil {
@@ -648,5 +655,57 @@ func TestWishPages(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestWishRacingClaimsHTTP: sixteen volunteers of the community tap 认领 at
+// the same moment; one gets the wish, fifteen hear it was just taken.
+func TestWishRacingClaimsHTTP(t *testing.T) {
+	w := newWishEnv(t)
+	wish := w.wish(ledger.WishPublished, 10)
+	var cookies []*http.Cookie
+	for i := range 16 {
+		m, err := w.store.CreateMember(ctx, ledger.Member{Name: fmt.Sprintf("志愿者%d", i), Phone: fmt.Sprintf("1370000%04d", i), UnitID: w.gridA2.ID}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := w.store.UserByLogin(ctx, m.Phone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cookies = append(cookies, w.session(u))
+	}
+	statuses := make([]int, len(cookies))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, ck := range cookies {
+		wg.Go(func() {
+			<-start
+			req, _ := http.NewRequest("POST", w.srv.URL+"/api/v1/wishes/"+wish.ID.String()+"/claim", strings.NewReader("{}"))
+			req.Header.Set("Content-Type", "application/json")
+			req.AddCookie(ck)
+			res, err := w.srv.Client().Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			statuses[i] = res.StatusCode
+		})
+	}
+	close(start)
+	wg.Wait()
+	won := 0
+	for _, st := range statuses {
+		switch st {
+		case http.StatusOK:
+			won++
+		case http.StatusConflict:
+		default:
+			t.Fatalf("statuses %v", statuses)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d claims won: %v", won, statuses)
 	}
 }

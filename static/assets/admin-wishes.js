@@ -8,8 +8,10 @@
 
 import { t, $, api, el, failed, busy, bindLogout, fmtTime, fmtDate, fmtNumber, emptyState, href } from './common.js';
 import { wishStatuses, wishSteps, confirmHows, statusChip, pointsChip, keyed } from './wishes-common.js';
+import { bindOwnPassword } from './own-password.js';
 
 bindLogout();
+bindOwnPassword(); // a grid worker's own password, on this their one page
 
 const root = $('admin-wishes');
 const role = root.dataset.role;
@@ -285,3 +287,9 @@ if (month) {
 }
 
 load();
+// The bar's 修改密码 opens the grid worker's password form here.
+const passwordHere = () => {
+  if (location.hash === '#my-password') document.querySelector('#my-password details')?.setAttribute('open', '');
+};
+addEventListener('hashchange', passwordHere);
+passwordHere();
