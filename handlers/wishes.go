@@ -346,6 +346,11 @@ func (v *wishViewer) view(w ledger.Wish, a wishAccess) wishView {
 		out.Resident, out.ResidentPhone = w.Resident.Name, w.Resident.Phone
 		out.Reason = w.Reason
 	}
+	// A volunteer needs the resident's phone while the wish is in their
+	// hands, not after: only staff and who entered it keep seeing it.
+	if a == ownAccess && (v.wc.member == nil || w.EnteredMember != v.wc.member.ID) && w.Status != ledger.WishClaimed && w.Status != ledger.WishFulfilled {
+		out.ResidentPhone = ""
+	}
 	if a == staffAccess {
 		out.EnteredAs = w.EnteredAs
 		out.EnteredBy = cmp.Or(v.n.user(w.EnteredBy), v.member(w.EnteredMember))

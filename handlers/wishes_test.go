@@ -262,6 +262,16 @@ func TestWishHTTPFlow(t *testing.T) {
 	if v.Status != ledger.WishConfirmed || len(v.Awards) != 2 || v.Awards[0].Points != 6 || v.Confirmation.How != "in_person" {
 		t.Fatalf("%+v", v)
 	}
+	// Once it is done, the claimer no longer sees the resident's phone; staff do.
+	seen = wishView{}
+	wantStatus(t, w.call("volA", "GET", "/api/v1/wishes/"+id, nil, &seen), http.StatusOK)
+	if seen.ResidentPhone != "" || seen.Resident != "刘桂兰" {
+		t.Fatalf("the claimer after confirmation: %q %q", seen.Resident, seen.ResidentPhone)
+	}
+	wantStatus(t, w.call("gridA1", "GET", "/api/v1/wishes/"+id, nil, &seen), http.StatusOK)
+	if seen.ResidentPhone != "028-85551234" {
+		t.Fatalf("the grid worker after confirmation: %q", seen.ResidentPhone)
+	}
 	for _, m := range []ledger.Member{w.volA, w.volA2} {
 		var bal struct{ Points ledger.Points }
 		wantStatus(t, w.call("admin", "GET", "/api/v1/members/"+m.ID.String()+"/balance", nil, &bal), http.StatusOK)

@@ -20,7 +20,7 @@ async function loadWishes() {
     $('dw-confirmed').textContent = fmtNumber(w.confirmed);
     $('dw-points').textContent = w.confirmed ? t('js.wishes.dash.points', fmtNumber(w.points)) : '';
     $('dw-rate').textContent = w.rate_known ? w.rate_pct + '%' : '—';
-    $('dw-rate-of').textContent = w.rate_known ? t('js.wishes.dash.rate_of', w.rate_done, w.published) : t('js.wishes.dash.rate_none');
+    $('dw-rate-of').textContent = w.rate_known ? t('js.wishes.dash.rate_of', w.published, w.rate_done) : t('js.wishes.dash.rate_none');
   } catch (err) {
     failed($('dash-msg'), err);
   }

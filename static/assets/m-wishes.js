@@ -84,7 +84,7 @@ function mineCard(w) {
     el('div', { class: 'wish-head' }, el('h2', {}, w.title), statusChip(w.status)),
     el('p', { class: 'wish-need' }, w.need),
     line(el('span', { class: 'who' }, w.resident), ' · ', w.place),
-    w.resident_phone && (claimer || w.status === 'fulfilled')
+    w.resident_phone && (w.status === 'claimed' || w.status === 'fulfilled')
       ? line(el('a', { class: 'button small', href: 'tel:' + w.resident_phone }, t('js.wishes.m.call', w.resident_phone))) : null,
     line(pointsChip(w.points), w.claim?.team ? el('span', { class: 'hint small' }, ' ', t('js.wishes.m.team', w.claim.team)) : ''),
     state ? el('p', { class: 'wish-state' + (w.status === 'confirmed' && mine ? ' ok' : '') }, state) : null,
