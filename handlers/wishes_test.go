@@ -3,11 +3,11 @@ package handlers
 import (
 	"bytes"
 	"fmt"
-	"sync"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,10 +24,10 @@ import (
 type wishEnv struct {
 	*env
 	street, a, b, gridA1, gridA2, gridB, building ledger.Unit
-	team                                         ledger.Team
-	volA, volA2, volB                            ledger.Member
-	cookie                                       map[string]*http.Cookie
-	users                                        map[string]ledger.User
+	team                                          ledger.Team
+	volA, volA2, volB                             ledger.Member
+	cookie                                        map[string]*http.Cookie
+	users                                         map[string]ledger.User
 }
 
 func newWishEnv(t *testing.T, configure ...func(*Config)) *wishEnv {
