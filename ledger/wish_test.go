@@ -614,3 +614,26 @@ func TestCountWishes(t *testing.T) {
 		t.Fatalf("%+v", none)
 	}
 }
+
+// FuzzNormalizeWishPhone: whatever is typed, a phone read is one that reads
+// as itself again, and is a mobile or a landline with its area code.
+func FuzzNormalizeWishPhone(f *testing.F) {
+	for _, s := range []string{"", "13800001234", "+86 138-0000-1234", "028-85551234", "0571 8555 1234", "=1+1", "０２８-85551234", "1380000123\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := NormalizeWishPhone(s)
+		if err != nil {
+			if ErrorCode(err) != EINVALID {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		if again, err := NormalizeWishPhone(p); err != nil || again != p {
+			t.Fatalf("%q read as %q, which reads as %q %v", s, p, again, err)
+		}
+		if p != "" && !mobile.MatchString(p) && !landline.MatchString(p) {
+			t.Fatalf("%q read as %q", s, p)
+		}
+	})
+}
