@@ -65,6 +65,11 @@ type dashboard struct {
 	Categories   []dashCategory `json:"categories"`
 	Teams        []dashTeam     `json:"teams"`
 	LowStock     []dashItem     `json:"low_stock"`
+
+	// Wishes are the month's wishes (微心愿) of the scope: open on the wall
+	// and in hand now, confirmed in the month, and the month's fulfilment
+	// rate (see ledger.WishFigures).
+	Wishes *ledger.WishFigures `json:"wishes,omitempty"`
 }
 
 // dashboardMonth reads ?month=, the current month when left out.
@@ -270,6 +275,14 @@ func (s *server) computeDashboard(ctx context.Context, scope ledger.Scope, month
 	slices.SortFunc(d.LowStock, func(a, b dashItem) int {
 		return cmp.Or(cmp.Compare(a.Available, b.Available), cmp.Compare(a.Item, b.Item))
 	})
+
+	// Wishes (微心愿).
+	wishes, err := s.wishesInScope(ctx, scope)
+	if err != nil {
+		return d, err
+	}
+	wf := ledger.CountWishes(wishes, month, s.cfg.Location)
+	d.Wishes = &wf
 	return d, nil
 }
 

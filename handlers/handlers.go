@@ -105,6 +105,12 @@ type Config struct {
 	// HouseholdOpeningPoints are the points a new household starts with
 	// (遵义: 60); 0, the default, gives none.
 	HouseholdOpeningPoints ledger.Points
+
+	// Wishes keeps wishes (微心愿) and the wish walls' switches.
+	Wishes ledger.Wishes
+	// WishClaimDays is how many days a claim of a wish lasts, as the store
+	// was told, for the pages to say. Default ledger.DefaultWishClaimDays.
+	WishClaimDays int
 }
 
 // StoreStats are the store's counters, exposed by /metrics. Its fields match
@@ -174,6 +180,9 @@ func New(cfg Config) (*echo.Echo, error) {
 	}
 	if cfg.Households == nil {
 		return nil, errors.New("handlers: Config needs Households")
+	}
+	if cfg.Wishes == nil {
+		return nil, errors.New("handlers: Config needs Wishes")
 	}
 	if cfg.Rules.CodeStep == 0 {
 		cfg.Rules = ledger.DefaultEventRules
@@ -272,8 +281,9 @@ func (s *server) routes(e *echo.Echo) {
 		refuseCrossOrigin(),
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 			Limit: s.cfg.BodyLimit,
-			// A roster upload has a larger limit of its own on its route.
-			Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/members/import" },
+			// A roster upload, and a wish's fulfilment with its photos, have
+			// larger limits of their own on their routes.
+			Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/members/import" || c.Path() == wishFulfilRoute },
 		}),
 	)
 
@@ -398,6 +408,8 @@ func (s *server) routes(e *echo.Echo) {
 
 	// Points that expire: a street's policy is set with PATCH /units/{id}.
 	api.GET("/admin/expiry", s.expiryPreview, staff...)
+	// Wishes (微心愿): their API, pages and public wall.
+	s.wishRoutes(e, api)
 }
 
 // contentSecurityPolicy allows nothing from another origin, no inline

@@ -118,6 +118,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 		Records:    st,
 		Awards:     st,
 		Households: st,
+		Wishes:     st,
 		Secret:     st.Secret,
 		Ready:      st.CheckWritable,
 		StoreStats: func() StoreStats { return StoreStats(st.Stats()) },

@@ -120,6 +120,13 @@ import (
 //	householdvouchers household id(16) | voucher id(16) -> nothing: the vouchers paid from a household's account
 //	householdredeemed household(16) | yyyymm(4) -> points | vouchers of the household redeemed that month,
 //	                  less reversals (as memberredeemed; a household voucher counts here, not for its member)
+//	wishes          wish id(16) -> JSON ledger.Wish (微心愿) with its history
+//	communitywishes community(16) | wish id(16) -> nothing: a community's wishes, in the order entered
+//	memberwishes    member(16) | wish id(16) -> nothing: the wishes a member entered, claimed or took part in
+//	wishclaims      due Unix ns(8) | wish id(16) -> nothing: the open claims, by when they lapse (the sweep)
+//	wishkeys        idemKey(client key) -> wish id(16) | SHA-256 of the step and its request(32)
+//	wishphotos      wish id(16) | n(1) -> content type "\n" image bytes (at most 512 KiB)
+//	wishwalls       community(16) -> JSON ledger.WishWall: the public wish wall's switch
 var (
 	bucketMeta     = []byte("meta")
 	bucketJournal  = []byte("journal")
@@ -184,6 +191,13 @@ var (
 	bucketHouseholdHeld     = []byte("householdheld")
 	bucketHouseholdVouchers = []byte("householdvouchers")
 	bucketHouseholdRedeemed = []byte("householdredeemed")
+	bucketWishes            = []byte("wishes")
+	bucketCommunityWishes   = []byte("communitywishes")
+	bucketMemberWishes      = []byte("memberwishes")
+	bucketWishClaims        = []byte("wishclaims")
+	bucketWishKeys          = []byte("wishkeys")
+	bucketWishPhotos        = []byte("wishphotos")
+	bucketWishWalls         = []byte("wishwalls")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -312,6 +326,10 @@ var migrations = []migration{
 	{17, "household vouchers: their held points, index and monthly redemptions", func(tx *bolt.Tx, s *Store) error {
 		return createBuckets(tx, bucketHouseholdHeld, bucketHouseholdVouchers, bucketHouseholdRedeemed)
 	}},
+	{18, "wishes (微心愿), their indexes, photos and walls", func(tx *bolt.Tx, s *Store) error {
+		return createBuckets(tx, bucketWishes, bucketCommunityWishes, bucketMemberWishes, bucketWishClaims, bucketWishKeys,
+			bucketWishPhotos, bucketWishWalls)
+	}},
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {
@@ -346,6 +364,9 @@ type Options struct {
 	VoucherLife time.Duration
 	// AwardRules are the settings of behaviour awards. Default ledger.DefaultAwardRules.
 	AwardRules *ledger.AwardRules
+	// WishClaimLife is how long a claim of a wish stays before it goes back
+	// to the wall unfulfilled. Default ledger.DefaultWishClaimDays days.
+	WishClaimLife time.Duration
 }
 
 // initialMmapSize is address space, not memory: pages are only read in when used.
@@ -376,6 +397,9 @@ type Store struct {
 	stats stats
 	// failed holds the error that stopped writes (see commitFailed).
 	failed atomic.Pointer[error]
+
+	// wishClaimLife is how long a claim of a wish lasts (Options.WishClaimLife).
+	wishClaimLife time.Duration
 }
 
 // Open opens or creates the store file at path, migrating it to the current
@@ -420,6 +444,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.AwardRules != nil {
 		s.awardRules = *opts.AwardRules
 	}
+	s.wishClaimLife = cmp.Or(opts.WishClaimLife, ledger.DefaultWishClaimDays*24*time.Hour)
 	if err := s.migrate(opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
@@ -741,11 +766,12 @@ const (
 	sweepOpenAttendances
 	sweepAwardNotice
 	sweepPointsExpiry
+	sweepWishClaims
 )
 
 // sweepNames name the sweeps in Stats.SweepFailures, by their index.
 var sweepNames = [...]string{sweepVoucherExpiry: "voucher_expiry", sweepOpenAttendances: "open_attendances",
-	sweepAwardNotice: "award_notice", sweepPointsExpiry: "points_expiry"}
+	sweepAwardNotice: "award_notice", sweepPointsExpiry: "points_expiry", sweepWishClaims: "wish_claims"}
 
 // batchBuckets are the upper bounds of the commit batch size histogram.
 var batchBuckets = [...]float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}

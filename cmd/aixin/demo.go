@@ -255,6 +255,10 @@ func fillDemo(ctx context.Context, st *store.Store, clock *demoClock, now time.T
 	if err := fillDemoHouseholds(ctx, st, clock, members, shops[0].shop, shops[0].items); err != nil {
 		return nil, err
 	}
+	var werr error
+	if logins, werr = addDemoWishes(ctx, st, clock, now, logins); werr != nil { // 微心愿: demo_wishes.go
+		return nil, werr
+	}
 	// Last: the awards use the households made above.
 	if err := fillDemoAwards(ctx, st, clock, orgHash, &logins); err != nil {
 		return nil, err

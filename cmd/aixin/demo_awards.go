@@ -73,15 +73,18 @@ func fillDemoAwards(ctx context.Context, st *store.Store, clock *demoClock, orgH
 	if err != nil {
 		return err
 	}
-	// A grid worker of 东河园's first grid (made unless the demo has one by that login).
-	gw, err := user("donghe-grid1")
+	// The grid worker of 东河园's first grid: the one the wishes made, or a
+	// new one (whose login is printed) when they are not in the demo.
+	gw, err := user("donghe-grid")
 	if ledger.ErrorCode(err) == ledger.ENOTFOUND {
-		gw, err = st.CreateUser(ctx, ledger.User{Login: "donghe-grid1", Name: "东河园第一网格网格员", Role: ledger.RoleGridWorker, UnitID: grid.ID, PasswordHash: orgHash})
+		gw, err = st.CreateUser(ctx, ledger.User{Login: "donghe-grid", Name: "东河园社区第一网格网格员", Role: ledger.RoleGridWorker, UnitID: grid.ID, PasswordHash: orgHash})
+		if err == nil {
+			*logins = append(*logins, demoLogin{"grid", gw.Login, demoOrganiserPassword, "东河园社区第一网格的网格员（/admin/awards）"})
+		}
 	}
 	if err != nil {
 		return err
 	}
-	*logins = append(*logins, demoLogin{"grid", gw.Login, demoOrganiserPassword, "东河园社区第一网格的网格员（/admin/awards）"})
 
 	byName := map[string]ledger.Behaviour{}
 	for _, d := range demoBehaviours {

@@ -32,7 +32,7 @@ func TestDemoAwards(t *testing.T) {
 	if err != nil || len(bs) < 10 {
 		t.Fatalf("%d behaviours %v", len(bs), err)
 	}
-	if u, err := st.UserByLogin(ctx, "donghe-grid1"); err != nil || u.Role != ledger.RoleGridWorker {
+	if u, err := st.UserByLogin(ctx, "donghe-grid"); err != nil || u.Role != ledger.RoleGridWorker {
 		t.Fatalf("grid worker: %+v %v", u, err)
 	}
 	awards, err := st.Awards(ctx, ledger.AwardFilter{Scope: ledger.Scope{All: true}, Limit: 500})

@@ -404,7 +404,7 @@ func TestDemo(t *testing.T) {
 	if err := run(context.Background(), []string{"demo"}, env, nil, &out, &errs); err != nil {
 		t.Fatalf("demo: %v\n%s", err, errs.String())
 	}
-	for _, want := range []string{"donghe ", "rongcheng ", "donghe-shop", "rongcheng-bank", "13905500000", "demo-volunteer-2026"} {
+	for _, want := range []string{"donghe ", "rongcheng ", "donghe-shop", "rongcheng-bank", "13905500000", "demo-volunteer-2026", "donghe-grid"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("the logins lack %q:\n%s", want, out.String())
 		}
@@ -464,6 +464,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo: %d members (%d on duty), %d events, earned %d, redeemed %d, held %d", len(members), onDuty, len(events), earned, redeemed, held)
 	}
 	checkDemoHouseholds(t, st)
+	demoWishesHold(t, st)
 	st.Close()
 	// Logins work as printed.
 	u, err := func() (ledger.User, error) {
@@ -579,5 +580,63 @@ func TestServeRefusesUnreadableSettings(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "give ") {
 			t.Fatalf("%s=%s: %v", key, bad, err)
 		}
+	}
+}
+
+// demoWishesHold checks the demo's wishes (微心愿): some in every state, in
+// every community, the confirmed ones' points awarded, the grid worker of
+// 东河园's first grid, and 东河园's public wall on.
+func demoWishesHold(t *testing.T, st *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	wishes, err := st.ListWishes(ctx, ledger.WishFilter{Scope: ledger.Scope{All: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[ledger.WishStatus]int{}
+	communities := map[uuid.UUID]bool{}
+	for _, w := range wishes {
+		states[w.Status]++
+		communities[w.CommunityID] = true
+		var awarded ledger.Points
+		for _, a := range w.Awards {
+			awarded += a.Points
+		}
+		if (w.Status == ledger.WishConfirmed) != (awarded > 0) || (awarded > 0 && awarded != w.Points) {
+			t.Errorf("wish %s (%s, %d points) awarded %d", w.Title, w.Status, w.Points, awarded)
+		}
+	}
+	for _, s := range ledger.WishStatuses {
+		if states[s] == 0 {
+			t.Errorf("the demo has no %s wish: %v", s, states)
+		}
+	}
+	if len(communities) != 3 {
+		t.Errorf("wishes in %d communities", len(communities))
+	}
+	gw, err := st.UserByLogin(ctx, "donghe-grid")
+	if err != nil || gw.Role != ledger.RoleGridWorker || !handlers.CheckPassword(gw.PasswordHash, "demo-organiser-2026") {
+		t.Fatalf("grid worker: %+v %v", gw, err)
+	}
+	grid, err := st.Unit(ctx, gw.UnitID)
+	if err != nil || grid.Kind != ledger.UnitGrid || grid.Name != "第一网格" {
+		t.Fatalf("the grid worker's unit: %+v %v", grid, err)
+	}
+	walls, err := st.WishWalls(ctx)
+	if err != nil || !walls[grid.ParentID].On || len(walls) != 1 {
+		t.Fatalf("walls %v %v", walls, err)
+	}
+	// The demo volunteer has a claim in hand and points from a wish.
+	vol, err := st.Members(ctx, ledger.MemberFilter{Scope: ledger.Scope{All: true}, Query: "13905500000", Limit: 1})
+	if err != nil || len(vol) != 1 {
+		t.Fatalf("%v %v", vol, err)
+	}
+	mine, _ := st.ListWishes(ctx, ledger.WishFilter{Scope: ledger.Scope{All: true}, Member: vol[0].ID})
+	got := map[ledger.WishStatus]bool{}
+	for _, w := range mine {
+		got[w.Status] = true
+	}
+	if !got[ledger.WishClaimed] || !got[ledger.WishConfirmed] {
+		t.Errorf("the demo volunteer's wishes: %v", got)
 	}
 }

@@ -43,6 +43,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		"a second scan of the same event this soon after checking in or out repeats it (AIXIN_CHECKIN_REPEAT)")
 	householdOpening := fs.Uint64("household-opening-points", env.uint("AIXIN_HOUSEHOLD_OPENING_POINTS", 0),
 		"points a new household (户) starts with, from its community, as 遵义 gives 60; 0: none (AIXIN_HOUSEHOLD_OPENING_POINTS)")
+	wishDays := fs.Uint64("wish-claim-days", env.uint("AIXIN_WISH_CLAIM_DAYS", ledger.DefaultWishClaimDays),
+		"days a claimed wish (微心愿) waits to be fulfilled before it goes back to the wall (AIXIN_WISH_CLAIM_DAYS)")
 	if env.err != nil {
 		return env.err
 	}
@@ -51,6 +53,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if *householdOpening > uint64(ledger.MaxHouseholdOpening) {
 		return fmt.Errorf("--household-opening-points %d: give at most %d", *householdOpening, ledger.MaxHouseholdOpening)
+	}
+	if *wishDays < 1 || *wishDays > 365 {
+		return fmt.Errorf("--wish-claim-days %d: give 1 to 365 days", *wishDays)
 	}
 	var logger *slog.Logger
 	switch c.LogFormat {
@@ -84,7 +89,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(c.dbPath(), store.Options{Location: loc, Rules: &rules, AwardRules: &awardRules, Now: now})
+	st, err := store.Open(c.dbPath(), store.Options{Location: loc, Rules: &rules, AwardRules: &awardRules, Now: now,
+		WishClaimLife: time.Duration(*wishDays) * 24 * time.Hour})
 	if err != nil {
 		return err
 	}
@@ -101,6 +107,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Reports:                st,
 		Records:                st,
 		Awards:                 st,
+		Wishes:                 st,
+		WishClaimDays:          int(*wishDays),
 		Rules:                  st.Rules(),
 		Secret:                 st.Secret,
 		Ready:                  st.CheckWritable,
@@ -140,6 +148,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go closeOverdueAttendances(ctx, st, logger)
 	go postDueAwards(ctx, st, logger)
 	go expirePoints(ctx, st, logger)
+	go lapseWishClaims(ctx, st, logger)
 	fmt.Fprintf(stdout, "aixin %s listening on http://%s (data %s)\n", version, ln.Addr(), c.DataDir)
 	logger.Info("serving", "addr", ln.Addr().String(), "data", c.DataDir, "tz", st.Location().String())
 
@@ -281,6 +290,23 @@ func postDueAwards(ctx context.Context, st *store.Store, logger *slog.Logger) {
 	for {
 		res, err := st.PostDueAwards(ctx)
 		logSweep(ctx, logger, "award notice", "award", res, err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// lapseWishClaims returns, at start and every minute, the claimed wishes
+// not fulfilled within the claim days to the wish wall (fulfilling checks
+// the due time by itself too).
+func lapseWishClaims(ctx context.Context, st *store.Store, logger *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		res, err := st.LapseWishClaims(ctx)
+		logSweep(ctx, logger, "wish claims", "wish", res, err)
 		select {
 		case <-ctx.Done():
 			return

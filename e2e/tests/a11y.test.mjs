@@ -432,3 +432,94 @@ describe('accessibility of the households pages (一家亲)', () => {
     });
   }
 });
+
+// The wish pages (微心愿), with wishes in every state: the organiser's
+// queue (with the confirm form open), the grid worker's, the volunteer's
+// wall and claims (with the report form and its team), and the public
+// wish wall on a phone, on and off.
+describe('accessibility of the wish pages (微心愿) at normal and large text', () => {
+  let browser, admin, org, grid, vol, community, other, fulfilled;
+  const password = 'anning-2026-organiser';
+  const volPassword = 'anning-volunteer-2026';
+
+  before(async () => {
+    admin = await Client.login(ADMIN.login, ADMIN.password);
+    const street = await admin.ok('POST', '/units', { name: '安宁街道', kind: 'street' });
+    community = await admin.ok('POST', '/units', { name: '安宁社区', kind: 'community', parent_id: street.id });
+    other = await admin.ok('POST', '/units', { name: '安乐社区', kind: 'community', parent_id: street.id });
+    const g = await admin.ok('POST', '/units', { name: '第一网格', kind: 'grid', parent_id: community.id });
+    const b = await admin.ok('POST', '/units', { name: '2号楼', kind: 'building', parent_id: g.id });
+    await admin.ok('POST', '/users', { login: 'anning', password, role: 'organizer', name: '马书记', unit_id: community.id });
+    await admin.ok('POST', '/users', { login: 'anning-grid', password, role: 'grid_worker', name: '冯网格员', unit_id: g.id });
+    org = await Client.login('anning', password);
+    grid = await Client.login('anning-grid', password);
+    const team = await org.ok('POST', '/teams', { name: '安宁社区党员志愿服务队', kind: 'party_volunteer_team', unit_id: community.id });
+    await org.ok('POST', '/members', { name: '彭丽华', phone: '13600000061', unit_id: g.id, password: volPassword, team_ids: [team.id] });
+    await org.ok('POST', '/members', { name: '曾国华', phone: '13600000062', unit_id: g.id, password: volPassword, team_ids: [team.id] });
+    vol = await Client.login('13600000061', volPassword);
+    const vol2 = await Client.login('13600000062', volPassword);
+    const enter = (c, title, points = 0, unit = b.id) => c.ok('POST', '/wishes', {
+      title, need: `${title}：请志愿者帮忙。`, resident_name: '许桂香', resident_phone: '13700000061', unit_id: unit, points,
+    });
+    const step = (c, w, s, body = {}) => c.ok('POST', `/wishes/${w.id}/${s}`, body);
+    // One of each: submitted, verified, published (two), claimed, fulfilled, confirmed, withdrawn, rejected.
+    await enter(vol2, '想要一副老花镜');
+    await enter(grid, '楼道换灯泡');
+    for (const title of ['助听器换电池', '代缴水电费']) await step(org, await enter(org, title, 10), 'publish');
+    const claimed = await enter(org, '陪同去医院复查', 15);
+    await step(org, claimed, 'publish');
+    await step(vol, claimed, 'claim', { team_id: team.id });
+    fulfilled = await enter(org, '修理厨房水龙头', 10);
+    await step(org, fulfilled, 'publish');
+    await step(vol2, fulfilled, 'claim');
+    await step(vol2, fulfilled, 'fulfil', { note: '换了阀芯，不滴水了' });
+    const done = await enter(org, '给孙子买书包', 20);
+    await step(org, done, 'publish');
+    await step(vol, done, 'claim');
+    await step(vol, done, 'fulfil', { note: '书包已送到' });
+    await step(org, done, 'confirm', { how: 'in_person' });
+    await step(org, await enter(org, '修自行车', 5), 'withdraw', { reason: '家人已修好' });
+    await step(org, await enter(org, '每天送餐', 0), 'reject', { reason: '转给社区助餐点' });
+    await org.ok('PUT', `/wish-walls/${community.id}`, { on: true });
+    browser = await launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  const pages = [
+    ['organizer-wishes', () => org, pc, '/admin/wishes', 'article.wish'],
+    ['organizer-wishes-all', () => org, pc, '/admin/wishes', 'article.wish[data-status=rejected]', async (page) => {
+      await page.locator('article.wish').first().waitFor();
+      await page.click('#wish-filter button[data-filter=all]');
+    }],
+    ['organizer-wishes-confirm', () => org, pc, '/admin/wishes', 'article.wish form select[name=how]', async (page) => {
+      await page.locator(`article[data-wish="${fulfilled.id}"] button[data-action=confirm]`).click();
+    }],
+    ['organizer-wishes-new', () => org, pc, '/admin/wishes', '#wish-form-card:not([hidden])', async (page) => {
+      await page.locator('article.wish').first().waitFor();
+      await page.click('#new-wish');
+    }],
+    ['grid-wishes', () => grid, pc, '/admin/wishes', 'article.wish'],
+    ['m-wishes', () => vol, phone, '/m/wishes', '#wall article[data-status=published]'],
+    ['m-wishes-mine', () => vol, phone, '/m/wishes#mine', '#mine article form.fulfil fieldset:not([hidden])'],
+    ['m-wishes-enter', () => vol, phone, '/m/wishes', '#enter[open]', async (page) => {
+      await page.locator('#wall article').first().waitFor();
+      await page.click('#enter summary');
+    }],
+    ['wish-wall', () => null, phone, () => `/wishes/${community.id}`, '#wall-open-list li'],
+    ['wish-wall-off', () => null, phone, () => `/wishes/${other.id}`, 'main h1'],
+  ];
+  for (const [name, who, device, url, ready, act] of pages) {
+    it(`the ${name} page`, async () => {
+      const page = watch(await open(browser, device, who() ?? undefined));
+      await page.goto(typeof url === 'function' ? url() : url);
+      if (act) await act(page);
+      await page.locator(ready).first().waitFor();
+      const found = await audit(page, name);
+      await page.context().close();
+      none(found);
+    });
+  }
+});

@@ -4,6 +4,7 @@
 // category, the most active teams and the items running low.
 
 import { t, $, api, el, failed, bindLogout, loadUnits, fmtNumber, unitKinds, href } from './common.js';
+import { showWishes } from './admin-home-wishes.js';
 
 bindLogout();
 
@@ -135,3 +136,4 @@ $('dash-month').addEventListener('change', () => {
   loadMonth();
 });
 loadMonth();
+showWishes(); // the month's wishes (微心愿)

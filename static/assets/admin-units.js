@@ -4,6 +4,7 @@
 
 import { t, $, api, el, failed, busy, bindLogout, loadUnits, unitKinds, childKind, emptyState } from './common.js';
 import { expiryRow } from './units-expiry.js';
+import { addWallSwitches } from './admin-units-wishes.js';
 
 bindLogout();
 
@@ -209,3 +210,4 @@ if (isAdmin) {
 }
 
 reload();
+addWallSwitches(); // each community's wish wall (心愿墙)

@@ -237,7 +237,7 @@ export function entryTable(entries, memberId) {
     const sign = incoming ? '+' : '−';
     return el('tr', {},
       el('td', { class: 'nowrap' }, fmtTime(e.time)),
-      el('td', {}, entryKinds[e.kind] ?? e.kind),
+      el('td', {}, e.reference?.startsWith('wish:') ? t('js.wishes.entry_kind') : entryKinds[e.kind] ?? e.kind),
       el('td', { class: 'num ' + (incoming ? 'plus' : 'minus') }, sign + fmtNumber(e.amount)),
       el('td', { class: 'num' }, e.minutes ? fmtHours(e.minutes) : ''),
       el('td', {}, e.memo || e.reference || ''),

@@ -95,10 +95,12 @@ function footprint(entries) {
   const account = 'member:' + id;
   return el('ul', { class: 'footprint' }, entries.map((e) => {
     const incoming = e.credit === account;
+    // A wish's points (微心愿) say so, whatever the memo.
+    const kind = e.reference?.startsWith('wish:') ? t('js.wishes.entry_kind') : entryKinds[e.kind];
     return el('li', {},
       el('div', { class: 'what' },
-        el('strong', {}, e.memo || entryKinds[e.kind] || e.kind),
-        el('span', { class: 'hint small' }, [fmtTime(e.time), e.minutes ? fmtHours(e.minutes) : '', e.memo ? entryKinds[e.kind] : '']
+        el('strong', {}, e.memo || kind || e.kind),
+        el('span', { class: 'hint small' }, [fmtTime(e.time), e.minutes ? fmtHours(e.minutes) : '', e.memo ? kind : '']
           .filter(Boolean).join(' · ')),
       ),
       el('span', { class: 'amount ' + (incoming ? 'plus' : 'minus') }, (incoming ? '+' : '−') + fmtNumber(e.amount)),
