@@ -249,3 +249,44 @@ func TestMonthWithExpiryReconciles(t *testing.T) {
 		t.Fatalf("csv %s", csv.body)
 	}
 }
+
+// TestHouseholdWarnsOfExpiry: a household's points expire as a member's
+// do, and the household's view (the phone's 我家积分 card, the household's
+// page) says what expires from 30 days before the cutoff.
+func TestHouseholdWarnsOfExpiry(t *testing.T) {
+	e := newEnv(t)
+	sh := e.store.Location()
+	e.clock.t = time.Date(2025, 5, 1, 10, 0, 0, 0, sh)
+	w := newWorld(t, e)
+	h, err := e.store.CreateHousehold(ctx, "3单元502室", w.grid["A"].ID, 0)
+	must(t, err)
+	_, err = e.store.SetHouseholdMembers(ctx, h.ID, ledger.HouseholdChange{HeadID: w.member["A"].ID,
+		Members: []ledger.HouseholdMember{{MemberID: w.member["A"].ID}}})
+	must(t, err)
+	iss := ledger.IssuerAccount(w.unit["A"].ID)
+	_, err = e.store.Append(ctx, ledger.Transfer{Debit: iss, Credit: h.Account(), Amount: 60, Kind: ledger.KindAward, Reference: "award:test"})
+	must(t, err)
+	_, err = e.store.SetExpiryPolicy(ctx, w.street.ID, ledger.ExpiryPatch{Years: ptr(1)}, uuid.Nil)
+	must(t, err)
+	view := func() householdView {
+		t.Helper()
+		var v householdView
+		res := e.get("/api/v1/members/"+w.member["A"].ID.String()+"/household", e.session(w.users["volunteer"]))
+		wantStatus(t, res, http.StatusOK)
+		res.decode(t, &v)
+		return v
+	}
+	e.clock.t = time.Date(2026, 12, 1, 23, 59, 59, 0, sh)
+	if v := view(); v.Expiring != nil {
+		t.Fatalf("warned 30 days and a second ahead: %+v", v.Expiring)
+	}
+	e.clock.t = time.Date(2026, 12, 2, 0, 0, 0, 0, sh)
+	if v := view(); v.Expiring == nil || v.Expiring.Points != 60 || v.Expiring.Year != 2025 {
+		t.Fatalf("the household's warning: %+v", v.Expiring)
+	}
+	var staff householdView
+	e.get("/api/v1/households/"+h.ID.String(), e.session(w.users["organizerA"])).decode(t, &staff)
+	if staff.Expiring == nil || staff.Expiring.Points != 60 {
+		t.Fatalf("the household's page: %+v", staff.Expiring)
+	}
+}

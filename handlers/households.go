@@ -65,6 +65,9 @@ type householdView struct {
 	// MaySpend says whether the caller (a volunteer) may spend its points:
 	// an adult member of it.
 	MaySpend bool `json:"may_spend"`
+	// Expiring is what of the household's points expires at its street's
+	// next cutoff, from 30 days before it (as a member's balance says).
+	Expiring *ledger.Expiring `json:"expiring,omitempty"`
 }
 
 // householdMemberView is one member of a household. Staff see the phone
@@ -175,7 +178,8 @@ func (s *server) viewHousehold(c echo.Context, h ledger.Household, units map[uui
 	}
 	v.Points, v.Held, v.Available = avail+held, held, avail
 	v.MaySpend = u.Role == ledger.RoleVolunteer && h.MaySpend(u.MemberID)
-	return v, nil
+	v.Expiring, err = s.expiring(c, h.Account())
+	return v, err
 }
 
 func (s *server) createHousehold(c echo.Context) error {

@@ -6,6 +6,7 @@
 
 import { t, $, api, el, failed, bindLogout, fmtNumber, maskPhone, emptyState, href } from './common.js';
 import { householdEntryTable } from './households-common.js';
+import { lastDay } from './expiring.js';
 
 bindLogout();
 
@@ -25,6 +26,8 @@ function showHousehold(h) {
   $('hh-points').textContent = fmtNumber(h.points);
   $('hh-available').textContent = fmtNumber(h.available);
   $('hh-held').textContent = fmtNumber(h.held);
+  $('hh-expiring').hidden = !h.expiring?.points;
+  $('hh-expiring').textContent = h.expiring?.points ? t('js.household.expiring', fmtNumber(h.expiring.points), lastDay(h.expiring.at)) : '';
   renderMembers();
 }
 
