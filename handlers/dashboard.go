@@ -172,14 +172,23 @@ func (s *server) computeDashboard(ctx context.Context, scope ledger.Scope, month
 	if err != nil {
 		return d, err
 	}
-	var ids []uuid.UUID
+	// The volunteers' accounts and their households' (一家亲): the
+	// households' awards and redemptions count as the members' do.
+	var accounts []ledger.Account
 	if !scope.All {
-		ids = make([]uuid.UUID, 0, len(members))
+		households, err := s.cfg.Households.Households(ctx, scope)
+		if err != nil {
+			return d, err
+		}
+		accounts = make([]ledger.Account, 0, len(members)+len(households))
 		for _, m := range members {
-			ids = append(ids, m.ID)
+			accounts = append(accounts, ledger.MemberAccount(m.ID))
+		}
+		for _, h := range households {
+			accounts = append(accounts, h.Account())
 		}
 	}
-	if d.Months, err = s.cfg.Reports.MonthSums(ctx, month.AddMonths(-11), month, ids); err != nil {
+	if d.Months, err = s.cfg.Reports.MonthSums(ctx, month.AddMonths(-11), month, accounts); err != nil {
 		return d, err
 	}
 	last := d.Months[len(d.Months)-1]
@@ -189,7 +198,8 @@ func (s *server) computeDashboard(ctx context.Context, scope ledger.Scope, month
 	}
 
 	// Teams, and the month's active volunteers, from the monthly report.
-	if ids == nil {
+	var ids []uuid.UUID // nil: every member
+	if !scope.All {
 		ids = make([]uuid.UUID, 0, len(members))
 		for _, m := range members {
 			ids = append(ids, m.ID)

@@ -14,7 +14,6 @@ import (
 
 	"aixin/ledger"
 
-	"github.com/google/uuid"
 )
 
 func TestDashboard(t *testing.T) {
@@ -146,7 +145,7 @@ type flakyReports struct {
 	calls atomic.Int32
 }
 
-func (f *flakyReports) MonthSums(ctx context.Context, first, last ledger.Month, members []uuid.UUID) ([]ledger.MonthSum, error) {
+func (f *flakyReports) MonthSums(ctx context.Context, first, last ledger.Month, members []ledger.Account) ([]ledger.MonthSum, error) {
 	f.calls.Add(1)
 	switch f.mode.Load() {
 	case "fail":

@@ -233,10 +233,11 @@ type Reports interface {
 	// LateService returns the service that month m's entries credited for
 	// attendances of an earlier month, in attendance order.
 	LateService(ctx context.Context, m Month) ([]LateService, error)
-	// MonthSums sums the members' earned points, redeemed points and
-	// service minutes for each month from first to last (nil members: all),
-	// from the monthly rows.
-	MonthSums(ctx context.Context, first, last Month, members []uuid.UUID) ([]MonthSum, error)
+	// MonthSums sums the earned points, redeemed points and service minutes
+	// of the given member and household accounts for each month from first
+	// to last (nil: every member's and household's), from the monthly rows.
+	// Other accounts are EINVALID.
+	MonthSums(ctx context.Context, first, last Month, accounts []Account) ([]MonthSum, error)
 	// MonthReport reads month m for the given members and shops (all members
 	// and all shops when members is nil) from one consistent view of the
 	// ledger, from the per-account monthly totals: its cost grows with the

@@ -574,3 +574,40 @@ func TestHouseholdLeaveWhileSpending(t *testing.T) {
 		checkHouseholds(t, s)
 	}
 }
+
+// TestMonthSumsCountHouseholds: the month's sums (the dashboard's earned
+// and redeemed) count a household's awards and redemptions as its
+// members' are counted, for every account or for the accounts named; an
+// account that is neither a member's nor a household's is refused.
+func TestMonthSumsCountHouseholds(t *testing.T) {
+	w := newHouseholdWorld(t, 2, 60)
+	v, err := w.s.IssueHouseholdVoucher(ctx, w.adults[0].ID, w.home.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.rice.ID, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.RedeemVoucher(ctx, v.ID, w.shopA.ID, uuid.Nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	m := ledger.MonthOf(w.clock.Now(), w.s.loc)
+	sum := func(accounts []ledger.Account) ledger.MonthSum {
+		t.Helper()
+		sums, err := w.s.MonthSums(ctx, m, m, accounts)
+		if err != nil || len(sums) != 1 {
+			t.Fatalf("%+v %v", sums, err)
+		}
+		return sums[0]
+	}
+	own := 3 * ownPoints // two adults and the minor
+	if got := sum(nil); got.Earned != ledger.Points(own)+60 || got.Redeemed != w.rice.Points {
+		t.Fatalf("every account: %+v", got)
+	}
+	if got := sum([]ledger.Account{w.home.Account()}); got.Earned != 60 || got.Redeemed != w.rice.Points {
+		t.Fatalf("the household: %+v", got)
+	}
+	if got := sum([]ledger.Account{ledger.MemberAccount(w.adults[0].ID)}); got.Earned != ownPoints || got.Redeemed != 0 {
+		t.Fatalf("the adult who paid with the household's points: %+v", got)
+	}
+	if _, err := w.s.MonthSums(ctx, m, m, []ledger.Account{ledger.Escrow}); ledger.ErrorCode(err) != ledger.EINVALID {
+		t.Fatalf("the escrow account: %v", err)
+	}
+}

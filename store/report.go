@@ -492,9 +492,15 @@ func (s *Store) lastEntryBy(tx *bolt.Tx, head uint64, m ledger.Month) (uint64, l
 	return lo - 1, se.Hash, err
 }
 
-// MonthSums implements ledger.Reports: per member, a seek to its first
-// month's row and the rows up to the last month.
-func (s *Store) MonthSums(ctx context.Context, first, last ledger.Month, members []uuid.UUID) ([]ledger.MonthSum, error) {
+// MonthSums implements ledger.Reports: per account, a seek to its first
+// month's row and the rows up to the last month, and the same in its
+// monthly redemptions (a member's, or a household's).
+func (s *Store) MonthSums(ctx context.Context, first, last ledger.Month, accounts []ledger.Account) ([]ledger.MonthSum, error) {
+	for _, a := range accounts {
+		if !a.Spendable() {
+			return nil, ledger.Errorf(ledger.EINVALID, "account.invalid", a.String())
+		}
+	}
 	var months []ledger.Month
 	for m := first; m <= last && len(months) < 1200; m = m.Next() {
 		months = append(months, m)
@@ -506,21 +512,27 @@ func (s *Store) MonthSums(ctx context.Context, first, last ledger.Month, members
 		index[m] = i
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		accounts := tx.Bucket(bucketAccounts)
-		if members == nil {
-			c := accounts.Cursor()
-			for k, _ := c.Seek([]byte{byte(ledger.AccountMember)}); k != nil && k[0] == byte(ledger.AccountMember); k, _ = c.Next() {
-				if len(k) == ledger.AccountKeySize {
-					members = append(members, uuid.UUID(k[1:]))
+		rows := tx.Bucket(bucketAccounts)
+		if accounts == nil {
+			c := rows.Cursor()
+			for _, kind := range []ledger.AccountKind{ledger.AccountMember, ledger.AccountHousehold} {
+				for k, _ := c.Seek([]byte{byte(kind)}); k != nil && k[0] == byte(kind); k, _ = c.Next() {
+					if len(k) == ledger.AccountKeySize {
+						accounts = append(accounts, ledger.Account{Kind: kind, ID: uuid.UUID(k[1:])})
+					}
 				}
 			}
 		}
-		ac, rc := accounts.Cursor(), tx.Bucket(bucketMemberRedeemed).Cursor()
-		for n, id := range members {
+		ac := rows.Cursor()
+		redeemed := map[ledger.AccountKind]*bolt.Cursor{
+			ledger.AccountMember:    tx.Bucket(bucketMemberRedeemed).Cursor(),
+			ledger.AccountHousehold: tx.Bucket(bucketHouseholdRedeemed).Cursor(),
+		}
+		for n, a := range accounts {
 			if err := unhurried(ctx, n); err != nil {
 				return err
 			}
-			a := ledger.MemberAccount(id)
+			id, rc := a.ID, redeemed[a.Kind]
 			k := a.Key()
 			from := monthKey(first, a)
 			for mk, mv := ac.Seek(from); mk != nil && bytes.HasPrefix(mk, k[:]) && len(mk) == len(from); mk, mv = ac.Next() {
