@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"aixin/ledger"
-
 )
 
 func TestDashboard(t *testing.T) {
