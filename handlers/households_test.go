@@ -546,7 +546,7 @@ func TestExportHouseholds(t *testing.T) {
 	if !preview.Reconciles || len(preview.View.Rows) != 2 {
 		t.Fatalf("%+v", preview)
 	}
-	if !strings.Contains(strings.Join(preview.Notes, "\n"), "全体志愿者待兑换之和 20 = 兑换券托管账户月末余额 20 ✓") {
+	if !strings.Contains(strings.Join(preview.Notes, "\n"), "全体志愿者和家庭待兑换之和 20 = 兑换券托管账户月末余额 20 ✓") {
 		t.Fatalf("the escrow check does not count the household's open voucher: %v", preview.Notes)
 	}
 	e.get("/api/v1/exports/monthly?month=2026-04&format=json&by=household", orgB).decode(t, &preview)
