@@ -82,6 +82,8 @@ async function loadTrail(all = false) {
   const limit = all ? 200 : 10;
   try {
     const { attendances } = await api('GET', `${base}/attendances?limit=${limit}`);
+    // Newest service first: a paper sheet back-filled today is last week's service.
+    attendances.sort((a, b) => Date.parse(b.checked_in_at) - Date.parse(a.checked_in_at));
     $('footprint').replaceChildren(attendances.length ? trail(attendances) : emptyState(t('js.events.m.no_events')));
     $('all-events').parentElement.hidden = all || attendances.length < limit;
   } catch (err) {
