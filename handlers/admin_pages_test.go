@@ -299,6 +299,23 @@ func TestVolunteerPagesShowOnlyTheMaskedPhone(t *testing.T) {
 	}
 }
 
+// TestHomeAsksForAnOwnPassword: a volunteer whose password staff set is
+// asked on their home page for one of their own; once they changed it
+// (with the current one) the page asks no more.
+func TestHomeAsksForAnOwnPassword(t *testing.T) {
+	e := newEnv(t)
+	w := newPageWorld(t, e)
+	ck := e.login(w.memberLogin)
+	if res := e.get("/m/", ck); !strings.Contains(string(res.body), `id="own-pw-ask"`) {
+		t.Fatal("a staff-set password: the home page does not ask for an own one")
+	}
+	res := e.do("POST", "/api/v1/me/password", strings.NewReader(`{"old_password":"`+testPassword+`","password":"only-mine-2026"}`), ck)
+	wantStatus(t, res, http.StatusNoContent)
+	if res := e.get("/m/", ck); strings.Contains(string(res.body), `id="own-pw-ask"`) {
+		t.Fatal("an own password: the home page still asks for one")
+	}
+}
+
 func TestPageRedirects(t *testing.T) {
 	e := newEnv(t)
 	client := noFollow(e)

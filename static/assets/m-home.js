@@ -130,6 +130,13 @@ async function loadEntries(more = false) {
 }
 $('older').addEventListener('click', () => loadEntries(true));
 
+// A password the community set is known to staff: the card above the
+// points asks for one of the volunteer's own, and opens the form.
+$('own-pw-go')?.addEventListener('click', () => {
+  $('pw').open = true;
+  $('pw-old').focus();
+});
+
 $('password-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const f = ev.currentTarget;
@@ -147,6 +154,7 @@ $('password-form').addEventListener('submit', async (ev) => {
     try {
       await api('POST', '/api/v1/me/password', { old_password: f.old_password.value, password: f.password.value });
       f.reset();
+      $('own-pw-ask')?.remove(); // the password is their own now
       msg.className = 'msg ok';
       msg.textContent = t('js.password.changed');
     } catch (err) {
