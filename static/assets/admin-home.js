@@ -120,7 +120,7 @@ async function loadMonth() {
     $('d-redeemed').textContent = fmtNumber(d.redeemed);
     $('d-teams').replaceChildren(...(d.teams.length ? d.teams.map((tm) => el('li', {}, el('strong', {}, tm.name), ' ',
       el('span', { class: 'hint' }, tm.unit, ' · ', t('js.dash.team_line', tm.active, hours(tm.minutes), fmtNumber(tm.earned)))))
-      : [el('li', { class: 'hint' }, t('js.dash.no_teams'))]));
+      : [el('li', { class: 'hint empty' }, t('js.dash.no_teams'))]));
     $('d-low').replaceChildren(...(d.low_stock.length ? d.low_stock.map((it) => el('li', {},
       el('a', { href: href('/admin/shops/' + it.shop_id) }, it.item), ' ', el('span', { class: 'hint' }, it.shop, ' · ', t('js.dash.low_line', it.available, it.on_hand))))
       : [el('li', { class: 'hint' }, t('js.dash.no_low'))]));
