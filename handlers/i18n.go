@@ -78,6 +78,14 @@ func (c *catalogue) T(lang, key string, args ...any) string {
 	if len(args) == 0 {
 		return msg
 	}
+	// A message may say less than its error carries (a field's limit the
+	// message does not name): only as many arguments as it has verbs.
+	if n := verbs(msg); n < len(args) {
+		args = args[:n]
+		if n == 0 {
+			return msg
+		}
+	}
 	msg = plural(msg, args)
 	// A term (a field's name, say) is a message of its own, in the same language.
 	cloned := false
@@ -90,6 +98,21 @@ func (c *catalogue) T(lang, key string, args ...any) string {
 		}
 	}
 	return fmt.Sprintf(msg, args...)
+}
+
+// verbs counts the formatting verbs of a message (%v, %d, %s; %% is not one).
+func verbs(msg string) int {
+	n := 0
+	for i := 0; i < len(msg); i++ {
+		if msg[i] == '%' {
+			if i+1 < len(msg) && msg[i+1] == '%' {
+				i++
+				continue
+			}
+			n++
+		}
+	}
+	return n
 }
 
 // Category is a service category (data: ledger.Categories, stored in

@@ -28,20 +28,6 @@ func testCatalogue(t *testing.T) *catalogue {
 	return c
 }
 
-// verbs counts the formatting verbs of a message (%% is not one).
-func verbs(msg string) int {
-	n := 0
-	for i := 0; i < len(msg); i++ {
-		if msg[i] == '%' {
-			if i+1 < len(msg) && msg[i+1] == '%' {
-				i++
-				continue
-			}
-			n++
-		}
-	}
-	return n
-}
 
 func TestCataloguesHaveTheSameKeys(t *testing.T) {
 	c := testCatalogue(t)
@@ -422,5 +408,30 @@ func TestCategoriesTranslated(t *testing.T) {
 	// A category the catalogue does not know shows as it is.
 	if got := c.Category(langEN, "自定义类别"); got != "自定义类别" {
 		t.Errorf("unknown category: %q", got)
+	}
+}
+
+// TestTextLimitsInMessages: a free-text rule's own message names its limit
+// where it has a verb for it (the wish title's 40), and one without a verb
+// reads whole, with no formatting debris.
+func TestTextLimitsInMessages(t *testing.T) {
+	c := testCatalogue(t)
+	for _, tt := range []struct {
+		rule ledger.Text
+		want string
+	}{
+		{ledger.WishTitle, "最多 40 个字"},
+		{ledger.Reason, ""},
+		{ledger.HouseholdAddress, "最多 60 个字"},
+	} {
+		_, err := tt.rule.Clean(strings.Repeat("长", tt.rule.Max+1))
+		le, ok := ledger.AsError(err)
+		if !ok {
+			t.Fatalf("%s: %v", tt.rule.Key, err)
+		}
+		msg := c.T(langZH, le.Key, le.Args...)
+		if strings.Contains(msg, "%") || strings.Contains(msg, "EXTRA") || !strings.Contains(msg, tt.want) {
+			t.Errorf("%s: %q", tt.rule.Key, msg)
+		}
 	}
 }

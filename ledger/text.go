@@ -62,10 +62,8 @@ func (r Text) Clean(s string) (string, error) {
 	}
 	n := utf8.RuneCountInString(s)
 	if (r.Required && n == 0) || n > r.Max {
-		if strings.Contains(r.Key, "%") {
-			return "", Errorf(EINVALID, r.Key, r.Max)
-		}
-		return "", Errorf(EINVALID, r.Key)
+		// Max fills the message's verb, for a message that has one.
+		return "", Errorf(EINVALID, r.Key, r.Max)
 	}
 	if !r.Formula && LooksLikeFormula(s) {
 		return "", Errorf(EINVALID, "text.formula", Clip(s))
