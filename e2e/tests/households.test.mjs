@@ -210,7 +210,7 @@ describe('households (一家亲): a household spends its points on a phone', () 
     await page.locator('#hh-entries-card:not([hidden]) #hh-entries li').first().waitFor();
     const entries = await text(page.locator('#hh-entries'));
     // The hold took the points; the redemption moves them from the escrow to the shop.
-    assert.match(entries, /^兑换冻结.*−30.*开户积分.*\+60$/);
+    assert.match(entries, /^兑换物品.*−30.*开户积分.*\+60$/);
     assert.match(await text(page.locator('#hh-members')), /张建国.*（我）.*户主.*李秀英.*张小明.*未成年/);
     await shot(page, 'phone-household', { full: false });
     assert.ok(await fits(page), 'the household page is wider than the phone');

@@ -74,8 +74,8 @@ describe('micro-wishes: entered by a grid worker, on the wall, claimed, fulfille
     await page.goto('/');
     await loginUI(page, 'fuan-grid', gridPassword);
     await page.waitForURL(/\/admin\/wishes/);
-    // The grid worker's bar has their one page; no organiser tabs.
-    assert.equal(await page.locator('nav.tabs a').count(), 1);
+    // The grid worker's bar has their pages (wishes, behaviour awards and lists); no organiser tabs.
+    assert.deepEqual(await page.locator('nav.tabs a').allInnerTexts(), ['微心愿', '文明行为', '文明行为清单']);
     await page.click('#new-wish');
     await page.fill('#w-title', title);
     await page.fill('#w-need', '助听器没电了，老人不会换，想请人帮忙买电池并换上。');
