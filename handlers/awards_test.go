@@ -399,3 +399,33 @@ func TestAwardsInTheExport(t *testing.T) {
 		}
 	}
 }
+
+// TestAwardSockPuppet: an organiser cannot be their own second pair of
+// eyes through an account they make: not one of their own unit (refused),
+// and one of a grid below (allowed to be made) does not approve their
+// large award; the street's organiser does.
+func TestAwardSockPuppet(t *testing.T) {
+	w := newAwardWorld(t)
+	e := w.e
+	mk := func(login string, unit uuid.UUID) response {
+		return e.do(http.MethodPost, "/api/v1/users", awardJSON(map[string]any{"login": login, "password": "sock-puppet-2026",
+			"role": "organizer", "unit_id": unit}), w.orgA)
+	}
+	res := mk("dh-peer", w.a.ID)
+	wantStatus(t, res, http.StatusForbidden)
+	if _, err := e.store.UserByLogin(ctx, "dh-peer"); ledger.ErrorCode(err) != ledger.ENOTFOUND {
+		t.Fatalf("an organiser of the same unit was made: %v", err)
+	}
+	wantStatus(t, mk("dh-sock", w.gridA.ID), http.StatusCreated)
+	sock := sessionCookieOf(t, e.do(http.MethodPost, "/api/v1/login", loginBody("dh-sock", "sock-puppet-2026"), nil))
+	res = w.record(t, w.orgA, w.hero, w.memA.ID, "河边救人")
+	wantStatus(t, res, http.StatusCreated)
+	var hero awardAnswer
+	res.decode(t, &hero)
+	approve := "/api/v1/awards/" + hero.ID.String() + "/approve"
+	wantKey(t, e.do(http.MethodPost, approve, nil, sock), http.StatusForbidden, "award.approver_level")
+	if b, _ := e.store.Balance(ctx, ledger.MemberAccount(w.memA.ID)); b.Points != 0 {
+		t.Fatalf("the sock puppet's approval posted %d points", b.Points)
+	}
+	wantStatus(t, e.do(http.MethodPost, approve, nil, w.orgS), http.StatusOK)
+}

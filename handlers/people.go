@@ -784,6 +784,9 @@ func (s *server) createUser(c echo.Context) error {
 		if req.Role == ledger.RoleGridWorker && unit.Kind != ledger.UnitGrid {
 			return ledger.Errorf(ledger.EINVALID, "user.grid_required")
 		}
+		if err := ledger.MayMakeStaff(u, req.Role, &unit); err != nil {
+			return err
+		}
 	}
 	if req.Role == ledger.RoleClerk {
 		if _, _, err := s.shopFor(c, req.ShopID); err != nil {

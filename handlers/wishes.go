@@ -73,7 +73,7 @@ func (s *server) wishRoutes(e *echo.Echo, api *echo.Group) {
 
 // wishActor is the user as the rules of wishes see them.
 func wishActor(u ledger.User) ledger.WishActor {
-	return ledger.WishActor{User: u.ID, Role: u.Role, Member: u.MemberID}
+	return ledger.WishActor{User: u.ID, Role: u.Role, Member: u.MemberID, Unit: u.UnitID}
 }
 
 // isWishStaff reports whether the user sees wishes as staff (by scope).

@@ -484,6 +484,8 @@ func ApproveAward(st AwardState, by AwardActor, now time.Time, loc *time.Locatio
 		return AwardDecision{}, Errorf(ECONFLICT, "award.not_pending", Term("award.status."+string(a.Status)))
 	case a.RecordedBy == by.User.ID:
 		return AwardDecision{}, Errorf(EFORBIDDEN, "award.own_approval")
+	case !SecondEyes(by.User, a.RecordedBy, st.Unit.Path):
+		return AwardDecision{}, Errorf(EFORBIDDEN, "award.approver_level")
 	}
 	a.History = append(slices.Clone(a.History), AwardStep{Step: StepApproved, By: by.User.ID, At: now.UTC()})
 	return afterApproval(a, st, "user:"+by.User.ID.String(), now, loc)

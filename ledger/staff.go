@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -135,4 +136,46 @@ func (u User) reaches(target User, f StaffFacts) bool {
 		return target.Role != RoleAdmin && u.UnitID != uuid.Nil && f.TargetUnit != nil && f.TargetUnit.Within(u.UnitID)
 	}
 	return false
+}
+
+// SecondEyes reports whether staff user u may be the second pair of eyes
+// (四眼) on points put forward by recorder in the community whose path
+// (street, community, ...) is path: an administrator, or an organiser of
+// the community or of its street, who is not the recorder. An organiser of
+// a grid or building below the community is not: the community's
+// organisers make those accounts, and so could make their own second pair
+// of eyes (organisers make accounts only below their own unit, so an
+// organiser of the community itself was made by someone above it).
+func SecondEyes(u User, recorder uuid.UUID, path []uuid.UUID) bool {
+	switch {
+	case u.ID == recorder || u.Disabled:
+		return false
+	case u.Role == RoleAdmin:
+		return true
+	case u.Role != RoleOrganizer || u.UnitID == uuid.Nil:
+		return false
+	}
+	return slices.Contains(path[:min(len(path), 2)], u.UnitID)
+}
+
+// MayMakeStaff decides whether actor may make a staff account of role
+// bound to unit (nil for a role without one): an administrator any; an
+// organiser only organisers and grid workers of units strictly below their
+// own (a colleague of their own unit is made by someone above, as only
+// someone above changes one: see ChangeStaff), and clerks of the shops in
+// their subtree; nobody else any (EFORBIDDEN).
+func MayMakeStaff(actor User, role Role, unit *Unit) error {
+	switch {
+	case actor.Disabled:
+		return Errorf(EUNAUTHORIZED, "auth.login_required")
+	case actor.Role == RoleAdmin:
+		return nil
+	case actor.Role != RoleOrganizer:
+		return Errorf(EFORBIDDEN, "auth.forbidden")
+	case role == RoleAdmin:
+		return Errorf(EFORBIDDEN, "user.role_not_allowed", string(role))
+	case (role == RoleOrganizer || role == RoleGridWorker) && unit != nil && unit.ID == actor.UnitID:
+		return Errorf(EFORBIDDEN, "user.same_unit_staff")
+	}
+	return nil
 }

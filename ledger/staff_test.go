@@ -159,3 +159,54 @@ func TestChangeStaff(t *testing.T) {
 		})
 	}
 }
+
+func TestSecondEyes(t *testing.T) {
+	street, community, grid := uuid.New(), uuid.New(), uuid.New()
+	path := []uuid.UUID{street, community, grid}
+	recorder := uuid.New()
+	for name, tt := range map[string]struct {
+		u    User
+		want bool
+	}{
+		"Admin":                 {User{ID: uuid.New(), Role: RoleAdmin}, true},
+		"CommunityOrganiser":    {User{ID: uuid.New(), Role: RoleOrganizer, UnitID: community}, true},
+		"StreetOrganiser":       {User{ID: uuid.New(), Role: RoleOrganizer, UnitID: street}, true},
+		"GridOrganiser":         {User{ID: uuid.New(), Role: RoleOrganizer, UnitID: grid}, false},
+		"OtherCommunity":        {User{ID: uuid.New(), Role: RoleOrganizer, UnitID: uuid.New()}, false},
+		"TheRecorder":           {User{ID: recorder, Role: RoleOrganizer, UnitID: community}, false},
+		"TheRecorderAsAdmin":    {User{ID: recorder, Role: RoleAdmin}, false},
+		"DisabledAdmin":         {User{ID: uuid.New(), Role: RoleAdmin, Disabled: true}, false},
+		"GridWorker":            {User{ID: uuid.New(), Role: RoleGridWorker, UnitID: community}, false},
+		"OrganiserWithoutAUnit": {User{ID: uuid.New(), Role: RoleOrganizer}, false},
+	} {
+		if got := SecondEyes(tt.u, recorder, path); got != tt.want {
+			t.Errorf("%s: %v, want %v", name, got, tt.want)
+		}
+	}
+}
+
+func TestMayMakeStaff(t *testing.T) {
+	community := Unit{ID: uuid.New(), Kind: UnitCommunity}
+	grid := Unit{ID: uuid.New(), Kind: UnitGrid}
+	org := User{ID: uuid.New(), Role: RoleOrganizer, UnitID: community.ID}
+	for name, tt := range map[string]struct {
+		actor User
+		role  Role
+		unit  *Unit
+		code  string
+	}{
+		"AdminAnything":        {User{Role: RoleAdmin}, RoleOrganizer, &community, ""},
+		"OrganiserBelow":       {org, RoleOrganizer, &grid, ""},
+		"GridWorkerBelow":      {org, RoleGridWorker, &grid, ""},
+		"ClerkOfAShop":         {org, RoleClerk, nil, ""},
+		"OrganiserOfOwnUnit":   {org, RoleOrganizer, &community, EFORBIDDEN},
+		"GridOrganiserOwnGrid": {User{Role: RoleOrganizer, UnitID: grid.ID}, RoleGridWorker, &grid, EFORBIDDEN},
+		"AnAdministrator":      {org, RoleAdmin, nil, EFORBIDDEN},
+		"ByAGridWorker":        {User{Role: RoleGridWorker, UnitID: grid.ID}, RoleClerk, nil, EFORBIDDEN},
+		"ByADisabledAdmin":     {User{Role: RoleAdmin, Disabled: true}, RoleClerk, nil, EUNAUTHORIZED},
+	} {
+		if got := ErrorCode(MayMakeStaff(tt.actor, tt.role, tt.unit)); got != tt.code {
+			t.Errorf("%s: %q, want %q", name, got, tt.code)
+		}
+	}
+}

@@ -285,6 +285,9 @@ type WishActor struct {
 	User   uuid.UUID
 	Role   Role
 	Member uuid.UUID
+	// Unit is the unit a staff account is bound to (an organiser's or a
+	// grid worker's), for the second pair of eyes on large wishes.
+	Unit uuid.UUID
 }
 
 // Staff reports whether the actor is an organiser or an administrator:
@@ -500,6 +503,11 @@ func LapseClaim(w Wish, now time.Time) (out Wish, ok bool) {
 // member missing here is unknown.
 type WishTeamFacts struct {
 	Members map[uuid.UUID]Member
+	// For confirming: the path of the wish's community (street, community)
+	// and the points from which a wish needs a second pair of eyes (四眼,
+	// as behaviour awards do; 0: none does).
+	CommunityPath []uuid.UUID
+	FourEyes      Points
 }
 
 // participants checks the members who took part in a claim: for a claim
@@ -695,6 +703,25 @@ func ConfirmWish(w Wish, by WishActor, req WishConfirmRequest, f WishTeamFacts, 
 	if len(req.Participants) > 0 {
 		if who, err = participants(*w.Claim, req.Participants, f); err != nil {
 			return WishConfirmDecision{}, err
+		}
+	}
+	// Points go only to members still on the roll (as behaviour awards do).
+	for _, id := range who {
+		if m, ok := f.Members[id]; ok && m.Status != MemberActive && m.Status != "" {
+			return WishConfirmDecision{}, Errorf(ECONFLICT, "wish.participant_inactive", m.Name)
+		}
+	}
+	// A large wish's points are confirmed by someone other than who set
+	// them, of the community or above (SecondEyes): else one organiser
+	// could enter, price and confirm points for a volunteer they set the
+	// password of.
+	if f.FourEyes > 0 && w.Points >= f.FourEyes {
+		me := User{ID: by.User, Role: by.Role, UnitID: by.Unit}
+		for _, st := range w.History {
+			if (st.Step == WishStepEnter || st.Step == WishStepVerify || st.Step == WishStepPublish) && st.Points > 0 &&
+				!SecondEyes(me, st.By, f.CommunityPath) {
+				return WishConfirmDecision{}, Errorf(EFORBIDDEN, "wish.four_eyes", f.FourEyes)
+			}
 		}
 	}
 	out := w.next(WishStep{Step: WishStepConfirm, By: by.User, Note: note, Points: w.Points, MemberID: w.Claim.MemberID, TeamID: w.Claim.TeamID}, now)

@@ -359,10 +359,18 @@ func (s *Store) ConfirmWish(ctx context.Context, id uuid.UUID, by ledger.WishAct
 		return ledger.Wish{}, ledger.Errorf(ledger.EINVALID, "wish.participants_too_many", ledger.MaxWishParticipants)
 	}
 	return s.stepWish(ctx, id, ledger.WishStepConfirm, []any{by, req}, key, func(w *writeTx, wish ledger.Wish) (ledger.Wish, error) {
-		f, err := teamFacts(w.tx, req.Participants)
+		who := req.Participants
+		if len(who) == 0 && wish.Fulfilment != nil {
+			who = wish.Fulfilment.Participants
+		}
+		f, err := teamFacts(w.tx, who)
 		if err != nil {
 			return wish, err
 		}
+		if c, err := getJSON[ledger.Unit](w.tx.Bucket(bucketUnits), wish.CommunityID, "unit.not_found"); err == nil {
+			f.CommunityPath = c.Path
+		}
+		f.FourEyes = s.awardRules.ApprovalPoints
 		d, err := ledger.ConfirmWish(wish, by, req, f, s.loc, s.now())
 		if err != nil {
 			return wish, err

@@ -334,7 +334,7 @@ func TestWishConfirmOnce(t *testing.T) {
 	ok, conflicts := 0, 0
 	for range 16 {
 		wg.Go(func() {
-			_, err := w.s.ConfirmWish(ctx, wish2.ID, ledger.WishActor{User: uuid.New(), Role: ledger.RoleOrganizer}, confirm, "")
+			_, err := w.s.ConfirmWish(ctx, wish2.ID, ledger.WishActor{User: uuid.New(), Role: ledger.RoleAdmin}, confirm, "")
 			mu.Lock()
 			defer mu.Unlock()
 			switch ledger.ErrorCode(err) {
@@ -369,7 +369,8 @@ func TestWishTeamSplit(t *testing.T) {
 	if _, err := w.s.ClaimWish(ctx, w.published(t, "x", 1).ID, w.vols[3], team, ""); ledger.ErrorCode(err) != ledger.EINVALID {
 		t.Fatalf("a claim for a team one is not in: %v", err)
 	}
-	got, err := w.s.ConfirmWish(ctx, wish.ID, w.organiser, ledger.WishConfirmRequest{How: ledger.WishConfirmSigned}, "")
+	// 20 points: confirmed by a second pair of eyes, not the organiser who set them.
+	got, err := w.s.ConfirmWish(ctx, wish.ID, ledger.WishActor{User: uuid.New(), Role: ledger.RoleAdmin}, ledger.WishConfirmRequest{How: ledger.WishConfirmSigned}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -580,4 +581,50 @@ func TestWishWalls(t *testing.T) {
 	if err != nil || !walls[w.tr.a.ID].On || walls[w.tr.b.ID].On || walls[w.tr.a.ID].UpdatedBy != w.organiser.User {
 		t.Fatalf("%v %v", walls, err)
 	}
+}
+
+// TestWishFourEyes: a wish of the approval threshold's points or more is
+// confirmed by someone other than who set its points, of the community or
+// its street (an organiser of a grid below, whom the community's organiser
+// could have made, is not enough); a smaller one by the same organiser. A
+// participant who has left gets no points: the confirmation is refused
+// until they are taken off. Refusals write nothing.
+func TestWishFourEyes(t *testing.T) {
+	w := newWishWorld(t, 3)
+	community := ledger.WishActor{User: uuid.New(), Role: ledger.RoleOrganizer, Unit: w.tr.a.ID}
+	gridOrg := ledger.WishActor{User: uuid.New(), Role: ledger.RoleOrganizer, Unit: w.tr.gridA.ID}
+	street := ledger.WishActor{User: uuid.New(), Role: ledger.RoleOrganizer, Unit: w.tr.street.ID}
+	w.organiser = community
+	confirm := ledger.WishConfirmRequest{How: ledger.WishConfirmPhone}
+	big := w.fulfilled(t, "陪同就医", 20, 0, uuid.Nil, nil)
+	head, _, _ := w.s.Head(ctx)
+	for name, by := range map[string]ledger.WishActor{"WhoSetThePoints": community, "AGridsOrganiser": gridOrg} {
+		if _, err := w.s.ConfirmWish(ctx, big.ID, by, confirm, ""); ledger.ErrorCode(err) != ledger.EFORBIDDEN {
+			t.Fatalf("%s confirms a 20-point wish: %v", name, err)
+		}
+	}
+	if h, _, _ := w.s.Head(ctx); h != head {
+		t.Fatal("a refused confirmation wrote entries")
+	}
+	if got, err := w.s.ConfirmWish(ctx, big.ID, street, confirm, ""); err != nil || got.Status != ledger.WishConfirmed {
+		t.Fatalf("the street's organiser: %+v %v", got.Status, err)
+	}
+	small := w.fulfilled(t, "换灯泡", 19, 1, uuid.Nil, nil)
+	if _, err := w.s.ConfirmWish(ctx, small.ID, community, confirm, ""); err != nil {
+		t.Fatalf("19 points by who set them: %v", err)
+	}
+	// A participant who has left since reporting it done.
+	left := w.fulfilled(t, "修水龙头", 5, 2, uuid.Nil, nil)
+	m := w.members[2]
+	m.Status = ledger.MemberLeft
+	if _, err := w.s.UpdateMember(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.ConfirmWish(ctx, left.ID, community, confirm, ""); ledger.ErrorCode(err) != ledger.ECONFLICT {
+		t.Fatalf("points for a member who left: %v", err)
+	}
+	if b, _ := w.s.Balance(ctx, ledger.MemberAccount(m.ID)); b.Points != 0 {
+		t.Fatalf("the member who left got %d", b.Points)
+	}
+	checkConsistent(t, w.s)
 }

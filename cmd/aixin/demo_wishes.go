@@ -84,6 +84,13 @@ func addDemoWishes(ctx context.Context, st *store.Store, clock *demoClock, now t
 		actors    []ledger.WishActor
 		team      uuid.UUID
 	}
+	// The street's organiser confirms the large wishes: the community's
+	// organiser set their points, and a second pair of eyes confirms them.
+	streetOrg, err := st.UserByLogin(ctx, "rongcheng")
+	if err != nil {
+		return nil, err
+	}
+	street := ledger.WishActor{User: streetOrg.ID, Role: streetOrg.Role, Unit: streetOrg.UnitID}
 	var comms []community
 	for i, name := range []string{"东河园社区", "西华社区", "五溪社区"} {
 		c := community{unit: byName[name]}
@@ -91,7 +98,7 @@ func addDemoWishes(ctx context.Context, st *store.Store, clock *demoClock, now t
 		if err != nil {
 			return nil, err
 		}
-		c.organiser = ledger.WishActor{User: org.ID, Role: org.Role}
+		c.organiser = ledger.WishActor{User: org.ID, Role: org.Role, Unit: org.UnitID}
 		if c.members, err = st.Members(ctx, ledger.MemberFilter{Scope: ledger.Scope{Unit: c.unit.ID}, Limit: 100}); err != nil {
 			return nil, err
 		}
@@ -190,7 +197,11 @@ func addDemoWishes(ctx context.Context, st *store.Store, clock *demoClock, now t
 			return st.FulfilWish(ctx, w.ID, claimer, "已经办好了："+dw.title+"。居民很满意。", who, nil, "")
 		})
 		do(func() (ledger.Wish, error) {
-			return st.ConfirmWish(ctx, w.ID, c.organiser, ledger.WishConfirmRequest{How: dw.confirmedHow, Note: "已向居民本人确认"}, "")
+			confirmer := c.organiser
+			if p >= ledger.DefaultAwardRules.ApprovalPoints {
+				confirmer = street
+			}
+			return st.ConfirmWish(ctx, w.ID, confirmer, ledger.WishConfirmRequest{How: dw.confirmedHow, Note: "已向居民本人确认"}, "")
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo wish %s: %w", dw.title, err)
