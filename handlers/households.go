@@ -193,6 +193,11 @@ func (s *server) createHousehold(c echo.Context) error {
 	if _, err := s.unitInScope(c, req.UnitID); err != nil {
 		return err
 	}
+	// A new household may start with points: organisers make them, grid
+	// workers look after their members.
+	if u, _ := currentUser(c); u.Role != ledger.RoleAdmin && u.Role != ledger.RoleOrganizer {
+		return ledger.Errorf(ledger.EFORBIDDEN, "household.create_staff")
+	}
 	ctx := c.Request().Context()
 	h, err := s.cfg.Households.CreateHousehold(ctx, req.Address, req.UnitID, s.cfg.HouseholdOpeningPoints)
 	if err != nil {

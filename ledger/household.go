@@ -2,7 +2,9 @@ package ledger
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 )
@@ -63,6 +65,23 @@ func (h Household) MaySpend(id uuid.UUID) bool {
 		}
 	}
 	return false
+}
+
+// DoorKey is a household's address as it is compared with the others of
+// its unit: one door, one household. Spaces are ignored and full-width
+// letters and digits read as their ASCII forms (３单元 = 3单元).
+func DoorKey(address string) string {
+	var b strings.Builder
+	for _, r := range address {
+		switch {
+		case unicode.IsSpace(r):
+			continue
+		case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
+			r -= 0xFEE0
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }
 
 // NewHousehold checks a household to be made at address in unit (which must

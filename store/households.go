@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,12 +25,21 @@ func (s *Store) CreateHousehold(ctx context.Context, address string, unitID uuid
 		if h, err = ledger.NewHousehold(newID(), address, unit, s.now()); err != nil {
 			return err
 		}
+		doors := w.tx.Bucket(bucketHouseholdDoors)
+		door := doorKey(unit.ID, h.Address)
+		if doors.Get(door) != nil {
+			return ledger.Errorf(ledger.ECONFLICT, "household.address_taken", h.Address)
+		}
 		var community uuid.UUID
 		if len(unit.Path) > 1 {
 			community = unit.Path[1] // street, community, grid, building
 		}
 		grant, give, err := ledger.HouseholdOpening(h, community, opening)
 		if err != nil {
+			return err
+		}
+		// Decided: from here on, only writes.
+		if err := doors.Put(door, h.ID[:]); err != nil {
 			return err
 		}
 		accounts := w.tx.Bucket(bucketAccounts)
@@ -54,6 +64,31 @@ func (s *Store) CreateHousehold(ctx context.Context, address string, unitID uuid
 		return nil
 	})
 	return h, err
+}
+
+// doorKey is the key of the householddoors index: the unit, then the
+// address as ledger.DoorKey compares it.
+func doorKey(unit uuid.UUID, address string) []byte {
+	return append(bytes.Clone(unit[:]), ledger.DoorKey(address)...)
+}
+
+// rebuildHouseholdDoors fills the index of households by door (migration
+// 19): the first household made at a door keeps it.
+func rebuildHouseholdDoors(tx *bolt.Tx, _ *Store) error {
+	doors, err := tx.CreateBucketIfNotExists(bucketHouseholdDoors)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketHouseholds).ForEach(func(k, v []byte) error {
+		var h ledger.Household
+		if err := json.Unmarshal(v, &h); err != nil {
+			return fmt.Errorf("household %x: %w", k, err)
+		}
+		if door := doorKey(h.UnitID, h.Address); doors.Get(door) == nil {
+			return doors.Put(door, h.ID[:])
+		}
+		return nil
+	})
 }
 
 // SetHouseholdMembers implements ledger.Households: it reads the household,

@@ -1,12 +1,14 @@
 package store
 
 import (
+	"encoding/binary"
 	"sync"
 	"testing"
 
 	"aixin/ledger"
 
 	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
 )
 
 // TestHouseholds: a household is made in a grid with its account open,
@@ -128,4 +130,59 @@ func TestHouseholdRace(t *testing.T) {
 			t.Fatalf("household %d: %+v %v", i, h, err)
 		}
 	}
+}
+
+// TestOneHouseholdADoor: a second household at the same door of a unit is
+// refused however the address is spaced or written (full-width digits);
+// the same door in another unit is another household. A file from before
+// the index (schema 18) gets it at open, the first household keeping its
+// door.
+func TestOneHouseholdADoor(t *testing.T) {
+	s := openTest(t, Options{})
+	tr := makeTree(t, s)
+	first, err := s.CreateHousehold(ctx, "3单元502室", tr.gridA.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, again := range []string{"3单元502室", " 3 单元 502 室", "３单元５０２室"} {
+		if _, err := s.CreateHousehold(ctx, again, tr.gridA.ID, 0); ledger.ErrorCode(err) != ledger.ECONFLICT {
+			t.Fatalf("%q again: %v", again, err)
+		}
+	}
+	if _, err := s.CreateHousehold(ctx, "3单元502室", tr.gridB.ID, 0); err != nil {
+		t.Fatalf("the same door in another grid: %v", err)
+	}
+	if all, _ := s.Households(ctx, ledger.Scope{All: true}); len(all) != 2 {
+		t.Fatalf("%d households", len(all))
+	}
+	// Back to schema 18, without the index.
+	path := s.db.Path()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketHouseholdDoors); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, 18))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateHousehold(ctx, "3单元５０２室", tr.gridA.ID, 0); ledger.ErrorCode(err) != ledger.ECONFLICT {
+		t.Fatalf("after the migration: %v", err)
+	}
+	if h, err := s.Household(ctx, first.ID); err != nil || h.Address != "3单元502室" {
+		t.Fatalf("%+v %v", h, err)
+	}
+	checkConsistent(t, s)
 }

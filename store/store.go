@@ -118,6 +118,7 @@ import (
 //	expiryruns     street id(16) | year(4) -> JSON ledger.ExpiryRun: a street's expiry of a year's points
 //	householdheld     household id(16) -> points in the open vouchers paid from the household's account
 //	householdvouchers household id(16) | voucher id(16) -> nothing: the vouchers paid from a household's account
+//	householddoors    unit id(16) | ledger.DoorKey(address) -> household id(16): one household a door
 //	householdredeemed household(16) | yyyymm(4) -> points | vouchers of the household redeemed that month,
 //	                  less reversals (as memberredeemed; a household voucher counts here, not for its member)
 //	wishes          wish id(16) -> JSON ledger.Wish (微心愿) with its history
@@ -191,6 +192,7 @@ var (
 	bucketHouseholdHeld     = []byte("householdheld")
 	bucketHouseholdVouchers = []byte("householdvouchers")
 	bucketHouseholdRedeemed = []byte("householdredeemed")
+	bucketHouseholdDoors    = []byte("householddoors")
 	bucketWishes            = []byte("wishes")
 	bucketCommunityWishes   = []byte("communitywishes")
 	bucketMemberWishes      = []byte("memberwishes")
@@ -330,6 +332,7 @@ var migrations = []migration{
 		return createBuckets(tx, bucketWishes, bucketCommunityWishes, bucketMemberWishes, bucketWishClaims, bucketWishKeys,
 			bucketWishPhotos, bucketWishWalls)
 	}},
+	{19, "households by door: one household an address of a unit", rebuildHouseholdDoors},
 }
 
 func createBuckets(tx *bolt.Tx, names ...[]byte) error {
