@@ -480,6 +480,11 @@ func TestWishBadInput(t *testing.T) {
 		{"BidiOverride", with("resident_name", "张\u202e明"), http.StatusBadRequest},
 		{"Formula", with("title", "=1+1"), http.StatusBadRequest},
 		{"LongNeed", with("need", strings.Repeat("书", 501)), http.StatusBadRequest},
+		// The title and the need go on the public wall: no phone, ID card or door numbers.
+		{"PhoneInTitle", with("title", "电话 13812345678"), http.StatusBadRequest},
+		{"SpacedPhoneInNeed", with("need", "联系 138 1234 5678"), http.StatusBadRequest},
+		{"IDCardInNeed", with("need", "身份证110101199003077777"), http.StatusBadRequest},
+		{"DoorInNeed", with("need", "住3单元502室"), http.StatusBadRequest},
 		{"BadPhone", with("resident_phone", "call me"), http.StatusBadRequest},
 		{"Points", with("points", 1000), http.StatusBadRequest},
 		{"FractionalPoints", with("points", 2.5), http.StatusBadRequest},

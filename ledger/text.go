@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -103,3 +104,38 @@ var (
 	// StockText is the donor or note of a stock movement: up to 200 characters.
 	StockText = Text{Field: "field.stock_text", Key: "stock.text_invalid", Max: 200}
 )
+
+// Patterns of personal data that text shown in public must not hold: a
+// mobile number (spaces or dashes between its digits or not), a landline
+// with its area code, an identity card number, a door (502室). Digits are
+// compared after full-width ones are read as ASCII.
+var (
+	publicMobile   = regexp.MustCompile(`(^|[^0-9])1[3-9](?:[ \-]?[0-9]){9}($|[^0-9])`)
+	publicLandline = regexp.MustCompile(`(^|[^0-9])0[1-9][0-9]{1,2}[ \-]?[0-9]{7,8}($|[^0-9])`)
+	publicIDCard   = regexp.MustCompile(`(^|[^0-9])[1-9][0-9]{16}[0-9Xx]($|[^0-9])|(^|[^0-9])[1-9][0-9]{14}($|[^0-9])`)
+	publicDoor     = regexp.MustCompile(`[0-9]+ *(室|号房)`)
+)
+
+// CheckPublic refuses text that goes onto a public page (a wish on the
+// wish wall) when it holds a phone number, an identity card number or a
+// door number, naming field: EINVALID "text.public_phone",
+// "text.public_id" or "text.public_door". Where someone lives is shown as
+// their grid or building; a resident's phone goes in its own field, which
+// no public page shows.
+func CheckPublic(field Term, s string) error {
+	folded := strings.Map(func(r rune) rune {
+		if r >= 0xFF10 && r <= 0xFF19 { // full-width digits
+			return r - 0xFEE0
+		}
+		return r
+	}, s)
+	switch {
+	case publicIDCard.MatchString(folded):
+		return Errorf(EINVALID, "text.public_id", field)
+	case publicMobile.MatchString(folded), publicLandline.MatchString(folded):
+		return Errorf(EINVALID, "text.public_phone", field)
+	case publicDoor.MatchString(folded):
+		return Errorf(EINVALID, "text.public_door", field)
+	}
+	return nil
+}

@@ -93,3 +93,27 @@ func FuzzTextClean(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckPublic(t *testing.T) {
+	for in, want := range map[string]string{
+		"电话 13812345678":        "text.public_phone",
+		"联系 138 1234 5678":      "text.public_phone",
+		"联系138-1234-5678":       "text.public_phone",
+		"电话１３８１２３４５６７８":         "text.public_phone",
+		"座机 028-85551234":       "text.public_phone",
+		"身份证110101199003077777": "text.public_id",
+		"身份证11010119900307777X": "text.public_id",
+		"住3单元502室":              "text.public_door",
+		"住３单元５０２室":              "text.public_door",
+		"想请人帮忙换助听器电池":           "",
+		"每周二、四下午 3 点陪老人散步 2 小时": "",
+		"需要 1 个书包、2 支笔":         "",
+		"2号楼的老人":                "",
+		"编号 20261207":           "",
+	} {
+		err := CheckPublic("field.wish_need", in)
+		if le, _ := AsError(err); (want == "" && err != nil) || (want != "" && (le == nil || le.Key != want || le.Code != EINVALID)) {
+			t.Errorf("CheckPublic(%q) = %v, want %q", in, err, want)
+		}
+	}
+}

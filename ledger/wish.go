@@ -333,6 +333,13 @@ func NewWish(id uuid.UUID, req WishRequest, unit Unit, by WishActor, now time.Ti
 	if w.Need, err = WishNeed.Clean(req.Need); err != nil {
 		return Wish{}, err
 	}
+	// The title and the need go on the public wish wall as they are.
+	if err := CheckPublic(WishTitle.Field, w.Title); err != nil {
+		return Wish{}, err
+	}
+	if err := CheckPublic(WishNeed.Field, w.Need); err != nil {
+		return Wish{}, err
+	}
 	if w.Resident.Name, err = WishResidentName.Clean(req.ResidentName); err != nil {
 		return Wish{}, err
 	}
