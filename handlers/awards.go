@@ -275,6 +275,10 @@ func (s *server) viewAward(n *awardNames, a ledger.Award, u ledger.User) awardVi
 	}
 	for _, st := range a.History {
 		st.At = st.At.In(loc)
+		if !n.staff && st.Step == ledger.StepObjected {
+			// Who objected is for staff: the person it is about sees the objection, not who made it.
+			st.By = uuid.Nil
+		}
 		v.Steps = append(v.Steps, awardStepView{AwardStep: st, ByName: n.user(st.By)})
 	}
 	v.History = nil

@@ -429,3 +429,30 @@ func TestAwardSockPuppet(t *testing.T) {
 	}
 	wantStatus(t, e.do(http.MethodPost, approve, nil, w.orgS), http.StatusOK)
 }
+
+// TestObjectorHidden: the member an award is for sees that it was objected
+// to and why, never who objected; staff see who.
+func TestObjectorHidden(t *testing.T) {
+	w := newAwardWorld(t)
+	e := w.e
+	on, three := true, 3
+	if _, err := e.store.SetPublicNotice(ctx, w.a.ID, ledger.NoticePatch{On: &on, AwardDays: &three}); err != nil {
+		t.Fatal(err)
+	}
+	neighbour, err := e.store.CreateMember(ctx, ledger.Member{Name: "王邻居", Phone: "13800000003", UnitID: w.gridA.ID}, testHash())
+	must(t, err)
+	res := w.record(t, w.gwA, w.sorting, w.memA.ID, "分类正确", testPNG(t))
+	var a awardAnswer
+	res.decode(t, &a)
+	wantStatus(t, e.do(http.MethodPost, "/api/v1/awards/"+a.ID.String()+"/object", awardJSON(map[string]string{"reason": "那天不是他"}), e.login(neighbour.Phone)), http.StatusOK)
+	objector, err := e.store.UserByLogin(ctx, neighbour.Phone)
+	must(t, err)
+	mine := e.get("/api/v1/awards/"+a.ID.String(), w.volA)
+	wantStatus(t, mine, http.StatusOK)
+	if strings.Contains(string(mine.body), objector.ID.String()) || strings.Contains(string(mine.body), "王邻居") || !strings.Contains(string(mine.body), "那天不是他") {
+		t.Fatalf("the member's view of the objection: %s", mine.body)
+	}
+	if staff := e.get("/api/v1/awards/"+a.ID.String(), w.orgA); !strings.Contains(string(staff.body), objector.ID.String()) {
+		t.Fatalf("staff do not see who objected: %s", staff.body)
+	}
+}

@@ -532,7 +532,7 @@ func participants(c WishClaim, named []uuid.UUID, f WishTeamFacts) ([]uuid.UUID,
 		return nil, Errorf(EINVALID, "wish.participants_own")
 	}
 	seen := map[uuid.UUID]bool{}
-	for _, id := range named {
+	for i, id := range named {
 		if seen[id] {
 			return nil, Errorf(EINVALID, "wish.participant_twice")
 		}
@@ -542,7 +542,8 @@ func participants(c WishClaim, named []uuid.UUID, f WishTeamFacts) ([]uuid.UUID,
 		case !ok:
 			return nil, Errorf(EINVALID, "wish.participant_unknown")
 		case c.TeamID != uuid.Nil && !slices.Contains(m.TeamIDs, c.TeamID):
-			return nil, Errorf(EINVALID, "wish.participant_not_in_team", m.Name)
+			// By place, not name: who is not in the team may be of another community.
+			return nil, Errorf(EINVALID, "wish.participant_not_in_team", i+1)
 		case m.Status != MemberActive && m.Status != "":
 			return nil, Errorf(EINVALID, "wish.participant_inactive", m.Name)
 		}
