@@ -611,3 +611,50 @@ func TestMonthSumsCountHouseholds(t *testing.T) {
 		t.Fatalf("the escrow account: %v", err)
 	}
 }
+
+// TestLeavingReleasesHouseholdVouchers: an adult who leaves the household,
+// or is marked a minor, takes none of its points with them: their open
+// vouchers paid from it are released in the same write (the points back to
+// the household, the goods to the shelf), and the counter refuses them.
+func TestLeavingReleasesHouseholdVouchers(t *testing.T) {
+	w := newHouseholdWorld(t, 3, 60)
+	issue := func(i int) ledger.Voucher {
+		t.Helper()
+		v, err := w.s.IssueHouseholdVoucher(ctx, w.adults[i].ID, w.home.ID, w.shopA.ID, []ledger.VoucherRequestLine{{ItemID: w.towel.ID, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	leaver, grownDown, stays := issue(1), issue(2), issue(0)
+	if p, held := w.points(t); p != 30 || held != 30 {
+		t.Fatalf("before: %d available, %d held", p, held)
+	}
+	ch := ledger.HouseholdChange{HeadID: w.adults[0].ID, Members: []ledger.HouseholdMember{
+		{MemberID: w.adults[0].ID}, {MemberID: w.adults[2].ID, Minor: true}, {MemberID: w.minor.ID, Minor: true}}}
+	if _, err := w.s.SetHouseholdMembers(ctx, w.home.ID, ch); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []ledger.Voucher{leaver, grownDown} {
+		got, err := w.s.Voucher(ctx, v.ID)
+		if err != nil || got.Status != ledger.VoucherCancelled {
+			t.Fatalf("voucher of who may spend no more: %+v %v", got.Status, err)
+		}
+		if _, err := w.s.RedeemVoucher(ctx, v.ID, w.shopA.ID, uuid.Nil, ""); ledger.ErrorCode(err) != ledger.EGONE {
+			t.Fatalf("redeemed after leaving: %v", err)
+		}
+	}
+	if got, _ := w.s.Voucher(ctx, stays.ID); got.Status != ledger.VoucherOpen {
+		t.Fatalf("the head's voucher: %s", got.Status)
+	}
+	if p, held := w.points(t); p != 50 || held != 10 {
+		t.Fatalf("after: %d available, %d held", p, held)
+	}
+	if it, _ := w.s.Item(ctx, w.towel.ID); it.Reserved != 1 {
+		t.Fatalf("towels reserved: %d", it.Reserved)
+	}
+	if _, err := w.s.RedeemVoucher(ctx, stays.ID, w.shopA.ID, uuid.Nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	checkHouseholds(t, w.s)
+}

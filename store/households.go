@@ -145,7 +145,30 @@ func (s *Store) SetHouseholdMembers(ctx context.Context, id uuid.UUID, ch ledger
 				return err
 			}
 		}
-		return putJSON(tx.Bucket(bucketHouseholds), out.ID, out)
+		if err := putJSON(tx.Bucket(bucketHouseholds), out.ID, out); err != nil {
+			return err
+		}
+		// The open vouchers paid from the household by someone who may spend
+		// it no more (who left, or is now a minor) go back: the points to
+		// the household, the goods to the shelf.
+		var vouchers []uuid.UUID
+		c := tx.Bucket(bucketHouseholdVouchers).Cursor()
+		for k, _ := c.Seek(out.ID[:]); k != nil && bytes.HasPrefix(k, out.ID[:]); k, _ = c.Next() {
+			vouchers = append(vouchers, uuid.UUID(k[16:]))
+		}
+		for _, id := range vouchers {
+			v, err := getVoucher(tx, id)
+			if err != nil {
+				return abortError{fmt.Sprintf("household %s: voucher %s: %v", out.ID, id, err), err}
+			}
+			if v.Status != ledger.VoucherOpen || out.MaySpend(v.MemberID) {
+				continue
+			}
+			if err := s.release(w, &v, ledger.VoucherCancelled, uuid.Nil); err != nil {
+				return abortError{fmt.Sprintf("household %s: releasing voucher %s: %v", out.ID, id, err), err}
+			}
+		}
+		return nil
 	})
 	return out, err
 }

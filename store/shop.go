@@ -590,6 +590,17 @@ func (s *Store) RedeemVoucher(ctx context.Context, id, shopID, clerk uuid.UUID, 
 			shop, _ := getJSON[ledger.Shop](tx.Bucket(bucketShops), v.ShopID, "shop.not_found")
 			return ledger.Errorf(ledger.ECONFLICT, "voucher.other_shop", shop.Name)
 		}
+		if v.HouseholdID != uuid.Nil {
+			// Household points go only to who may spend them now (a member
+			// who left has their open vouchers released; this is the guard).
+			h, err := getJSON[ledger.Household](tx.Bucket(bucketHouseholds), v.HouseholdID, "household.not_found")
+			if err != nil {
+				return err
+			}
+			if !h.MaySpend(v.MemberID) {
+				return ledger.Errorf(ledger.ECONFLICT, "household.voucher_left")
+			}
+		}
 		e, err := s.appendTx(w, ledger.Transfer{Debit: ledger.Escrow, Credit: ledger.ShopAccount(v.ShopID), Amount: v.Points,
 			Kind: ledger.KindRedeem, Reference: v.Reference(), Actor: "user:" + clerk.String(), IdempotencyKey: v.Key("redeem")})
 		if err != nil {
