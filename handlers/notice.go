@@ -90,7 +90,7 @@ func (s *server) noticePage(c echo.Context) error {
 	var minutes int64
 	for _, mm := range rep.Members {
 		minutes += mm.Minutes
-		d.Earned += mm.Earned + mm.Adjusted
+		d.Earned += mm.Gained()
 		d.Redeemed += mm.Redeemed
 		if mm.Active() {
 			d.Active++
@@ -98,13 +98,13 @@ func (s *server) noticePage(c echo.Context) error {
 	}
 	ranked := slices.Clone(rep.Members)
 	slices.SortFunc(ranked, func(a, b ledger.MemberMonth) int {
-		return cmp.Or(cmp.Compare(b.Earned+b.Adjusted, a.Earned+a.Adjusted), cmp.Compare(b.Minutes, a.Minutes))
+		return cmp.Or(cmp.Compare(b.Gained(), a.Gained()), cmp.Compare(b.Minutes, a.Minutes))
 	})
 	for _, mm := range ranked {
-		if len(d.Rows) == noticeRows || mm.Earned+mm.Adjusted <= 0 {
+		if len(d.Rows) == noticeRows || mm.Gained() <= 0 {
 			break
 		}
-		d.Rows = append(d.Rows, noticeRow{Rank: len(d.Rows) + 1, Name: ledger.MaskName(names[mm.MemberID]), Earned: mm.Earned + mm.Adjusted,
+		d.Rows = append(d.Rows, noticeRow{Rank: len(d.Rows) + 1, Name: ledger.MaskName(names[mm.MemberID]), Earned: mm.Gained(),
 			Hours: strconv.FormatFloat(roundHours(mm.Minutes), 'f', 1, 64)})
 	}
 	d.Found, d.Unit, d.Month, d.People = true, unit.Name, month.String(), len(members)

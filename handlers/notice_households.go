@@ -59,7 +59,7 @@ func (s *server) householdNotice(ctx context.Context, unit ledger.Unit, month le
 	rows := map[key]*noticeHouseholdRow{}
 	for _, hm := range hms {
 		p := hm.Points
-		awarded := p.Earned + p.Adjusted - p.Deducted
+		awarded := p.Gained()
 		out.Count++
 		out.Awarded += awarded
 		out.Redeemed += p.Redeemed

@@ -41,6 +41,11 @@ type MemberMonth struct {
 	Minutes     int64  `json:"minutes"`      // confirmed service time credited in the month
 }
 
+// Gained is what the month added to the member's points before any was
+// spent: what was earned, less what was deducted, with corrections. The
+// one figure a public notice ranks people (and households) by.
+func (m MemberMonth) Gained() Points { return m.Earned + m.Adjusted - m.Deducted }
+
 // Active reports whether the member served or earned in the month.
 func (m MemberMonth) Active() bool { return m.Minutes > 0 || m.Earned > 0 }
 

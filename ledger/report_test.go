@@ -46,3 +46,12 @@ func TestMemberMonthSources(t *testing.T) {
 		t.Fatal("sources that do not add up to what was earned reconcile")
 	}
 }
+
+// TestGained: a month's points gained are what was earned, corrected and
+// deducted — the figure notices rank by, from the export's own columns.
+func TestGained(t *testing.T) {
+	m := MemberMonth{Earned: 20, Service: 0, Wishes: 10, Behaviour: 10, Deducted: 19, Adjusted: 10}
+	if got := m.Gained(); got != 11 {
+		t.Fatalf("gained %d, want 20 + 10 − 19 = 11", got)
+	}
+}
