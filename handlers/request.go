@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,15 +17,27 @@ import (
 // fields and trailing data. A body over the size limit stays the body
 // limit's 413; anything else malformed is EINVALID.
 func decodeJSON(r io.Reader, v any) error {
-	dec := json.NewDecoder(r)
+	// Read whole (the body limit bounds it) to refuse what is not UTF-8:
+	// the decoder would put U+FFFD in its place without a word.
+	body, err := io.ReadAll(r)
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return he
+	}
+	if err != nil {
+		return err
+	}
+	if !utf8.Valid(body) {
+		return ledger.Errorf(ledger.EINVALID, "request.not_utf8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if _, err = dec.Token(); err == io.EOF {
 			return nil
 		}
 	}
-	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		return he
 	}
