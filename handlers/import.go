@@ -32,7 +32,7 @@ func (s *server) importMembers(c echo.Context) error {
 	case <-c.Request().Context().Done():
 		return cancelled(c.Request().Context())
 	}
-	name, data, err := uploadedFile(c)
+	name, data, err := uploadedFile(c, "roster.no_file")
 	if err != nil {
 		return err
 	}
@@ -114,14 +114,19 @@ func importRoster(ctx context.Context, d ledger.Directory, cat *catalogue, lang 
 	return res, nil
 }
 
-// uploadedFile returns the file of a multipart upload (field "file"), or
-// the raw request body with the file name from ?filename=.
-func uploadedFile(c echo.Context) (string, []byte, error) {
+// uploadedFile returns the file of a multipart upload (field "file", or
+// "photo" as the wish and award forms call theirs), or the raw request body
+// with the file name from ?filename=. missing is the message when there is
+// none (a roster's, a picture's).
+func uploadedFile(c echo.Context, missing string) (string, []byte, error) {
 	req := c.Request()
 	if ct := req.Header.Get(echo.HeaderContentType); len(ct) >= 19 && ct[:19] == "multipart/form-data" {
 		fh, err := c.FormFile("file")
 		if err != nil {
-			return "", nil, ledger.Errorf(ledger.EINVALID, "roster.no_file")
+			fh, err = c.FormFile("photo")
+		}
+		if err != nil {
+			return "", nil, ledger.Errorf(ledger.EINVALID, missing)
 		}
 		f, err := fh.Open()
 		if err != nil {
@@ -136,7 +141,7 @@ func uploadedFile(c echo.Context) (string, []byte, error) {
 		return "", nil, err
 	}
 	if len(data) == 0 {
-		return "", nil, ledger.Errorf(ledger.EINVALID, "roster.no_file")
+		return "", nil, ledger.Errorf(ledger.EINVALID, missing)
 	}
 	return c.QueryParam("filename"), data, nil
 }

@@ -286,7 +286,7 @@ func (s *server) setItemPicture(c echo.Context) error {
 	if u.Role != ledger.RoleAdmin && u.Role != ledger.RoleOrganizer {
 		return ledger.Errorf(ledger.EFORBIDDEN, "auth.forbidden")
 	}
-	_, data, err := uploadedFile(c)
+	_, data, err := uploadedFile(c, "upload.no_picture")
 	if err != nil {
 		return err
 	}

@@ -941,7 +941,7 @@ func (s *server) addWishPhoto(c echo.Context) error {
 	if a == wallAccess {
 		return ledger.Errorf(ledger.EFORBIDDEN, "wish.photo_who")
 	}
-	_, data, err := uploadedFile(c)
+	_, data, err := uploadedFile(c, "upload.no_picture")
 	if err != nil {
 		return err
 	}

@@ -187,7 +187,8 @@ func checkPicture(p Picture) error {
 	case len(p.Data) == 0:
 		return Errorf(EINVALID, "award.picture_empty")
 	case len(p.Data) > MaxEvidenceBytes:
-		return Errorf(EINVALID, "award.picture_size", (len(p.Data)+1023)>>10, MaxEvidenceBytes>>10)
+		// The upload is read only up to one byte past the limit: say the limit, not a size.
+		return Errorf(EINVALID, "award.picture_size", MaxEvidenceBytes>>10)
 	case p.ContentType != "image/png" && p.ContentType != "image/jpeg" && p.ContentType != "image/webp":
 		return Errorf(EINVALID, "award.picture_type")
 	}

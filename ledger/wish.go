@@ -272,7 +272,8 @@ func CheckWishPhoto(contentType string, size int) error {
 	case size == 0:
 		return Errorf(EINVALID, "wish.photo_empty")
 	case size > MaxWishPhotoBytes:
-		return Errorf(EINVALID, "wish.photo_size", (size+1023)>>10, MaxWishPhotoBytes>>10)
+		// The upload is read only up to one byte past the limit: say the limit, not a size.
+		return Errorf(EINVALID, "wish.photo_size", MaxWishPhotoBytes>>10)
 	case contentType != "image/png" && contentType != "image/jpeg" && contentType != "image/webp":
 		return Errorf(EINVALID, "wish.photo_type")
 	}

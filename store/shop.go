@@ -398,6 +398,9 @@ func (s *Store) issueVoucher(ctx context.Context, memberID, household, shopID uu
 			}
 		}
 		m, err := activeMember(tx, memberID)
+		if le, ok := ledger.AsError(err); ok && le.Key == "checkin.member_inactive" {
+			return ledger.Errorf(ledger.ECONFLICT, "voucher.member_inactive", m.Name)
+		}
 		if err != nil {
 			return err
 		}
