@@ -287,7 +287,7 @@ func (s *server) viewAward(n *awardNames, a ledger.Award, u ledger.User) awardVi
 	}
 	decider := u.Role == ledger.RoleAdmin || u.Role == ledger.RoleOrganizer
 	v.May = awardMay{
-		Approve: decider && a.Status == ledger.AwardPending && a.RecordedBy != u.ID,
+		Approve: decider && a.Status == ledger.AwardPending && ledger.SecondEyes(u, a.RecordedBy, n.units[a.UnitID].Path),
 		Reject:  a.Status.Open() && (decider || (u.Role == ledger.RoleGridWorker && a.RecordedBy == u.ID)),
 		Object:  a.Status == ledger.AwardInNotice,
 		Decide:  decider && a.Status == ledger.AwardHeld,

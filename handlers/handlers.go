@@ -106,6 +106,12 @@ type Config struct {
 	// (遵义: 60); 0, the default, gives none.
 	HouseholdOpeningPoints ledger.Points
 
+	// AwardApprovalPoints is where a second pair of eyes starts (四眼): behaviour
+	// awards of this many points or more wait for approval, and wishes of as
+	// many are confirmed by someone other than who set their points (as the
+	// store was told, for the pages to offer only what the server accepts).
+	// Default ledger.DefaultAwardRules.ApprovalPoints; negative: none.
+	AwardApprovalPoints ledger.Points
 	// Wishes keeps wishes (微心愿) and the wish walls' switches.
 	Wishes ledger.Wishes
 	// WishClaimDays is how many days a claim of a wish lasts, as the store
@@ -205,6 +211,12 @@ func New(cfg Config) (*echo.Echo, error) {
 	}
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = DefaultBodyLimit
+	}
+	switch {
+	case cfg.AwardApprovalPoints == 0:
+		cfg.AwardApprovalPoints = ledger.DefaultAwardRules.ApprovalPoints
+	case cfg.AwardApprovalPoints < 0:
+		cfg.AwardApprovalPoints = 0 // none
 	}
 	if _, err := bytes.Parse(cfg.BodyLimit); err != nil {
 		return nil, fmt.Errorf("handlers: body limit %q: %w", cfg.BodyLimit, err)

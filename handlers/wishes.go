@@ -476,7 +476,9 @@ func (s *server) wishActions(w ledger.Wish, wc *wishCaller, now time.Time) []str
 	}
 	_, err = ledger.FulfilWish(w, by, ledger.WishFulfilRequest{Note: "ok"}, ledger.WishTeamFacts{}, now)
 	ok(ledger.WishStepFulfil, err)
-	_, err = ledger.ConfirmWish(w, by, ledger.WishConfirmRequest{How: ledger.WishConfirmInPerson}, ledger.WishTeamFacts{}, s.cfg.Location, now)
+	// As the store confirms: with the community's path and the threshold of four eyes.
+	_, err = ledger.ConfirmWish(w, by, ledger.WishConfirmRequest{How: ledger.WishConfirmInPerson},
+		ledger.WishTeamFacts{CommunityPath: wc.units[w.CommunityID].Path, FourEyes: s.cfg.AwardApprovalPoints}, s.cfg.Location, now)
 	ok(ledger.WishStepConfirm, err)
 	_, err = ledger.WithdrawWish(w, by, "ok", now)
 	ok(ledger.WishStepWithdraw, err)

@@ -724,3 +724,36 @@ func TestWishRacingClaimsHTTP(t *testing.T) {
 		t.Fatalf("%d claims won: %v", won, statuses)
 	}
 }
+
+// TestWishFourEyesOverHTTP: the organiser who set a 20-point wish's points
+// is not offered confirming it, and is refused; an administrator is
+// offered it and confirms. A smaller wish the setter confirms.
+func TestWishFourEyesOverHTTP(t *testing.T) {
+	w := newWishEnv(t)
+	done := func(title string, points int) string {
+		t.Helper()
+		var v wishView
+		wantStatus(t, w.call("orgA", "POST", "/api/v1/wishes", map[string]any{"title": title, "need": "需要" + title,
+			"resident_name": "刘桂兰", "unit_id": w.building.ID, "points": points}, &v), http.StatusCreated)
+		id := v.ID.String()
+		wantStatus(t, w.call("orgA", "POST", "/api/v1/wishes/"+id+"/publish", map[string]any{}, nil), http.StatusOK)
+		wantStatus(t, w.call("volA", "POST", "/api/v1/wishes/"+id+"/claim", map[string]any{}, nil), http.StatusOK)
+		wantStatus(t, w.call("volA", "POST", "/api/v1/wishes/"+id+"/fulfil", map[string]any{"note": "办好了"}, nil), http.StatusOK)
+		return id
+	}
+	big := done("陪同就医", 20)
+	var v wishView
+	wantStatus(t, w.call("orgA", "GET", "/api/v1/wishes/"+big, nil, &v), http.StatusOK)
+	if contains(v.Actions, "confirm") {
+		t.Fatalf("the setter is offered confirming: %v", v.Actions)
+	}
+	confirm := map[string]any{"how": "phone"}
+	wantStatus(t, w.call("orgA", "POST", "/api/v1/wishes/"+big+"/confirm", confirm, nil), http.StatusForbidden)
+	wantStatus(t, w.call("admin", "GET", "/api/v1/wishes/"+big, nil, &v), http.StatusOK)
+	if !contains(v.Actions, "confirm") {
+		t.Fatalf("the administrator is not offered confirming: %v", v.Actions)
+	}
+	wantStatus(t, w.call("admin", "POST", "/api/v1/wishes/"+big+"/confirm", confirm, nil), http.StatusOK)
+	small := done("换灯泡", 5)
+	wantStatus(t, w.call("orgA", "POST", "/api/v1/wishes/"+small+"/confirm", confirm, nil), http.StatusOK)
+}

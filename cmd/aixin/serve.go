@@ -107,6 +107,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Reports:                st,
 		Records:                st,
 		Awards:                 st,
+		AwardApprovalPoints:    cmp.Or(ledger.Points(*approval), -1),
 		Wishes:                 st,
 		WishClaimDays:          int(*wishDays),
 		Rules:                  st.Rules(),

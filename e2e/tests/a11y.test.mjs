@@ -477,7 +477,7 @@ describe('accessibility of the wish pages (微心愿) at normal and large text',
     await step(org, done, 'publish');
     await step(vol, done, 'claim');
     await step(vol, done, 'fulfil', { note: '书包已送到' });
-    await step(org, done, 'confirm', { how: 'in_person' });
+    await step(admin, done, 'confirm', { how: 'in_person' }); // 20 points: a second pair of eyes
     await step(org, await enter(org, '修自行车', 5), 'withdraw', { reason: '家人已修好' });
     await step(org, await enter(org, '每天送餐', 0), 'reject', { reason: '转给社区助餐点' });
     await org.ok('PUT', `/wish-walls/${community.id}`, { on: true });
