@@ -28,7 +28,6 @@ func testCatalogue(t *testing.T) *catalogue {
 	return c
 }
 
-
 func TestCataloguesHaveTheSameKeys(t *testing.T) {
 	c := testCatalogue(t)
 	zh, en := c.msgs[langZH], c.msgs[langEN]
