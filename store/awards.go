@@ -67,13 +67,7 @@ func (s *Store) UpdateBehaviour(ctx context.Context, id uuid.UUID, p ledger.Beha
 
 // Behaviour implements ledger.Awards.
 func (s *Store) Behaviour(ctx context.Context, id uuid.UUID) (ledger.Behaviour, error) {
-	var b ledger.Behaviour
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		b, err = getJSON[ledger.Behaviour](tx.Bucket(bucketBehaviours), id, "behaviour.not_found")
-		return err
-	})
-	return b, err
+	return viewJSON[ledger.Behaviour](s, bucketBehaviours, id, "behaviour.not_found")
 }
 
 // Behaviours implements ledger.Awards: a district's lists are tens of lines

@@ -57,6 +57,18 @@ func putJSON(b *bolt.Bucket, id uuid.UUID, v any) error {
 	return b.Put(id[:], raw)
 }
 
+// viewJSON reads one JSON value by id in a read transaction of its own;
+// notFound is the refusal for an id the bucket does not hold.
+func viewJSON[T any](s *Store, bucket []byte, id uuid.UUID, notFound string) (T, error) {
+	var v T
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		v, err = getJSON[T](tx.Bucket(bucket), id, notFound)
+		return err
+	})
+	return v, err
+}
+
 func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 
 // CreateUnit implements ledger.Directory.
@@ -138,13 +150,7 @@ func (s *Store) UpdateUnit(ctx context.Context, id uuid.UUID, name string, posts
 
 // Unit implements ledger.Directory.
 func (s *Store) Unit(ctx context.Context, id uuid.UUID) (ledger.Unit, error) {
-	var u ledger.Unit
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		u, err = getJSON[ledger.Unit](tx.Bucket(bucketUnits), id, "unit.not_found")
-		return err
-	})
-	return u, err
+	return viewJSON[ledger.Unit](s, bucketUnits, id, "unit.not_found")
 }
 
 // Units implements ledger.Directory: parents come before children because
@@ -197,13 +203,7 @@ func (s *Store) CreateTeam(ctx context.Context, t ledger.Team) (ledger.Team, err
 
 // Team implements ledger.Directory.
 func (s *Store) Team(ctx context.Context, id uuid.UUID) (ledger.Team, error) {
-	var t ledger.Team
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		t, err = getJSON[ledger.Team](tx.Bucket(bucketTeams), id, "team.not_found")
-		return err
-	})
-	return t, err
+	return viewJSON[ledger.Team](s, bucketTeams, id, "team.not_found")
 }
 
 // Teams implements ledger.Directory.
@@ -354,13 +354,7 @@ func (s *Store) UpdateMember(ctx context.Context, m ledger.Member) (ledger.Membe
 
 // Member implements ledger.Directory.
 func (s *Store) Member(ctx context.Context, id uuid.UUID) (ledger.Member, error) {
-	var m ledger.Member
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		m, err = getJSON[ledger.Member](tx.Bucket(bucketMembers), id, "member.not_found")
-		return err
-	})
-	return m, err
+	return viewJSON[ledger.Member](s, bucketMembers, id, "member.not_found")
 }
 
 // Members implements ledger.Directory. It reads the members in id order

@@ -661,13 +661,7 @@ func (s *Store) OpenAttendance(ctx context.Context, memberID uuid.UUID) (ledger.
 
 // Attendance implements ledger.Events.
 func (s *Store) Attendance(ctx context.Context, id uuid.UUID) (ledger.Attendance, error) {
-	var a ledger.Attendance
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		a, err = getJSON[ledger.Attendance](tx.Bucket(bucketAttendances), id, "attendance.not_found")
-		return err
-	})
-	return a, err
+	return viewJSON[ledger.Attendance](s, bucketAttendances, id, "attendance.not_found")
 }
 
 // Attendances implements ledger.Events.

@@ -175,13 +175,7 @@ func (s *Store) SetHouseholdMembers(ctx context.Context, id uuid.UUID, ch ledger
 
 // Household implements ledger.Households.
 func (s *Store) Household(ctx context.Context, id uuid.UUID) (ledger.Household, error) {
-	var h ledger.Household
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		h, err = getJSON[ledger.Household](tx.Bucket(bucketHouseholds), id, "household.not_found")
-		return err
-	})
-	return h, err
+	return viewJSON[ledger.Household](s, bucketHouseholds, id, "household.not_found")
 }
 
 // MemberHousehold implements ledger.Households.

@@ -59,13 +59,7 @@ func (s *Store) CreateShop(ctx context.Context, sh ledger.Shop) (ledger.Shop, er
 
 // Shop implements ledger.Shops.
 func (s *Store) Shop(ctx context.Context, id uuid.UUID) (ledger.Shop, error) {
-	var sh ledger.Shop
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		sh, err = getJSON[ledger.Shop](tx.Bucket(bucketShops), id, "shop.not_found")
-		return err
-	})
-	return sh, err
+	return viewJSON[ledger.Shop](s, bucketShops, id, "shop.not_found")
 }
 
 // Shops implements ledger.Shops.
@@ -111,13 +105,7 @@ func (s *Store) UpdateItem(ctx context.Context, it ledger.Item) (ledger.Item, er
 
 // Item implements ledger.Shops.
 func (s *Store) Item(ctx context.Context, id uuid.UUID) (ledger.Item, error) {
-	var it ledger.Item
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		it, err = getJSON[ledger.Item](tx.Bucket(bucketItems), id, "item.not_found")
-		return err
-	})
-	return it, err
+	return viewJSON[ledger.Item](s, bucketItems, id, "item.not_found")
 }
 
 // Items implements ledger.Shops.
