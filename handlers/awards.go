@@ -382,8 +382,12 @@ func (s *server) listAwards(c echo.Context) error {
 	}
 	if u.Role == ledger.RoleVolunteer {
 		// Their own and their household's, whatever else they ask.
-		if (f.MemberID != uuid.Nil && f.MemberID != u.MemberID) || f.HouseholdID != uuid.Nil {
+		switch {
+		case f.MemberID != uuid.Nil && f.MemberID != u.MemberID:
 			return ledger.Errorf(ledger.ENOTFOUND, "member.not_found")
+		case f.HouseholdID != uuid.Nil:
+			// Their household's come with their own, unasked.
+			return ledger.Errorf(ledger.ENOTFOUND, "household.not_found")
 		}
 		f.Scope, f.MemberID, f.WithHousehold = ledger.Scope{All: true}, u.MemberID, true
 		if u.MemberID == uuid.Nil {

@@ -429,6 +429,10 @@ func (s *Store) ExpiryPreview(ctx context.Context, street uuid.UUID, years, limi
 			return ledger.Errorf(ledger.EINVALID, "unit.expiry_street")
 		}
 		years = cmp.Or(years, u.ExpiryYears)
+		if years == 0 {
+			// No years asked for, and the street has no policy: nothing to preview.
+			return ledger.Errorf(ledger.EINVALID, "expiry.preview_years")
+		}
 		if years < ledger.MinExpiryYears || years > ledger.MaxExpiryYears {
 			return ledger.Errorf(ledger.EINVALID, "unit.expiry_years_invalid", ledger.MinExpiryYears, ledger.MaxExpiryYears)
 		}
