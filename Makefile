@@ -1,7 +1,9 @@
 # The two commands a newcomer needs:
 #   make run    start aixin on ./aixin-data (creates the first administrator)
 #   make test   every test: vet, the OpenAPI lint, the race detector over all
-#               packages, browser tests (with axe-core's accessibility rules)
+#               packages (the PostgreSQL engine's against a real PostgreSQL
+#               that the tests start), browser tests (with axe-core's
+#               accessibility rules)
 # .ci/run calls `make test`.
 
 GO ?= go
@@ -14,6 +16,7 @@ run:
 test:
 	$(GO) vet ./...
 	bash tools/openapi-lint/run.sh
+	bash tools/postgres/install.sh
 	$(GO) test -race -count=1 -timeout 20m ./...
 	bash e2e/run.sh
 
@@ -23,6 +26,8 @@ bench:
 	$(GO) test ./store -run '^$$' -bench Append -benchtime 20000x -timeout 60m
 	$(GO) test ./store -run '^$$' -bench 'Verify1M|Balance' -timeout 30m
 	$(GO) test ./store -run '^$$' -bench ExportMonth1M -benchtime 5x -timeout 30m
+	bash tools/postgres/install.sh
+	$(GO) test ./store/postgres -run '^$$' -bench Engines -benchtime 20000x -timeout 60m
 
 build:
 	$(GO) build -o bin/aixin ./cmd/aixin

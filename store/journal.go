@@ -656,3 +656,23 @@ func unhurried(ctx context.Context, i int) error {
 	}
 	return nil
 }
+
+// OpenAccounts returns every open account, in key order (for copying the
+// journal to another engine).
+func (s *Store) OpenAccounts(ctx context.Context) ([]ledger.Account, error) {
+	var out []ledger.Account
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAccounts).ForEach(func(k, _ []byte) error {
+			if len(k) != ledger.AccountKeySize {
+				return nil // a monthly totals row
+			}
+			a, err := ledger.AccountFromKey(k)
+			if err != nil {
+				return err
+			}
+			out = append(out, a)
+			return nil
+		})
+	})
+	return out, err
+}
