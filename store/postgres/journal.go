@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // maxClockStepBack is how far the clock may be behind the newest entry's
@@ -164,12 +165,25 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 	for _, o := range batch {
 		o.entry, o.err = ledger.Entry{}, nil
 	}
-	tx, err := s.pool.Begin(ctx)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback(context.Background())
-	st, err := s.readBatch(ctx, tx, batch)
+	defer conn.Release()
+	// BEGIN travels with the first reads and COMMIT with the writes, so a
+	// batch costs two round trips (three when it reverses by seq). On any
+	// error the transaction is rolled back, or the connection closed if it
+	// cannot be.
+	open := false
+	defer func() {
+		if open {
+			if _, err := conn.Exec(context.Background(), "ROLLBACK"); err != nil {
+				conn.Conn().Close(context.Background())
+			}
+		}
+	}()
+	open = true
+	st, err := s.readBatch(ctx, conn, batch)
 	if err != nil {
 		return 0, err
 	}
@@ -192,9 +206,9 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 				o.err = err
 				continue
 			}
-			o.entry, o.err = s.decide(ctx, tx, st, t)
+			o.entry, o.err = s.decide(ctx, conn, st, t)
 		case opAppend:
-			o.entry, o.err = s.decide(ctx, tx, st, o.t)
+			o.entry, o.err = s.decide(ctx, conn, st, o.t)
 		}
 		if o.err != nil {
 			if _, refused := ledger.AsError(o.err); !refused {
@@ -205,16 +219,22 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 	if len(st.appended) == 0 && len(st.opened) == 0 {
 		return 0, nil // nothing to write: the rollback ends it
 	}
-	if err := s.writeBatch(ctx, tx, st); err != nil {
+	if err := s.writeBatch(ctx, conn, st); err != nil {
 		return 0, err
 	}
-	return len(st.appended), tx.Commit(ctx)
+	open = false
+	return len(st.appended), nil
+}
+
+// batcher sends a pipelined batch of statements: a connection or a transaction.
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // readBatch locks the chain head, then reads the entries the batch's
 // reverses name, the idempotency keys it carries, and its accounts (locked,
 // in key order) with their rows of the current month.
-func (s *Store) readBatch(ctx context.Context, tx pgx.Tx, batch []*op) (*batchState, error) {
+func (s *Store) readBatch(ctx context.Context, tx batcher, batch []*op) (*batchState, error) {
 	st := &batchState{
 		accounts: map[[ledger.AccountKeySize]byte]*accountState{},
 		months:   map[monthKey]*ledger.MonthTotals{},
@@ -227,11 +247,13 @@ func (s *Store) readBatch(ctx context.Context, tx pgx.Tx, batch []*op) (*batchSt
 	var targets []int64
 	var keys []string
 	accountSet := map[[ledger.AccountKeySize]byte]bool{}
+	bySeq := false // a reverse by seq: its accounts are known once its entry is read
 	for _, o := range batch {
 		switch o.kind {
 		case opOpen:
 			accountSet[o.account.Key()] = true
 		case opReverse:
+			bySeq = true
 			targets = append(targets, seqArg(o.seq))
 			if o.key != "" {
 				keys = append(keys, o.key)
@@ -248,6 +270,7 @@ func (s *Store) readBatch(ctx context.Context, tx pgx.Tx, batch []*op) (*batchSt
 	}
 
 	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
 	b.Queue(`SELECT seq, hash, at FROM chain_head WHERE id = 1 FOR UPDATE`).QueryRow(func(r pgx.Row) error {
 		var seq, at int64
 		var hash []byte
@@ -295,19 +318,21 @@ func (s *Store) readBatch(ctx context.Context, tx pgx.Tx, batch []*op) (*batchSt
 			return rows.Err()
 		})
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, err
+	if bySeq {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return nil, err
+		}
+		b = &pgx.Batch{}
 	}
 
-	// The accounts, with the reverse targets' accounts now known, locked in
-	// key order (the order every engine takes account locks in).
+	// The accounts (with the reverse targets' accounts once known), locked
+	// in key order (the order every engine takes account locks in).
 	accts := make([][]byte, 0, len(accountSet))
 	for k := range accountSet {
 		accts = append(accts, k[:])
 	}
 	slices.SortFunc(accts, func(a, b []byte) int { return strings.Compare(string(a), string(b)) })
 	month := ledger.MonthOf(s.now(), s.loc)
-	b = &pgx.Batch{}
 	b.Queue(`SELECT account, balance, last_seq, entries, minutes FROM accounts
 		WHERE account = ANY($1) ORDER BY account FOR UPDATE`, accts).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
@@ -348,7 +373,7 @@ func (s *Store) queueMonths(b *pgx.Batch, st *batchState, m ledger.Month, accts 
 // decide decides one transfer against the batch's state so far (ledger.Post
 // and the checks around it) and, when it is accepted, applies it to that
 // state. It returns a refusal without changing anything.
-func (s *Store) decide(ctx context.Context, tx pgx.Tx, st *batchState, t ledger.Transfer) (ledger.Entry, error) {
+func (s *Store) decide(ctx context.Context, tx batcher, st *batchState, t ledger.Transfer) (ledger.Entry, error) {
 	if t.IdempotencyKey != "" {
 		if seq, ok := st.keys[t.IdempotencyKey]; ok {
 			first := st.entries[seq]
@@ -441,8 +466,8 @@ func (s *Store) decide(ctx context.Context, tx pgx.Tx, st *batchState, t ledger.
 	return e, nil
 }
 
-// writeBatch writes what the batch decided, in one round trip.
-func (s *Store) writeBatch(ctx context.Context, tx pgx.Tx, st *batchState) error {
+// writeBatch writes what the batch decided and commits, in one round trip.
+func (s *Store) writeBatch(ctx context.Context, tx batcher, st *batchState) error {
 	b := &pgx.Batch{}
 	if len(st.opened) > 0 {
 		keys := make([][]byte, len(st.opened))
@@ -512,7 +537,18 @@ func (s *Store) writeBatch(ctx context.Context, tx pgx.Tx, st *batchState) error
 		b.Queue(`UPDATE chain_head SET seq = $1, hash = $2, at = $3 WHERE id = 1`,
 			int64(st.headSeq), st.headHash[:], st.headTime.UnixNano())
 	}
-	return tx.SendBatch(ctx, b).Close()
+	committed := false
+	b.Queue(`COMMIT`).Exec(func(tag pgconn.CommandTag) error {
+		committed = tag.String() == "COMMIT" // an aborted transaction answers COMMIT with ROLLBACK
+		return nil
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if !committed {
+		return errors.New("the transaction was rolled back at commit")
+	}
+	return nil
 }
 
 // intArray writes a PostgreSQL array literal: {1,2,3}.
