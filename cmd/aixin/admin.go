@@ -15,6 +15,7 @@ import (
 	"aixin/handlers"
 	"aixin/ledger"
 	"aixin/store"
+	"aixin/store/postgres"
 )
 
 func envOr(getenv func(string) string, key, def string) string {
@@ -40,6 +41,7 @@ func openStopped(path string, readOnly bool, whileRunning string) (*store.Store,
 func verify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c config
 	fs := newFlags("verify", getenv, stderr, &c)
+	db := fs.String("db", getenv("AIXIN_DB"), "a PostgreSQL database (postgres://…) to verify instead of the data folder's file (AIXIN_DB)")
 	if err := parseArgs(fs, args, stderr, 1); err != nil {
 		return err
 	}
@@ -47,12 +49,27 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 	if fs.NArg() == 1 {
 		path = fs.Arg(0)
 	}
-	st, err := openStopped(path, true, "ask the server instead: GET /api/v1/ledger/verify as an administrator")
-	if err != nil {
-		return err
+	var j ledger.Journal
+	if *db != "" {
+		if !strings.HasPrefix(*db, "postgres://") && !strings.HasPrefix(*db, "postgresql://") {
+			return fmt.Errorf("--db %q: give a PostgreSQL address, postgres://user@host:port/database", *db)
+		}
+		// PostgreSQL lets the servers run on while one snapshot is verified.
+		pg, err := postgres.Open(ctx, *db, postgres.Options{Existing: true})
+		if err != nil {
+			return err
+		}
+		defer pg.Close()
+		j, path = pg, "the database"
+	} else {
+		st, err := openStopped(path, true, "ask the server instead: GET /api/v1/ledger/verify as an administrator")
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		j = st
 	}
-	defer st.Close()
-	rep, err := st.Verify(ctx)
+	rep, err := j.Verify(ctx)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@
 //	aixin serve                 start the server (creates the first administrator on an empty folder)
 //	aixin demo                  fill a new data folder with a demo district (serve --demo does it on start)
 //	aixin verify [FILE]         recompute the ledger's hash chain and derived state
+//	                            (--db postgres://… verifies a PostgreSQL database's journal)
 //	aixin backup [-o FILE]      write a consistent copy of a stopped server's data
 //	aixin user add|passwd       add a staff account or set a password (password on stdin)
 //	aixin import members FILE   import a roster (.csv or .xlsx) into a stopped server's data
@@ -64,7 +65,7 @@ Usage:
                 [--login-limit N] [--user-limit N] [--trusted-proxy ADDRS] [--checkin-repeat D] [--backup-rate MB]
                 [--public-url URL]
   aixin demo    [--data DIR]    fill a new data folder with a demo district and print its logins
-  aixin verify  [--data DIR] [FILE]
+  aixin verify  [--data DIR] [FILE] | --db postgres://…   (the journal of a PostgreSQL database)
   aixin backup  [--data DIR] [-o FILE]
   aixin user add    --login LOGIN --role admin|organizer|grid_worker|clerk [--unit ID] [--shop ID] [--name NAME] [--data DIR]
                                                                                           (password on stdin)

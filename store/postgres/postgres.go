@@ -69,6 +69,9 @@ type Options struct {
 	MaxBatch int
 	// MaxConns is the size of the connection pool. Default 16.
 	MaxConns int32
+	// Existing opens only a database that already holds aixin's ledger at
+	// this version's schema, and changes nothing at open (for verify).
+	Existing bool
 }
 
 // Store is the PostgreSQL engine. It implements ledger.Journal.
@@ -116,7 +119,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if err := s.migrate(ctx, opts.Location); err != nil {
+	if err := s.migrate(ctx, opts.Location, opts.Existing); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -192,7 +195,7 @@ const migrationLock = 0x616978696e6d6967
 // migrate applies the migrations the database has not seen, in one
 // transaction under an advisory lock so that app servers starting together
 // migrate once, and checks the time zone.
-func (s *Store) migrate(ctx context.Context, loc *time.Location) error {
+func (s *Store) migrate(ctx context.Context, loc *time.Location, existing bool) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
@@ -215,6 +218,12 @@ func (s *Store) migrate(ctx context.Context, loc *time.Location) error {
 	}
 	if have > len(ms) {
 		return fmt.Errorf("the database has schema %d, newer than this aixin knows (%d): run a newer aixin", have, len(ms))
+	}
+	if existing && have == 0 {
+		return errors.New("the database holds no aixin ledger: is the address right?")
+	}
+	if existing && have < len(ms) {
+		return fmt.Errorf("the database has schema %d, older than this aixin's %d: start aixin serve on it once to migrate", have, len(ms))
 	}
 	for _, m := range ms[have:] {
 		if _, err := tx.Exec(ctx, m.sql); err != nil {
