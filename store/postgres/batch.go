@@ -1,0 +1,724 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"aixin/ledger"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// The commit queue. Every write of an app server waits here; one goroutine
+// takes all that wait and runs them in one transaction:
+//
+//  1. BEGIN, and lock the chain head row. Every write batch of every app
+//     server takes this lock first, so batches never deadlock and the
+//     journal has one order.
+//  2. Each request in turn: it reads what its decision needs (through wtx,
+//     which first sends the writes still pending, so a request sees what
+//     the requests before it wrote), calls the decision in package ledger,
+//     and queues what it returned. Appends to the journal are decided in
+//     memory with ledger.Post against account rows read once per batch.
+//  3. The pending writes, the journal's new entries, balances, monthly
+//     totals, idempotency and reversal records, the new head, and COMMIT,
+//     in one round trip.
+//
+// A refusal (a *ledger.Error) returned before the request wrote anything
+// leaves the rest of the batch alone. Any other error, or a refusal after
+// the request wrote, aborts the transaction; that request alone gets the
+// error and the others run again in a new one (as on bbolt).
+
+type opKind uint8
+
+const (
+	opOpen    opKind = iota + 1 // open an account
+	opAppend                    // append a transfer
+	opReverse                   // append the reverse of an entry
+	opFunc                      // run fn
+)
+
+// op is one request waiting in the commit queue.
+type op struct {
+	kind    opKind
+	account ledger.Account  // opOpen
+	t       ledger.Transfer // opAppend
+	seq     uint64          // opReverse: the entry to reverse
+	actor   string          // opReverse
+	memo    string          // opReverse
+	key     string          // opReverse
+	fn      func(w *wtx) error
+
+	entry ledger.Entry
+	err   error
+	done  chan struct{}
+}
+
+// queue puts o in the commit queue and waits for its batch. Once queued, a
+// request is carried out even if ctx ends, so the caller learns the outcome.
+func (s *Store) queue(ctx context.Context, o *op) error {
+	o.done = make(chan struct{})
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ledger.Errorf(ledger.EUNAVAILABLE, "store.closed")
+	}
+	select {
+	case s.ops <- o:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ledger.Errorf(ledger.EUNAVAILABLE, "store.busy")
+	}
+	s.mu.RUnlock()
+	<-o.done
+	return o.err
+}
+
+// update runs fn in the commit queue: in the transaction of a batch, after
+// the requests queued before it.
+func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
+	return s.queue(ctx, &op{kind: opFunc, fn: fn})
+}
+
+func (s *Store) writeLoop() {
+	defer close(s.done)
+	batch := make([]*op, 0, s.maxBatch)
+	for first := range s.ops {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < s.maxBatch {
+			select {
+			case o, ok := <-s.ops:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// batchTimeout bounds one batch's transaction, so that a database that
+// stops answering fails the requests waiting instead of holding them.
+const batchTimeout = 30 * time.Second
+
+// aborted is runBatch's error when request i failed in a way that spoils
+// the transaction.
+type aborted struct {
+	i   int
+	err error
+}
+
+func (a *aborted) Error() string { return fmt.Sprintf("request %d: %v", a.i, a.err) }
+
+// commit runs a batch in one transaction (again after a serialization
+// failure or deadlock, and without a request that aborted it) and answers
+// every request of it.
+func (s *Store) commit(batch []*op) {
+	for attempt := 0; len(batch) > 0; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+		appended, err := s.runBatch(ctx, batch)
+		cancel()
+		if err == nil {
+			s.stats.commits.Add(1)
+			s.stats.appends.Add(uint64(appended))
+			break
+		}
+		s.stats.commitErrors.Add(1)
+		var ab *aborted
+		if errors.As(err, &ab) {
+			o := batch[ab.i]
+			if _, refused := ledger.AsError(ab.err); refused {
+				o.err = ab.err
+			} else {
+				o.err = fmt.Errorf("store write: %w", ab.err)
+			}
+			o.entry = ledger.Entry{}
+			close(o.done)
+			batch = append(batch[:ab.i:ab.i], batch[ab.i+1:]...)
+			continue
+		}
+		if retryable(err) && attempt < 4 {
+			s.stats.retries.Add(1)
+			continue
+		}
+		err = unavailable(err)
+		for _, o := range batch {
+			o.entry, o.err = ledger.Entry{}, err
+		}
+		break
+	}
+	for _, o := range batch {
+		close(o.done)
+	}
+}
+
+// accountState is an account's row as the batch reads and changes it.
+type accountState struct {
+	row     accountRow
+	changed bool
+}
+
+type accountRow struct {
+	balance ledger.Points
+	lastSeq uint64
+	entries uint64
+	minutes int64
+}
+
+type monthKey struct {
+	account [ledger.AccountKeySize]byte
+	month   ledger.Month
+}
+
+// batchState is the journal as one batch read it, and what it decided to write.
+type batchState struct {
+	headSeq  uint64
+	headHash ledger.Hash
+	headTime time.Time
+
+	// accounts holds the rows read (nil: read and not open) or opened.
+	accounts map[[ledger.AccountKeySize]byte]*accountState
+	months   map[monthKey]*ledger.MonthTotals
+	loaded   map[ledger.Month]bool // months whose rows were read for every account read
+	changed  map[monthKey]bool
+	entries  map[uint64]ledger.Entry // entries read (reverse targets, idempotent replays) or appended
+	seqsRead map[uint64]bool         // entries looked for (found or not)
+	keys     map[string]uint64       // idempotency keys stored or appended (0: looked for, not found)
+	reversed map[uint64]uint64       // entry -> the entry that reversed it
+	opened   [][ledger.AccountKeySize]byte
+	appended []ledger.Entry
+	newKeys  []string
+	newRev   [][2]uint64
+}
+
+func newBatchState() *batchState {
+	return &batchState{
+		accounts: map[[ledger.AccountKeySize]byte]*accountState{},
+		months:   map[monthKey]*ledger.MonthTotals{},
+		loaded:   map[ledger.Month]bool{},
+		changed:  map[monthKey]bool{},
+		entries:  map[uint64]ledger.Entry{},
+		seqsRead: map[uint64]bool{},
+		keys:     map[string]uint64{},
+		reversed: map[uint64]uint64{},
+	}
+}
+
+// wtx is a batch's transaction as one request sees it.
+type wtx struct {
+	ctx     context.Context
+	s       *Store
+	conn    *pgxpool.Conn
+	st      *batchState
+	pending *pgx.Batch // writes not sent yet
+	// wrote says whether the current request has written (queued a write
+	// or appended an entry): a refusal after that spoils the batch.
+	wrote bool
+}
+
+// Exec queues a write; it is sent with the next read or at commit.
+func (w *wtx) Exec(sql string, args ...any) {
+	w.pending.Queue(sql, args...)
+	w.wrote = true
+}
+
+// send sends the pending writes and b's reads in one round trip.
+func (w *wtx) send(b *pgx.Batch) error {
+	if len(w.pending.QueuedQueries) > 0 {
+		b.QueuedQueries = append(w.pending.QueuedQueries, b.QueuedQueries...)
+		w.pending = &pgx.Batch{}
+	}
+	if len(b.QueuedQueries) == 0 {
+		return nil
+	}
+	return w.conn.SendBatch(w.ctx, b).Close()
+}
+
+// Query runs a read after the pending writes and scans its rows with fn.
+func (w *wtx) Query(fn func(pgx.Rows) error, sql string, args ...any) error {
+	b := &pgx.Batch{}
+	b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := fn(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	return w.send(b)
+}
+
+// QueryRow runs a read of at most one row after the pending writes and
+// scans it into dest; it reports whether there was a row.
+func (w *wtx) QueryRow(sql string, args []any, dest ...any) (bool, error) {
+	found := false
+	err := w.Query(func(rows pgx.Rows) error {
+		found = true
+		return rows.Scan(dest...)
+	}, sql, args...)
+	return found, err
+}
+
+// Append decides a transfer with ledger.Post against the batch's journal
+// state, reading what it lacks first, and applies it when accepted.
+func (w *wtx) Append(t ledger.Transfer) (ledger.Entry, error) {
+	if err := t.Validate(); err != nil {
+		return ledger.Entry{}, err
+	}
+	need := newNeed()
+	need.transfer(t)
+	if err := w.s.load(w.ctx, w, w.st, need); err != nil {
+		return ledger.Entry{}, err
+	}
+	before := len(w.st.appended)
+	e, err := w.s.decide(w.ctx, w, w.st, t)
+	if len(w.st.appended) > before {
+		w.wrote = true
+	}
+	return e, err
+}
+
+// runBatch runs the batch in one transaction and commits. It returns the
+// number of entries appended.
+func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
+	for _, o := range batch {
+		o.entry, o.err = ledger.Entry{}, nil
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Release()
+	// BEGIN travels with the first reads and COMMIT with the writes, so a
+	// batch of appends costs two round trips. On any error the transaction
+	// is rolled back, or the connection closed if it cannot be.
+	open := true
+	defer func() {
+		if open {
+			if _, err := conn.Exec(context.Background(), "ROLLBACK"); err != nil {
+				conn.Conn().Close(context.Background())
+			}
+		}
+	}()
+	st := newBatchState()
+	w := &wtx{ctx: ctx, s: s, conn: conn, st: st, pending: &pgx.Batch{}}
+
+	// What the batch's appends, reverses and opens need, read with the head.
+	need := newNeed()
+	for _, o := range batch {
+		switch o.kind {
+		case opOpen:
+			need.accounts[o.account.Key()] = true
+		case opReverse:
+			need.seqs[o.seq] = true
+			if o.key != "" {
+				need.keys[o.key] = true
+			}
+		case opAppend:
+			need.transfer(o.t)
+		}
+	}
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SELECT seq, hash, at FROM chain_head WHERE id = 1 FOR UPDATE`).QueryRow(func(r pgx.Row) error {
+		var seq, at int64
+		var hash []byte
+		if err := r.Scan(&seq, &hash, &at); err != nil {
+			return fmt.Errorf("the chain head: %w", err)
+		}
+		if len(hash) != len(ledger.Hash{}) {
+			return errors.New("the chain head record is damaged: run aixin verify")
+		}
+		st.headSeq, st.headTime = uint64(seq), time.Unix(0, at)
+		copy(st.headHash[:], hash)
+		return nil
+	})
+	w.pending = b
+	if err := s.load(ctx, w, st, need); err != nil {
+		return 0, err
+	}
+	if err := w.send(&pgx.Batch{}); err != nil { // when the batch needed nothing: the head still
+		return 0, err
+	}
+
+	for i, o := range batch {
+		w.wrote = false
+		switch o.kind {
+		case opOpen:
+			k := o.account.Key()
+			if st.accounts[k] == nil {
+				st.accounts[k] = &accountState{}
+				st.opened = append(st.opened, k)
+			}
+		case opReverse:
+			orig, ok := st.entries[o.seq]
+			if !ok {
+				o.err = ledger.Errorf(ledger.ENOTFOUND, "entry.not_found", o.seq)
+				break
+			}
+			t, err := ledger.Reverse(orig, o.actor, o.memo, o.key)
+			if err != nil {
+				o.err = err
+				break
+			}
+			o.entry, o.err = w.Append(t)
+		case opAppend:
+			o.entry, o.err = w.Append(o.t)
+		case opFunc:
+			o.err = runFn(o.fn, w)
+		}
+		if o.err == nil {
+			continue
+		}
+		if _, refused := ledger.AsError(o.err); !refused || w.wrote {
+			return 0, &aborted{i, o.err}
+		}
+		// A refusal before any write: nothing of it is in the transaction.
+	}
+	if len(st.appended) == 0 && len(st.opened) == 0 && len(w.pending.QueuedQueries) == 0 {
+		return 0, nil // nothing to write: the rollback ends it
+	}
+	s.queueJournal(w.pending, st)
+	committed := false
+	w.pending.Queue(`COMMIT`).Exec(func(tag pgconn.CommandTag) error {
+		committed = tag.String() == "COMMIT" // an aborted transaction answers COMMIT with ROLLBACK
+		return nil
+	})
+	if err := w.send(&pgx.Batch{}); err != nil {
+		return 0, err
+	}
+	open = false
+	if !committed {
+		return 0, errors.New("the transaction was rolled back at commit")
+	}
+	return len(st.appended), nil
+}
+
+// runFn runs a request's function, turning a panic into an error that
+// aborts the batch instead of ending the process.
+func runFn(fn func(*wtx) error, w *wtx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in a write: %v", r)
+		}
+	}()
+	return fn(w)
+}
+
+// need is what a decision needs of the journal that the batch may not have read.
+type need struct {
+	accounts map[[ledger.AccountKeySize]byte]bool
+	keys     map[string]bool
+	seqs     map[uint64]bool
+}
+
+func newNeed() need {
+	return need{map[[ledger.AccountKeySize]byte]bool{}, map[string]bool{}, map[uint64]bool{}}
+}
+
+func (n need) transfer(t ledger.Transfer) {
+	n.accounts[t.Debit.Key()], n.accounts[t.Credit.Key()] = true, true
+	if t.Kind == ledger.KindReverse {
+		n.seqs[t.Reverses] = true
+	}
+	if t.IdempotencyKey != "" {
+		n.keys[t.IdempotencyKey] = true
+	}
+}
+
+// load reads what n names and the batch has not read yet: reverse targets
+// (with whether they were reversed) and idempotency keys (with their first
+// entry) first, then the accounts, locked in key order (the order every
+// engine takes account locks in), with their rows of the months read. It
+// costs one round trip, two when a reverse names its entry by seq only.
+func (s *Store) load(ctx context.Context, w *wtx, st *batchState, n need) error {
+	b := &pgx.Batch{}
+	var seqs []int64
+	for seq := range n.seqs {
+		if !st.seqsRead[seq] {
+			st.seqsRead[seq] = true
+			seqs = append(seqs, seqArg(seq))
+		}
+	}
+	var keys []string
+	for k := range n.keys {
+		if _, ok := st.keys[k]; !ok {
+			st.keys[k] = 0
+			keys = append(keys, k)
+		}
+	}
+	if len(seqs) > 0 {
+		b.Queue(`SELECT j.seq, j.canonical, j.hash, p.hash, r.by_seq FROM journal j
+			LEFT JOIN journal p ON p.seq = j.seq - 1 LEFT JOIN reversed r ON r.seq = j.seq
+			WHERE j.seq = ANY($1)`, seqs).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var by *int64
+				e, err := scanEntry(rows, &by)
+				if err != nil {
+					return err
+				}
+				st.entries[e.Seq] = e
+				if by != nil {
+					st.reversed[e.Seq] = uint64(*by)
+				}
+				n.accounts[e.Debit.Key()], n.accounts[e.Credit.Key()] = true, true
+			}
+			return rows.Err()
+		})
+	}
+	if len(keys) > 0 {
+		b.Queue(`SELECT i.key, j.seq, j.canonical, j.hash, p.hash FROM idempotency i
+			JOIN journal j ON j.seq = i.seq LEFT JOIN journal p ON p.seq = j.seq - 1
+			WHERE i.key = ANY($1)`, keys).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var key string
+				e, err := scanEntry(rows, nil, &key)
+				if err != nil {
+					return err
+				}
+				st.entries[e.Seq], st.keys[key] = e, e.Seq
+			}
+			return rows.Err()
+		})
+	}
+	if len(seqs) > 0 {
+		// A reverse named by seq: its accounts are known once its entry is.
+		if err := w.send(b); err != nil {
+			return err
+		}
+		b = &pgx.Batch{}
+	}
+	var accts [][]byte
+	for k := range n.accounts {
+		if _, ok := st.accounts[k]; !ok {
+			st.accounts[k] = nil
+			accts = append(accts, k[:])
+		}
+	}
+	if len(accts) > 0 {
+		slices.SortFunc(accts, func(a, b []byte) int { return strings.Compare(string(a), string(b)) })
+		b.Queue(`SELECT account, balance, last_seq, entries, minutes FROM accounts
+			WHERE account = ANY($1) ORDER BY account FOR UPDATE`, accts).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var k []byte
+				var r accountRow
+				var last, entries int64
+				if err := rows.Scan(&k, &r.balance, &last, &entries, &r.minutes); err != nil {
+					return err
+				}
+				r.lastSeq, r.entries = uint64(last), uint64(entries)
+				st.accounts[[ledger.AccountKeySize]byte(k)] = &accountState{row: r}
+			}
+			return rows.Err()
+		})
+		months := []ledger.Month{ledger.MonthOf(s.now(), s.loc)}
+		for m := range st.loaded {
+			if m != months[0] {
+				months = append(months, m)
+			}
+		}
+		for _, m := range months {
+			s.queueMonths(b, st, m, accts)
+		}
+	}
+	return w.send(b)
+}
+
+// queueMonths queues the read of the month rows of accts in month m.
+func (s *Store) queueMonths(b *pgx.Batch, st *batchState, m ledger.Month, accts [][]byte) {
+	st.loaded[m] = true
+	b.Queue(`SELECT account, ins, outs, minutes, wish, entries FROM account_months
+		WHERE month = $1 AND account = ANY($2)`, int32(m), accts).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			t, k, err := scanMonth(rows, m)
+			if err != nil {
+				return err
+			}
+			if st.months[monthKey{k, m}] == nil {
+				st.months[monthKey{k, m}] = &t
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// decide decides one transfer against the batch's state so far (ledger.Post
+// and the checks around it) and, when it is accepted, applies it to that
+// state. It returns a refusal without changing anything. Everything it
+// needs has been loaded.
+func (s *Store) decide(ctx context.Context, w *wtx, st *batchState, t ledger.Transfer) (ledger.Entry, error) {
+	if t.IdempotencyKey != "" {
+		if seq := st.keys[t.IdempotencyKey]; seq != 0 {
+			first := st.entries[seq]
+			if first.Fingerprint() != t.Fingerprint() {
+				return ledger.Entry{}, ledger.Errorf(ledger.ECONFLICT, "idempotency.mismatch")
+			}
+			return first, nil
+		}
+	}
+	if t.Kind == ledger.KindReverse {
+		orig, ok := st.entries[t.Reverses]
+		if !ok {
+			return ledger.Entry{}, ledger.Errorf(ledger.ENOTFOUND, "entry.not_found", t.Reverses)
+		}
+		if err := ledger.CheckReverse(t, orig); err != nil {
+			return ledger.Entry{}, err
+		}
+		if by, ok := st.reversed[t.Reverses]; ok {
+			return ledger.Entry{}, ledger.Errorf(ledger.ECONFLICT, "entry.already_reversed", t.Reverses).With("reversed_by", by)
+		}
+	}
+	d, c := st.accounts[t.Debit.Key()], st.accounts[t.Credit.Key()]
+	if d == nil {
+		return ledger.Entry{}, ledger.Errorf(ledger.ENOTFOUND, "account.not_open", t.Debit.String())
+	}
+	if c == nil {
+		return ledger.Entry{}, ledger.Errorf(ledger.ENOTFOUND, "account.not_open", t.Credit.String())
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	now := s.now()
+	if now.Before(st.headTime) {
+		// Entry times never go backwards along the chain (see the bbolt engine).
+		if st.headTime.Sub(now) > maxClockStepBack {
+			return ledger.Entry{}, ledger.Errorf(ledger.EUNAVAILABLE, "store.clock_behind")
+		}
+		now = st.headTime
+	}
+	e, err := ledger.Post(t, d.row.balance, c.row.balance, st.headSeq+1, id, now, st.headHash)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	m := ledger.MonthOf(e.Time, s.loc)
+	if !st.loaded[m] {
+		// The month turned during the batch: read that month's rows first.
+		b := &pgx.Batch{}
+		accts := make([][]byte, 0, len(st.accounts))
+		for k := range st.accounts {
+			accts = append(accts, k[:])
+		}
+		s.queueMonths(b, st, m, accts)
+		if err := w.send(b); err != nil {
+			return ledger.Entry{}, err
+		}
+	}
+
+	// Accepted: from here on, only changes to the batch's state.
+	d.row.balance -= t.Amount
+	c.row.balance += t.Amount
+	for _, side := range []struct {
+		a ledger.Account
+		s *accountState
+	}{{t.Debit, d}, {t.Credit, c}} {
+		side.s.row.lastSeq = e.Seq
+		side.s.row.entries++
+		side.s.row.minutes += ledger.ServiceMinutesDelta(&e, side.a)
+		side.s.changed = true
+		mk := monthKey{side.a.Key(), m}
+		mt := st.months[mk]
+		if mt == nil {
+			mt = &ledger.MonthTotals{Month: m, Account: side.a}
+			st.months[mk] = mt
+		}
+		mt.Apply(&e, side.a)
+		st.changed[mk] = true
+	}
+	st.entries[e.Seq] = e
+	if t.IdempotencyKey != "" {
+		st.keys[t.IdempotencyKey] = e.Seq
+		st.newKeys = append(st.newKeys, t.IdempotencyKey)
+	}
+	if t.Kind == ledger.KindReverse {
+		st.reversed[t.Reverses] = e.Seq
+		st.newRev = append(st.newRev, [2]uint64{t.Reverses, e.Seq})
+	}
+	st.appended = append(st.appended, e)
+	st.headSeq, st.headHash, st.headTime = e.Seq, e.Hash, e.Time
+	return e, nil
+}
+
+// queueJournal queues the writes of what the batch appended and opened.
+func (s *Store) queueJournal(b *pgx.Batch, st *batchState) {
+	if len(st.opened) > 0 {
+		keys := make([][]byte, len(st.opened))
+		for i, k := range st.opened {
+			keys[i] = k[:]
+		}
+		b.Queue(`INSERT INTO accounts (account) SELECT unnest($1::bytea[]) ON CONFLICT (account) DO NOTHING`, keys)
+	}
+	if len(st.appended) == 0 {
+		return
+	}
+	n := len(st.appended)
+	seqs, canon, hashes, debits, credits := make([]int64, n), make([][]byte, n), make([][]byte, n), make([][]byte, n), make([][]byte, n)
+	for i := range st.appended {
+		e := &st.appended[i]
+		dk, ck := e.Debit.Key(), e.Credit.Key()
+		seqs[i], canon[i], hashes[i], debits[i], credits[i] = int64(e.Seq), e.Canonical(), e.Hash[:], dk[:], ck[:]
+	}
+	b.Queue(`INSERT INTO journal (seq, canonical, hash, debit, credit)
+		SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[])`,
+		seqs, canon, hashes, debits, credits)
+
+	var ak [][]byte
+	var bal, last, cnt, mins []int64
+	for k, a := range st.accounts {
+		if a != nil && a.changed {
+			ak = append(ak, k[:])
+			bal, last, cnt, mins = append(bal, a.row.balance), append(last, int64(a.row.lastSeq)),
+				append(cnt, int64(a.row.entries)), append(mins, a.row.minutes)
+		}
+	}
+	b.Queue(`INSERT INTO accounts (account, balance, last_seq, entries, minutes)
+		SELECT * FROM unnest($1::bytea[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
+		ON CONFLICT (account) DO UPDATE SET balance = EXCLUDED.balance, last_seq = EXCLUDED.last_seq,
+			entries = EXCLUDED.entries, minutes = EXCLUDED.minutes`, ak, bal, last, cnt, mins)
+
+	var mk [][]byte
+	var mm []int32
+	var ins, outs []string
+	var mmin, wish, ment []int64
+	for k := range st.changed {
+		t := st.months[k]
+		mk, mm = append(mk, k.account[:]), append(mm, int32(k.month))
+		ins, outs = append(ins, intArray(t.In[:])), append(outs, intArray(t.Out[:]))
+		mmin, wish, ment = append(mmin, t.Minutes), append(wish, t.Wish), append(ment, int64(t.Entries))
+	}
+	b.Queue(`INSERT INTO account_months (account, month, ins, outs, minutes, wish, entries)
+		SELECT a, m, i::bigint[], o::bigint[], mi, w, e
+		FROM unnest($1::bytea[], $2::integer[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
+			AS u(a, m, i, o, mi, w, e)
+		ON CONFLICT (account, month) DO UPDATE SET ins = EXCLUDED.ins, outs = EXCLUDED.outs,
+			minutes = EXCLUDED.minutes, wish = EXCLUDED.wish, entries = EXCLUDED.entries`,
+		mk, mm, ins, outs, mmin, wish, ment)
+
+	if len(st.newKeys) > 0 {
+		kseq := make([]int64, len(st.newKeys))
+		for i, k := range st.newKeys {
+			kseq[i] = int64(st.keys[k])
+		}
+		b.Queue(`INSERT INTO idempotency (key, seq) SELECT * FROM unnest($1::text[], $2::bigint[])`, st.newKeys, kseq)
+	}
+	if len(st.newRev) > 0 {
+		from, by := make([]int64, len(st.newRev)), make([]int64, len(st.newRev))
+		for i, r := range st.newRev {
+			from[i], by[i] = int64(r[0]), int64(r[1])
+		}
+		b.Queue(`INSERT INTO reversed (seq, by_seq) SELECT * FROM unnest($1::bigint[], $2::bigint[])`, from, by)
+	}
+	b.Queue(`UPDATE chain_head SET seq = $1, hash = $2, at = $3 WHERE id = 1`,
+		int64(st.headSeq), st.headHash[:], st.headTime.UnixNano())
+}

@@ -1,0 +1,136 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"aixin/ledger"
+	"aixin/store/postgres/pgtest"
+
+	"github.com/google/uuid"
+)
+
+// TestBatchIsolatesRequests runs one batch of requests of every kind by
+// hand: a request sees what the requests before it wrote; a refusal before
+// any write leaves the others alone; a refusal after a write, an error and
+// a panic each fail only their own request, whose writes are all undone,
+// while the rest commit.
+func TestBatchIsolatesRequests(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, pgtest.NewDatabase(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	issuer, m := ledger.IssuerAccount(uuid.New()), ledger.MemberAccount(uuid.New())
+	for _, a := range []ledger.Account{issuer, m} {
+		if err := s.OpenAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(name string) func(*wtx) error {
+		return func(w *wtx) error {
+			w.Exec(`INSERT INTO secrets (name, value) VALUES ($1, $2)`, name, []byte(name))
+			return nil
+		}
+	}
+	var seen []byte
+	var sawOwnEntry bool
+	ops := []*op{
+		{kind: opFunc, fn: put("a")},
+		{kind: opFunc, fn: func(w *wtx) error { // reads the write before it
+			_, err := w.QueryRow(`SELECT value FROM secrets WHERE name = 'a'`, nil, &seen)
+			return err
+		}},
+		{kind: opFunc, fn: func(w *wtx) error { return ledger.Errorf(ledger.ECONFLICT, "test.refused") }},
+		{kind: opFunc, fn: func(w *wtx) error { // a refusal after a write
+			w.Exec(`INSERT INTO secrets (name, value) VALUES ('b', 'b')`)
+			if _, err := w.Append(ledger.Transfer{Debit: issuer, Credit: m, Amount: 50, Kind: ledger.KindEarn}); err != nil {
+				return err
+			}
+			return ledger.Errorf(ledger.ECONFLICT, "test.late_refusal")
+		}},
+		{kind: opFunc, fn: func(w *wtx) error { panic("boom") }},
+		{kind: opFunc, fn: func(w *wtx) error { // an error of the database
+			w.Exec(`INSERT INTO no_such_table VALUES (1)`)
+			_, err := w.QueryRow(`SELECT 1`, nil, new(int))
+			return err
+		}},
+		{kind: opAppend, t: ledger.Transfer{Debit: issuer, Credit: m, Amount: 7, Kind: ledger.KindEarn}},
+		{kind: opFunc, fn: func(w *wtx) error { // an append in a request, after one in the same batch
+			e, err := w.Append(ledger.Transfer{Debit: m, Credit: ledger.Escrow, Amount: 7, Kind: ledger.KindHold})
+			sawOwnEntry = err == nil && e.Seq == 2
+			return err
+		}},
+		{kind: opFunc, fn: put("c")},
+	}
+	for _, o := range ops {
+		o.done = make(chan struct{})
+	}
+	s.commit(ops)
+	wantErr := []string{"", "", "test.refused", "test.late_refusal", "panic", "no_such_table", "", "", ""}
+	for i, o := range ops {
+		<-o.done
+		switch {
+		case wantErr[i] == "" && o.err != nil:
+			t.Errorf("request %d: %v", i, o.err)
+		case wantErr[i] != "" && (o.err == nil || !strings.Contains(o.err.Error(), wantErr[i])):
+			t.Errorf("request %d: got %v, want %s", i, o.err, wantErr[i])
+		}
+	}
+	if !bytes.Equal(seen, []byte("a")) || !sawOwnEntry {
+		t.Fatalf("a request did not see the one before it: %q %v", seen, sawOwnEntry)
+	}
+	var names []string
+	rows, _ := s.pool.Query(ctx, `SELECT name FROM secrets ORDER BY name`)
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		names = append(names, n)
+	}
+	if strings.Join(names, ",") != "a,c" {
+		t.Fatalf("secrets %v, want a,c (b was written by a request that failed)", names)
+	}
+	if b, _ := s.Balance(ctx, m); b.Points != 0 || b.Entries != 2 {
+		t.Fatalf("member %+v: want the earn of 7 and its hold, not the 50 of the failed request", b)
+	}
+	if rep, err := s.Verify(ctx); err != nil || !rep.OK {
+		t.Fatalf("verify %+v %v", rep, err)
+	}
+}
+
+// TestSecretIsOne asks 16 times at once, on two app servers, for a secret
+// that does not exist yet: all get the same.
+func TestSecretIsOne(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	var stores []*Store
+	for range 2 {
+		s, err := Open(ctx, url, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	got := make([][]byte, 16)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Go(func() {
+			v, err := stores[i%2].Secret(ctx, "cards")
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = v
+		})
+	}
+	wg.Wait()
+	for i := range got {
+		if len(got[i]) != 32 || !bytes.Equal(got[i], got[0]) {
+			t.Fatalf("secret %d is %x, the first %x", i, got[i], got[0])
+		}
+	}
+}
