@@ -21,3 +21,15 @@ func TestJournalConformance(t *testing.T) {
 		return s
 	})
 }
+
+// TestUsersConformance runs the engines' shared users suite on bbolt.
+func TestUsersConformance(t *testing.T) {
+	storetest.RunUsers(t, func(t *testing.T, clock func() time.Time) storetest.UsersStore {
+		s, err := store.Open(filepath.Join(t.TempDir(), "aixin.db"), store.Options{Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}

@@ -130,3 +130,10 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		})
 	}
 }
+
+func TestUsers(t *testing.T) {
+	storetest.RunUsers(t, func(t *testing.T, clock func() time.Time) storetest.UsersStore {
+		s, _ := openTest(t, postgres.Options{Now: clock})
+		return s
+	})
+}
