@@ -10,26 +10,26 @@ import (
 	"aixin/store/storetest"
 )
 
-// TestJournalConformance runs the engines' shared journal suite on bbolt.
-func TestJournalConformance(t *testing.T) {
-	storetest.RunJournal(t, func(t *testing.T, clock func() time.Time) ledger.Journal {
-		s, err := store.Open(filepath.Join(t.TempDir(), "aixin.db"), store.Options{Now: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
+// The engines' shared conformance suites, run on bbolt.
+
+func openBolt(t *testing.T, clock func() time.Time) *store.Store {
+	t.Helper()
+	s, err := store.Open(filepath.Join(t.TempDir(), "aixin.db"), store.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
-// TestUsersConformance runs the engines' shared users suite on bbolt.
+func TestJournalConformance(t *testing.T) {
+	storetest.RunJournal(t, func(t *testing.T, clock func() time.Time) ledger.Journal { return openBolt(t, clock) })
+}
+
 func TestUsersConformance(t *testing.T) {
-	storetest.RunUsers(t, func(t *testing.T, clock func() time.Time) storetest.UsersStore {
-		s, err := store.Open(filepath.Join(t.TempDir(), "aixin.db"), store.Options{Now: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
+	storetest.RunUsers(t, func(t *testing.T, clock func() time.Time) storetest.UsersStore { return openBolt(t, clock) })
+}
+
+func TestDirectoryConformance(t *testing.T) {
+	storetest.RunDirectory(t, func(t *testing.T, clock func() time.Time) storetest.DirectoryStore { return openBolt(t, clock) })
 }

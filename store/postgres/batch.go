@@ -289,6 +289,22 @@ func (w *wtx) Append(t ledger.Transfer) (ledger.Entry, error) {
 	return e, err
 }
 
+// OpenAccount opens an account in the batch (nothing if it is open).
+func (w *wtx) OpenAccount(a ledger.Account) error {
+	need := newNeed()
+	k := a.Key()
+	need.accounts[k] = true
+	if err := w.s.load(w.ctx, w, w.st, need); err != nil {
+		return err
+	}
+	if w.st.accounts[k] == nil {
+		w.st.accounts[k] = &accountState{}
+		w.st.opened = append(w.st.opened, k)
+		w.wrote = true
+	}
+	return nil
+}
+
 // runBatch runs the batch in one transaction and commits. It returns the
 // number of entries appended.
 func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {

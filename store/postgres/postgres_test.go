@@ -137,3 +137,10 @@ func TestUsers(t *testing.T) {
 		return s
 	})
 }
+
+func TestDirectory(t *testing.T) {
+	storetest.RunDirectory(t, func(t *testing.T, clock func() time.Time) storetest.DirectoryStore {
+		s, _ := openTest(t, postgres.Options{Now: clock})
+		return s
+	})
+}

@@ -3,29 +3,14 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
 	"aixin/ledger"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 )
 
 func (w *wtx) readUnit(id uuid.UUID, lock bool) (ledger.Unit, error) {
-	q := `SELECT doc FROM units WHERE id = $1`
-	if lock {
-		q += ` FOR UPDATE`
-	}
-	var doc string
-	found, err := w.QueryRow(q, []any{id}, &doc)
-	if err != nil {
-		return ledger.Unit{}, err
-	}
-	if !found {
-		return ledger.Unit{}, ledger.Errorf(ledger.ENOTFOUND, "unit.not_found")
-	}
-	var u ledger.Unit
-	return u, json.Unmarshal([]byte(doc), &u)
+	return readDoc[ledger.Unit](w, "units", id, lock, "unit.not_found")
 }
 
 func (w *wtx) putUnit(u ledger.Unit) error {
@@ -119,37 +104,11 @@ func (s *Store) UpdateUnit(ctx context.Context, id uuid.UUID, name string, posts
 
 // Unit implements ledger.Directory.
 func (s *Store) Unit(ctx context.Context, id uuid.UUID) (ledger.Unit, error) {
-	var doc string
-	err := s.pool.QueryRow(ctx, `SELECT doc FROM units WHERE id = $1`, id).Scan(&doc)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ledger.Unit{}, ledger.Errorf(ledger.ENOTFOUND, "unit.not_found")
-	}
-	if err != nil {
-		return ledger.Unit{}, unavailable(err)
-	}
-	var u ledger.Unit
-	return u, json.Unmarshal([]byte(doc), &u)
+	return viewDoc[ledger.Unit](ctx, s, "units", id, "unit.not_found")
 }
 
 // Units implements ledger.Directory: parents come before children because
 // ids are time-ordered and a parent is always made first.
 func (s *Store) Units(ctx context.Context) ([]ledger.Unit, error) {
-	rows, err := s.pool.Query(ctx, `SELECT doc FROM units ORDER BY id`)
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	defer rows.Close()
-	var out []ledger.Unit
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, unavailable(err)
-		}
-		var u ledger.Unit
-		if err := json.Unmarshal([]byte(doc), &u); err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, unavailable2(rows.Err())
+	return listDocs[ledger.Unit](ctx, s, "units")
 }

@@ -35,3 +35,20 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions (user_id);
 CREATE INDEX sessions_expiry ON sessions (expires_at);
+
+-- Teams (志愿服务队): ledger.Team; a name once per unit.
+CREATE TABLE teams (
+    id   uuid PRIMARY KEY,
+    unit uuid NOT NULL,
+    name text NOT NULL,
+    doc  text NOT NULL,
+    UNIQUE (unit, name)
+);
+
+-- Members (volunteers): ledger.Member; one member a phone number.
+CREATE TABLE members (
+    id    uuid PRIMARY KEY,
+    unit  uuid NOT NULL,
+    phone text NOT NULL UNIQUE,
+    doc   text NOT NULL
+);

@@ -1,0 +1,338 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"aixin/ledger"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// readDoc reads the document of one row by id into v; notFound is the
+// refusal for an id the table does not hold. table is one of ours, never
+// outside input.
+func readDoc[T any](w *wtx, table string, id uuid.UUID, lock bool, notFound string) (T, error) {
+	var v T
+	q := `SELECT doc FROM ` + table + ` WHERE id = $1`
+	if lock {
+		q += ` FOR UPDATE`
+	}
+	var doc string
+	found, err := w.QueryRow(q, []any{id}, &doc)
+	if err != nil {
+		return v, err
+	}
+	if !found {
+		return v, ledger.Errorf(ledger.ENOTFOUND, notFound)
+	}
+	return v, json.Unmarshal([]byte(doc), &v)
+}
+
+// viewDoc is readDoc outside the commit queue.
+func viewDoc[T any](ctx context.Context, s *Store, table string, id uuid.UUID, notFound string) (T, error) {
+	var v T
+	var doc string
+	err := s.pool.QueryRow(ctx, `SELECT doc FROM `+table+` WHERE id = $1`, id).Scan(&doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, ledger.Errorf(ledger.ENOTFOUND, notFound)
+	}
+	if err != nil {
+		return v, unavailable(err)
+	}
+	return v, json.Unmarshal([]byte(doc), &v)
+}
+
+// listDocs reads every document of a table in id order.
+func listDocs[T any](ctx context.Context, s *Store, table string) ([]T, error) {
+	rows, err := s.pool.Query(ctx, `SELECT doc FROM `+table+` ORDER BY id`)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, unavailable(err)
+		}
+		var v T
+		if err := json.Unmarshal([]byte(doc), &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, unavailable2(rows.Err())
+}
+
+func jsonDoc(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// CreateTeam implements ledger.Directory.
+func (s *Store) CreateTeam(ctx context.Context, t ledger.Team) (ledger.Team, error) {
+	if err := t.Check(); err != nil {
+		return ledger.Team{}, err
+	}
+	t.ID, t.CreatedAt = uuid.Must(uuid.NewV7()), s.now().UTC()
+	doc, err := jsonDoc(t)
+	if err != nil {
+		return ledger.Team{}, err
+	}
+	err = s.update(ctx, func(w *wtx) error {
+		if _, err := w.readUnit(t.UnitID, false); err != nil {
+			return err
+		}
+		var one int
+		if found, err := w.QueryRow(`SELECT 1 FROM teams WHERE unit = $1 AND name = $2`, []any{t.UnitID, t.Name}, &one); err != nil || found {
+			if err == nil {
+				err = ledger.Errorf(ledger.ECONFLICT, "team.name_taken", t.Name)
+			}
+			return err
+		}
+		w.Exec(`INSERT INTO teams (id, unit, name, doc) VALUES ($1, $2, $3, $4)`, t.ID, t.UnitID, t.Name, doc)
+		return nil
+	})
+	return t, err
+}
+
+// Team implements ledger.Directory.
+func (s *Store) Team(ctx context.Context, id uuid.UUID) (ledger.Team, error) {
+	return viewDoc[ledger.Team](ctx, s, "teams", id, "team.not_found")
+}
+
+// Teams implements ledger.Directory.
+func (s *Store) Teams(ctx context.Context) ([]ledger.Team, error) {
+	return listDocs[ledger.Team](ctx, s, "teams")
+}
+
+// checkMember checks m against the directory: its unit exists, its teams
+// belong to the unit or one of its ancestors, its posts to its community.
+// It normalises m (Member.Check).
+func (w *wtx) checkMember(m *ledger.Member) error {
+	if m.UnitID == uuid.Nil {
+		return ledger.Errorf(ledger.EINVALID, "member.unit_required")
+	}
+	unit, err := w.readUnit(m.UnitID, false)
+	if err != nil {
+		return err
+	}
+	var community *ledger.Unit
+	for _, id := range unit.Path {
+		if u, err := w.readUnit(id, false); err == nil && u.Kind == ledger.UnitCommunity {
+			community = &u
+		}
+	}
+	if err := m.Check(community); err != nil {
+		return err
+	}
+	for _, tid := range m.TeamIDs {
+		t, err := readDoc[ledger.Team](w, "teams", tid, false, "team.not_found")
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(unit.Path, t.UnitID) {
+			return ledger.Errorf(ledger.EINVALID, "member.team_elsewhere", t.Name)
+		}
+	}
+	return nil
+}
+
+// phoneFree checks that no member but self has the phone and no staff
+// account uses it as its login.
+func (w *wtx) phoneFree(phone string, self uuid.UUID) error {
+	var other uuid.UUID
+	found, err := w.QueryRow(`SELECT id FROM members WHERE phone = $1`, []any{phone}, &other)
+	if err != nil {
+		return err
+	}
+	if found && other != self {
+		return ledger.Errorf(ledger.ECONFLICT, "member.phone_taken", ledger.MaskPhone(phone))
+	}
+	var doc string
+	found, err = w.QueryRow(`SELECT doc FROM users WHERE login = $1`, []any{phone}, &doc)
+	if err != nil || !found {
+		return err
+	}
+	u, err := decodeUser(doc)
+	if err != nil || u.MemberID != self || self == uuid.Nil {
+		return ledger.Errorf(ledger.ECONFLICT, "member.phone_taken", ledger.MaskPhone(phone))
+	}
+	return nil
+}
+
+// putMember writes a new or changed member with its volunteer login; for a
+// new member (old nil) it also opens the points account. Everything has
+// been checked before; what the writes need is read first.
+func (w *wtx) putMember(m ledger.Member, old *ledger.Member, passwordHash string, now time.Time) error {
+	var login *ledger.User
+	if old != nil {
+		var doc string
+		found, err := w.QueryRow(`SELECT doc FROM users WHERE login = $1 FOR UPDATE`, []any{old.Phone}, &doc)
+		if err != nil {
+			return err
+		}
+		if found {
+			u, err := decodeUser(doc)
+			if err != nil {
+				return err
+			}
+			login = &u
+		}
+	}
+	doc, err := jsonDoc(m)
+	if err != nil {
+		return err
+	}
+	if old == nil {
+		if err := w.OpenAccount(ledger.MemberAccount(m.ID)); err != nil {
+			return err
+		}
+		w.Exec(`INSERT INTO members (id, unit, phone, doc) VALUES ($1, $2, $3, $4)`, m.ID, m.UnitID, m.Phone, doc)
+		u := ledger.User{ID: uuid.Must(uuid.NewV7()), Login: m.Phone, Name: m.Name, Role: ledger.RoleVolunteer, MemberID: m.ID,
+			UnitID: m.UnitID, CreatedAt: now, PasswordHash: passwordHash}
+		udoc, err := userDoc(u)
+		if err != nil {
+			return err
+		}
+		w.Exec(`INSERT INTO users (id, login, role, doc) VALUES ($1, $2, $3, $4)`, u.ID, u.Login, string(u.Role), udoc)
+		return nil
+	}
+	w.Exec(`UPDATE members SET unit = $2, phone = $3, doc = $4 WHERE id = $1`, m.ID, m.UnitID, m.Phone, doc)
+	if login == nil {
+		return nil
+	}
+	u := *login
+	u.Name, u.UnitID = m.Name, m.UnitID
+	u.Disabled = m.Status != ledger.MemberActive
+	u.Login = m.Phone
+	udoc, err := userDoc(u)
+	if err != nil {
+		return err
+	}
+	w.Exec(`UPDATE users SET login = $2, doc = $3 WHERE id = $1`, u.ID, u.Login, udoc)
+	return nil
+}
+
+// CreateMember implements ledger.Directory.
+func (s *Store) CreateMember(ctx context.Context, m ledger.Member, passwordHash string) (ledger.Member, error) {
+	now := s.now().UTC()
+	m.ID, m.CreatedAt, m.UpdatedAt = uuid.Must(uuid.NewV7()), now, now
+	err := s.update(ctx, func(w *wtx) error {
+		if err := w.checkMember(&m); err != nil {
+			return err
+		}
+		if err := w.phoneFree(m.Phone, uuid.Nil); err != nil {
+			return err
+		}
+		return w.putMember(m, nil, passwordHash, now)
+	})
+	return m, err
+}
+
+// UpdateMember implements ledger.Directory.
+func (s *Store) UpdateMember(ctx context.Context, m ledger.Member) (ledger.Member, error) {
+	err := s.update(ctx, func(w *wtx) error {
+		old, err := readDoc[ledger.Member](w, "members", m.ID, true, "member.not_found")
+		if err != nil {
+			return err
+		}
+		m.CreatedAt, m.UpdatedAt = old.CreatedAt, s.now().UTC()
+		if err := w.checkMember(&m); err != nil {
+			return err
+		}
+		if err := w.phoneFree(m.Phone, m.ID); err != nil {
+			return err
+		}
+		return w.putMember(m, &old, "", m.UpdatedAt)
+	})
+	return m, err
+}
+
+// Member implements ledger.Directory.
+func (s *Store) Member(ctx context.Context, id uuid.UUID) (ledger.Member, error) {
+	return viewDoc[ledger.Member](ctx, s, "members", id, "member.not_found")
+}
+
+// membersPage is how many members Members reads at a time while it filters.
+const membersPage = 500
+
+// Members implements ledger.Directory. It reads the members in id order
+// from f.After and keeps those the filter selects.
+func (s *Store) Members(ctx context.Context, f ledger.MemberFilter) ([]ledger.Member, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	units := map[uuid.UUID]ledger.Unit{}
+	all, err := s.Units(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range all {
+		units[u.ID] = u
+	}
+	q := strings.TrimSpace(f.Query)
+	var out []ledger.Member
+	after := f.After
+	for len(out) < f.Limit {
+		page, err := s.membersAfter(ctx, after)
+		if err != nil {
+			return nil, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, m := range page {
+			after = m.ID
+			u := units[m.UnitID]
+			switch {
+			case !f.Scope.Covers(u),
+				f.UnitID != uuid.Nil && !u.Within(f.UnitID),
+				f.TeamID != uuid.Nil && !slices.Contains(m.TeamIDs, f.TeamID),
+				f.PartyMember != nil && m.PartyMember != *f.PartyMember,
+				f.OnDuty != nil && (m.OnDuty != nil) != *f.OnDuty,
+				f.Status != "" && m.Status != f.Status,
+				q != "" && !strings.Contains(m.Name, q) && !(isDigits(q) && strings.HasSuffix(m.Phone, q)):
+				continue
+			}
+			if out = append(out, m); len(out) == f.Limit {
+				break
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) membersAfter(ctx context.Context, after uuid.UUID) ([]ledger.Member, error) {
+	rows, err := s.pool.Query(ctx, `SELECT doc FROM members WHERE id > $1 ORDER BY id LIMIT $2`, after, membersPage)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	var out []ledger.Member
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, unavailable(err)
+		}
+		var m ledger.Member
+		if err := json.Unmarshal([]byte(doc), &m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, unavailable2(rows.Err())
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
