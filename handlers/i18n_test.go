@@ -156,7 +156,7 @@ func goMessageUses(t *testing.T, dir string) []msgUse {
 func TestEveryMessageKeyExists(t *testing.T) {
 	c := testCatalogue(t)
 	var uses []msgUse
-	for _, dir := range []string{"../ledger", "../store", "."} {
+	for _, dir := range []string{"../ledger", "../store", "../store/postgres", "."} {
 		if _, err := os.Stat(dir); err == nil {
 			uses = append(uses, goMessageUses(t, dir)...)
 		}
