@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"aixin/ledger"
+	"aixin/store/storetest"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
@@ -188,49 +188,6 @@ func checkAwards(tb testing.TB, s *Store) {
 // three times a year, counted in Shanghai: 23:59 on 30 November and 31
 // December fall in their month and year, 00:00 the next day in the next,
 // although both are the same day in UTC. A rejected award frees its place.
-func TestAwardCapsAtMonthAndYearEnd(t *testing.T) {
-	w := newAwardWorld(t, time.Date(2026, 11, 30, 23, 59, 0, 0, shanghai))
-	give := func(wantKey string) ledger.Award {
-		t.Helper()
-		a, err := w.s.RecordAward(ctx, ledger.AwardRequest{BehaviourID: w.sorting.ID, MemberID: w.ann.ID, By: w.gw.ID})
-		if wantKey == "" && err != nil {
-			t.Fatalf("at %v: %v", w.clock.Now().In(shanghai), err)
-		}
-		if wantKey != "" {
-			wantCode(t, err, ledger.ECONFLICT, wantKey)
-		}
-		return a
-	}
-	first := give("")
-	give("")
-	give("award.month_cap") // the third of November
-	w.clock.Set(time.Date(2026, 12, 1, 0, 0, 0, 0, shanghai))
-	give("") // December: its month is new, the year has its third
-	give("award.year_cap")
-	// Reversing November's first frees a place in the year (a posted award is reversed, not rejected).
-	if _, err := w.s.RejectAward(ctx, first.ID, w.org.ID, "登记重复"); ledger.ErrorCode(err) != ledger.ECONFLICT {
-		t.Fatalf("a posted award is rejected: %v", err)
-	}
-	if _, err := w.s.ReverseAward(ctx, first.ID, w.org.ID, "登记重复"); err != nil {
-		t.Fatal(err)
-	}
-	give("") // the year's place the reversal freed
-	give("award.month_cap")
-	w.clock.Set(time.Date(2026, 12, 31, 23, 59, 59, 0, shanghai))
-	give("award.month_cap")                                  // December's two, and the year's three
-	w.clock.Set(time.Date(2027, 1, 1, 0, 0, 0, 0, shanghai)) // 16:00 UTC on 31 December
-	give("")
-	give("")
-	give("award.month_cap")
-	// Bob has his own counts.
-	if _, err := w.record(w.gw, w.sorting, w.bob.ID, ""); err != nil {
-		t.Fatal(err)
-	}
-	if got := w.balance(t, ledger.MemberAccount(w.ann.ID)); got != 2*5 { // six given, one reversed
-		t.Fatalf("Ann has %d points", got)
-	}
-}
-
 // TestDeductionLargerThanBalance: a deduction of 15 from 10 points of which
 // an open voucher holds 6 takes the 4 available and records 11 as not
 // taken; a second one finds nothing, posts no entry and records all 15.
@@ -288,54 +245,6 @@ func mustHeld(t *testing.T, s *Store, member uuid.UUID) ledger.Points {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// TestTwoApprovalsAtOnce: a 见义勇为 of 50 waits for a second staff member;
-// its recorder cannot approve it, a grid worker cannot; twenty approvals at
-// once by two others post it once.
-func TestTwoApprovalsAtOnce(t *testing.T) {
-	w := newAwardWorld(t, time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai))
-	a, err := w.record(w.org, w.hero, w.ann.ID, "河边救起落水儿童")
-	if err != nil || a.Status != ledger.AwardPending {
-		t.Fatalf("%+v %v", a, err)
-	}
-	_, err = w.s.ApproveAward(ctx, a.ID, w.org.ID)
-	wantCode(t, err, ledger.EFORBIDDEN, "award.own_approval")
-	_, err = w.s.ApproveAward(ctx, a.ID, w.gw.ID)
-	wantCode(t, err, ledger.EFORBIDDEN, "award.grid_worker_decides")
-	_, err = w.s.ApproveAward(ctx, a.ID, w.annUser.ID)
-	wantCode(t, err, ledger.EFORBIDDEN, "auth.forbidden")
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	ok, refused := 0, 0
-	for i := range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			by := w.org2.ID
-			if i%2 == 1 {
-				by = w.admin.ID
-			}
-			_, err := w.s.ApproveAward(ctx, a.ID, by)
-			mu.Lock()
-			defer mu.Unlock()
-			switch le, _ := ledger.AsError(err); {
-			case err == nil:
-				ok++
-			case le != nil && le.Key == "award.not_pending":
-				refused++
-			default:
-				t.Errorf("approve: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	if ok != 1 || refused != 19 {
-		t.Fatalf("%d approvals went through, %d refused", ok, refused)
-	}
-	if got := w.balance(t, ledger.MemberAccount(w.ann.ID)); got != 50 {
-		t.Fatalf("Ann has %d", got)
-	}
 }
 
 // TestNoticeSweepSkipsADamagedAward: five awards in a three-day notice
@@ -405,228 +314,14 @@ func TestNoticeSweepSkipsADamagedAward(t *testing.T) {
 	}
 }
 
-// TestObjectionRacesTheSweep: at the end of the notice period objections
-// and the sweep run at once while the clock crosses the end. Each award is
-// either held (its objection went through, no entry) or posted (the
-// objection was too late), never both; an objection that was answered
-// with success always finds its award held.
-func TestObjectionRacesTheSweep(t *testing.T) {
-	w := newAwardWorld(t, time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai))
-	one := 1
-	if _, err := w.s.SetPublicNotice(ctx, w.tr.a.ID, ledger.NoticePatch{AwardDays: &one}); err != nil {
-		t.Fatal(err)
-	}
-	good, err := w.s.CreateBehaviour(ctx, ledger.Behaviour{UnitID: w.tr.a.ID, Name: "好人好事", Category: "文明", Points: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 40
-	var as []ledger.Award
-	for range n {
-		a, err := w.record(w.org, good, w.bob.ID, "扶老人过马路")
-		if err != nil {
-			t.Fatal(err)
-		}
-		as = append(as, a)
-	}
-	end := as[0].NoticeUntil
-	w.clock.Set(end.Add(-20 * time.Millisecond))
-	objected := make([]error, n)
-	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { // the clock crosses the end
-		defer wg.Done()
-		for range 40 {
-			w.clock.Add(time.Millisecond)
-			time.Sleep(100 * time.Microsecond)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		for i := range as {
-			_, objected[i] = w.s.ObjectAward(ctx, as[i].ID, w.annUser.ID, "不属实")
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		for range 20 {
-			if _, err := w.s.PostDueAwards(ctx); err != nil {
-				t.Error(err)
-			}
-		}
-	}()
-	wg.Wait()
-	w.clock.Set(end.Add(time.Second))
-	if _, err := w.s.PostDueAwards(ctx); err != nil {
-		t.Fatal(err)
-	}
-	held, posted := 0, 0
-	for i, a := range as {
-		got, err := w.s.Award(ctx, a.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch {
-		case objected[i] == nil && got.Status == ledger.AwardHeld && got.EntrySeq == 0:
-			held++
-		case ledger.ErrorCode(objected[i]) == ledger.ECONFLICT && got.Status == ledger.AwardPosted && got.EntrySeq != 0:
-			posted++
-		default:
-			t.Fatalf("award %d: objection %v, status %s, entry %d", i, objected[i], got.Status, got.EntrySeq)
-		}
-	}
-	if got := w.balance(t, ledger.MemberAccount(w.bob.ID)); got != ledger.Points(5*posted) {
-		t.Fatalf("Bob has %d for %d posted", got, posted)
-	}
-	t.Logf("%d held, %d posted", held, posted)
-}
-
-// TestReverseAwardOnce: a posted award is reversed once, even by ten at
-// once; a reversal that would take spent points is refused, and the
-// award stays posted.
-func TestReverseAwardOnce(t *testing.T) {
-	w := newAwardWorld(t, time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai))
-	a, err := w.s.RecordAward(ctx, ledger.AwardRequest{BehaviourID: w.sorting.ID, MemberID: w.ann.ID, By: w.gw.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, 10)
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = w.s.ReverseAward(ctx, a.ID, w.org.ID, "登记错人")
-		}()
-	}
-	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		if err == nil {
-			ok++
-		} else if le, _ := ledger.AsError(err); le == nil || le.Key != "award.already_reversed" {
-			t.Fatal(err)
-		}
-	}
-	if ok != 1 || w.balance(t, ledger.MemberAccount(w.ann.ID)) != 0 {
-		t.Fatalf("%d reversals", ok)
-	}
-	// Bob spends his award before it is reversed: the reversal is refused.
-	b, err := w.record(w.gw, w.sorting, w.bob.ID, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.earn(t, w.ann.ID, 1)
-	if _, err := w.s.ReverseAward(ctx, b.ID, w.gwB.ID, "x"); ledger.ErrorCode(err) != ledger.ENOTFOUND {
-		t.Fatalf("a grid worker of another grid: %v", err)
-	}
-	shop, _ := w.s.CreateShop(ctx, ledger.Shop{Name: "爱心超市", Kind: ledger.ShopLoveSupermarket, UnitID: w.tr.a.ID})
-	pen, _ := w.s.CreateItem(ctx, ledger.Item{ShopID: shop.ID, Name: "笔", Points: 2, Active: true})
-	if _, err := w.s.MoveStock(ctx, ledger.StockMove{ItemID: pen.ID, Kind: ledger.StockIntake, Qty: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.s.IssueVoucher(ctx, w.bob.ID, shop.ID, []ledger.VoucherRequestLine{{ItemID: pen.ID, Qty: 1}}, uuid.Nil, ledger.PresenceSelf, ""); err != nil {
-		t.Fatal(err)
-	}
-	_, err = w.s.ReverseAward(ctx, b.ID, w.org.ID, "登记错人")
-	wantCode(t, err, ledger.ECONFLICT, "entry.insufficient")
-	if got, _ := w.s.Award(ctx, b.ID); got.Status != ledger.AwardPosted {
-		t.Fatalf("after a refused reversal: %s", got.Status)
-	}
-}
-
-// TestHouseholdAwards: a household deduction takes from the household's
-// account, not its members'; a household award (approved by a second
-// organiser) goes to it; a grid worker of another grid finds the household
-// nowhere.
-func TestHouseholdAwards(t *testing.T) {
-	w := newAwardWorld(t, time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai))
-	w.earn(t, w.ann.ID, 10)
-	good, err := w.s.CreateBehaviour(ctx, ledger.Behaviour{UnitID: w.tr.a.ID, Name: "文明家庭", Category: "家庭", Points: 30, YearCap: 1, Target: ledger.TargetHousehold})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hh := w.home.Account()
-	d, err := w.s.RecordAward(ctx, ledger.AwardRequest{BehaviourID: w.family.ID, HouseholdID: w.home.ID, Note: "楼道堆物", By: w.gw.ID})
-	if err != nil || d.Taken != 0 || d.NotTaken != 5 || d.EntrySeq != 0 {
-		t.Fatalf("%+v %v", d, err)
-	}
-	_, err = w.s.RecordAward(ctx, ledger.AwardRequest{BehaviourID: good.ID, HouseholdID: w.home.ID, By: w.gwB.ID})
-	wantCode(t, err, ledger.ENOTFOUND, "household.not_found")
-	_, err = w.s.RecordAward(ctx, ledger.AwardRequest{BehaviourID: good.ID, MemberID: w.ann.ID, By: w.gw.ID})
-	wantCode(t, err, ledger.EINVALID, "award.behaviour_household")
-	a, err := w.s.RecordAward(ctx, ledger.AwardRequest{BehaviourID: good.ID, HouseholdID: w.home.ID, Note: "五好家庭", By: w.gw.ID})
-	if err != nil || a.Status != ledger.AwardPending {
-		t.Fatalf("%+v %v", a, err)
-	}
-	if a, err = w.s.ApproveAward(ctx, a.ID, w.org.ID); err != nil || a.Status != ledger.AwardPosted {
-		t.Fatalf("%+v %v", a, err)
-	}
-	_, err = w.s.RecordAward(ctx, ledger.AwardRequest{BehaviourID: good.ID, HouseholdID: w.home.ID, By: w.gw.ID})
-	wantCode(t, err, ledger.ECONFLICT, "award.year_cap")
-	d2, err := w.s.RecordAward(ctx, ledger.AwardRequest{BehaviourID: w.family.ID, HouseholdID: w.home.ID, Note: "又堆物", By: w.org.ID})
-	if err != nil || d2.Taken != 5 || d2.NotTaken != 0 {
-		t.Fatalf("%+v %v", d2, err)
-	}
-	if got, ann := w.balance(t, hh), w.balance(t, ledger.MemberAccount(w.ann.ID)); got != 25 || ann != 10 {
-		t.Fatalf("household %d, Ann %d", got, ann)
-	}
-	list, err := w.s.Awards(ctx, ledger.AwardFilter{Scope: ledger.Scope{Unit: w.tr.gridA.ID}, HouseholdID: w.home.ID})
-	if err != nil || len(list) != 3 || list[0].ID != d2.ID {
-		t.Fatalf("%d %v", len(list), err)
-	}
-	if got, err := w.s.Awards(ctx, ledger.AwardFilter{Scope: ledger.Scope{Unit: w.tr.gridB.ID}, HouseholdID: w.home.ID}); err != nil || len(got) != 0 {
-		t.Fatalf("another grid sees %d", len(got))
-	}
-	targets, err := w.s.AwardTargets(ctx, ledger.Scope{Unit: w.tr.gridA.ID}, "安", 10)
-	if err != nil || len(targets) != 2 || targets[0].ID != w.ann.ID || targets[0].Household != w.home.ID || targets[1].ID != w.home.ID {
-		t.Fatalf("targets %+v %v", targets, err)
-	}
-	if targets, _ := w.s.AwardTargets(ctx, ledger.Scope{Unit: w.tr.gridB.ID}, "安", 10); len(targets) != 0 {
-		t.Fatalf("another grid finds %+v", targets)
-	}
-}
-
-// TestRecordAwardIdempotent: the same key and request is the same award,
-// even sent ten times at once; the same key with another note is refused.
-func TestRecordAwardIdempotent(t *testing.T) {
-	w := newAwardWorld(t, time.Date(2026, 11, 20, 10, 0, 0, 0, shanghai))
-	key, _ := ledger.ClientKey(w.gw.ID, "0190a1b2-0000-7000-8000-000000000001")
-	req := ledger.AwardRequest{BehaviourID: w.sorting.ID, MemberID: w.ann.ID, By: w.gw.ID, Key: key, Note: "分类正确",
-		Evidence: []ledger.Picture{{ContentType: "image/png", Data: []byte("\x89PNG fake")}}}
-	ids := make([]uuid.UUID, 10)
-	var wg sync.WaitGroup
-	for i := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			a, err := w.s.RecordAward(ctx, req)
-			if err != nil {
-				t.Error(err)
-			}
-			ids[i] = a.ID
-		}()
-	}
-	wg.Wait()
-	for _, id := range ids {
-		if id != ids[0] {
-			t.Fatalf("two awards: %v", ids)
-		}
-	}
-	other := req
-	other.Note = "别的"
-	_, err := w.s.RecordAward(ctx, other)
-	wantCode(t, err, ledger.ECONFLICT, "idempotency.mismatch")
-	if got := w.balance(t, ledger.MemberAccount(w.ann.ID)); got != 2 {
-		t.Fatalf("Ann has %d", got)
-	}
-	p, err := w.s.AwardEvidence(ctx, ids[0], 1)
-	if err != nil || p.ContentType != "image/png" || string(p.Data) != "\x89PNG fake" {
-		t.Fatalf("%+v %v", p, err)
-	}
-	if _, err := w.s.AwardEvidence(ctx, ids[0], 2); !errors.Is(err, err) || ledger.ErrorCode(err) != ledger.ENOTFOUND {
-		t.Fatalf("no second photo: %v", err)
-	}
+// TestAwardsConformance runs the engines' shared awards suite on bbolt,
+// checking the award indexes (checkAwards) after each test.
+func TestAwardsConformance(t *testing.T) {
+	storetest.RunAwards(t, func(t *testing.T, clock func() time.Time) storetest.AwardsStore {
+		s := openTest(t, Options{Now: clock})
+		t.Cleanup(func() { checkAwards(t, s) })
+		return s
+	})
 }
 
 // errAwardIndex reports an award index that disagrees with the awards.

@@ -738,3 +738,31 @@ func (s *Store) queueJournal(b *pgx.Batch, st *batchState) {
 	b.Queue(`UPDATE chain_head SET seq = $1, hash = $2, at = $3 WHERE id = 1`,
 		int64(st.headSeq), st.headHash[:], st.headTime.UnixNano())
 }
+
+// Balance reads an account's balance as the batch has it (0 for an account
+// that is not open).
+func (w *wtx) Balance(a ledger.Account) (ledger.Points, error) {
+	need := newNeed()
+	need.accounts[a.Key()] = true
+	if err := w.s.load(w.ctx, w, w.st, need); err != nil {
+		return 0, err
+	}
+	if st := w.st.accounts[a.Key()]; st != nil {
+		return st.row.balance, nil
+	}
+	return 0, nil
+}
+
+// Entry reads entry seq as the batch has it; ENOTFOUND if there is none.
+func (w *wtx) Entry(seq uint64) (ledger.Entry, error) {
+	need := newNeed()
+	need.seqs[seq] = true
+	if err := w.s.load(w.ctx, w, w.st, need); err != nil {
+		return ledger.Entry{}, err
+	}
+	e, ok := w.st.entries[seq]
+	if !ok {
+		return ledger.Entry{}, ledger.Errorf(ledger.ENOTFOUND, "entry.not_found", seq)
+	}
+	return e, nil
+}

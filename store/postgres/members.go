@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -269,13 +270,9 @@ func (s *Store) Members(ctx context.Context, f ledger.MemberFilter) ([]ledger.Me
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	units := map[uuid.UUID]ledger.Unit{}
-	all, err := s.Units(ctx)
+	units, err := s.unitsByID(ctx)
 	if err != nil {
 		return nil, err
-	}
-	for _, u := range all {
-		units[u.ID] = u
 	}
 	q := strings.TrimSpace(f.Query)
 	var out []ledger.Member
@@ -336,3 +333,7 @@ func (s *Store) membersAfter(ctx context.Context, after uuid.UUID) ([]ledger.Mem
 func isDigits(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
 }
+
+func jsonUnmarshal(doc string, v any) error { return json.Unmarshal([]byte(doc), v) }
+
+func itoa(n int) string { return strconv.Itoa(n) }

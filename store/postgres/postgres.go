@@ -69,6 +69,8 @@ type Options struct {
 	MaxBatch int
 	// MaxConns is the size of the connection pool. Default 16.
 	MaxConns int32
+	// AwardRules are the settings of behaviour awards. Default ledger.DefaultAwardRules.
+	AwardRules *ledger.AwardRules
 	// Existing opens only a database that already holds aixin's ledger at
 	// this version's schema, and changes nothing at open (for verify).
 	Existing bool
@@ -76,10 +78,11 @@ type Options struct {
 
 // Store is the PostgreSQL engine. It implements ledger.Journal.
 type Store struct {
-	pool     *pgxpool.Pool
-	loc      *time.Location
-	now      func() time.Time
-	maxBatch int
+	pool       *pgxpool.Pool
+	loc        *time.Location
+	now        func() time.Time
+	maxBatch   int
+	awardRules ledger.AwardRules
 
 	mu     sync.RWMutex // guards closed against sends on ops
 	closed bool
@@ -118,6 +121,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	s := &Store{pool: pool, now: opts.Now, maxBatch: cmp.Or(opts.MaxBatch, 1024)}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.awardRules = ledger.DefaultAwardRules
+	if opts.AwardRules != nil {
+		s.awardRules = *opts.AwardRules
 	}
 	if err := s.migrate(ctx, opts.Location, opts.Existing); err != nil {
 		pool.Close()

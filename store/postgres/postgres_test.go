@@ -144,3 +144,15 @@ func TestDirectory(t *testing.T) {
 		return s
 	})
 }
+
+func TestAwards(t *testing.T) {
+	storetest.RunAwards(t, func(t *testing.T, clock func() time.Time) storetest.AwardsStore {
+		s, _ := openTest(t, postgres.Options{Now: clock})
+		t.Cleanup(func() {
+			if rep, err := s.Verify(context.Background()); err != nil || !rep.OK {
+				t.Errorf("verify: %+v %v", rep, err)
+			}
+		})
+		return s
+	})
+}
