@@ -145,7 +145,7 @@ func checkRosterError(tb testing.TB, err error) *ledger.Error {
 	}
 	cat := rosterCatalogue(tb)
 	for _, lang := range []string{langZH, langEN} {
-		msg, ok := cat.msgs[lang][e.Key]
+		msg, ok := cat.Lookup(lang, e.Key)
 		if !ok {
 			tb.Errorf("key %q is missing from %s", e.Key, lang)
 		} else if verbs(msg) != len(e.Args) {
