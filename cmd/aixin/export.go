@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"aixin/handlers"
+	"aixin/i18n"
 	"aixin/ledger"
 
 	"github.com/google/uuid"
@@ -67,7 +68,7 @@ func exportMonthly(ctx context.Context, args []string, getenv func(string) strin
 		FullPhone: *full, By: *by, Who: "aixin export", Now: time.Now(), Location: loc}, *format, &buf)
 	if err != nil {
 		if le, ok := ledger.AsError(err); ok {
-			return fmt.Errorf("%s", handlers.Message(*lang, le.Key, le.Args...))
+			return fmt.Errorf("%s", i18n.Message(*lang, le.Key, le.Args...))
 		}
 		return err
 	}
