@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/report"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -438,7 +439,7 @@ func (s *server) categoriesChart(c echo.Context) error {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="13" fill="#222">%s</text>`, left-8, y+15, html.EscapeString(s.cat.Category(lang, cat.Category)))
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="20" rx="3" fill="#e57373"/>`, left, y+1, bw)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" fill="#444">%s</text>`, float64(left)+bw+6, y+15,
-			html.EscapeString(t("dash.hours_events", roundHours(cat.Minutes), cat.Events)))
+			html.EscapeString(t("dash.hours_events", report.Hours(cat.Minutes), cat.Events)))
 	}
 	b.WriteString(`</svg>`)
 	return svgBlob(c, b.String())

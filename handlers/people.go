@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"aixin/ledger"
+	"aixin/natural"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -100,7 +101,7 @@ func (s *server) listUnits(c echo.Context) error {
 			page.Units = append(page.Units, unit)
 		}
 	}
-	page.Units = unitTree(page.Units)
+	page.Units = natural.UnitTree(page.Units)
 	return c.JSON(http.StatusOK, page)
 }
 
@@ -216,7 +217,7 @@ func (s *server) listTeams(c echo.Context) error {
 			page.Teams = append(page.Teams, t)
 		}
 	}
-	sortTeams(page.Teams, unitTree(slices.Collect(maps.Values(units))))
+	natural.SortTeams(page.Teams, natural.UnitTree(slices.Collect(maps.Values(units))))
 	return c.JSON(http.StatusOK, page)
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/report"
 
 	"github.com/google/uuid"
 	"github.com/xuri/excelize/v2"
@@ -631,7 +632,7 @@ func TestWishLedgerAndDashboard(t *testing.T) {
 		t.Fatalf("%d rows", len(rows))
 	}
 	// Another month has none.
-	var j struct{ Sheet sheet }
+	var j struct{ Sheet report.Sheet }
 	wantStatus(t, w.call("orgA", "GET", "/api/v1/exports/wishes?month=2026-02&format=json", nil, &j), http.StatusOK)
 	if len(j.Sheet.Rows) != 0 {
 		t.Fatalf("February has %d rows", len(j.Sheet.Rows))
