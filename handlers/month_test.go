@@ -66,7 +66,7 @@ func TestOneMonthOneMeaning(t *testing.T) {
 	type reports struct {
 		Export    []report.Cell
 		Minutes   int64
-		Dashboard dashboard
+		Dashboard report.Dashboard
 		Notice    string
 	}
 	var orgC *http.Cookie
@@ -86,7 +86,7 @@ func TestOneMonthOneMeaning(t *testing.T) {
 		r.Notice = string(res.body)
 		return r
 	}
-	categories := func(d dashboard) map[string]int64 {
+	categories := func(d report.Dashboard) map[string]int64 {
 		out := map[string]int64{}
 		for _, c := range d.Categories {
 			out[c.Category] = c.Minutes

@@ -596,7 +596,7 @@ func TestWishLedgerAndDashboard(t *testing.T) {
 	w.wish(ledger.WishConfirmed, 10)
 	w.wish(ledger.WishPublished, 5)
 	w.wish(ledger.WishClaimed, 5)
-	var d dashboard
+	var d report.Dashboard
 	wantStatus(t, w.call("orgA", "GET", "/api/v1/dashboard", nil, &d), http.StatusOK)
 	if d.Wishes == nil || d.Wishes.Open != 1 || d.Wishes.InHand != 1 || d.Wishes.Confirmed != 1 || d.Wishes.Points != 10 ||
 		d.Wishes.Published != 3 || d.Wishes.Rate != 33 {
