@@ -11,6 +11,7 @@ import (
 
 	"aixin/ledger"
 	"aixin/natural"
+	"aixin/report"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -227,15 +228,7 @@ func (s *server) unitsByID(c echo.Context) (map[uuid.UUID]ledger.Unit, error) {
 
 // unitsMap is unitsByID outside a request.
 func (s *server) unitsMap(ctx context.Context) (map[uuid.UUID]ledger.Unit, error) {
-	all, err := s.cfg.Directory.Units(ctx)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[uuid.UUID]ledger.Unit, len(all))
-	for _, u := range all {
-		m[u.ID] = u
-	}
-	return m, nil
+	return report.UnitsByID(ctx, s.cfg.Directory)
 }
 
 type teamRequest struct {

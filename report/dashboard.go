@@ -84,7 +84,7 @@ type DashboardDeps struct {
 // running low and wishes (counted in loc's days).
 func ComputeDashboard(ctx context.Context, st DashboardDeps, scope ledger.Scope, month ledger.Month, full bool, loc *time.Location) (Dashboard, error) {
 	d := Dashboard{Month: month.String(), Categories: []CategoryHours{}, Teams: []TeamFigures{}, LowStock: []LowItem{}}
-	units, err := unitsByID(ctx, st.Directory)
+	units, err := UnitsByID(ctx, st.Directory)
 	if err != nil {
 		return d, err
 	}
@@ -270,8 +270,8 @@ func lateMinutes(ctx context.Context, st DashboardDeps, month ledger.Month, memb
 	return minutes, n, nil
 }
 
-// unitsByID reads every unit, by id.
-func unitsByID(ctx context.Context, dir ledger.Directory) (map[uuid.UUID]ledger.Unit, error) {
+// UnitsByID reads every unit, by id.
+func UnitsByID(ctx context.Context, dir ledger.Directory) (map[uuid.UUID]ledger.Unit, error) {
 	all, err := dir.Units(ctx)
 	if err != nil {
 		return nil, err
