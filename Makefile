@@ -34,7 +34,7 @@ build:
 
 # A short run of every fuzz target.
 fuzz:
-	@for pkg in ./ledger ./handlers; do \
+	@for pkg in ./ledger ./handlers ./roster; do \
 	  for f in $$($(GO) test $$pkg -list '^Fuzz' | grep ^Fuzz); do \
 	    $(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime 20s || exit 1; \
 	  done; \

@@ -111,7 +111,7 @@ func (s *server) appPageData(c echo.Context, nav string) appPageData {
 		pageData: p,
 		Nav:      nav,
 		User:     s.userView(u),
-		Messages: s.cat.withPrefix(p.Lang, "js.", "role."),
+		Messages: s.cat.WithPrefix(p.Lang, "js.", "role."),
 	}
 	if u.Role == ledger.RoleVolunteer {
 		d.Phone = ledger.MaskPhone(u.Login)

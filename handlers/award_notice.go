@@ -29,7 +29,7 @@ type awardNoticeLine struct {
 
 // noticeAwards reads the awards of community unit in their notice period.
 func (s *server) noticeAwards(ctx context.Context, unit ledger.Unit, lang string) (awardNotice, error) {
-	out := awardNotice{Days: unit.AwardNoticeDays, Messages: s.cat.withPrefix(lang, "js.award.notice.")}
+	out := awardNotice{Days: unit.AwardNoticeDays, Messages: s.cat.WithPrefix(lang, "js.award.notice.")}
 	if s.cfg.Awards == nil {
 		return out, nil
 	}

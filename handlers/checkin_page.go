@@ -49,6 +49,6 @@ func (s *server) checkinPage(c echo.Context) error {
 		return ledger.Errorf(ledger.EFORBIDDEN, "checkin.volunteers_only")
 	}
 	d := checkinPageData{appPageData: s.appPageData(c, "home"), Token: token, Seen: c.QueryParam("seen"), Ticket: c.QueryParam("ticket")}
-	d.Messages = s.cat.withPrefix(d.Lang, "js.")
+	d.Messages = s.cat.WithPrefix(d.Lang, "js.")
 	return s.render(c, http.StatusOK, "checkin.html", d)
 }

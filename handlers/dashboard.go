@@ -1,76 +1,27 @@
 package handlers
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"html"
-	"math"
 	"net/http"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"aixin/ledger"
+	"aixin/report"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
 
 // The organiser's dashboard: for the caller's subtree and a month, points
 // earned against redeemed over twelve months, hours by service category,
 // the most active teams and the items running low. Charts are SVG drawn
-// here, served as images: nothing from a chart library or a CDN.
-
-// lowStock is how few items available count as running low.
-const lowStock = 5
-
-type dashCategory struct {
-	Category string `json:"category"`
-	Minutes  int64  `json:"minutes"`
-	Events   int    `json:"events"`
-}
-
-type dashTeam struct {
-	Name    string        `json:"name"`
-	Unit    string        `json:"unit"`
-	Members int           `json:"members"`
-	Active  int           `json:"active"`
-	Minutes int64         `json:"minutes"`
-	Earned  ledger.Points `json:"earned"`
-}
-
-type dashItem struct {
-	Shop      string    `json:"shop"`
-	ShopID    uuid.UUID `json:"shop_id"`
-	Item      string    `json:"item"`
-	Available int       `json:"available"`
-	OnHand    int       `json:"on_hand"`
-}
-
-type dashboard struct {
-	Month   string            `json:"month"`
-	Months  []ledger.MonthSum `json:"months"` // the twelve months up to Month
-	People  int               `json:"people"`
-	Active  int               `json:"active"`
-	Minutes int64             `json:"minutes"`
-	// LateMinutes of Minutes were served in an earlier month (补录), by LateServices attendances.
-	LateMinutes  int64          `json:"late_minutes"`
-	LateServices int            `json:"late_services"`
-	Earned       ledger.Points  `json:"earned"`
-	Redeemed     ledger.Points  `json:"redeemed"`
-	Categories   []dashCategory `json:"categories"`
-	Teams        []dashTeam     `json:"teams"`
-	LowStock     []dashItem     `json:"low_stock"`
-
-	// Wishes are the month's wishes (微心愿) of the scope: open on the wall
-	// and in hand now, confirmed in the month, and the month's fulfilment
-	// rate (see ledger.WishFigures).
-	Wishes *ledger.WishFigures `json:"wishes,omitempty"`
-}
+// here, served as images: nothing from a chart library or a CDN. The
+// figures are report.ComputeDashboard's; here they are kept in memory.
 
 // dashboardMonth reads ?month=, the current month when left out.
 func (s *server) dashboardMonth(c echo.Context) (ledger.Month, error) {
@@ -93,11 +44,11 @@ const (
 
 type cachedDashboard struct {
 	at         time.Time
-	d          dashboard
+	d          report.Dashboard
 	refreshing atomic.Bool // one background refresh at a time
 }
 
-func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (dashboard, error) {
+func (s *server) buildDashboard(c echo.Context, month ledger.Month, full bool) (report.Dashboard, error) {
 	u, _ := currentUser(c)
 	scope := scopeOf(u)
 	key := fmt.Sprintf("%v|%v|%v|%v", scope.All, scope.Unit, month, full)
@@ -148,7 +99,7 @@ func (s *server) refreshDashboard(ctx context.Context, key string, old *cachedDa
 
 // keepDashboard remembers a dashboard computed at now and forgets those
 // too old to be served, so that months looked at once do not stay.
-func (s *server) keepDashboard(key string, now time.Time, d dashboard) {
+func (s *server) keepDashboard(key string, now time.Time, d report.Dashboard) {
 	s.dashboards.Store(key, &cachedDashboard{at: now, d: d})
 	s.forgetDashboards(now)
 }
@@ -162,202 +113,14 @@ func (s *server) forgetDashboards(now time.Time) {
 	})
 }
 
-func (s *server) computeDashboard(ctx context.Context, scope ledger.Scope, month ledger.Month, full bool) (dashboard, error) {
-	d := dashboard{Month: month.String(), Categories: []dashCategory{}, Teams: []dashTeam{}, LowStock: []dashItem{}}
-	units, err := s.unitsMap(ctx)
-	if err != nil {
-		return d, err
-	}
-	members, err := s.cfg.Directory.Members(ctx, ledger.MemberFilter{Scope: scope, Limit: math.MaxInt32})
-	if err != nil {
-		return d, err
-	}
-	// The volunteers' accounts and their households' (一家亲): the
-	// households' awards and redemptions count as the members' do.
-	var accounts []ledger.Account
-	if !scope.All {
-		households, err := s.cfg.Households.Households(ctx, scope)
-		if err != nil {
-			return d, err
-		}
-		accounts = make([]ledger.Account, 0, len(members)+len(households))
-		for _, m := range members {
-			accounts = append(accounts, ledger.MemberAccount(m.ID))
-		}
-		for _, h := range households {
-			accounts = append(accounts, h.Account())
-		}
-	}
-	if d.Months, err = s.cfg.Reports.MonthSums(ctx, month.AddMonths(-11), month, accounts); err != nil {
-		return d, err
-	}
-	last := d.Months[len(d.Months)-1]
-	d.Earned, d.Redeemed, d.Minutes, d.People = last.Earned, last.Redeemed, last.Minutes, len(members)
-	if !full {
-		return d, nil
-	}
-
-	// Teams, and the month's active volunteers, from the monthly report.
-	var ids []uuid.UUID // nil: every member
-	if !scope.All {
-		ids = make([]uuid.UUID, 0, len(members))
-		for _, m := range members {
-			ids = append(ids, m.ID)
-		}
-	}
-	rep, err := s.cfg.Reports.MonthReport(ctx, month, ids, []uuid.UUID{})
-	if err != nil {
-		return d, err
-	}
-	byMember := make(map[uuid.UUID]ledger.MemberMonth, len(rep.Members))
-	for _, mm := range rep.Members {
-		byMember[mm.MemberID] = mm
-	}
-	teams, err := s.cfg.Directory.Teams(ctx)
-	if err != nil {
-		return d, err
-	}
-	byTeam := map[uuid.UUID]*dashTeam{}
-	for _, tm := range teams {
-		if u, ok := units[tm.UnitID]; ok && scope.Covers(u) {
-			byTeam[tm.ID] = &dashTeam{Name: tm.Name, Unit: u.Name}
-		}
-	}
-	for _, m := range members {
-		mm := byMember[m.ID]
-		if mm.Active() {
-			d.Active++
-		}
-		for _, id := range m.TeamIDs {
-			if t := byTeam[id]; t != nil {
-				t.Members++
-				t.Minutes += mm.Minutes
-				t.Earned += mm.Earned + mm.Adjusted // as the headline counts: corrections included
-				if mm.Active() {
-					t.Active++
-				}
-			}
-		}
-	}
-	for _, t := range byTeam {
-		if t.Minutes > 0 || t.Earned > 0 {
-			d.Teams = append(d.Teams, *t)
-		}
-	}
-	slices.SortFunc(d.Teams, func(a, b dashTeam) int {
-		return cmp.Or(cmp.Compare(b.Minutes, a.Minutes), cmp.Compare(b.Earned, a.Earned), cmp.Compare(a.Name, b.Name))
-	})
-	d.Teams = d.Teams[:min(len(d.Teams), 5)]
-
-	if d.Categories, err = s.monthCategories(ctx, scope, units, month); err != nil {
-		return d, err
-	}
-	var inScope map[uuid.UUID]bool
-	if !scope.All {
-		inScope = make(map[uuid.UUID]bool, len(members))
-		for _, m := range members {
-			inScope[m.ID] = true
-		}
-	}
-	if d.LateMinutes, d.LateServices, err = s.lateMinutes(ctx, month, inScope); err != nil {
-		return d, err
-	}
-
-	// Items running low in the shops of the subtree.
-	shops, err := s.cfg.Shops.Shops(ctx)
-	if err != nil {
-		return d, err
-	}
-	for _, sh := range shops {
-		if u, ok := units[sh.UnitID]; !ok || !scope.Covers(u) {
-			continue
-		}
-		items, err := s.cfg.Shops.Items(ctx, sh.ID)
-		if err != nil {
-			return d, err
-		}
-		for _, it := range items {
-			if it.Active && it.Available() <= lowStock {
-				d.LowStock = append(d.LowStock, dashItem{Shop: sh.Name, ShopID: sh.ID, Item: it.Name, Available: it.Available(), OnHand: it.OnHand})
-			}
-		}
-	}
-	slices.SortFunc(d.LowStock, func(a, b dashItem) int {
-		return cmp.Or(cmp.Compare(a.Available, b.Available), cmp.Compare(a.Item, b.Item))
-	})
-
-	// Wishes (微心愿).
-	wishes, err := s.wishesInScope(ctx, scope)
-	if err != nil {
-		return d, err
-	}
-	wf := ledger.CountWishes(wishes, month, s.cfg.Location)
-	d.Wishes = &wf
-	return d, nil
-}
-
-// monthCategories is the month's hours by service category: the minutes the
-// month's entries credited (the month they were posted in, as every report
-// counts) at the events in scope, after review and the daily cap, most
-// hours first.
-func (s *server) monthCategories(ctx context.Context, scope ledger.Scope, units map[uuid.UUID]ledger.Unit, month ledger.Month) ([]dashCategory, error) {
-	byEvent, err := s.cfg.Reports.EventMinutes(ctx, month)
-	if err != nil {
-		return nil, err
-	}
-	byCat := map[string]*dashCategory{}
-	for id, n := range byEvent {
-		e, err := s.cfg.Events.Event(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if u, ok := units[e.UnitID]; !ok || !scope.Covers(u) {
-			continue
-		}
-		cat := byCat[e.Category]
-		if cat == nil {
-			cat = &dashCategory{Category: e.Category}
-			byCat[e.Category] = cat
-		}
-		cat.Events++
-		cat.Minutes += n
-	}
-	out := []dashCategory{}
-	for _, cat := range byCat {
-		out = append(out, *cat)
-	}
-	slices.SortFunc(out, func(a, b dashCategory) int {
-		return cmp.Or(cmp.Compare(b.Minutes, a.Minutes), cmp.Compare(a.Category, b.Category))
-	})
-	return out, nil
-}
-
-// lateMinutes is how much of the month's service minutes of the members was
-// served in an earlier month (补录), and by how many attendances.
-func (s *server) lateMinutes(ctx context.Context, month ledger.Month, members map[uuid.UUID]bool) (int64, int, error) {
-	late, err := s.cfg.Reports.LateService(ctx, month)
-	if err != nil {
-		return 0, 0, err
-	}
-	var minutes int64
-	n := 0
-	for _, l := range late {
-		if members == nil || members[l.MemberID] {
-			minutes += l.Minutes
-			n++
-		}
-	}
-	return minutes, n, nil
-}
-
 // dashboardFor builds the dashboard of the request's month (full: with
 // teams, categories and stock) and a translator for the request's language.
-func (s *server) dashboardFor(c echo.Context, full bool) (dashboard, func(string, ...any) string, error) {
+func (s *server) dashboardFor(c echo.Context, full bool) (report.Dashboard, func(string, ...any) string, error) {
 	lang := s.lang(c)
 	t := func(key string, args ...any) string { return s.cat.T(lang, key, args...) }
 	month, err := s.dashboardMonth(c)
 	if err != nil {
-		return dashboard{}, t, err
+		return report.Dashboard{}, t, err
 	}
 	d, err := s.buildDashboard(c, month, full)
 	return d, t, err
@@ -438,7 +201,7 @@ func (s *server) categoriesChart(c echo.Context) error {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="13" fill="#222">%s</text>`, left-8, y+15, html.EscapeString(s.cat.Category(lang, cat.Category)))
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="20" rx="3" fill="#e57373"/>`, left, y+1, bw)
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="12" fill="#444">%s</text>`, float64(left)+bw+6, y+15,
-			html.EscapeString(t("dash.hours_events", roundHours(cat.Minutes), cat.Events)))
+			html.EscapeString(t("dash.hours_events", report.Hours(cat.Minutes), cat.Events)))
 	}
 	b.WriteString(`</svg>`)
 	return svgBlob(c, b.String())
@@ -488,4 +251,10 @@ func svgBlob(c echo.Context, svg string) error {
 	// The image is ours and holds no script; say so twice.
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	return c.Blob(http.StatusOK, "image/svg+xml", []byte(svg))
+}
+
+// computeDashboard computes the figures of a dashboard (report.ComputeDashboard).
+func (s *server) computeDashboard(ctx context.Context, scope ledger.Scope, month ledger.Month, full bool) (report.Dashboard, error) {
+	return report.ComputeDashboard(ctx, report.DashboardDeps{Directory: s.cfg.Directory, Households: s.cfg.Households,
+		Reports: s.cfg.Reports, Events: s.cfg.Events, Shops: s.cfg.Shops, Wishes: s.cfg.Wishes}, scope, month, full, s.cfg.Location)
 }

@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/report"
 )
 
 func TestDashboard(t *testing.T) {
 	e, w := exportWorld(t)
 	orgA, admin := e.session(w.users["organizerA"]), e.session(w.users["admin"])
-	var d dashboard
+	var d report.Dashboard
 	e.get("/api/v1/dashboard?month=2026-03", orgA).decode(t, &d)
 	if d.Month != "2026-03" || len(d.Months) != 12 || d.Months[0].Month != 202504 || d.Months[11].Month != 202603 {
 		t.Fatalf("months: %+v", d.Months)
@@ -94,7 +95,7 @@ func TestDashboardKeptInMemory(t *testing.T) {
 	}
 	earned := func() ledger.Points {
 		t.Helper()
-		var d dashboard
+		var d report.Dashboard
 		e.get("/api/v1/dashboard?month=2026-04", admin).decode(t, &d)
 		return d.Earned
 	}
@@ -126,9 +127,9 @@ func TestDashboardKeptInMemory(t *testing.T) {
 func TestKeepDashboardForgetsOldOnes(t *testing.T) {
 	s := &server{}
 	now := time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
-	s.keepDashboard("old", now, dashboard{})
-	s.keepDashboard("recent", now.Add(dashboardStale-time.Minute), dashboard{})
-	s.keepDashboard("new", now.Add(dashboardStale), dashboard{})
+	s.keepDashboard("old", now, report.Dashboard{})
+	s.keepDashboard("recent", now.Add(dashboardStale-time.Minute), report.Dashboard{})
+	s.keepDashboard("new", now.Add(dashboardStale), report.Dashboard{})
 	var kept []string
 	s.dashboards.Range(func(k, _ any) bool { kept = append(kept, k.(string)); return true })
 	slices.Sort(kept)

@@ -1,13 +1,8 @@
 package handlers
 
 import (
-	"archive/zip"
-	"bytes"
 	"flag"
-	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,9 +10,10 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/report"
+	"aixin/report/reporttest"
 
 	"github.com/google/uuid"
-	"github.com/xuri/excelize/v2"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of the export tests")
@@ -25,23 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files of the export 
 // golden compares got with testdata/export/<name>, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "export", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./handlers -run Export -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	reporttest.Golden(t, filepath.Join("testdata", "export", name), got, *update)
 }
 
 // hashes hides what changes from run to run: entry hashes (entry ids are random).
@@ -107,7 +87,7 @@ func TestExportGolden(t *testing.T) {
 	e, w := exportWorld(t)
 	orgA := e.session(w.users["organizerA"])
 	admin := e.session(w.users["admin"])
-	for _, by := range exportViews {
+	for _, by := range report.Views {
 		res := e.get("/api/v1/exports/monthly?month=2026-03&format=csv&by="+by, orgA)
 		wantStatus(t, res, http.StatusOK)
 		if ct := res.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
@@ -127,154 +107,7 @@ func TestExportGolden(t *testing.T) {
 	if cd := res.Header.Get("Content-Disposition"); cd != `attachment; filename="points-2026-03.xlsx"; filename*=UTF-8''2026%E5%B9%B43%E6%9C%88%E7%A7%AF%E5%88%86%E6%B1%87%E6%80%BB.xlsx` {
 		t.Fatalf("disposition %q", cd)
 	}
-	golden(t, "admin.xlsx.txt", stable(dumpXLSX(t, res.body)))
-}
-
-// selectedTabs reads which sheets of a workbook we wrote open with their tab
-// selected, by position (our sheets are xl/worksheets/sheet1.xml, … in order).
-func selectedTabs(t *testing.T, data []byte) map[int]bool {
-	t.Helper()
-	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[int]bool{}
-	for _, zf := range z.File {
-		var n int
-		if _, err := fmt.Sscanf(zf.Name, "xl/worksheets/sheet%d.xml", &n); err != nil {
-			continue
-		}
-		r, err := zf.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		x, err := io.ReadAll(r)
-		r.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[n-1] = bytes.Contains(x, []byte(`tabSelected="true"`))
-	}
-	return out
-}
-
-// dumpXLSX writes a workbook out as text: each sheet's name, frozen panes,
-// whether its tab is selected, column widths, then each cell with its type and number format.
-func dumpXLSX(t *testing.T, data []byte) []byte {
-	t.Helper()
-	f, err := excelize.OpenReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "active sheet: %s\n", f.GetSheetName(f.GetActiveSheetIndex()))
-	tabs := selectedTabs(t, data)
-	for i, name := range f.GetSheetList() {
-		panes, _ := f.GetPanes(name)
-		selected := ""
-		if tabs[i] {
-			selected = ", tab selected"
-		}
-		fmt.Fprintf(&b, "== %s (frozen %v at %s%s)\n", name, panes.Freeze, panes.TopLeftCell, selected)
-		fmt.Fprintf(&b, "print: %s\n", printSettings(t, f, name))
-		rows, err := f.GetRows(name, excelize.Options{RawCellValue: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The header is the last frozen row; a title may stand above it.
-		header := 0
-		if _, top, err := excelize.CellNameToCoordinates(panes.TopLeftCell); err == nil && top > 1 {
-			header = top - 2
-		}
-		for r, row := range rows {
-			for c, v := range row {
-				if v == "" {
-					continue
-				}
-				ref, _ := excelize.CoordinatesToCellName(c+1, r+1)
-				typ, _ := f.GetCellType(name, ref)
-				style, _ := f.GetCellStyle(name, ref)
-				st, _ := f.GetStyle(style)
-				format := ""
-				if st != nil && st.CustomNumFmt != nil {
-					format = *st.CustomNumFmt
-				} else if st != nil && st.NumFmt != 0 {
-					format = fmt.Sprint(st.NumFmt)
-				}
-				if r < header {
-					fmt.Fprintf(&b, "%s title: %q\n", ref, v)
-					continue
-				}
-				if r == header {
-					col, _ := excelize.ColumnNumberToName(c + 1)
-					w, _ := f.GetColWidth(name, col)
-					fmt.Fprintf(&b, "%s width %.0f: %q\n", ref, w, v)
-					continue
-				}
-				if formula, _ := f.GetCellFormula(name, ref); formula != "" {
-					fmt.Fprintf(&b, "%s FORMULA %q\n", ref, formula)
-				}
-				fmt.Fprintf(&b, "%s %s %s: %q\n", ref, cellType(typ), format, v)
-			}
-		}
-	}
-	return b.Bytes()
-}
-
-// printSettings says how a sheet prints: paper, orientation, fitting, the
-// rows repeated on every page, the footer and the merged cells.
-func printSettings(t *testing.T, f *excelize.File, name string) string {
-	t.Helper()
-	lay, err := f.GetPageLayout(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	props, err := f.GetSheetProps(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deref := func(p *int) string {
-		if p == nil {
-			return "-"
-		}
-		return fmt.Sprint(*p)
-	}
-	orient := "-"
-	if lay.Orientation != nil {
-		orient = *lay.Orientation
-	}
-	fit := props.FitToPage != nil && *props.FitToPage
-	titles := "none"
-	for _, dn := range f.GetDefinedName() {
-		if dn.Name == "_xlnm.Print_Titles" && dn.Scope == name {
-			titles = dn.RefersTo
-		}
-	}
-	hf, err := f.GetHeaderFooter(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	merged, err := f.GetMergeCells(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cells []string
-	for _, m := range merged {
-		cells = append(cells, m.GetStartAxis()+":"+m.GetEndAxis())
-	}
-	return fmt.Sprintf("paper %s %s, fit to page %v (%s wide, %s tall), titles %s, footer %q, merged %v",
-		deref(lay.Size), orient, fit, deref(lay.FitToWidth), deref(lay.FitToHeight), titles, hf.OddFooter, cells)
-}
-
-func cellType(t excelize.CellType) string {
-	switch t {
-	case excelize.CellTypeNumber, excelize.CellTypeUnset:
-		return "number"
-	case excelize.CellTypeSharedString, excelize.CellTypeInlineString:
-		return "text"
-	}
-	return fmt.Sprint(t)
+	golden(t, "admin.xlsx.txt", stable(reporttest.DumpXLSX(t, res.body)))
 }
 
 func TestExportFiguresAndScope(t *testing.T) {
@@ -282,17 +115,17 @@ func TestExportFiguresAndScope(t *testing.T) {
 	orgA, orgB := e.session(w.users["organizerA"]), e.session(w.users["organizerB"])
 	admin := e.session(w.users["admin"])
 	var out struct {
-		View       sheet    `json:"view"`
-		Notes      []string `json:"notes"`
-		Reconciles bool     `json:"reconciles"`
-		RowsTotal  int      `json:"rows_total"`
+		View       report.Sheet `json:"view"`
+		Notes      []string     `json:"notes"`
+		Reconciles bool         `json:"reconciles"`
+		RowsTotal  int          `json:"rows_total"`
 	}
 	e.get("/api/v1/exports/monthly?month=2026-03&format=json", orgA).decode(t, &out)
 	if !out.Reconciles || len(out.View.Rows) != 2 {
 		t.Fatalf("organiser A: %+v", out)
 	}
 	// 志愿者A: 1000 earned, one open voucher of 10 at the end of March (redeemed in April), 30 held and released.
-	row := map[string]sheetCell{}
+	row := map[string]report.Cell{}
 	for i, h := range out.View.Header {
 		row[h] = out.View.Rows[1][i]
 	}
@@ -308,7 +141,7 @@ func TestExportFiguresAndScope(t *testing.T) {
 		t.Fatalf("队员A's row: %+v", out.View.Rows[0])
 	}
 	// Nothing of B's reaches A's organiser, in any view.
-	for _, by := range exportViews {
+	for _, by := range report.Views {
 		body := string(e.get("/api/v1/exports/monthly?month=2026-03&format=csv&by="+by, orgA).body)
 		for _, name := range []string{"志愿者B", "队员B", "B社区", "B爱心超市"} {
 			if strings.Contains(body, name) {
@@ -346,28 +179,4 @@ func TestExportFiguresAndScope(t *testing.T) {
 			t.Errorf("%s: %d %s", q, res.StatusCode, res.body)
 		}
 	}
-}
-
-// TestSheetNeutralisesFormulas writes text a spreadsheet would run, in
-// both formats, next to numbers that must stay numbers.
-func TestSheetNeutralisesFormulas(t *testing.T) {
-	sh := sheet{Name: "测试", Header: []string{"名称", "=表头", "数"}, Rows: [][]sheetCell{
-		{textCell("=cmd|' /C calc'!A0"), textCell("+8613800000000"), numCell(-5)},
-		{textCell("-2+3"), textCell("@SUM(A1)"), hoursCell(125)},
-		{textCell("\t=1"), textCell("含,逗号\"引号\"\n换行"), numCell(0)},
-		{textCell("0012"), textCell("普通"), pointsCell(1 << 40)},
-		// Behind a byte order mark or a zero-width character a spreadsheet still sees the formula.
-		{textCell("\ufeff=HYPERLINK(\"http://x\")"), textCell("\u200b@SUM(A1)"), numCell(1)},
-		{textCell("\u200d\u2060-1+1"), textCell(" =1"), numCell(2)},
-	}}
-	var csvOut bytes.Buffer
-	if err := writeCSV(&csvOut, sh); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "neutralise.csv", csvOut.Bytes())
-	var x bytes.Buffer
-	if err := writeXLSX(&x, 0, sh); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "neutralise.xlsx.txt", dumpXLSX(t, x.Bytes()))
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"cmp"
 	"context"
 	"net/http"
 	"slices"
@@ -287,7 +286,7 @@ func (s *server) listHouseholds(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sortHouseholds(all, units)
+	natural.SortHouseholds(all, units)
 	page := householdsPage{Households: []householdView{}, Total: len(all)}
 	start := 0
 	if after != uuid.Nil {
@@ -309,23 +308,6 @@ func (s *server) listHouseholds(c echo.Context) error {
 		page.NextAfter = all[end-1].ID.String()
 	}
 	return c.JSON(http.StatusOK, page)
-}
-
-// sortHouseholds orders households as the unit tree is read, then by
-// address in natural order (2单元 before 10单元), then by id.
-func sortHouseholds(hs []ledger.Household, units map[uuid.UUID]ledger.Unit) {
-	all := make([]ledger.Unit, 0, len(units))
-	for _, u := range units {
-		all = append(all, u)
-	}
-	place := map[uuid.UUID]int{}
-	for i, u := range unitTree(all) {
-		place[u.ID] = i
-	}
-	slices.SortStableFunc(hs, func(a, b ledger.Household) int {
-		return cmp.Or(cmp.Compare(place[a.UnitID], place[b.UnitID]), natural.Compare(a.Address, b.Address),
-			slices.Compare(a.ID[:], b.ID[:]))
-	})
 }
 
 func (s *server) getHousehold(c echo.Context) error {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/report"
+	"aixin/report/reporttest"
 
 	"github.com/google/uuid"
 )
@@ -542,9 +544,9 @@ func TestExportHouseholds(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	golden(t, "households-admin-en.csv", stable(res.body))
 	var preview struct {
-		Reconciles bool     `json:"reconciles"`
-		Notes      []string `json:"notes"`
-		View       sheet    `json:"view"`
+		Reconciles bool         `json:"reconciles"`
+		Notes      []string     `json:"notes"`
+		View       report.Sheet `json:"view"`
 	}
 	e.get("/api/v1/exports/monthly?month=2026-04&format=json&by=household", e.session(w.users["admin"])).decode(t, &preview)
 	if !preview.Reconciles || len(preview.View.Rows) != 2 {
@@ -559,7 +561,7 @@ func TestExportHouseholds(t *testing.T) {
 	}
 	res = e.get("/api/v1/exports/monthly?month=2026-04&format=xlsx&by=household", orgA)
 	wantStatus(t, res, http.StatusOK)
-	if !strings.Contains(string(dumpXLSX(t, res.body)), "3单元502室") {
+	if !strings.Contains(string(reporttest.DumpXLSX(t, res.body)), "3单元502室") {
 		t.Fatal("the workbook lacks the household")
 	}
 }

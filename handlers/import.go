@@ -2,13 +2,11 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
-	"slices"
 
 	"aixin/ledger"
-	"aixin/static"
+	"aixin/roster"
 
 	"github.com/labstack/echo/v4"
 )
@@ -30,7 +28,7 @@ func (s *server) importMembers(c echo.Context) error {
 	case s.importSlot <- struct{}{}:
 		defer func() { <-s.importSlot }()
 	case <-c.Request().Context().Done():
-		return cancelled(c.Request().Context())
+		return ledger.Errorf(ledger.EUNAVAILABLE, "import.cancelled")
 	}
 	name, data, err := uploadedFile(c, "roster.no_file")
 	if err != nil {
@@ -49,69 +47,7 @@ func (s *server) importMembers(c echo.Context) error {
 
 // importRoster imports a roster for a request, in the caller's language.
 func (s *server) importRoster(c echo.Context, scope ledger.Scope, name string, data []byte, skipInvalid bool) (ledger.ImportResult, error) {
-	return importRoster(c.Request().Context(), s.cfg.Directory, s.cat, s.lang(c), scope, name, data, skipInvalid)
-}
-
-// ImportRoster reads a roster file (CSV or .xlsx), resolves its units and
-// teams among those in scope, and imports it (see ledger.Directory.ImportMembers).
-// Problems in the report are in lang ("zh-CN" or "en"). The command line's
-// "aixin import members" uses it.
-func ImportRoster(ctx context.Context, d ledger.Directory, scope ledger.Scope, filename string, data []byte, skipInvalid bool, lang string) (ledger.ImportResult, error) {
-	cat, err := loadCatalogue(static.FS)
-	if err != nil {
-		return ledger.ImportResult{}, err
-	}
-	return importRoster(ctx, d, cat, lang, scope, filename, data, skipInvalid)
-}
-
-// Message returns a message of the catalogue in lang, for the command line.
-func Message(lang, key string, args ...any) string {
-	cat, err := loadCatalogue(static.FS)
-	if err != nil {
-		return key
-	}
-	return cat.T(lang, key, args...)
-}
-
-func importRoster(ctx context.Context, d ledger.Directory, cat *catalogue, lang string, scope ledger.Scope, name string, data []byte, skipInvalid bool) (ledger.ImportResult, error) {
-	recs, err := parseRoster(ctx, name, data)
-	if err != nil {
-		return ledger.ImportResult{}, err
-	}
-	units, err := d.Units(ctx)
-	if err != nil {
-		return ledger.ImportResult{}, err
-	}
-	units = slices.DeleteFunc(units, func(u ledger.Unit) bool { return !scope.Covers(u) })
-	teams, err := d.Teams(ctx)
-	if err != nil {
-		return ledger.ImportResult{}, err
-	}
-	inScope := map[[16]byte]bool{}
-	for _, u := range units {
-		inScope[u.ID] = true
-	}
-	teams = slices.DeleteFunc(teams, func(t ledger.Team) bool { return !inScope[t.UnitID] })
-	items := rosterItems(recs, units, teams)
-	// An update changes only what a row gives: an empty cell leaves the
-	// member's value as it is.
-	for i := range items {
-		for f, v := range recs[i].Cells {
-			if v != "" {
-				items[i].Present = append(items[i].Present, f)
-			}
-		}
-	}
-	res, err := d.ImportMembers(ctx, scope, items, skipInvalid)
-	if err != nil {
-		return res, err
-	}
-	for i := range res.Rows {
-		if e := res.Rows[i].Err; e != nil {
-			res.Rows[i].Problem = cat.T(lang, e.Key, e.Args...)
-		}
-	}
-	return res, nil
+	return roster.Import(c.Request().Context(), s.cfg.Directory, s.cat, s.lang(c), scope, name, data, skipInvalid)
 }
 
 // uploadedFile returns the file of a multipart upload (field "file", or

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"aixin/ledger"
+	"aixin/natural"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -86,7 +87,7 @@ func (s *server) memberCards(c echo.Context) error {
 		return err
 	}
 	place := map[uuid.UUID]int{}
-	for i, u := range unitTree(slices.Collect(maps.Values(units))) {
+	for i, u := range natural.UnitTree(slices.Collect(maps.Values(units))) {
 		place[u.ID] = i
 	}
 	col := collate.New(language.Chinese)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/report"
 
 	"github.com/google/uuid"
 )
@@ -63,9 +64,9 @@ func TestOneMonthOneMeaning(t *testing.T) {
 	clinic := event("义诊", "医疗义诊", at(11, 25, 9), at(11, 25, 11))
 
 	type reports struct {
-		Export    []sheetCell
+		Export    []report.Cell
 		Minutes   int64
-		Dashboard dashboard
+		Dashboard report.Dashboard
 		Notice    string
 	}
 	var orgC *http.Cookie
@@ -74,7 +75,7 @@ func TestOneMonthOneMeaning(t *testing.T) {
 		orgC = e.session(org) // a session of today: they last two weeks
 		var r reports
 		var ex struct {
-			View   sheet              `json:"view"`
+			View   report.Sheet       `json:"view"`
 			Totals ledger.MemberMonth `json:"totals"`
 		}
 		e.get("/api/v1/exports/monthly?format=json&by=member&month="+month, orgC).decode(t, &ex)
@@ -85,7 +86,7 @@ func TestOneMonthOneMeaning(t *testing.T) {
 		r.Notice = string(res.body)
 		return r
 	}
-	categories := func(d dashboard) map[string]int64 {
+	categories := func(d report.Dashboard) map[string]int64 {
 		out := map[string]int64{}
 		for _, c := range d.Categories {
 			out[c.Category] = c.Minutes
@@ -136,7 +137,7 @@ func TestOneMonthOneMeaning(t *testing.T) {
 		t.Fatalf("twelve months: %+v", ms[10:])
 	}
 	var late struct {
-		View sheet `json:"view"`
+		View report.Sheet `json:"view"`
 	}
 	e.get("/api/v1/exports/monthly?format=json&by=late&month=2026-12", orgC).decode(t, &late)
 	if rows := late.View.Rows; len(rows) != 2 {

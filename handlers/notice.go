@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"aixin/ledger"
+	"aixin/report"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -105,10 +106,10 @@ func (s *server) noticePage(c echo.Context) error {
 			break
 		}
 		d.Rows = append(d.Rows, noticeRow{Rank: len(d.Rows) + 1, Name: ledger.MaskName(names[mm.MemberID]), Earned: mm.Gained(),
-			Hours: strconv.FormatFloat(roundHours(mm.Minutes), 'f', 1, 64)})
+			Hours: strconv.FormatFloat(report.Hours(mm.Minutes), 'f', 1, 64)})
 	}
 	d.Found, d.Unit, d.Month, d.People = true, unit.Name, month.String(), len(members)
-	d.Hours = strconv.FormatFloat(roundHours(minutes), 'f', 1, 64)
+	d.Hours = strconv.FormatFloat(report.Hours(minutes), 'f', 1, 64)
 	d.PrevMonth = month.AddMonths(-1).String()
 	if month < now {
 		d.NextMonth = month.Next().String()

@@ -49,7 +49,7 @@ func (s *server) householdNotice(ctx context.Context, unit ledger.Unit, month le
 		all = append(all, u)
 	}
 	order := map[uuid.UUID]int{}
-	for i, u := range unitTree(all) {
+	for i, u := range natural.UnitTree(all) {
 		order[u.ID] = i
 	}
 	type key struct {

@@ -59,7 +59,7 @@ func (s *server) startPage(c echo.Context) error {
 	p := s.pageData(c)
 	return s.render(c, http.StatusOK, "index.html", startPageData{
 		pageData: p,
-		Messages: s.cat.withPrefix(p.Lang, "js.", "role."),
+		Messages: s.cat.WithPrefix(p.Lang, "js.", "role."),
 	})
 }
 

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"aixin/ledger"
+	"aixin/natural"
+	"aixin/report"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -100,7 +102,7 @@ func (s *server) listUnits(c echo.Context) error {
 			page.Units = append(page.Units, unit)
 		}
 	}
-	page.Units = unitTree(page.Units)
+	page.Units = natural.UnitTree(page.Units)
 	return c.JSON(http.StatusOK, page)
 }
 
@@ -216,7 +218,7 @@ func (s *server) listTeams(c echo.Context) error {
 			page.Teams = append(page.Teams, t)
 		}
 	}
-	sortTeams(page.Teams, unitTree(slices.Collect(maps.Values(units))))
+	natural.SortTeams(page.Teams, natural.UnitTree(slices.Collect(maps.Values(units))))
 	return c.JSON(http.StatusOK, page)
 }
 
@@ -226,15 +228,7 @@ func (s *server) unitsByID(c echo.Context) (map[uuid.UUID]ledger.Unit, error) {
 
 // unitsMap is unitsByID outside a request.
 func (s *server) unitsMap(ctx context.Context) (map[uuid.UUID]ledger.Unit, error) {
-	all, err := s.cfg.Directory.Units(ctx)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[uuid.UUID]ledger.Unit, len(all))
-	for _, u := range all {
-		m[u.ID] = u
-	}
-	return m, nil
+	return report.UnitsByID(ctx, s.cfg.Directory)
 }
 
 type teamRequest struct {

@@ -13,6 +13,7 @@ import (
 
 	"aixin/ledger"
 	"aixin/natural"
+	"aixin/report"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -57,7 +58,7 @@ type recordLine struct {
 // lineOf is a service line as records and certificates show it.
 func (s *server) lineOf(l ledger.ServiceLine) recordLine {
 	r := recordLine{Date: l.Date.In(s.cfg.Location).Format("2006-01-02"), Late: l.Late, Event: l.EventTitle,
-		Category: l.Category, Minutes: l.Minutes, Hours: roundHours(l.Minutes)}
+		Category: l.Category, Minutes: l.Minutes, Hours: report.Hours(l.Minutes)}
 	if l.Late {
 		r.Posted = l.PostedAt.In(s.cfg.Location).Format("2006-01-02")
 	}
@@ -86,15 +87,6 @@ type recordGroup struct {
 	Issuer   string       `json:"issuer"`
 	Cards    []recordCard `json:"cards"`
 	Minutes  int64        `json:"minutes"`
-}
-
-// roundHours shows minutes as hours to a tenth, halves away from zero (a
-// correction may take time back).
-func roundHours(minutes int64) float64 {
-	if minutes < 0 {
-		return -roundHours(-minutes)
-	}
-	return float64((minutes+3)/6) / 10
 }
 
 // issuerOf is the unit that vouches for a member's service: the member's
@@ -184,7 +176,7 @@ func (s *server) serviceRecords(c echo.Context) error {
 	// Employers in natural order, each one's communities as the tree is read,
 	// each group's people in pinyin order.
 	place := map[uuid.UUID]int{}
-	for i, unit := range unitTree(slices.Collect(maps.Values(units))) {
+	for i, unit := range natural.UnitTree(slices.Collect(maps.Values(units))) {
 		place[unit.ID] = i
 	}
 	sorter := natural.New()
@@ -216,50 +208,50 @@ func (s *server) serviceRecords(c echo.Context) error {
 		perEmployer[g.WorkUnit]++
 	}
 	year, q := from.Year(), int(from.Month()-1)/3+1
-	var sheets []sheet
+	var sheets []report.Sheet
 	used := map[string]bool{}
 	for i, g := range out {
 		name := g.WorkUnit
 		if perEmployer[g.WorkUnit] > 1 {
 			name = g.WorkUnit + "-" + g.Issuer
 		}
-		sh := sheet{Name: sheetName(name, i, used), Title: t("records.title", g.WorkUnit, year, q),
+		sh := report.Sheet{Name: sheetName(name, i, used), Title: t("records.title", g.WorkUnit, year, q),
 			Header: []string{t("records.col.name"), t("records.col.unit"), t("records.col.date"),
 				t("records.col.event"), t("records.col.category"), t("records.col.hours"), t("records.col.quarter_hours"),
 				t("records.col.year_hours"), t("records.col.target"), t("records.col.progress")},
 			Widths: []float64{10, 16, 12, 28, 12, 10, 12, 12, 12, 10}}
 		for _, card := range g.Cards {
-			head := []sheetCell{textCell(card.Name), textCell(card.Unit)}
-			tail := []sheetCell{hoursCell(card.Minutes), hoursCell(card.YearMinutes), numCell(int64(card.TargetHours)), textCell(fmt.Sprintf("%d%%", card.Progress))}
+			head := []report.Cell{report.TextCell(card.Name), report.TextCell(card.Unit)}
+			tail := []report.Cell{report.HoursCell(card.Minutes), report.HoursCell(card.YearMinutes), report.NumCell(int64(card.TargetHours)), report.TextCell(fmt.Sprintf("%d%%", card.Progress))}
 			if len(card.Lines) == 0 {
-				sh.Rows = append(sh.Rows, append(append(head, textCell(""), textCell(t("records.none")), textCell(""), hoursCell(0)), tail...))
+				sh.Rows = append(sh.Rows, append(append(head, report.TextCell(""), report.TextCell(t("records.none")), report.TextCell(""), report.HoursCell(0)), tail...))
 			}
 			for j, l := range card.Lines {
-				row := append([]sheetCell{}, head...)
+				row := append([]report.Cell{}, head...)
 				if j > 0 {
-					row = []sheetCell{textCell(""), textCell("")}
+					row = []report.Cell{report.TextCell(""), report.TextCell("")}
 				}
 				date := l.Date
 				if l.Late {
 					date = t("records.late_date", l.Date, l.Posted)
 				}
-				row = append(row, textCell(date), textCell(l.Event), textCell(s.cat.Category(lang, l.Category)), hoursCell(l.Minutes))
+				row = append(row, report.TextCell(date), report.TextCell(l.Event), report.TextCell(s.cat.Category(lang, l.Category)), report.HoursCell(l.Minutes))
 				if j == 0 {
 					row = append(row, tail...)
 				}
 				sh.Rows = append(sh.Rows, row)
 			}
 		}
-		sh.Total = []sheetCell{textCell(t("records.total", len(g.Cards))), {}, {}, {}, {}, {}, hoursCell(g.Minutes)}
+		sh.Total = []report.Cell{report.TextCell(t("records.total", len(g.Cards))), {}, {}, {}, {}, {}, report.HoursCell(g.Minutes)}
 		sh.Notes = []string{t("records.note", g.WorkUnit, quarter), t("records.issued_by", g.Issuer, issued)}
 		sh.Signatures = []string{t("records.sign.seal"), t("records.sign.head"), t("records.sign.date")}
 		sheets = append(sheets, sh)
 	}
 	if len(sheets) == 0 {
-		sheets = []sheet{{Name: t("records.empty_sheet"), Header: []string{t("records.none")}}}
+		sheets = []report.Sheet{{Name: t("records.empty_sheet"), Header: []string{t("records.none")}}}
 	}
 	var buf bytes.Buffer
-	if err := writeXLSX(&buf, 0, sheets...); err != nil {
+	if err := report.WriteXLSX(&buf, 0, sheets...); err != nil {
 		return err
 	}
 	name := t("records.file", year, q)
@@ -431,7 +423,7 @@ func (s *server) verifyPage(c echo.Context) error {
 	switch {
 	case err == nil:
 		d.Found, d.Serial, d.Name, d.From, d.To = true, cert.Serial, cert.MaskedName(), cert.From, cert.To
-		d.Hours = strconv.FormatFloat(roundHours(cert.Minutes), 'f', 1, 64)
+		d.Hours = strconv.FormatFloat(report.Hours(cert.Minutes), 'f', 1, 64)
 		d.Services, d.Unit, d.Issued = cert.Services, cert.UnitName, cert.IssuedAt.In(s.cfg.Location).Format("2006-01-02")
 	case ledger.ErrorCode(err) == ledger.ENOTFOUND || ledger.ErrorCode(err) == ledger.EINVALID:
 		status = http.StatusNotFound

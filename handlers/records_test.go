@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/report"
+	"aixin/report/reporttest"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -66,7 +68,7 @@ func TestServiceRecords(t *testing.T) {
 	}
 	res := e.get("/api/v1/exports/service-records?quarter=2026-Q1&format=xlsx&work_unit=区税务局", orgA)
 	wantStatus(t, res, http.StatusOK)
-	dump := string(dumpXLSX(t, res.body))
+	dump := string(reporttest.DumpXLSX(t, res.body))
 	for _, want := range []string{"== 区税务局", `"队员A"`, `"活动A"`, `"2026-03-13"`, `A1 title: "区税务局 2026年第1季度 在职党员服务记录卡"`,
 		`"出具单位：A社区；出具日期：2026-03-14。"`, `"出具单位（盖章）"`, `"负责人签字"`, "titles '区税务局'!$1:$2", "landscape, fit to page true (1 wide, 0 tall)"} {
 		if !strings.Contains(dump, want) {
@@ -87,7 +89,7 @@ func TestServiceRecords(t *testing.T) {
 		out.Groups[1].Cards[0].Name != "队员B" || out.Groups[1].WorkUnit != "区税务局" {
 		t.Fatalf("two communities: %+v", out.Groups)
 	}
-	dump = string(dumpXLSX(t, e.get("/api/v1/exports/service-records?quarter=2026-Q1&format=xlsx", admin).body))
+	dump = string(reporttest.DumpXLSX(t, e.get("/api/v1/exports/service-records?quarter=2026-Q1&format=xlsx", admin).body))
 	for _, want := range []string{"== 区税务局-A社区", "== 区税务局-B社区", "出具单位：B社区"} {
 		if !strings.Contains(dump, want) {
 			t.Fatalf("the workbook lacks %s:\n%s", want, dump)
@@ -152,10 +154,10 @@ func TestCertificate(t *testing.T) {
 // each its own, however they are written.
 func TestSheetNames(t *testing.T) {
 	used := map[string]bool{}
-	var sheets []sheet
+	var sheets []report.Sheet
 	names := []string{"A/B", "A_B", "ABC公司", "abc公司", "'引号'", "", strings.Repeat("很长的单位名称", 8), strings.Repeat("很长的单位名称", 8) + "二"}
 	for i, n := range names {
-		sheets = append(sheets, sheet{Name: sheetName(n, i, used), Header: []string{n}})
+		sheets = append(sheets, report.Sheet{Name: sheetName(n, i, used), Header: []string{n}})
 	}
 	seen := map[string]bool{}
 	for _, sh := range sheets {
@@ -166,7 +168,7 @@ func TestSheetNames(t *testing.T) {
 		seen[key] = true
 	}
 	var buf bytes.Buffer
-	if err := writeXLSX(&buf, 0, sheets...); err != nil {
+	if err := report.WriteXLSX(&buf, 0, sheets...); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(&buf)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/report"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -66,7 +67,7 @@ func (s *server) exportWishes(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"month": month.String(), "sheet": sh, "figures": fig})
 	}
 	var buf bytes.Buffer
-	if err := writeXLSX(&buf, 0, sh); err != nil {
+	if err := report.WriteXLSX(&buf, 0, sh); err != nil {
 		return err
 	}
 	y, mo := int(month)/100, int(month)%100
@@ -78,15 +79,15 @@ func (s *server) exportWishes(c echo.Context) error {
 
 // wishLedger is the month's sheet and figures.
 func (s *server) wishLedger(c echo.Context, wishes []ledger.Wish, units map[uuid.UUID]ledger.Unit, month ledger.Month, where string,
-	t func(string, ...any) string) (sheet, ledger.WishFigures) {
+	t func(string, ...any) string) (report.Sheet, ledger.WishFigures) {
 	loc := s.cfg.Location
 	fig := ledger.CountWishes(wishes, month, loc)
 	in := func(at time.Time) bool { return !at.IsZero() && ledger.MonthOf(at, loc) == month }
-	day := func(h *ledger.WishStep) sheetCell {
+	day := func(h *ledger.WishStep) report.Cell {
 		if h == nil {
-			return textCell("")
+			return report.TextCell("")
 		}
-		return textCell(h.At.In(loc).Format("2006-01-02"))
+		return report.TextCell(h.At.In(loc).Format("2006-01-02"))
 	}
 	first := func(w ledger.Wish, step string) *ledger.WishStep {
 		for i := range w.History {
@@ -107,7 +108,7 @@ func (s *server) wishLedger(c echo.Context, wishes []ledger.Wish, units map[uuid
 	}
 	slices.SortStableFunc(rows, func(a, b ledger.Wish) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	v := s.wishViewer(c.Request().Context(), &wishCaller{units: units})
-	sh := sheet{
+	sh := report.Sheet{
 		Name:  t("wish.ledger.sheet"),
 		Title: t("wish.ledger.title", where, int(month)/100, int(month)%100),
 		Header: []string{t("wish.ledger.no"), t("wish.ledger.wish"), t("wish.ledger.resident"), t("wish.ledger.phone"),
@@ -144,16 +145,16 @@ func (s *server) wishLedger(c echo.Context, wishes []ledger.Wish, units map[uuid
 			points += awarded
 		}
 		entered := cmp.Or(v.n.user(w.EnteredBy), v.member(w.EnteredMember))
-		sh.Rows = append(sh.Rows, []sheetCell{numCell(int64(i + 1)), textCell(w.Title), textCell(w.Resident.Name), textCell(maskWishPhone(w.Resident.Phone)),
-			textCell(community), textCell(place), textCell(entered), textCell(w.CreatedAt.In(loc).Format("2006-01-02")), day(verified),
-			day(first(w, ledger.WishStepPublish)), day(claim), textCell(claimer), day(w.Step(ledger.WishStepFulfil)), day(w.Step(ledger.WishStepConfirm)),
-			textCell(how), pointsCell(awarded), textCell(t("wish.status." + string(w.Status)))})
+		sh.Rows = append(sh.Rows, []report.Cell{report.NumCell(int64(i + 1)), report.TextCell(w.Title), report.TextCell(w.Resident.Name), report.TextCell(maskWishPhone(w.Resident.Phone)),
+			report.TextCell(community), report.TextCell(place), report.TextCell(entered), report.TextCell(w.CreatedAt.In(loc).Format("2006-01-02")), day(verified),
+			day(first(w, ledger.WishStepPublish)), day(claim), report.TextCell(claimer), day(w.Step(ledger.WishStepFulfil)), day(w.Step(ledger.WishStepConfirm)),
+			report.TextCell(how), report.PointsCell(awarded), report.TextCell(t("wish.status." + string(w.Status)))})
 	}
-	sh.Total = []sheetCell{textCell(t("wish.ledger.total")), textCell(t("wish.ledger.lines", len(rows)))}
+	sh.Total = []report.Cell{report.TextCell(t("wish.ledger.total")), report.TextCell(t("wish.ledger.lines", len(rows)))}
 	for len(sh.Total) < 15 {
-		sh.Total = append(sh.Total, textCell(""))
+		sh.Total = append(sh.Total, report.TextCell(""))
 	}
-	sh.Total = append(sh.Total, pointsCell(points), textCell(""))
+	sh.Total = append(sh.Total, report.PointsCell(points), report.TextCell(""))
 	sh.Notes = []string{
 		t("wish.ledger.counts", fig.Received, fig.Verified, fig.Published, fig.Claimed, fig.Fulfilled, fig.Confirmed, fig.Points),
 		t("wish.ledger.rate", fig.Published, fig.Done, pct(fig)),

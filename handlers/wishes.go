@@ -1035,7 +1035,7 @@ func (s *server) wishClaimDays() int {
 	return cmp.Or(s.cfg.WishClaimDays, ledger.DefaultWishClaimDays)
 }
 
-// wishesInScope reads every wish the scope holds, for the dashboard and the ledger.
+// wishesInScope reads every wish the scope holds, for the wish ledger.
 func (s *server) wishesInScope(ctx context.Context, scope ledger.Scope) ([]ledger.Wish, error) {
 	return s.cfg.Wishes.ListWishes(ctx, ledger.WishFilter{Scope: scope})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/report"
 
 	"github.com/google/uuid"
 	"github.com/xuri/excelize/v2"
@@ -595,7 +596,7 @@ func TestWishLedgerAndDashboard(t *testing.T) {
 	w.wish(ledger.WishConfirmed, 10)
 	w.wish(ledger.WishPublished, 5)
 	w.wish(ledger.WishClaimed, 5)
-	var d dashboard
+	var d report.Dashboard
 	wantStatus(t, w.call("orgA", "GET", "/api/v1/dashboard", nil, &d), http.StatusOK)
 	if d.Wishes == nil || d.Wishes.Open != 1 || d.Wishes.InHand != 1 || d.Wishes.Confirmed != 1 || d.Wishes.Points != 10 ||
 		d.Wishes.Published != 3 || d.Wishes.Rate != 33 {
@@ -631,7 +632,7 @@ func TestWishLedgerAndDashboard(t *testing.T) {
 		t.Fatalf("%d rows", len(rows))
 	}
 	// Another month has none.
-	var j struct{ Sheet sheet }
+	var j struct{ Sheet report.Sheet }
 	wantStatus(t, w.call("orgA", "GET", "/api/v1/exports/wishes?month=2026-02&format=json", nil, &j), http.StatusOK)
 	if len(j.Sheet.Rows) != 0 {
 		t.Fatalf("February has %d rows", len(j.Sheet.Rows))

@@ -211,36 +211,31 @@ func (s *Store) Teams(ctx context.Context) ([]ledger.Team, error) {
 	return listJSON[ledger.Team](s, bucketTeams)
 }
 
-// checkMember checks m against the directory inside tx: its unit exists,
-// its teams belong to the unit or one of its ancestors, its posts to its
-// community. It normalises m (Member.Check) and returns its unit.
+// checkMember checks m against the directory inside tx
+// (ledger.CheckMemberPlace): it reads m's unit, the units of its path and
+// m's teams. It normalises m and returns its unit.
 func checkMember(tx *bolt.Tx, m *ledger.Member) (ledger.Unit, error) {
-	if m.UnitID == uuid.Nil {
-		return ledger.Unit{}, ledger.Errorf(ledger.EINVALID, "member.unit_required")
-	}
-	unit, err := getJSON[ledger.Unit](tx.Bucket(bucketUnits), m.UnitID, "unit.not_found")
-	if err != nil {
+	units, teams := map[uuid.UUID]ledger.Unit{}, map[uuid.UUID]ledger.Team{}
+	if unit, err := getJSON[ledger.Unit](tx.Bucket(bucketUnits), m.UnitID, "unit.not_found"); err == nil {
+		units[unit.ID] = unit
+		for _, id := range unit.Path {
+			if u, err := getJSON[ledger.Unit](tx.Bucket(bucketUnits), id, "unit.not_found"); err == nil {
+				units[id] = u
+			}
+		}
+	} else if ledger.ErrorCode(err) != ledger.ENOTFOUND {
 		return unit, err
 	}
-	var community *ledger.Unit
-	for _, id := range unit.Path {
-		if u, err := getJSON[ledger.Unit](tx.Bucket(bucketUnits), id, "unit.not_found"); err == nil && u.Kind == ledger.UnitCommunity {
-			community = &u
+	for _, id := range m.TeamIDs {
+		t, err := getJSON[ledger.Team](tx.Bucket(bucketTeams), id, "team.not_found")
+		switch {
+		case err == nil:
+			teams[id] = t
+		case ledger.ErrorCode(err) != ledger.ENOTFOUND:
+			return ledger.Unit{}, err
 		}
 	}
-	if err := m.Check(community); err != nil {
-		return unit, err
-	}
-	for _, tid := range m.TeamIDs {
-		t, err := getJSON[ledger.Team](tx.Bucket(bucketTeams), tid, "team.not_found")
-		if err != nil {
-			return unit, err
-		}
-		if !slices.Contains(unit.Path, t.UnitID) {
-			return unit, ledger.Errorf(ledger.EINVALID, "member.team_elsewhere", t.Name)
-		}
-	}
-	return unit, nil
+	return ledger.CheckMemberPlace(m, units, teams)
 }
 
 // CreateMember implements ledger.Directory.

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"aixin/handlers"
 	"aixin/ledger"
+	"aixin/report"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
@@ -35,7 +35,7 @@ func BenchmarkExportMonth1M(b *testing.B) {
 				var size int
 				for b.Loop() {
 					var buf bytes.Buffer
-					_, err := handlers.ExportMonthly(ctx, s, s, s, handlers.ExportOptions{Month: month, Scope: ledger.Scope{All: true},
+					_, err := report.ExportMonthly(ctx, s, s, s, report.Options{Month: month, Scope: ledger.Scope{All: true},
 						Lang: "zh-CN", By: "member", Who: "bench", Now: time.Now(), Location: s.Location()}, format, &buf)
 					if err != nil {
 						b.Fatal(err)

@@ -9,8 +9,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"aixin/handlers"
+	"aixin/i18n"
 	"aixin/ledger"
+	"aixin/report"
 
 	"github.com/google/uuid"
 )
@@ -63,11 +64,11 @@ func exportMonthly(ctx context.Context, args []string, getenv func(string) strin
 		return fmt.Errorf("--format %q: use csv or xlsx", *format)
 	}
 	var buf bytes.Buffer
-	name, err := handlers.ExportMonthly(ctx, st, st, st, handlers.ExportOptions{Month: month, Scope: scope, Lang: *lang,
+	name, err := report.ExportMonthly(ctx, st, st, st, report.Options{Month: month, Scope: scope, Lang: *lang,
 		FullPhone: *full, By: *by, Who: "aixin export", Now: time.Now(), Location: loc}, *format, &buf)
 	if err != nil {
 		if le, ok := ledger.AsError(err); ok {
-			return fmt.Errorf("%s", handlers.Message(*lang, le.Key, le.Args...))
+			return fmt.Errorf("%s", i18n.Message(*lang, le.Key, le.Args...))
 		}
 		return err
 	}

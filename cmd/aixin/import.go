@@ -7,8 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"aixin/handlers"
+	"aixin/i18n"
 	"aixin/ledger"
+	"aixin/roster"
 )
 
 // importMembers is "aixin import members FILE": a roster into a stopped
@@ -40,10 +41,14 @@ func importMembers(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer st.Close()
-	res, err := handlers.ImportRoster(ctx, st, ledger.Scope{All: true}, filepath.Base(path), data, *skip, *lang)
+	cat, err := i18n.Embedded()
+	if err != nil {
+		return err
+	}
+	res, err := roster.Import(ctx, st, cat, *lang, ledger.Scope{All: true}, filepath.Base(path), data, *skip)
 	if err != nil {
 		if le, ok := ledger.AsError(err); ok {
-			return fmt.Errorf("%s: %s", path, handlers.Message(*lang, le.Key, le.Args...))
+			return fmt.Errorf("%s: %s", path, i18n.Message(*lang, le.Key, le.Args...))
 		}
 		return err
 	}

@@ -1,4 +1,7 @@
-package handlers
+// Package roster reads the roster (花名册) of volunteers an organiser
+// uploads, as CSV or .xlsx, and imports it into the directory in one step.
+// The HTTP upload and the command line both call Import.
+package roster
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package handlers
+package roster
 
 import (
 	"archive/zip"

@@ -1,4 +1,4 @@
-package handlers
+package report
 
 import (
 	"encoding/csv"
@@ -13,26 +13,33 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// sheetCell is one spreadsheet cell: text, or a number shown with the given
+// Cell is one spreadsheet cell: text, or a number shown with the given
 // decimals. Text is written as text everywhere (phone numbers and codes
 // keep their leading digits), and text a spreadsheet would run as a formula
 // is neutralised; numbers are numbers.
-type sheetCell struct {
+type Cell struct {
 	Text     string  `json:"text,omitempty"`
 	Num      float64 `json:"num,omitempty"`
 	IsNum    bool    `json:"is_num,omitempty"`
 	Decimals int     `json:"decimals,omitempty"`
 }
 
-func textCell(s string) sheetCell { return sheetCell{Text: s} }
-func numCell(n int64) sheetCell   { return sheetCell{Num: float64(n), IsNum: true} }
-func hoursCell(minutes int64) sheetCell {
-	return sheetCell{Num: math.Round(float64(minutes)/6) / 10, IsNum: true, Decimals: 1}
+// TextCell is a cell of text.
+func TextCell(s string) Cell { return Cell{Text: s} }
+
+// NumCell is a cell of a whole number.
+func NumCell(n int64) Cell { return Cell{Num: float64(n), IsNum: true} }
+
+// HoursCell is minutes of service shown as hours with one decimal.
+func HoursCell(minutes int64) Cell {
+	return Cell{Num: math.Round(float64(minutes)/6) / 10, IsNum: true, Decimals: 1}
 }
-func pointsCell(p ledger.Points) sheetCell { return numCell(p) }
+
+// PointsCell is a cell of points.
+func PointsCell(p ledger.Points) Cell { return NumCell(p) }
 
 // String is the cell as CSV writes it.
-func (c sheetCell) String() string {
+func (c Cell) String() string {
 	if c.IsNum {
 		return strconv.FormatFloat(c.Num, 'f', c.Decimals, 64)
 	}
@@ -50,26 +57,26 @@ func neutralise(s string) string {
 	return s
 }
 
-// sheet is one table of an export: a title, a header row, rows, a totals
+// Sheet is one table of an export: a title, a header row, rows, a totals
 // row, notes under it (the reconciliation) and lines to sign.
-type sheet struct {
+type Sheet struct {
 	Name string `json:"name"`
 	// Title is printed above the header in a workbook (蓉城街道 2026年11月积分汇总).
-	Title  string        `json:"title"`
-	Header []string      `json:"header"`
-	Widths []float64     `json:"-"`
-	Rows   [][]sheetCell `json:"rows"`
-	Total  []sheetCell   `json:"total,omitempty"`
-	Notes  []string      `json:"notes,omitempty"`
+	Title  string    `json:"title"`
+	Header []string  `json:"header"`
+	Widths []float64 `json:"-"`
+	Rows   [][]Cell  `json:"rows"`
+	Total  []Cell    `json:"total,omitempty"`
+	Notes  []string  `json:"notes,omitempty"`
 	// Signatures are the labels of the lines a workbook prints at the end
 	// for people to sign by hand (制表人, 审核人, 日期).
 	Signatures []string `json:"-"`
 }
 
-// writeCSV writes one sheet as CSV for Excel and WPS: UTF-8 with a byte
+// WriteCSV writes one sheet as CSV for Excel and WPS: UTF-8 with a byte
 // order mark, CRLF line ends, RFC 4180 quoting; the notes follow the totals
 // after an empty line.
-func writeCSV(w io.Writer, sh sheet) error {
+func WriteCSV(w io.Writer, sh Sheet) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return err
 	}
@@ -123,11 +130,11 @@ const (
 	signRowHeight  = 30
 )
 
-// writeXLSX writes the sheets as one workbook, each with a title row (when it
+// WriteXLSX writes the sheets as one workbook, each with a title row (when it
 // has a title) and a bold header row, both frozen and repeated on every
 // printed page, column widths, and the page set up to print one page wide;
 // sheet number active is the one that opens.
-func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
+func WriteXLSX(w io.Writer, active int, sheets ...Sheet) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F3E5E5"}},
@@ -230,7 +237,7 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 			return err
 		}
 		r++
-		put := func(row []sheetCell, numStyle, decStyle, txtStyle int, opts ...excelize.RowOpts) error {
+		put := func(row []Cell, numStyle, decStyle, txtStyle int, opts ...excelize.RowOpts) error {
 			vals := make([]any, len(row))
 			for c, v := range row {
 				switch {
@@ -271,7 +278,7 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 				if err := across(r); err != nil {
 					return err
 				}
-				if err := put([]sheetCell{textCell(n)}, 0, 0, noteStyle, excelize.RowOpts{Height: noteLineHeight * math.Max(lines, 1)}); err != nil {
+				if err := put([]Cell{TextCell(n)}, 0, 0, noteStyle, excelize.RowOpts{Height: noteLineHeight * math.Max(lines, 1)}); err != nil {
 					return err
 				}
 			}
@@ -304,7 +311,7 @@ func writeXLSX(w io.Writer, active int, sheets ...sheet) error {
 // printSetup sets how sheet sh prints: A4, one page wide, landscape when it
 // is wide, its title and header rows repeated on every page, page numbers
 // in the footer.
-func printSetup(f *excelize.File, sh sheet) error {
+func printSetup(f *excelize.File, sh Sheet) error {
 	width := 0.0
 	for c := range max(1, len(sh.Header)) {
 		width += colWidth(sh, c)
@@ -337,7 +344,7 @@ func printSetup(f *excelize.File, sh sheet) error {
 }
 
 // colWidth is column c's width in spreadsheet units (the default when unset).
-func colWidth(sh sheet, c int) float64 {
+func colWidth(sh Sheet, c int) float64 {
 	if c < len(sh.Widths) {
 		return sh.Widths[c]
 	}
@@ -356,4 +363,13 @@ func textWidth(s string) float64 {
 		}
 	}
 	return w
+}
+
+// Hours shows minutes as hours to a tenth, halves away from zero (a
+// correction may take time back).
+func Hours(minutes int64) float64 {
+	if minutes < 0 {
+		return -Hours(-minutes)
+	}
+	return float64((minutes+3)/6) / 10
 }

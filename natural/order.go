@@ -1,4 +1,4 @@
-package handlers
+package natural
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"aixin/ledger"
-	"aixin/natural"
 
 	"github.com/google/uuid"
 )
@@ -16,11 +15,11 @@ import (
 // followed by its subtree, and siblings in natural order, so that 第二网格
 // comes after 第一网格, 第十网格 after 第九网格 and 2号楼 before 10号楼.
 
-// unitTree returns units in tree order. A unit whose parent is not among
+// UnitTree returns units in tree order. A unit whose parent is not among
 // them (the top of an organiser's subtree) starts a tree of its own; the
 // trees follow each other in natural order too.
-func unitTree(units []ledger.Unit) []ledger.Unit {
-	s := natural.New()
+func UnitTree(units []ledger.Unit) []ledger.Unit {
+	s := New()
 	keys := make(map[uuid.UUID][]byte, len(units))
 	present := make(map[uuid.UUID]bool, len(units))
 	for _, u := range units {
@@ -52,19 +51,36 @@ func unitTree(units []ledger.Unit) []ledger.Unit {
 	return out
 }
 
-// sortTeams orders teams by their unit's place in tree (units in tree
+// SortTeams orders teams by their unit's place in tree (units in tree
 // order), then by name in natural order (第二分队 after 第一分队).
-func sortTeams(teams []ledger.Team, tree []ledger.Unit) {
+func SortTeams(teams []ledger.Team, tree []ledger.Unit) {
 	place := make(map[uuid.UUID]int, len(tree))
 	for i, u := range tree {
 		place[u.ID] = i
 	}
-	s := natural.New()
+	s := New()
 	keys := make(map[uuid.UUID][]byte, len(teams))
 	for _, t := range teams {
 		keys[t.ID] = s.Key(t.Name)
 	}
 	slices.SortFunc(teams, func(a, b ledger.Team) int {
 		return cmp.Or(cmp.Compare(place[a.UnitID], place[b.UnitID]), bytes.Compare(keys[a.ID], keys[b.ID]), bytes.Compare(a.ID[:], b.ID[:]))
+	})
+}
+
+// SortHouseholds orders households as the unit tree is read, then by
+// address in natural order (2单元 before 10单元), then by id.
+func SortHouseholds(hs []ledger.Household, units map[uuid.UUID]ledger.Unit) {
+	all := make([]ledger.Unit, 0, len(units))
+	for _, u := range units {
+		all = append(all, u)
+	}
+	place := map[uuid.UUID]int{}
+	for i, u := range UnitTree(all) {
+		place[u.ID] = i
+	}
+	slices.SortStableFunc(hs, func(a, b ledger.Household) int {
+		return cmp.Or(cmp.Compare(place[a.UnitID], place[b.UnitID]), Compare(a.Address, b.Address),
+			slices.Compare(a.ID[:], b.ID[:]))
 	})
 }

@@ -1,8 +1,9 @@
-package handlers
+package roster
 
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -12,13 +13,12 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"aixin/i18n"
 	"aixin/ledger"
-	"aixin/static"
 
 	"github.com/google/uuid"
 	"github.com/xuri/excelize/v2"
@@ -144,34 +144,34 @@ func checkRosterError(tb testing.TB, err error) *ledger.Error {
 		tb.Errorf("code = %q, want %q (%v)", e.Code, ledger.EINVALID, e)
 	}
 	cat := rosterCatalogue(tb)
-	for _, lang := range []string{langZH, langEN} {
-		msg, ok := cat.msgs[lang][e.Key]
+	for _, lang := range []string{i18n.ZH, i18n.EN} {
+		msg, ok := cat.Lookup(lang, e.Key)
 		if !ok {
 			tb.Errorf("key %q is missing from %s", e.Key, lang)
-		} else if verbs(msg) != len(e.Args) {
-			tb.Errorf("key %q has %d verbs in %s but the error has %d arguments", e.Key, verbs(msg), lang, len(e.Args))
+		} else if i18n.Verbs(msg) != len(e.Args) {
+			tb.Errorf("key %q has %d verbs in %s but the error has %d arguments", e.Key, i18n.Verbs(msg), lang, len(e.Args))
 		}
 	}
 	return e
 }
 
-// rosterCatalogue loads the catalogue once for all roster tests.
-var rosterCatalogue = func() func(testing.TB) *catalogue {
-	load := sync.OnceValues(func() (*catalogue, error) { return loadCatalogue(static.FS) })
-	return func(tb testing.TB) *catalogue {
-		tb.Helper()
-		c, err := load()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return c
-	}
-}()
+// ctx is the tests' context.
+var ctx = context.Background()
 
-// fixture reads a file of testdata/roster.
+// rosterCatalogue is the embedded catalogue, read once for all roster tests.
+func rosterCatalogue(tb testing.TB) *i18n.Catalogue {
+	tb.Helper()
+	c, err := i18n.Embedded()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// fixture reads a file of testdata.
 func fixture(tb testing.TB, name string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "roster", name))
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		tb.Fatal(err)
 	}

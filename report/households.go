@@ -1,10 +1,11 @@
-package handlers
+package report
 
 import (
 	"context"
 	"strings"
 
 	"aixin/ledger"
+	"aixin/natural"
 
 	"github.com/google/uuid"
 )
@@ -16,20 +17,20 @@ import (
 // reads the members'. Households' points are never a member's: this view
 // stands apart from the others and is not in their totals.
 
-// householdExportView is the export view of households.
-const householdExportView = "household"
+// HouseholdView is the export view of households.
+const HouseholdView = "household"
 
 // householdSheet builds the household view for opts' month and scope.
 // label names a unit as the export does; names are the members of the scope
 // by id, and any other member is looked up. It answers the sheet, the
 // households' total and whether every household's month adds up.
-func householdSheet(ctx context.Context, d exportDeps, opts ExportOptions, t func(string, ...any) string,
-	label func(ledger.Unit) string, units map[uuid.UUID]ledger.Unit, names map[uuid.UUID]string) (sheet, ledger.MemberMonth, bool, error) {
-	sh := sheet{Name: t("export.view.household"), Header: []string{t("export.col.household"), t("export.col.unit"), t("export.col.household_members"),
+func householdSheet(ctx context.Context, d Deps, opts Options, t func(string, ...any) string,
+	label func(ledger.Unit) string, units map[uuid.UUID]ledger.Unit, names map[uuid.UUID]string) (Sheet, ledger.MemberMonth, bool, error) {
+	sh := Sheet{Name: t("export.view.household"), Header: []string{t("export.col.household"), t("export.col.unit"), t("export.col.household_members"),
 		t("export.col.opening"), t("export.col.household_awarded"), t("export.col.household_deducted"), t("export.col.adjusted"), t("export.col.redeemed"),
 		t("export.col.expired"), t("export.col.closing"), t("export.col.held")},
 		Widths: []float64{18, 24, 36, 10, 10, 10, 10, 10, 10, 10, 11}}
-	hms, err := d.reports.HouseholdMonths(ctx, opts.Month, opts.Scope)
+	hms, err := d.Reports.HouseholdMonths(ctx, opts.Month, opts.Scope)
 	if err != nil {
 		return sh, ledger.MemberMonth{}, false, err
 	}
@@ -38,7 +39,7 @@ func householdSheet(ctx context.Context, d exportDeps, opts ExportOptions, t fun
 	for i, hm := range hms {
 		homes[i], byID[hm.Household.ID] = hm.Household, hm.Points
 	}
-	sortHouseholds(homes, units)
+	natural.SortHouseholds(homes, units)
 	var total ledger.MemberMonth
 	ok := true
 	for _, h := range homes {
@@ -47,7 +48,7 @@ func householdSheet(ctx context.Context, d exportDeps, opts ExportOptions, t fun
 		for _, m := range h.Members {
 			name, known := names[m.MemberID]
 			if !known {
-				if mem, err := d.dir.Member(ctx, m.MemberID); err == nil {
+				if mem, err := d.Directory.Member(ctx, m.MemberID); err == nil {
 					name = mem.Name
 				}
 			}
@@ -59,15 +60,15 @@ func householdSheet(ctx context.Context, d exportDeps, opts ExportOptions, t fun
 			}
 			who = append(who, name)
 		}
-		sh.Rows = append(sh.Rows, []sheetCell{textCell(h.Address), textCell(label(units[h.UnitID])), textCell(strings.Join(who, "、")),
-			pointsCell(p.Opening), pointsCell(p.Earned), pointsCell(p.Deducted), pointsCell(p.Adjusted), pointsCell(p.Redeemed),
-			pointsCell(p.Expired), pointsCell(p.Closing), pointsCell(p.HeldClosing)})
+		sh.Rows = append(sh.Rows, []Cell{TextCell(h.Address), TextCell(label(units[h.UnitID])), TextCell(strings.Join(who, "、")),
+			PointsCell(p.Opening), PointsCell(p.Earned), PointsCell(p.Deducted), PointsCell(p.Adjusted), PointsCell(p.Redeemed),
+			PointsCell(p.Expired), PointsCell(p.Closing), PointsCell(p.HeldClosing)})
 		total.Add(p)
 		ok = ok && p.Reconciles()
 	}
-	sh.Total = []sheetCell{textCell(t("export.total_households", len(homes))), {}, {}, pointsCell(total.Opening), pointsCell(total.Earned),
-		pointsCell(total.Deducted), pointsCell(total.Adjusted), pointsCell(total.Redeemed), pointsCell(total.Expired), pointsCell(total.Closing),
-		pointsCell(total.HeldClosing)}
+	sh.Total = []Cell{TextCell(t("export.total_households", len(homes))), {}, {}, PointsCell(total.Opening), PointsCell(total.Earned),
+		PointsCell(total.Deducted), PointsCell(total.Adjusted), PointsCell(total.Redeemed), PointsCell(total.Expired), PointsCell(total.Closing),
+		PointsCell(total.HeldClosing)}
 	return sh, total, ok, nil
 }
 
