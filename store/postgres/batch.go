@@ -305,6 +305,17 @@ func (w *wtx) OpenAccount(a ledger.Account) error {
 	return nil
 }
 
+// openNewAccount opens the account of an object made in this request
+// (a new member's): it cannot be open yet, so nothing is read.
+func (w *wtx) openNewAccount(a ledger.Account) {
+	k := a.Key()
+	if w.st.accounts[k] == nil {
+		w.st.accounts[k] = &accountState{}
+		w.st.opened = append(w.st.opened, k)
+	}
+	w.wrote = true
+}
+
 // runBatch runs the batch in one transaction and commits. It returns the
 // number of entries appended.
 func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {

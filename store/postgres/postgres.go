@@ -291,3 +291,11 @@ func retryable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
+
+// What the engine carries so far.
+var (
+	_ ledger.Journal   = (*Store)(nil)
+	_ ledger.Users     = (*Store)(nil)
+	_ ledger.Directory = (*Store)(nil)
+	_ ledger.Awards    = (*Store)(nil)
+)

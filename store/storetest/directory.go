@@ -14,31 +14,21 @@ import (
 )
 
 // DirectoryStore is what the directory suite needs of an engine: the
-// directory (ledger.Directory but its roster import), the accounts its
-// members log in with, and their balances.
+// directory, the accounts its members log in with, and the journal their
+// points are kept in.
 type DirectoryStore interface {
-	CreateUnit(ctx context.Context, name string, kind ledger.UnitKind, parentID uuid.UUID, posts []string) (ledger.Unit, error)
-	UpdateUnit(ctx context.Context, id uuid.UUID, name string, posts []string) (ledger.Unit, error)
-	SetPublicNotice(ctx context.Context, id uuid.UUID, p ledger.NoticePatch) (ledger.Unit, error)
-	Unit(ctx context.Context, id uuid.UUID) (ledger.Unit, error)
-	Units(ctx context.Context) ([]ledger.Unit, error)
-	CreateTeam(ctx context.Context, t ledger.Team) (ledger.Team, error)
-	Team(ctx context.Context, id uuid.UUID) (ledger.Team, error)
-	Teams(ctx context.Context) ([]ledger.Team, error)
-	CreateMember(ctx context.Context, m ledger.Member, passwordHash string) (ledger.Member, error)
-	UpdateMember(ctx context.Context, m ledger.Member) (ledger.Member, error)
-	Member(ctx context.Context, id uuid.UUID) (ledger.Member, error)
-	Members(ctx context.Context, f ledger.MemberFilter) ([]ledger.Member, error)
+	ledger.Directory
 	ledger.Users
 	Balance(ctx context.Context, a ledger.Account) (ledger.Balance, error)
+	Head(ctx context.Context) (uint64, ledger.Hash, error)
 	Secret(ctx context.Context, name string) ([]byte, error)
 }
 
 // OpenDirectory opens a fresh, empty store whose clock is clock.
 type OpenDirectory func(t *testing.T, clock func() time.Time) DirectoryStore
 
-// RunDirectory runs the conformance tests of the unit tree, teams and
-// members (ledger.Directory, but the roster import).
+// RunDirectory runs the conformance tests of the unit tree, teams,
+// members and roster imports (ledger.Directory).
 func RunDirectory(t *testing.T, open OpenDirectory) {
 	tests := []struct {
 		name string
@@ -49,6 +39,8 @@ func RunDirectory(t *testing.T, open OpenDirectory) {
 		{"Members", testMembers},
 		{"PhoneRace", testPhoneRace},
 		{"MemberFilters", testMemberFilters},
+		{"Import", testImportMembers},
+		{"ImportTenThousand", testImportTenThousand},
 		{"Secret", testSecret},
 	}
 	for _, tc := range tests {
@@ -57,7 +49,7 @@ func RunDirectory(t *testing.T, open OpenDirectory) {
 }
 
 type tree struct {
-	street, east, west, grid ledger.Unit
+	street, east, west, grid, westGrid ledger.Unit
 }
 
 func newTree(t *testing.T, s DirectoryStore) tree {
@@ -71,6 +63,8 @@ func newTree(t *testing.T, s DirectoryStore) tree {
 	tr.west, err = s.CreateUnit(ctx, "西华社区", ledger.UnitCommunity, tr.street.ID, nil)
 	must(t, err)
 	tr.grid, err = s.CreateUnit(ctx, "第一网格", ledger.UnitGrid, tr.east.ID, nil)
+	must(t, err)
+	tr.westGrid, err = s.CreateUnit(ctx, "第一网格", ledger.UnitGrid, tr.west.ID, nil)
 	must(t, err)
 	return tr
 }
@@ -100,7 +94,7 @@ func testUnits(t *testing.T, open OpenDirectory) {
 	}
 	units, err := s.Units(ctx)
 	must(t, err)
-	if len(units) != 4 || units[0].ID != tr.street.ID || units[3].ID != tr.grid.ID || !units[1].PublicNotice {
+	if len(units) != 5 || units[0].ID != tr.street.ID || units[3].ID != tr.grid.ID || !units[1].PublicNotice {
 		t.Fatalf("units %+v: want parents before children, the notice kept", units)
 	}
 }
@@ -309,4 +303,115 @@ func testSecret(t *testing.T, open OpenDirectory) {
 	if len(a) != 32 || string(a) != string(b) || string(a) == string(c) {
 		t.Fatalf("secrets %x %x %x", a, b, c)
 	}
+}
+
+func importItem(row int, name, phone string, unit uuid.UUID) ledger.ImportItem {
+	return ledger.ImportItem{Row: row, Member: ledger.Member{Name: name, Phone: phone, UnitID: unit},
+		Present: []string{"name", "phone", "unit"}}
+}
+
+// testImportMembers: a roster creates, then finds nothing to change; a
+// file with bad rows writes nothing, or its good rows when asked to skip
+// the bad; nothing of an import reaches the journal.
+func testImportMembers(t *testing.T, open OpenDirectory) {
+	s := open(t, time.Now)
+	tr := newTree(t, s)
+	scopeA := ledger.Scope{Unit: tr.east.ID}
+	good := []ledger.ImportItem{
+		importItem(2, "甲", "13900000001", tr.grid.ID),
+		importItem(3, "乙", "13900000002", tr.east.ID),
+	}
+	res, err := s.ImportMembers(ctx, scopeA, good, false)
+	if err != nil || res.Created != 2 || !res.Written || res.Invalid != 0 {
+		t.Fatalf("first import: %+v %v", res, err)
+	}
+	again, err := s.ImportMembers(ctx, scopeA, good, false)
+	if err != nil || again.Unchanged != 2 || again.Written || again.Created+again.Updated != 0 {
+		t.Fatalf("same file again: %+v %v", again, err)
+	}
+	if u, err := s.UserByLogin(ctx, "13900000001"); err != nil || u.Role != ledger.RoleVolunteer {
+		t.Fatalf("an imported member's login: %+v %v", u, err)
+	}
+	seq, _, _ := s.Head(ctx)
+
+	// A member of the west community, whose phone the east's file also lists.
+	_, err = s.CreateMember(ctx, ledger.Member{Name: "丙", Phone: "13900000003", UnitID: tr.westGrid.ID}, "")
+	must(t, err)
+	_, err = s.CreateUser(ctx, ledger.User{Login: "13900000006", Role: ledger.RoleClerk, PasswordHash: "x"})
+	must(t, err)
+	bad := []ledger.ImportItem{
+		importItem(2, "甲（改名）", "13900000001", tr.grid.ID),
+		importItem(3, "丁", "13900000004", tr.grid.ID),
+		importItem(4, "丁二", "139-0000-0004", tr.grid.ID),  // the same phone written otherwise
+		importItem(5, "丙", "13900000003", tr.grid.ID),     // the west's member
+		importItem(6, "戊", "13900000005", tr.westGrid.ID), // a unit outside the east
+		{Row: 7, Field: "phone", Err: ledger.Errorf(ledger.EINVALID, "member.phone_invalid", "123")},
+		importItem(8, "己", "13900000006", tr.grid.ID), // a staff login
+	}
+	res, err = s.ImportMembers(ctx, scopeA, bad, false)
+	if err != nil || res.Written || res.Invalid != 5 {
+		t.Fatalf("all or nothing: %+v %v", res, err)
+	}
+	wantRows := map[int]string{2: "updated", 3: "created", 4: "roster.duplicate_phone", 5: "roster.phone_elsewhere",
+		6: "unit.not_found", 7: "member.phone_invalid", 8: "member.phone_taken"}
+	for _, r := range res.Rows {
+		want := wantRows[r.Row]
+		if r.Err != nil && r.Err.Key != want || r.Err == nil && r.Status != want {
+			t.Errorf("row %d: %s %v, want %s", r.Row, r.Status, r.Err, want)
+		}
+	}
+	if m, _ := s.Members(ctx, ledger.MemberFilter{Scope: scopeA, Query: "丁"}); len(m) != 0 {
+		t.Fatal("a rejected import wrote members")
+	}
+	res, err = s.ImportMembers(ctx, scopeA, bad, true)
+	if err != nil || !res.Written || res.Created != 1 || res.Updated != 1 || res.Invalid != 5 {
+		t.Fatalf("skipping bad rows: %+v %v", res, err)
+	}
+	if m, _ := s.Members(ctx, ledger.MemberFilter{Scope: scopeA, Query: "甲"}); len(m) != 1 || m[0].Name != "甲（改名）" {
+		t.Fatalf("update by phone: %+v", m)
+	}
+	if u, _ := s.UserByLogin(ctx, "13900000001"); u.Name != "甲（改名）" {
+		t.Fatalf("the login kept the old name: %+v", u)
+	}
+	if s2, _, _ := s.Head(ctx); s2 != seq {
+		t.Fatal("an import wrote to the journal")
+	}
+}
+
+// testImportTenThousand imports 10,000 members with a team, then the same
+// file again (nothing to change).
+func testImportTenThousand(t *testing.T, open OpenDirectory) {
+	if testing.Short() {
+		t.Skip("10,000 members in -short mode")
+	}
+	s := open(t, time.Now)
+	tr := newTree(t, s)
+	team, err := s.CreateTeam(ctx, ledger.Team{Name: "党员志愿服务队", Kind: ledger.TeamPartyVolunteer, UnitID: tr.east.ID})
+	must(t, err)
+	items := make([]ledger.ImportItem, 10_000)
+	for i := range items {
+		items[i] = importItem(i+2, fmt.Sprintf("志愿者%05d", i), fmt.Sprintf("1370%07d", i), tr.grid.ID)
+		items[i].Member.TeamIDs = []uuid.UUID{team.ID}
+		items[i].Present = append(items[i].Present, "teams")
+	}
+	res, err := s.ImportMembers(ctx, ledger.Scope{Unit: tr.east.ID}, items, false)
+	if err != nil || res.Created != 10_000 {
+		t.Fatalf("%+v %v", res.Created, err)
+	}
+	again, err := s.ImportMembers(ctx, ledger.Scope{Unit: tr.east.ID}, items, false)
+	if err != nil || again.Unchanged != 10_000 {
+		t.Fatalf("again: %+v %v", again.Unchanged, err)
+	}
+	if b, err := s.Balance(ctx, ledger.MemberAccount(mustMember(t, s, "13700009999").ID)); err != nil || b.Points != 0 {
+		t.Fatalf("the last member's account: %+v %v", b, err)
+	}
+}
+
+func mustMember(t *testing.T, s DirectoryStore, phone string) ledger.Member {
+	t.Helper()
+	u, err := s.UserByLogin(ctx, phone)
+	must(t, err)
+	m, err := s.Member(ctx, u.MemberID)
+	must(t, err)
+	return m
 }
