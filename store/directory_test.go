@@ -203,4 +203,3 @@ func TestMemberFilter(t *testing.T) {
 		t.Fatalf("paging saw %d members", len(seen))
 	}
 }
-

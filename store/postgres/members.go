@@ -51,7 +51,12 @@ func viewDoc[T any](ctx context.Context, s *Store, table string, id uuid.UUID, n
 
 // listDocs reads every document of a table in id order.
 func listDocs[T any](ctx context.Context, s *Store, table string) ([]T, error) {
-	rows, err := s.pool.Query(ctx, `SELECT doc FROM `+table+` ORDER BY id`)
+	return queryDocs[T](ctx, s, `SELECT doc FROM `+table+` ORDER BY id`)
+}
+
+// queryDocs runs a query of one column of documents and decodes them.
+func queryDocs[T any](ctx context.Context, s *Store, sql string, args ...any) ([]T, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -400,24 +405,7 @@ func (s *Store) Members(ctx context.Context, f ledger.MemberFilter) ([]ledger.Me
 }
 
 func (s *Store) membersAfter(ctx context.Context, after uuid.UUID) ([]ledger.Member, error) {
-	rows, err := s.pool.Query(ctx, `SELECT doc FROM members WHERE id > $1 ORDER BY id LIMIT $2`, after, membersPage)
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	defer rows.Close()
-	var out []ledger.Member
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, unavailable(err)
-		}
-		var m ledger.Member
-		if err := json.Unmarshal([]byte(doc), &m); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, unavailable2(rows.Err())
+	return queryDocs[ledger.Member](ctx, s, `SELECT doc FROM members WHERE id > $1 ORDER BY id LIMIT $2`, after, membersPage)
 }
 
 func isDigits(s string) bool {

@@ -71,6 +71,9 @@ type Options struct {
 	MaxConns int32
 	// AwardRules are the settings of behaviour awards. Default ledger.DefaultAwardRules.
 	AwardRules *ledger.AwardRules
+	// WishClaimLife is how long a claim of a wish stays before it goes back
+	// to the wall unfulfilled. Default ledger.DefaultWishClaimDays days.
+	WishClaimLife time.Duration
 	// Existing opens only a database that already holds aixin's ledger at
 	// this version's schema, and changes nothing at open (for verify).
 	Existing bool
@@ -83,6 +86,8 @@ type Store struct {
 	now        func() time.Time
 	maxBatch   int
 	awardRules ledger.AwardRules
+	// wishClaimLife is how long a claim of a wish lasts (Options.WishClaimLife).
+	wishClaimLife time.Duration
 
 	mu     sync.RWMutex // guards closed against sends on ops
 	closed bool
@@ -122,6 +127,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.wishClaimLife = cmp.Or(opts.WishClaimLife, ledger.DefaultWishClaimDays*24*time.Hour)
 	s.awardRules = ledger.DefaultAwardRules
 	if opts.AwardRules != nil {
 		s.awardRules = *opts.AwardRules
@@ -298,4 +304,5 @@ var (
 	_ ledger.Users     = (*Store)(nil)
 	_ ledger.Directory = (*Store)(nil)
 	_ ledger.Awards    = (*Store)(nil)
+	_ ledger.Wishes    = (*Store)(nil)
 )

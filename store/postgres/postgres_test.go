@@ -156,3 +156,15 @@ func TestAwards(t *testing.T) {
 		return s
 	})
 }
+
+func TestWishes(t *testing.T) {
+	storetest.RunWishes(t, func(t *testing.T, clock func() time.Time) storetest.WishesStore {
+		s, _ := openTest(t, postgres.Options{Now: clock})
+		t.Cleanup(func() {
+			if rep, err := s.Verify(context.Background()); err != nil || !rep.OK {
+				t.Errorf("verify: %+v %v", rep, err)
+			}
+		})
+		return s
+	})
+}
