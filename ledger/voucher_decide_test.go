@@ -445,3 +445,31 @@ func TestDecideStockMove(t *testing.T) {
 		})
 	}
 }
+
+// TestReverseRedemptionStock checks what a reversal gives back besides its
+// entries: the moves under the ids passed in, the items on hand and the
+// counts of the voucher's month (November, though it is reversed in December).
+func TestReverseRedemptionStock(t *testing.T) {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	v, redeem := redeemedVoucher(t)
+	ids := []uuid.UUID{uuid.New(), uuid.New()}
+	req := ReversalRequest{By: uuid.New(), Reason: "扫错了券", Now: time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC), MoveIDs: ids}
+	d, err := ReverseRedemption(v, redeem, "", req, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range v.Lines {
+		if m := d.Stock[i]; m.ID != ids[i] || m.ItemID != l.ItemID || m.Qty != l.Qty || m.Kind != StockReversal {
+			t.Fatalf("move %d: %+v", i, m)
+		}
+		if c := d.Changes[i]; c != (StockChange{ItemID: l.ItemID, OnHand: l.Qty}) {
+			t.Fatalf("change %d: %+v", i, c)
+		}
+		if c := d.Counts[i]; c != (ItemCount{MemberID: v.MemberID, ItemID: l.ItemID, Month: 202611, Delta: -l.Qty}) {
+			t.Fatalf("count %d: %+v", i, c)
+		}
+	}
+	if len(d.Stock) != 2 || len(d.Changes) != 2 || len(d.Counts) != 2 {
+		t.Fatalf("%+v", d)
+	}
+}

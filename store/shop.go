@@ -719,7 +719,11 @@ func (s *Store) ReverseRedemption(ctx context.Context, id, by uuid.UUID, reason,
 		if v.Status == ledger.VoucherReversed {
 			reverser = staffName(tx, v.ReversedBy)
 		}
-		d, err := ledger.ReverseRedemption(v, redeem, reverser, ledger.ReversalRequest{By: by, Reason: reason, Key: key, Now: s.now()}, s.loc)
+		req := ledger.ReversalRequest{By: by, Reason: reason, Key: key, Now: s.now()}
+		for range v.Lines {
+			req.MoveIDs = append(req.MoveIDs, newID())
+		}
+		d, err := ledger.ReverseRedemption(v, redeem, reverser, req, s.loc)
 		if err != nil {
 			return err
 		}
@@ -738,23 +742,8 @@ func (s *Store) ReverseRedemption(ctx context.Context, id, by uuid.UUID, reason,
 		if err != nil {
 			return abort(err)
 		}
-		counts := tx.Bucket(bucketMemberItemMonth)
-		for _, m := range d.Stock {
-			it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), m.ItemID, "item.not_found")
-			if err != nil {
-				return abort(err)
-			}
-			it.OnHand += m.Qty
-			if err := putJSON(tx.Bucket(bucketItems), it.ID, it); err != nil {
-				return err
-			}
-			m.ID = newID()
-			if err := s.addStockMove(tx, v.ShopID, m); err != nil {
-				return err
-			}
-			if err := addCount(counts, monthCountKey(v.MemberID, it.ID, d.CountMonth), -int64(m.Qty)); err != nil {
-				return err
-			}
+		if err := s.writeStock(tx, v, ledger.VoucherWrite{Stock: d.Changes, Counts: d.Counts, Moves: d.Stock}); err != nil {
+			return abort(err)
 		}
 		v = d.Voucher
 		v.ReverseSeq, v.ReleaseSeq = rev.Seq, rel.Seq
