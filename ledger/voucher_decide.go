@@ -100,15 +100,16 @@ type IssueState struct {
 	// member has on this month's vouchers.
 	Items map[uuid.UUID]Item
 	Taken map[uuid.UUID]int
-	// NewID and Code are the new voucher's id and short code (unused in the store).
+	// NewID and Code are the new voucher's id and short code (the engine
+	// draws a code no other voucher has).
 	NewID uuid.UUID
 	Code  string
 }
 
-// IssueDecision is what issuing a voucher writes; Repeat says the request
-// is the one made before with the same key: nothing is written, and
-// Voucher is the first answer.
-type IssueDecision struct {
+// VoucherDecision is what issuing or redeeming a voucher writes; Repeat
+// says the request is the one made before with the same key: nothing is
+// written, and Voucher is the first answer.
+type VoucherDecision struct {
 	VoucherWrite
 	Repeat bool
 }
@@ -121,46 +122,46 @@ type IssueDecision struct {
 // refusals of SpendFrom, ENOTFOUND for a shop or an item not of the shop,
 // ECONFLICT for an item not offered, too little stock or a monthly limit
 // reached. Too few points is the journal's refusal of the hold (Post).
-func DecideIssue(st IssueState) (IssueDecision, error) {
+func DecideIssue(st IssueState) (VoucherDecision, error) {
 	r := st.Request
 	if st.Replay != nil {
 		v := st.ReplayVoucher
 		if v == nil || st.Replay.Kind != KindHold || !sameRequest(*v, r) {
-			return IssueDecision{}, Errorf(ECONFLICT, "idempotency.mismatch")
+			return VoucherDecision{}, Errorf(ECONFLICT, "idempotency.mismatch")
 		}
-		return IssueDecision{VoucherWrite: VoucherWrite{Voucher: *v}, Repeat: true}, nil
+		return VoucherDecision{VoucherWrite: VoucherWrite{Voucher: *v}, Repeat: true}, nil
 	}
 	if st.Member.Status != MemberActive {
-		return IssueDecision{}, Errorf(ECONFLICT, "voucher.member_inactive", st.Member.Name)
+		return VoucherDecision{}, Errorf(ECONFLICT, "voucher.member_inactive", st.Member.Name)
 	}
 	if st.Shop == nil {
-		return IssueDecision{}, Errorf(ENOTFOUND, "shop.not_found")
+		return VoucherDecision{}, Errorf(ENOTFOUND, "shop.not_found")
 	}
 	shop := *st.Shop
 	if !shop.Takes(st.ShopUnit, st.MemberUnit) {
-		return IssueDecision{}, Errorf(EFORBIDDEN, "voucher.shop_not_yours", shop.Name)
+		return VoucherDecision{}, Errorf(EFORBIDDEN, "voucher.shop_not_yours", shop.Name)
 	}
 	from, err := SpendFrom(r.Member, r.Household, st.Home, shop)
 	if err != nil {
-		return IssueDecision{}, err
+		return VoucherDecision{}, err
 	}
 	now := st.Now.UTC()
 	month := MonthOf(now, st.Loc)
 	v := Voucher{ID: st.NewID, MemberID: r.Member, ShopID: r.Shop, Status: VoucherOpen, Code: st.Code,
 		CreatedAt: now, CreatedBy: r.By, ExpiresAt: now.Add(st.Life), Presence: r.Presence, HouseholdID: r.Household}
-	var d IssueDecision
+	var d VoucherDecision
 	for _, l := range r.Lines {
 		it, ok := st.Items[l.ItemID]
 		q := l.Qty
 		switch {
 		case !ok || it.ShopID != r.Shop:
-			return IssueDecision{}, Errorf(ENOTFOUND, "item.not_found")
+			return VoucherDecision{}, Errorf(ENOTFOUND, "item.not_found")
 		case !it.Active:
-			return IssueDecision{}, Errorf(ECONFLICT, "voucher.item_inactive", it.Name)
+			return VoucherDecision{}, Errorf(ECONFLICT, "voucher.item_inactive", it.Name)
 		case it.Available() < q:
-			return IssueDecision{}, Errorf(ECONFLICT, "voucher.out_of_stock", it.Name, max(0, it.Available()))
+			return VoucherDecision{}, Errorf(ECONFLICT, "voucher.out_of_stock", it.Name, max(0, it.Available()))
 		case it.MonthlyLimit > 0 && st.Taken[it.ID]+q > it.MonthlyLimit:
-			return IssueDecision{}, Errorf(ECONFLICT, "voucher.limit_reached", it.Name, it.MonthlyLimit)
+			return VoucherDecision{}, Errorf(ECONFLICT, "voucher.limit_reached", it.Name, it.MonthlyLimit)
 		}
 		v.Lines = append(v.Lines, VoucherLine{ItemID: it.ID, Name: it.Name, Points: it.Points, Qty: q})
 		v.Points += it.Points * Points(q)
@@ -214,13 +215,6 @@ type RedeemState struct {
 	MoveIDs []uuid.UUID
 }
 
-// RedeemDecision is what a redemption writes; Repeat says it is the same
-// redemption again: nothing is written, and Voucher is the first answer.
-type RedeemDecision struct {
-	VoucherWrite
-	Repeat bool
-}
-
 // DecideRedeem decides the redemption of a voucher at a shop: escrow ->
 // the shop, the items out of stock and reserve, the held points given back.
 // Returns ECONFLICT "voucher.redeemed" (with when and where) for a voucher
@@ -230,39 +224,39 @@ type RedeemDecision struct {
 // voucher ENOTFOUND without its household and ECONFLICT
 // "household.voucher_left" when its member may spend the household's points
 // no more.
-func DecideRedeem(st RedeemState) (RedeemDecision, error) {
+func DecideRedeem(st RedeemState) (VoucherDecision, error) {
 	v, now := st.Voucher, st.Now.UTC()
 	when := func(t time.Time) string { return t.In(st.Loc).Format("2006-01-02 15:04") }
 	switch {
 	case v.Status == VoucherRedeemed && st.Key != "" && st.Key == v.RedeemKey:
-		return RedeemDecision{VoucherWrite: VoucherWrite{Voucher: v}, Repeat: true}, nil // the first answer
+		return VoucherDecision{VoucherWrite: VoucherWrite{Voucher: v}, Repeat: true}, nil // the first answer
 	case v.Status == VoucherRedeemed:
-		return RedeemDecision{}, Errorf(ECONFLICT, "voucher.redeemed", when(v.ClosedAt), st.Shop.Name).
+		return VoucherDecision{}, Errorf(ECONFLICT, "voucher.redeemed", when(v.ClosedAt), st.Shop.Name).
 			With("redeemed_at", v.ClosedAt.In(st.Loc)).With("shop", st.Shop.Name)
 	case v.Status == VoucherReversed:
-		return RedeemDecision{}, Errorf(ECONFLICT, "voucher.redeemed_reversed", when(v.ClosedAt), st.Shop.Name, when(v.ReversedAt)).
+		return VoucherDecision{}, Errorf(ECONFLICT, "voucher.redeemed_reversed", when(v.ClosedAt), st.Shop.Name, when(v.ReversedAt)).
 			With("redeemed_at", v.ClosedAt.In(st.Loc)).With("shop", st.Shop.Name)
 	case v.Status == VoucherCancelled:
-		return RedeemDecision{}, Errorf(EGONE, "voucher.cancelled")
+		return VoucherDecision{}, Errorf(EGONE, "voucher.cancelled")
 	case v.Status == VoucherExpired || !now.Before(v.ExpiresAt):
-		return RedeemDecision{}, Errorf(EGONE, "voucher.expired", v.ExpiresAt.In(st.Loc).Format("2006-01-02"))
+		return VoucherDecision{}, Errorf(EGONE, "voucher.expired", v.ExpiresAt.In(st.Loc).Format("2006-01-02"))
 	case v.ShopID != st.At:
-		return RedeemDecision{}, Errorf(ECONFLICT, "voucher.other_shop", st.Shop.Name)
+		return VoucherDecision{}, Errorf(ECONFLICT, "voucher.other_shop", st.Shop.Name)
 	}
 	if v.HouseholdID != uuid.Nil {
 		// Household points go only to who may spend them now (a member who
 		// left has their open vouchers released; this is the guard).
 		switch {
 		case st.Household == nil || st.Household.ID != v.HouseholdID:
-			return RedeemDecision{}, Errorf(ENOTFOUND, "household.not_found")
+			return VoucherDecision{}, Errorf(ENOTFOUND, "household.not_found")
 		case !st.Household.MaySpend(v.MemberID):
-			return RedeemDecision{}, Errorf(ECONFLICT, "household.voucher_left")
+			return VoucherDecision{}, Errorf(ECONFLICT, "household.voucher_left")
 		}
 	}
 	if len(st.MoveIDs) < len(v.Lines) {
-		return RedeemDecision{}, fmt.Errorf("redeem %s: %d move ids for %d lines", v.ID, len(st.MoveIDs), len(v.Lines))
+		return VoucherDecision{}, fmt.Errorf("redeem %s: %d move ids for %d lines", v.ID, len(st.MoveIDs), len(v.Lines))
 	}
-	d := RedeemDecision{VoucherWrite: VoucherWrite{Entry: Transfer{Debit: Escrow, Credit: ShopAccount(v.ShopID), Amount: v.Points,
+	d := VoucherDecision{VoucherWrite: VoucherWrite{Entry: Transfer{Debit: Escrow, Credit: ShopAccount(v.ShopID), Amount: v.Points,
 		Kind: KindRedeem, Reference: v.Reference(), Actor: "user:" + st.Clerk.String(), IdempotencyKey: v.Key("redeem")},
 		Held: -v.Points}}
 	for i, l := range v.Lines {

@@ -82,9 +82,9 @@ func TestDecideIssue(t *testing.T) {
 		name    string
 		change  func(st *IssueState)
 		wantKey string
-		check   func(t *testing.T, d IssueDecision)
+		check   func(t *testing.T, d VoucherDecision)
 	}{
-		{name: "Issues", check: func(t *testing.T, d IssueDecision) {
+		{name: "Issues", check: func(t *testing.T, d VoucherDecision) {
 			v := d.Voucher
 			if d.Repeat || v.ID != w.voucherID || v.Code != w.code || v.Status != VoucherOpen || v.Points != 70 || v.HoldSeq != 0 ||
 				!v.CreatedAt.Equal(w.now) || !v.ExpiresAt.Equal(w.now.Add(VoucherLife)) || v.CreatedBy != w.clerk || v.Presence != PresenceSelf {
@@ -106,24 +106,24 @@ func TestDecideIssue(t *testing.T) {
 				t.Fatalf("an issue moves stock: %+v", d.Moves)
 			}
 		}},
-		{name: "ServerKeyWithoutClientKey", change: func(st *IssueState) { st.Request.Key = "" }, check: func(t *testing.T, d IssueDecision) {
+		{name: "ServerKeyWithoutClientKey", change: func(st *IssueState) { st.Request.Key = "" }, check: func(t *testing.T, d VoucherDecision) {
 			if d.Entry.IdempotencyKey != d.Voucher.Key("hold") {
 				t.Fatalf("hold key %q", d.Entry.IdempotencyKey)
 			}
 		}},
 		{name: "FromHousehold", change: func(st *IssueState) { st.Request.Household, st.Home = w.home.ID, w.home },
-			check: func(t *testing.T, d IssueDecision) {
+			check: func(t *testing.T, d VoucherDecision) {
 				if d.Entry.Debit != HouseholdAccount(w.home.ID) || d.Voucher.HouseholdID != w.home.ID {
 					t.Fatalf("%+v", d)
 				}
 			}},
 		{name: "LimitReachedExactly", change: func(st *IssueState) { st.Request.Lines = []VoucherRequestLine{rice1} },
-			check: func(t *testing.T, d IssueDecision) {
+			check: func(t *testing.T, d VoucherDecision) {
 				if d.Voucher.Points != 30 {
 					t.Fatalf("%+v", d.Voucher)
 				}
 			}},
-		{name: "Repeat", change: func(st *IssueState) { st.Replay, st.ReplayVoucher = hold, &first }, check: func(t *testing.T, d IssueDecision) {
+		{name: "Repeat", change: func(st *IssueState) { st.Replay, st.ReplayVoucher = hold, &first }, check: func(t *testing.T, d VoucherDecision) {
 			if !d.Repeat || d.Voucher.ID != first.ID || d.Entry != (Transfer{}) || len(d.Stock) != 0 {
 				t.Fatalf("%+v", d)
 			}
@@ -218,9 +218,9 @@ func TestDecideRedeem(t *testing.T) {
 		name    string
 		change  func(st *RedeemState)
 		wantKey string
-		check   func(t *testing.T, d RedeemDecision, err error)
+		check   func(t *testing.T, d VoucherDecision, err error)
 	}{
-		{name: "Redeems", check: func(t *testing.T, d RedeemDecision, err error) {
+		{name: "Redeems", check: func(t *testing.T, d VoucherDecision, err error) {
 			v := d.Voucher
 			if err != nil || d.Repeat || v.Status != VoucherRedeemed || !v.ClosedAt.Equal(w.now) || v.ClosedBy != w.clerk || v.RedeemKey != "client:r1" || v.CloseSeq != 0 {
 				t.Fatalf("%+v %v", v, err)
@@ -241,14 +241,14 @@ func TestDecideRedeem(t *testing.T) {
 		}},
 		{name: "Repeat", change: func(st *RedeemState) {
 			st.Voucher.Status, st.Voucher.ClosedAt, st.Voucher.RedeemKey = VoucherRedeemed, redeemedAt, "client:r1"
-		}, check: func(t *testing.T, d RedeemDecision, err error) {
+		}, check: func(t *testing.T, d VoucherDecision, err error) {
 			if err != nil || !d.Repeat || d.Voucher.ClosedAt != redeemedAt || d.Entry != (Transfer{}) {
 				t.Fatalf("%+v %v", d, err)
 			}
 		}},
 		{name: "RedeemedBefore", change: func(st *RedeemState) {
 			st.Voucher.Status, st.Voucher.ClosedAt, st.Voucher.RedeemKey = VoucherRedeemed, redeemedAt, "client:other"
-		}, wantKey: "voucher.redeemed", check: func(t *testing.T, d RedeemDecision, err error) {
+		}, wantKey: "voucher.redeemed", check: func(t *testing.T, d VoucherDecision, err error) {
 			e, _ := AsError(err)
 			if e.Args[0] != "2026-11-29 09:00" || e.Args[1] != "爱心超市" || e.Fields["shop"] != "爱心超市" {
 				t.Fatalf("%+v", e)
@@ -259,7 +259,7 @@ func TestDecideRedeem(t *testing.T) {
 		}, wantKey: "voucher.redeemed"},
 		{name: "Reversed", change: func(st *RedeemState) {
 			st.Voucher.Status, st.Voucher.ClosedAt, st.Voucher.ReversedAt = VoucherReversed, redeemedAt, redeemedAt.Add(time.Hour)
-		}, wantKey: "voucher.redeemed_reversed", check: func(t *testing.T, d RedeemDecision, err error) {
+		}, wantKey: "voucher.redeemed_reversed", check: func(t *testing.T, d VoucherDecision, err error) {
 			if e, _ := AsError(err); e.Args[2] != "2026-11-29 10:00" {
 				t.Fatalf("%+v", e)
 			}
@@ -267,14 +267,14 @@ func TestDecideRedeem(t *testing.T) {
 		{name: "Cancelled", change: func(st *RedeemState) { st.Voucher.Status = VoucherCancelled }, wantKey: "voucher.cancelled"},
 		{name: "Expired", change: func(st *RedeemState) { st.Voucher.Status = VoucherExpired }, wantKey: "voucher.expired"},
 		{name: "TimeIsUp", change: func(st *RedeemState) { st.Now = st.Voucher.ExpiresAt }, wantKey: "voucher.expired",
-			check: func(t *testing.T, d RedeemDecision, err error) {
+			check: func(t *testing.T, d VoucherDecision, err error) {
 				if e, _ := AsError(err); e.Args[0] != "2026-12-28" {
 					t.Fatalf("%+v", e)
 				}
 			}},
 		{name: "OtherShop", change: func(st *RedeemState) { st.At = uuid.New() }, wantKey: "voucher.other_shop"},
 		{name: "Household", change: func(st *RedeemState) { st.Voucher.HouseholdID, st.Household = w.home.ID, &w.home },
-			check: func(t *testing.T, d RedeemDecision, err error) {
+			check: func(t *testing.T, d VoucherDecision, err error) {
 				if err != nil || d.Voucher.Status != VoucherRedeemed {
 					t.Fatalf("%+v %v", d, err)
 				}
@@ -283,7 +283,7 @@ func TestDecideRedeem(t *testing.T) {
 		{name: "HouseholdLeft", change: func(st *RedeemState) {
 			st.Voucher.HouseholdID, st.Household = w.home.ID, &Household{ID: w.home.ID}
 		}, wantKey: "household.voucher_left"},
-		{name: "TooFewMoveIDs", change: func(st *RedeemState) { st.MoveIDs = moves[:1] }, check: func(t *testing.T, d RedeemDecision, err error) {
+		{name: "TooFewMoveIDs", change: func(st *RedeemState) { st.MoveIDs = moves[:1] }, check: func(t *testing.T, d VoucherDecision, err error) {
 			if _, coded := AsError(err); err == nil || coded {
 				t.Fatalf("a damaged state is a refusal: %v", err)
 			}
