@@ -596,11 +596,11 @@ func (s *Store) release(w *writeTx, st ledger.ReleaseState) (v ledger.Voucher, d
 	if err != nil || d.Nothing {
 		return st.Voucher, false, err
 	}
-	v = d.Voucher
 	e, err := s.appendTx(w, d.Entry)
 	if err != nil {
-		return v, false, err
+		return st.Voucher, false, err
 	}
+	v = d.Voucher
 	v.CloseSeq = e.Seq
 	if err := s.writeStock(w.tx, v, d.VoucherWrite); err != nil {
 		return v, false, abortError{fmt.Sprintf("release %s: %v", v.ID, err), err}
