@@ -16,12 +16,16 @@ type ReversalRequest struct {
 	// empty: the same key again is the same reversal.
 	Key string
 	Now time.Time
+	// MoveIDs are the ids of the stock moves that put the items back, one
+	// for each voucher line (the engine draws them); a move without one
+	// keeps the zero id.
+	MoveIDs []uuid.UUID
 }
 
 // RedemptionReversal is what undoing a redemption writes, as
 // ReverseRedemption decides it. The store appends Reverse and then Release,
-// puts Stock back on hand, gives the member's item counts of CountMonth back,
-// and stores Voucher with the two entries' seqs — all in one transaction.
+// records Stock and puts the items back on hand (Changes), gives the
+// member's item counts of CountMonth back (Counts), and stores Voucher with the two entries' seqs — all in one transaction.
 type RedemptionReversal struct {
 	// Reverse is the reverse of the redeem entry: shop -> escrow, naming it,
 	// with the reason as its memo.
@@ -32,11 +36,14 @@ type RedemptionReversal struct {
 	// Voucher is the voucher marked reversed (ReverseSeq and ReleaseSeq are
 	// for the store to fill in).
 	Voucher Voucher
-	// Stock puts each line's items back on hand (the store gives each its id).
+	// Stock puts each line's items back on hand (ids from MoveIDs).
 	Stock []StockMove
+	// Changes are the items' stock changes of Stock.
+	Changes []StockChange
 	// CountMonth is the month of the voucher's monthly item counts (the
-	// month it was made), which get its lines back.
+	// month it was made), which get its lines back: Counts.
 	CountMonth Month
+	Counts     []ItemCount
 	// Repeat says the request is the reversal made before with the same
 	// key: nothing is written, and Voucher is the first answer.
 	Repeat bool
@@ -91,9 +98,14 @@ func ReverseRedemption(v Voucher, redeem Entry, reverser string, req ReversalReq
 	}
 	out.Voucher.Status, out.Voucher.ReversedAt, out.Voucher.ReversedBy = VoucherReversed, now, req.By
 	out.Voucher.ReverseReason, out.Voucher.ReverseKey = reason, req.Key
-	for _, l := range v.Lines {
-		out.Stock = append(out.Stock, StockMove{ItemID: l.ItemID, Kind: StockReversal, Qty: l.Qty, Note: reason,
-			Reference: v.Reference(), By: req.By, At: now})
+	for i, l := range v.Lines {
+		m := StockMove{ItemID: l.ItemID, Kind: StockReversal, Qty: l.Qty, Note: reason, Reference: v.Reference(), By: req.By, At: now}
+		if i < len(req.MoveIDs) {
+			m.ID = req.MoveIDs[i]
+		}
+		out.Stock = append(out.Stock, m)
+		out.Changes = append(out.Changes, StockChange{ItemID: l.ItemID, OnHand: l.Qty})
+		out.Counts = append(out.Counts, ItemCount{MemberID: v.MemberID, ItemID: l.ItemID, Month: out.CountMonth, Delta: -l.Qty})
 	}
 	return out, nil
 }

@@ -161,10 +161,7 @@ func (s *Store) SetHouseholdMembers(ctx context.Context, id uuid.UUID, ch ledger
 			if err != nil {
 				return abortError{fmt.Sprintf("household %s: voucher %s: %v", out.ID, id, err), err}
 			}
-			if v.Status != ledger.VoucherOpen || out.MaySpend(v.MemberID) {
-				continue
-			}
-			if err := s.release(w, &v, ledger.VoucherCancelled, uuid.Nil); err != nil {
+			if _, _, err := s.release(w, ledger.ReleaseState{Voucher: v, Cause: ledger.ReleaseHousehold, Household: out}); err != nil {
 				return abortError{fmt.Sprintf("household %s: releasing voucher %s: %v", out.ID, id, err), err}
 			}
 		}

@@ -125,37 +125,22 @@ func (s *Store) Items(ctx context.Context, shopID uuid.UUID) ([]ledger.Item, err
 	return out, err
 }
 
-// MoveStock implements ledger.Shops.
+// MoveStock implements ledger.Shops: the move checked, the item read and
+// ledger.DecideStockMove's item stored with the move.
 func (s *Store) MoveStock(ctx context.Context, m ledger.StockMove) (ledger.Item, error) {
-	var err error
-	if m.Donor, err = ledger.StockText.Clean(m.Donor); err != nil {
+	if err := m.Check(); err != nil {
 		return ledger.Item{}, err
-	}
-	if m.Note, err = ledger.StockText.Clean(m.Note); err != nil {
-		return ledger.Item{}, err
-	}
-	switch {
-	case m.Kind == ledger.StockIntake && (m.Qty < 1 || m.Qty > 100000):
-		return ledger.Item{}, ledger.Errorf(ledger.EINVALID, "stock.qty_invalid")
-	case m.Kind == ledger.StockCorrection && (m.Qty == 0 || m.Qty < -100000 || m.Qty > 100000 || m.Note == ""):
-		return ledger.Item{}, ledger.Errorf(ledger.EINVALID, "stock.correction_invalid")
-	case m.Kind != ledger.StockIntake && m.Kind != ledger.StockCorrection:
-		return ledger.Item{}, ledger.Errorf(ledger.EINVALID, "stock.kind_invalid", ledger.Clip(m.Kind))
 	}
 	m.ID, m.At = newID(), s.now().UTC()
 	var it ledger.Item
-	err = s.update(ctx, func(w *writeTx) error {
-		var err error
-		if it, err = getJSON[ledger.Item](w.tx.Bucket(bucketItems), m.ItemID, "item.not_found"); err != nil {
+	err := s.update(ctx, func(w *writeTx) error {
+		old, err := getJSON[ledger.Item](w.tx.Bucket(bucketItems), m.ItemID, "item.not_found")
+		if err != nil {
 			return err
 		}
-		switch {
-		case it.OnHand+m.Qty < 0:
-			return ledger.Errorf(ledger.ECONFLICT, "stock.below_zero", it.OnHand, -m.Qty)
-		case it.OnHand+m.Qty < it.Reserved:
-			return ledger.Errorf(ledger.ECONFLICT, "stock.below_reserved", it.OnHand+m.Qty, it.Reserved)
+		if it, err = ledger.DecideStockMove(old, m); err != nil {
+			return err
 		}
-		it.OnHand += m.Qty
 		if err := s.addStockMove(w.tx, it.ShopID, m); err != nil {
 			return err
 		}
@@ -347,129 +332,37 @@ func (s *Store) IssueHouseholdVoucher(ctx context.Context, memberID, household, 
 }
 
 // issueVoucher makes a voucher of member paid from household's account, or
-// from the member's own when household is uuid.Nil.
+// from the member's own when household is uuid.Nil: it reads what
+// ledger.DecideIssue needs and writes what it decided.
 func (s *Store) issueVoucher(ctx context.Context, memberID, household, shopID uuid.UUID, req []ledger.VoucherRequestLine, by uuid.UUID, presence ledger.PresenceMethod, key string) (ledger.Voucher, error) {
-	if !presence.Valid() {
-		return ledger.Voucher{}, ledger.Errorf(ledger.EINVALID, "voucher.presence_invalid", ledger.Clip(string(presence)))
-	}
+	r := ledger.IssueRequest{Member: memberID, Household: household, Shop: shopID, Lines: req, By: by, Presence: presence, Key: key}
 	// Merge repeated items and check quantities before anything is read.
-	lines, err := ledger.MergeVoucherLines(req)
-	if err != nil {
+	if err := r.Check(); err != nil {
 		return ledger.Voucher{}, err
 	}
-	qty := make(map[uuid.UUID]int, len(lines))
-	for _, l := range lines {
-		qty[l.ItemID] = l.Qty
-	}
 	var v ledger.Voucher
-	err = s.update(ctx, func(w *writeTx) error {
-		tx := w.tx
-		now := s.now().UTC()
-		if key != "" {
-			// The hold entry carries the client's key: a repeat finds it.
-			if rec := w.idem.Get(idemKey(key)); len(rec) == 8 {
-				first, err := readStored(tx, binary.BigEndian.Uint64(rec))
-				if err != nil {
-					return err
-				}
-				id, err := uuid.Parse(strings.TrimPrefix(first.Reference, "voucher:"))
-				if err != nil || first.Kind != ledger.KindHold {
-					return ledger.Errorf(ledger.ECONFLICT, "idempotency.mismatch")
-				}
-				if v, err = getVoucher(tx, id); err != nil {
-					return err
-				}
-				if !sameRequest(v, memberID, shopID, qty) || v.Presence != presence || v.HouseholdID != household {
-					return ledger.Errorf(ledger.ECONFLICT, "idempotency.mismatch")
-				}
-				return nil
-			}
-		}
-		m, err := activeMember(tx, memberID)
-		if le, ok := ledger.AsError(err); ok && le.Key == "checkin.member_inactive" {
-			return ledger.Errorf(ledger.ECONFLICT, "voucher.member_inactive", m.Name)
-		}
+	err := s.update(ctx, func(w *writeTx) error {
+		st, err := s.readIssue(w, r)
 		if err != nil {
 			return err
 		}
-		shop, err := getJSON[ledger.Shop](tx.Bucket(bucketShops), shopID, "shop.not_found")
-		if err != nil {
+		d, err := ledger.DecideIssue(st)
+		if err != nil || d.Repeat {
+			v = d.Voucher
 			return err
 		}
-		shopUnit, _ := getJSON[ledger.Unit](tx.Bucket(bucketUnits), shop.UnitID, "unit.not_found")
-		memberUnit, _ := getJSON[ledger.Unit](tx.Bucket(bucketUnits), m.UnitID, "unit.not_found")
-		if !shop.Takes(shopUnit, memberUnit) {
-			return ledger.Errorf(ledger.EFORBIDDEN, "voucher.shop_not_yours", shop.Name)
-		}
-		// Whose points: the member's own, or their household's (read only
-		// when the request names one).
-		var home ledger.Household
-		if household != uuid.Nil {
-			if home, err = memberHousehold(tx, memberID); err != nil && ledger.ErrorCode(err) != ledger.ENOTFOUND {
-				return err
-			}
-		}
-		from, err := ledger.SpendFrom(memberID, household, home, shop)
-		if err != nil {
-			return err
-		}
-		month := ledger.MonthOf(now, s.loc)
-		counts := tx.Bucket(bucketMemberItemMonth)
-		v = ledger.Voucher{ID: newID(), MemberID: memberID, ShopID: shopID, Status: ledger.VoucherOpen,
-			CreatedAt: now, CreatedBy: by, ExpiresAt: now.Add(s.voucherLife), Presence: presence, HouseholdID: household}
-		items := make([]ledger.Item, 0, len(lines))
-		for _, l := range lines {
-			id := l.ItemID
-			it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), id, "item.not_found")
-			if err != nil {
-				return err
-			}
-			q := qty[id]
-			switch {
-			case it.ShopID != shopID:
-				return ledger.Errorf(ledger.ENOTFOUND, "item.not_found")
-			case !it.Active:
-				return ledger.Errorf(ledger.ECONFLICT, "voucher.item_inactive", it.Name)
-			case it.Available() < q:
-				return ledger.Errorf(ledger.ECONFLICT, "voucher.out_of_stock", it.Name, max(0, it.Available()))
-			case it.MonthlyLimit > 0 && getCount(counts, monthCountKey(memberID, id, month))+int64(q) > int64(it.MonthlyLimit):
-				return ledger.Errorf(ledger.ECONFLICT, "voucher.limit_reached", it.Name, it.MonthlyLimit)
-			}
-			v.Lines = append(v.Lines, ledger.VoucherLine{ItemID: id, Name: it.Name, Points: it.Points, Qty: q})
-			v.Points += it.Points * ledger.Points(q)
-			items = append(items, it)
-		}
+		v = d.Voucher
 		// The hold is the first write: too few points refuses with nothing written.
-		holdKey := key
-		if holdKey == "" {
-			holdKey = v.Key("hold")
-		}
-		hold, err := s.appendTx(w, ledger.Transfer{Debit: from, Credit: ledger.Escrow,
-			Amount: v.Points, Kind: ledger.KindHold, Reference: v.Reference(), Actor: "user:" + by.String(),
-			IdempotencyKey: holdKey})
+		hold, err := s.appendTx(w, d.Entry)
 		if err != nil {
 			return err
 		}
 		v.HoldSeq = hold.Seq
-		for i, it := range items {
-			it.Reserved += v.Lines[i].Qty
-			if err := putJSON(tx.Bucket(bucketItems), it.ID, it); err != nil {
-				return err
-			}
-			if err := addCount(counts, monthCountKey(memberID, it.ID, month), int64(v.Lines[i].Qty)); err != nil {
-				return err
-			}
+		if err := s.writeStock(w.tx, v, d.VoucherWrite); err != nil {
+			return abortError{fmt.Sprintf("issue %s: %v", v.ID, err), err}
 		}
-		codes := tx.Bucket(bucketVoucherCodes)
-		for {
-			var r [8]byte
-			rand.Read(r[:])
-			v.Code = ledger.ShortCode(binary.BigEndian.Uint64(r[:]))
-			if codes.Get([]byte(v.Code)) == nil {
-				break
-			}
-		}
-		if err := codes.Put([]byte(v.Code), v.ID[:]); err != nil {
+		tx := w.tx
+		if err := tx.Bucket(bucketVoucherCodes).Put([]byte(v.Code), v.ID[:]); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketMemberVouchers).Put(pairKey(memberID, v.ID), nil); err != nil {
@@ -483,7 +376,7 @@ func (s *Store) issueVoucher(ctx context.Context, memberID, household, shopID uu
 				return err
 			}
 		}
-		if err := addHeld(tx, v, v.Points); err != nil {
+		if err := addHeld(tx, v, d.Held); err != nil {
 			return err
 		}
 		return putVoucher(tx, v)
@@ -491,17 +384,91 @@ func (s *Store) issueVoucher(ctx context.Context, memberID, household, shopID uu
 	return v, err
 }
 
-// sameRequest says whether a voucher is what a repeated request asks for.
-func sameRequest(v ledger.Voucher, member, shop uuid.UUID, qty map[uuid.UUID]int) bool {
-	if v.MemberID != member || v.ShopID != shop || len(v.Lines) != len(qty) {
-		return false
-	}
-	for _, l := range v.Lines {
-		if qty[l.ItemID] != l.Qty {
-			return false
+// readIssue reads what ledger.DecideIssue needs: the voucher a repeated
+// key made (and then nothing else), else the member, the shop, both units,
+// the member's household when the request names one, the items with the
+// member's counts of this month, and a new id and unused short code.
+func (s *Store) readIssue(w *writeTx, r ledger.IssueRequest) (ledger.IssueState, error) {
+	tx := w.tx
+	st := ledger.IssueState{Now: s.now().UTC(), Loc: s.loc, Life: s.voucherLife, Request: r}
+	if r.Key != "" {
+		// The hold entry carries the client's key: a repeat finds it.
+		if rec := w.idem.Get(idemKey(r.Key)); len(rec) == 8 {
+			first, err := readStored(tx, binary.BigEndian.Uint64(rec))
+			if err != nil {
+				return st, err
+			}
+			st.Replay = &first.Entry
+			if id, err := uuid.Parse(strings.TrimPrefix(first.Reference, "voucher:")); err == nil && first.Kind == ledger.KindHold {
+				v, err := getVoucher(tx, id)
+				if err != nil {
+					return st, err
+				}
+				st.ReplayVoucher = &v
+			}
+			return st, nil
 		}
 	}
-	return true
+	var err error
+	if st.Member, err = getJSON[ledger.Member](tx.Bucket(bucketMembers), r.Member, "member.not_found"); err != nil {
+		return st, err
+	}
+	if shop, err := getJSON[ledger.Shop](tx.Bucket(bucketShops), r.Shop, "shop.not_found"); err == nil {
+		st.Shop = &shop
+		st.ShopUnit, _ = getJSON[ledger.Unit](tx.Bucket(bucketUnits), shop.UnitID, "unit.not_found")
+	}
+	st.MemberUnit, _ = getJSON[ledger.Unit](tx.Bucket(bucketUnits), st.Member.UnitID, "unit.not_found")
+	if r.Household != uuid.Nil {
+		if st.Home, err = memberHousehold(tx, r.Member); err != nil && ledger.ErrorCode(err) != ledger.ENOTFOUND {
+			return st, err
+		}
+	}
+	month := ledger.MonthOf(st.Now, s.loc)
+	counts := tx.Bucket(bucketMemberItemMonth)
+	st.Items, st.Taken = make(map[uuid.UUID]ledger.Item, len(r.Lines)), make(map[uuid.UUID]int, len(r.Lines))
+	for _, l := range r.Lines {
+		if it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), l.ItemID, "item.not_found"); err == nil {
+			st.Items[it.ID] = it
+		}
+		st.Taken[l.ItemID] = int(getCount(counts, monthCountKey(r.Member, l.ItemID, month)))
+	}
+	st.NewID = newID()
+	codes := tx.Bucket(bucketVoucherCodes)
+	for {
+		var b [8]byte
+		rand.Read(b[:])
+		if st.Code = ledger.ShortCode(binary.BigEndian.Uint64(b[:])); codes.Get([]byte(st.Code)) == nil {
+			return st, nil
+		}
+	}
+}
+
+// writeStock writes the stock changes, counts and moves of a decision on
+// voucher v.
+func (s *Store) writeStock(tx *bolt.Tx, v ledger.Voucher, d ledger.VoucherWrite) error {
+	items := tx.Bucket(bucketItems)
+	for _, c := range d.Stock {
+		it, err := getJSON[ledger.Item](items, c.ItemID, "item.not_found")
+		if err != nil {
+			return err
+		}
+		it.OnHand += c.OnHand
+		it.Reserved += c.Reserved
+		if err := putJSON(items, it.ID, it); err != nil {
+			return err
+		}
+	}
+	for _, c := range d.Counts {
+		if err := addCount(tx.Bucket(bucketMemberItemMonth), monthCountKey(c.MemberID, c.ItemID, c.Month), int64(c.Delta)); err != nil {
+			return err
+		}
+	}
+	for _, m := range d.Moves {
+		if err := s.addStockMove(tx, v.ShopID, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Voucher implements ledger.Shops.
@@ -552,82 +519,58 @@ func (s *Store) MemberVouchers(ctx context.Context, memberID uuid.UUID) ([]ledge
 	return out, err
 }
 
-// RedeemVoucher implements ledger.Shops.
+// RedeemVoucher implements ledger.Shops: it reads the voucher, its shop
+// and household, lets ledger.DecideRedeem decide and writes what it decided.
 func (s *Store) RedeemVoucher(ctx context.Context, id, shopID, clerk uuid.UUID, key string) (ledger.Voucher, error) {
 	var v ledger.Voucher
 	err := s.update(ctx, func(w *writeTx) error {
 		tx := w.tx
-		now := s.now().UTC()
+		st := ledger.RedeemState{Now: s.now().UTC(), Loc: s.loc, At: shopID, Clerk: clerk, Key: key}
 		var err error
-		if v, err = getVoucher(tx, id); err != nil {
+		if st.Voucher, err = getVoucher(tx, id); err != nil {
 			return err
 		}
-		switch {
-		case v.Status == ledger.VoucherRedeemed && key != "" && key == v.RedeemKey:
-			return nil // the same redemption again: the first answer
-		case v.Status == ledger.VoucherRedeemed:
-			shop, _ := getJSON[ledger.Shop](tx.Bucket(bucketShops), v.ShopID, "shop.not_found")
-			return ledger.Errorf(ledger.ECONFLICT, "voucher.redeemed", v.ClosedAt.In(s.loc).Format("2006-01-02 15:04"), shop.Name).
-				With("redeemed_at", v.ClosedAt.In(s.loc)).With("shop", shop.Name)
-		case v.Status == ledger.VoucherReversed:
-			shop, _ := getJSON[ledger.Shop](tx.Bucket(bucketShops), v.ShopID, "shop.not_found")
-			return ledger.Errorf(ledger.ECONFLICT, "voucher.redeemed_reversed", v.ClosedAt.In(s.loc).Format("2006-01-02 15:04"), shop.Name,
-				v.ReversedAt.In(s.loc).Format("2006-01-02 15:04")).With("redeemed_at", v.ClosedAt.In(s.loc)).With("shop", shop.Name)
-		case v.Status == ledger.VoucherCancelled:
-			return ledger.Errorf(ledger.EGONE, "voucher.cancelled")
-		case v.Status == ledger.VoucherExpired || !now.Before(v.ExpiresAt):
-			return ledger.Errorf(ledger.EGONE, "voucher.expired", v.ExpiresAt.In(s.loc).Format("2006-01-02"))
-		case v.ShopID != shopID:
-			shop, _ := getJSON[ledger.Shop](tx.Bucket(bucketShops), v.ShopID, "shop.not_found")
-			return ledger.Errorf(ledger.ECONFLICT, "voucher.other_shop", shop.Name)
-		}
-		if v.HouseholdID != uuid.Nil {
-			// Household points go only to who may spend them now (a member
-			// who left has their open vouchers released; this is the guard).
-			h, err := getJSON[ledger.Household](tx.Bucket(bucketHouseholds), v.HouseholdID, "household.not_found")
-			if err != nil {
+		st.Shop, _ = getJSON[ledger.Shop](tx.Bucket(bucketShops), st.Voucher.ShopID, "shop.not_found")
+		if hid := st.Voucher.HouseholdID; hid != uuid.Nil {
+			h, err := getJSON[ledger.Household](tx.Bucket(bucketHouseholds), hid, "household.not_found")
+			if err != nil && ledger.ErrorCode(err) != ledger.ENOTFOUND {
 				return err
-			}
-			if !h.MaySpend(v.MemberID) {
-				return ledger.Errorf(ledger.ECONFLICT, "household.voucher_left")
+			} else if err == nil {
+				st.Household = &h
 			}
 		}
-		e, err := s.appendTx(w, ledger.Transfer{Debit: ledger.Escrow, Credit: ledger.ShopAccount(v.ShopID), Amount: v.Points,
-			Kind: ledger.KindRedeem, Reference: v.Reference(), Actor: "user:" + clerk.String(), IdempotencyKey: v.Key("redeem")})
+		for range st.Voucher.Lines {
+			st.MoveIDs = append(st.MoveIDs, newID())
+		}
+		d, err := ledger.DecideRedeem(st)
+		if err != nil || d.Repeat {
+			v = d.Voucher
+			return err
+		}
+		v = d.Voucher
+		e, err := s.appendTx(w, d.Entry)
 		if err != nil {
 			return err
 		}
-		for _, l := range v.Lines {
-			it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), l.ItemID, "item.not_found")
-			if err != nil {
-				return abortError{fmt.Sprintf("redeem %s: %v", v.ID, err), err}
-			}
-			it.OnHand -= l.Qty
-			it.Reserved -= l.Qty
-			if err := putJSON(tx.Bucket(bucketItems), it.ID, it); err != nil {
-				return err
-			}
-			if err := s.addStockMove(tx, v.ShopID, ledger.StockMove{ID: newID(), ItemID: it.ID, Kind: ledger.StockRedeem, Qty: -l.Qty,
-				Reference: v.Reference(), By: clerk, At: now}); err != nil {
-				return err
-			}
+		v.CloseSeq = e.Seq
+		if err := s.writeStock(tx, v, d.VoucherWrite); err != nil {
+			return abortError{fmt.Sprintf("redeem %s: %v", v.ID, err), err}
 		}
-		v.Status, v.ClosedAt, v.ClosedBy, v.CloseSeq, v.RedeemKey = ledger.VoucherRedeemed, now, clerk, e.Seq, key
 		if err := s.addRedeemed(tx, v, e); err != nil {
 			return err
 		}
-		return s.closeVoucher(tx, v)
+		return s.closeVoucher(tx, v, d.Held)
 	})
 	return v, err
 }
 
 // closeVoucher stores a voucher that is no longer open and drops it from
 // the open indexes.
-func (s *Store) closeVoucher(tx *bolt.Tx, v ledger.Voucher) error {
+func (s *Store) closeVoucher(tx *bolt.Tx, v ledger.Voucher, held ledger.Points) error {
 	if err := tx.Bucket(bucketVoucherExpiry).Delete(expiryKey(v)); err != nil {
 		return err
 	}
-	if err := addHeld(tx, v, -v.Points); err != nil {
+	if err := addHeld(tx, v, held); err != nil {
 		return err
 	}
 	return putVoucher(tx, v)
@@ -642,46 +585,39 @@ func addHeld(tx *bolt.Tx, v ledger.Voucher, delta ledger.Points) error {
 	return addCount(tx.Bucket(bucketMemberHeld), v.MemberID[:], delta)
 }
 
-// release gives an open voucher's points (to the account it holds them
-// from) and stock back (cancel or expiry).
-func (s *Store) release(w *writeTx, v *ledger.Voucher, status ledger.VoucherStatus, by uuid.UUID) error {
-	tx := w.tx
-	e, err := s.appendTx(w, ledger.Transfer{Debit: ledger.Escrow, Credit: v.Account(), Amount: v.Points,
-		Kind: ledger.KindRelease, Reference: v.Reference(), Actor: "user:" + by.String(), Memo: string(status),
-		IdempotencyKey: v.Key("release")})
+// release reads nothing more than st (the voucher and why), lets
+// ledger.PlanRelease decide and writes what it decided: an open voucher's
+// points back to the account it holds them from, its stock back (cancel,
+// expiry, a household member who may spend no more). done is false when
+// the voucher was passed over.
+func (s *Store) release(w *writeTx, st ledger.ReleaseState) (v ledger.Voucher, done bool, err error) {
+	st.Now, st.Loc = s.now().UTC(), s.loc
+	d, err := ledger.PlanRelease(st)
+	if err != nil || d.Nothing {
+		return st.Voucher, false, err
+	}
+	e, err := s.appendTx(w, d.Entry)
 	if err != nil {
-		return err
+		return st.Voucher, false, err
 	}
-	month := ledger.MonthOf(v.CreatedAt, s.loc)
-	for _, l := range v.Lines {
-		it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), l.ItemID, "item.not_found")
-		if err != nil {
-			return abortError{fmt.Sprintf("release %s: %v", v.ID, err), err}
-		}
-		it.Reserved -= l.Qty
-		if err := putJSON(tx.Bucket(bucketItems), it.ID, it); err != nil {
-			return err
-		}
-		if err := addCount(tx.Bucket(bucketMemberItemMonth), monthCountKey(v.MemberID, it.ID, month), -int64(l.Qty)); err != nil {
-			return err
-		}
+	v = d.Voucher
+	v.CloseSeq = e.Seq
+	if err := s.writeStock(w.tx, v, d.VoucherWrite); err != nil {
+		return v, false, abortError{fmt.Sprintf("release %s: %v", v.ID, err), err}
 	}
-	v.Status, v.ClosedAt, v.ClosedBy, v.CloseSeq = status, s.now().UTC(), by, e.Seq
-	return s.closeVoucher(tx, *v)
+	return v, true, s.closeVoucher(w.tx, v, d.Held)
 }
 
 // CancelVoucher implements ledger.Shops.
 func (s *Store) CancelVoucher(ctx context.Context, id, by uuid.UUID) (ledger.Voucher, error) {
 	var v ledger.Voucher
 	err := s.update(ctx, func(w *writeTx) error {
-		var err error
-		if v, err = getVoucher(w.tx, id); err != nil {
+		old, err := getVoucher(w.tx, id)
+		if err != nil {
 			return err
 		}
-		if v.Status != ledger.VoucherOpen {
-			return ledger.Errorf(ledger.ECONFLICT, "voucher.not_open", string(v.Status))
-		}
-		return s.release(w, &v, ledger.VoucherCancelled, by)
+		v, _, err = s.release(w, ledger.ReleaseState{Voucher: old, Cause: ledger.ReleaseCancel, By: by})
+		return err
 	})
 	return v, err
 }
@@ -738,11 +674,9 @@ func (s *Store) ExpireVouchers(ctx context.Context) (ledger.SweepResult, error) 
 			if err != nil {
 				return err
 			}
-			if v.Status != ledger.VoucherOpen {
-				nothing[i] = true
-				return nil
-			}
-			return s.release(w, &v, ledger.VoucherExpired, uuid.Nil)
+			_, done, err := s.release(w, ledger.ReleaseState{Voucher: v, Cause: ledger.ReleaseExpiry})
+			nothing[i] = !done
+			return err
 		})
 		for i, err := range errs {
 			if err == nil {
@@ -785,7 +719,11 @@ func (s *Store) ReverseRedemption(ctx context.Context, id, by uuid.UUID, reason,
 		if v.Status == ledger.VoucherReversed {
 			reverser = staffName(tx, v.ReversedBy)
 		}
-		d, err := ledger.ReverseRedemption(v, redeem, reverser, ledger.ReversalRequest{By: by, Reason: reason, Key: key, Now: s.now()}, s.loc)
+		req := ledger.ReversalRequest{By: by, Reason: reason, Key: key, Now: s.now()}
+		for range v.Lines {
+			req.MoveIDs = append(req.MoveIDs, newID())
+		}
+		d, err := ledger.ReverseRedemption(v, redeem, reverser, req, s.loc)
 		if err != nil {
 			return err
 		}
@@ -804,23 +742,8 @@ func (s *Store) ReverseRedemption(ctx context.Context, id, by uuid.UUID, reason,
 		if err != nil {
 			return abort(err)
 		}
-		counts := tx.Bucket(bucketMemberItemMonth)
-		for _, m := range d.Stock {
-			it, err := getJSON[ledger.Item](tx.Bucket(bucketItems), m.ItemID, "item.not_found")
-			if err != nil {
-				return abort(err)
-			}
-			it.OnHand += m.Qty
-			if err := putJSON(tx.Bucket(bucketItems), it.ID, it); err != nil {
-				return err
-			}
-			m.ID = newID()
-			if err := s.addStockMove(tx, v.ShopID, m); err != nil {
-				return err
-			}
-			if err := addCount(counts, monthCountKey(v.MemberID, it.ID, d.CountMonth), -int64(m.Qty)); err != nil {
-				return err
-			}
+		if err := s.writeStock(tx, v, ledger.VoucherWrite{Stock: d.Changes, Counts: d.Counts, Moves: d.Stock}); err != nil {
+			return abort(err)
 		}
 		v = d.Voucher
 		v.ReverseSeq, v.ReleaseSeq = rev.Seq, rel.Seq
