@@ -237,7 +237,9 @@ func TestDecideReviewAttendance(t *testing.T) {
 		}},
 		{name: "ConfirmedAtAFinalisedEventPostedAtOnce", change: func(st *ReviewState) { st.Event.Status, st.DayMinutes = EventFinalised, 30 },
 			check: func(t *testing.T, st ReviewState, d Decided) { checkPosting(t, st.Event, d.Posting, 60, 90) }},
-		{name: "RejectedAtAFinalisedEventNotPosted", change: func(st *ReviewState) { st.Event.Status, st.Decision, st.Reason = EventFinalised, ReviewReject, "未到场" },
+		{name: "RejectedAtAFinalisedEventNotPosted", change: func(st *ReviewState) {
+			st.Event.Status, st.Decision, st.Reason = EventFinalised, ReviewReject, "未到场"
+		},
 			check: func(t *testing.T, st ReviewState, d Decided) {
 				if d.Posting != nil || d.Attendance.Status != AttendanceRejected {
 					t.Fatalf("%+v", d)
