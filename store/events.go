@@ -66,15 +66,16 @@ func (s *Store) CreateEvents(ctx context.Context, e ledger.Event, weeks int) ([]
 		rand.Read(list[i].Secret)
 	}
 	err = s.update(ctx, func(w *writeTx) error {
-		if w.tx.Bucket(bucketUnits).Get(e.UnitID[:]) == nil {
-			return ledger.Errorf(ledger.ENOTFOUND, "unit.not_found")
-		}
+		st := ledger.NewEventsState{Events: list, UnitFound: w.tx.Bucket(bucketUnits).Get(e.UnitID[:]) != nil,
+			TeamsFound: map[uuid.UUID]bool{}}
 		for _, tid := range e.TeamIDs {
-			if w.tx.Bucket(bucketTeams).Get(tid[:]) == nil {
-				return ledger.Errorf(ledger.ENOTFOUND, "team.not_found")
-			}
+			st.TeamsFound[tid] = w.tx.Bucket(bucketTeams).Get(tid[:]) != nil
 		}
-		for _, ev := range list {
+		write, err := ledger.DecideNewEvents(st)
+		if err != nil {
+			return err
+		}
+		for _, ev := range write {
 			if err := putEvent(w.tx, ev); err != nil {
 				return err
 			}
