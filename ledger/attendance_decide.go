@@ -53,14 +53,18 @@ func PlanPost(e Event, a Attendance, already int64, actor string, r EventRules, 
 	a.Minutes, a.Points = minutes, PointsFor(minutes, e.PointsPerHour)
 	p := Posting{Day: DayOf(a.MemberID, a.CheckedInAt, loc), DayMinutes: already + minutes}
 	if a.Points > 0 {
-		p.Earn = &Transfer{Debit: IssuerAccount(e.UnitID), Credit: MemberAccount(a.MemberID), Amount: a.Points,
-			Kind: KindEarn, Reference: a.Reference(), Minutes: minutes, Actor: actor, Memo: e.Title,
-			IdempotencyKey: a.PostingKey()}
+		p.Earn = earn(e, a, actor, e.Title)
 	}
 	a.Revision++
 	a.Status = AttendancePosted
 	p.Attendance = a
 	return p
+}
+
+// earn is the entry of attendance a's points and minutes, from event e's issuer.
+func earn(e Event, a Attendance, actor, memo string) *Transfer {
+	return &Transfer{Debit: IssuerAccount(e.UnitID), Credit: MemberAccount(a.MemberID), Amount: a.Points, Kind: KindEarn,
+		Reference: a.Reference(), Minutes: a.Minutes, Actor: actor, Memo: memo, IdempotencyKey: a.PostingKey()}
 }
 
 // Decided is an attendance an organiser decided on, to store: at an event
@@ -238,9 +242,7 @@ func DecideCorrection(st ReviewState) (Posting, error) {
 		a.Minutes = CapDaily(minutes, already, st.Rules)
 		a.Points = PointsFor(a.Minutes, e.PointsPerHour)
 		if a.Points > 0 {
-			p.Earn = &Transfer{Debit: IssuerAccount(e.UnitID), Credit: MemberAccount(a.MemberID), Amount: a.Points,
-				Kind: KindEarn, Reference: a.Reference(), Minutes: a.Minutes, Actor: st.Actor, Memo: st.Reason,
-				IdempotencyKey: a.PostingKey()}
+			p.Earn = earn(e, a, st.Actor, st.Reason)
 		}
 	}
 	a.Revision++
