@@ -66,15 +66,16 @@ func (s *Store) CreateEvents(ctx context.Context, e ledger.Event, weeks int) ([]
 		rand.Read(list[i].Secret)
 	}
 	err = s.update(ctx, func(w *writeTx) error {
-		if w.tx.Bucket(bucketUnits).Get(e.UnitID[:]) == nil {
-			return ledger.Errorf(ledger.ENOTFOUND, "unit.not_found")
-		}
+		st := ledger.NewEventsState{Events: list, UnitFound: w.tx.Bucket(bucketUnits).Get(e.UnitID[:]) != nil,
+			TeamsFound: map[uuid.UUID]bool{}}
 		for _, tid := range e.TeamIDs {
-			if w.tx.Bucket(bucketTeams).Get(tid[:]) == nil {
-				return ledger.Errorf(ledger.ENOTFOUND, "team.not_found")
-			}
+			st.TeamsFound[tid] = w.tx.Bucket(bucketTeams).Get(tid[:]) != nil
 		}
-		for _, ev := range list {
+		write, err := ledger.DecideNewEvents(st)
+		if err != nil {
+			return err
+		}
+		for _, ev := range write {
 			if err := putEvent(w.tx, ev); err != nil {
 				return err
 			}
@@ -426,7 +427,8 @@ func (s *Store) EventCounts(ctx context.Context, id uuid.UUID) (total, open int,
 	return total, open, err
 }
 
-// Backfill implements ledger.Events.
+// Backfill implements ledger.Events: it reads what ledger.DecideBackfill
+// needs and writes the attendance it decided.
 func (s *Store) Backfill(ctx context.Context, eventID, memberID uuid.UUID, in, out time.Time, reason string, by uuid.UUID) (ledger.Attendance, error) {
 	reason, err := ledger.Reason.Clean(reason)
 	if err != nil {
@@ -434,36 +436,27 @@ func (s *Store) Backfill(ctx context.Context, eventID, memberID uuid.UUID, in, o
 	}
 	var att ledger.Attendance
 	err = s.update(ctx, func(w *writeTx) error {
-		e, err := getEvent(w.tx, eventID)
-		if err != nil {
+		st := ledger.BackfillState{Now: s.now().UTC(), In: in, Out: out, Reason: reason, By: by, NewID: newID()}
+		var err error
+		if st.Event, err = getEvent(w.tx, eventID); err != nil {
 			return err
 		}
-		switch {
-		case e.Status == ledger.EventCancelled || e.Status == ledger.EventDraft || e.Status == ledger.EventFinalised:
-			return ledger.Errorf(ledger.ECONFLICT, "attendance.event_closed", e.Title)
-		case in.IsZero() || out.IsZero() || !out.After(in) || in.Before(e.StartsAt) || out.After(e.EndsAt):
-			return ledger.Errorf(ledger.EINVALID, "attendance.backfill_window")
-		case out.After(s.now().Add(ledger.ClockSkew)):
-			return ledger.Errorf(ledger.EINVALID, "attendance.in_future")
-		}
-		if _, err := activeMember(w.tx, memberID); err != nil {
+		if st.Member, err = getJSON[ledger.Member](w.tx.Bucket(bucketMembers), memberID, "member.not_found"); err != nil {
 			return err
 		}
-		if prev, err := overlapping(w.tx, memberID, in, out, uuid.Nil); err != nil {
+		if st.Overlap, err = overlapping(w.tx, memberID, in, out, uuid.Nil); err != nil {
 			return err
-		} else if prev != nil {
-			return ledger.Errorf(ledger.ECONFLICT, "checkin.overlap")
 		}
-		now := s.now().UTC()
-		att = ledger.Attendance{ID: newID(), EventID: eventID, MemberID: memberID, CheckedInAt: in.UTC(),
-			Source: ledger.ActionBackfill, RecordedBy: by, RecordedAt: now, Reason: reason}
-		att = ledger.CloseAt(e, att, out)
+		if att, err = ledger.DecideBackfill(st); err != nil {
+			return err
+		}
 		return putAttendance(w.tx, att)
 	})
 	return att, err
 }
 
-// CloseAttendance implements ledger.Events.
+// CloseAttendance implements ledger.Events: it reads what
+// ledger.DecideCloseAttendance needs and writes what it decided.
 func (s *Store) CloseAttendance(ctx context.Context, id uuid.UUID, out time.Time, reason string, by uuid.UUID) (ledger.Attendance, error) {
 	reason, err := ledger.Reason.Clean(reason)
 	if err != nil {
@@ -471,43 +464,89 @@ func (s *Store) CloseAttendance(ctx context.Context, id uuid.UUID, out time.Time
 	}
 	var att ledger.Attendance
 	err = s.update(ctx, func(w *writeTx) error {
-		a, err := getJSON[ledger.Attendance](w.tx.Bucket(bucketAttendances), id, "attendance.not_found")
-		if err != nil {
+		st := ledger.CloseState{Now: s.now(), Rules: s.rules, Loc: s.loc, Out: out, Reason: reason, Actor: "user:" + by.String()}
+		var err error
+		if st.Attendance, st.Event, err = attendanceAndEvent(w.tx, id); err != nil {
 			return err
 		}
-		e, err := getEvent(w.tx, a.EventID)
-		if err != nil {
-			return err
-		}
-		var overlap *ledger.Attendance
-		if a.AwaitsTime() && !out.Before(a.CheckedInAt) {
-			// A 未签退 attendance occupied no time; now it will.
-			if overlap, err = overlapping(w.tx, a.MemberID, a.CheckedInAt, out, a.ID); err != nil {
+		a := st.Attendance
+		if ledger.CloseNeedsOverlap(a, out) {
+			if st.Overlap, err = overlapping(w.tx, a.MemberID, a.CheckedInAt, out, a.ID); err != nil {
 				return err
 			}
 		}
-		if att, err = ledger.DecideClose(e, a, out, s.now(), reason, overlap, s.rules); err != nil {
+		st.DayMinutes = dayMinutes(w.tx, ledger.DayOf(a.MemberID, a.CheckedInAt, s.loc))
+		d, err := ledger.DecideCloseAttendance(st)
+		if err != nil {
 			return err
 		}
-		return s.storeDecided(w, e, &att, "user:"+by.String())
+		att, err = s.storeDecided(w, d)
+		return err
 	})
 	return att, err
 }
 
-// storeDecided stores an attendance an organiser decided on; at an event
-// already finalised, one that is now postable is posted at once.
-func (s *Store) storeDecided(w *writeTx, e ledger.Event, a *ledger.Attendance, actor string) error {
-	if e.Status == ledger.EventFinalised && ledger.Postable(e, *a) {
-		var res ledger.FinalizeResult
-		if err := s.post(w, e, a, actor, &res); err != nil {
-			if _, refused := ledger.AsError(err); refused {
-				return err // the first write: a refusal leaves everything as it was
-			}
-			return abortError{fmt.Sprintf("post attendance %s: %v", a.ID, err), err}
-		}
-		return nil
+// attendanceAndEvent reads an attendance and its event.
+func attendanceAndEvent(tx *bolt.Tx, id uuid.UUID) (ledger.Attendance, ledger.Event, error) {
+	a, err := getJSON[ledger.Attendance](tx.Bucket(bucketAttendances), id, "attendance.not_found")
+	if err != nil {
+		return a, ledger.Event{}, err
 	}
-	return putAttendance(w.tx, *a)
+	e, err := getEvent(tx, a.EventID)
+	return a, e, err
+}
+
+// storeDecided stores an attendance an organiser decided on, or posts it
+// when the decision says so; it returns the attendance stored.
+func (s *Store) storeDecided(w *writeTx, d ledger.Decided) (ledger.Attendance, error) {
+	if d.Posting != nil {
+		return s.writePosting(w, *d.Posting)
+	}
+	return d.Attendance, putAttendance(w.tx, d.Attendance)
+}
+
+// dayKey is a member's day's row in the memberday bucket.
+func dayKey(k ledger.DayKey) []byte {
+	return binary.BigEndian.AppendUint32(append(make([]byte, 0, 20), k.Member[:]...), k.Date)
+}
+
+// dayMinutes reads the minutes posted for a member on a day.
+func dayMinutes(tx *bolt.Tx, k ledger.DayKey) int64 {
+	if v := tx.Bucket(bucketMemberDay).Get(dayKey(k)); len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v))
+	}
+	return 0
+}
+
+// writePosting writes a posting (ledger.Posting) and returns the
+// attendance stored, with the seq of its earn entry. A refusal of the first
+// entry leaves everything as it was; a failure after it aborts the request.
+func (s *Store) writePosting(w *writeTx, p ledger.Posting) (ledger.Attendance, error) {
+	a := p.Attendance
+	wrote := false
+	for _, t := range []*ledger.Transfer{p.Reverse, p.Earn} {
+		if t == nil {
+			continue
+		}
+		entry, err := s.appendTx(w, *t)
+		if err != nil {
+			if _, refused := ledger.AsError(err); refused && !wrote {
+				return a, err
+			}
+			return a, abortError{fmt.Sprintf("post attendance %s: %v", a.ID, err), err}
+		}
+		wrote = true
+		if t == p.Earn {
+			a.EntrySeq = entry.Seq
+		}
+		if err := s.addServed(w.tx, entry, a); err != nil {
+			return a, abortError{fmt.Sprintf("post attendance %s: %v", a.ID, err), err}
+		}
+	}
+	if err := w.tx.Bucket(bucketMemberDay).Put(dayKey(p.Day), binary.BigEndian.AppendUint64(nil, uint64(p.DayMinutes))); err != nil {
+		return a, err
+	}
+	return a, putAttendance(w.tx, a)
 }
 
 // CheckoutAll implements ledger.Events.
@@ -539,7 +578,9 @@ func (s *Store) CheckoutAll(ctx context.Context, eventID uuid.UUID, when, reason
 	return closed, err
 }
 
-// ReviewAttendance implements ledger.Events.
+// ReviewAttendance implements ledger.Events: it reads what
+// ledger.DecideReviewAttendance needs and writes what it decided (for a
+// posted attendance, a correction: a reverse entry and a new earn entry).
 func (s *Store) ReviewAttendance(ctx context.Context, id uuid.UUID, decision string, minutes int64, reason string, by uuid.UUID) (ledger.Attendance, error) {
 	if decision != ledger.ReviewConfirm {
 		r, err := ledger.Reason.Clean(reason)
@@ -550,98 +591,34 @@ func (s *Store) ReviewAttendance(ctx context.Context, id uuid.UUID, decision str
 	}
 	var att ledger.Attendance
 	err := s.update(ctx, func(w *writeTx) error {
-		a, err := getJSON[ledger.Attendance](w.tx.Bucket(bucketAttendances), id, "attendance.not_found")
-		if err != nil {
+		st := ledger.ReviewState{Rules: s.rules, Loc: s.loc, Decision: decision, Minutes: minutes, Reason: reason,
+			Actor: "user:" + by.String()}
+		var err error
+		if st.Attendance, st.Event, err = attendanceAndEvent(w.tx, id); err != nil {
 			return err
 		}
-		e, err := getEvent(w.tx, a.EventID)
-		if err != nil {
-			return err
-		}
-		if a.Status == ledger.AttendancePosted {
-			att = a
-			return s.correctPosted(w, e, &att, decision, minutes, reason, by)
-		}
-		var overlap *ledger.Attendance
-		if a.Status == ledger.AttendanceRejected && decision != ledger.ReviewReject && !a.AwaitsTime() && !a.CheckedOutAt.IsZero() {
-			if overlap, err = overlapping(w.tx, a.MemberID, a.CheckedInAt, a.CheckedOutAt, a.ID); err != nil {
+		a := st.Attendance
+		if ledger.ReviewNeedsOverlap(a, decision) {
+			if st.Overlap, err = overlapping(w.tx, a.MemberID, a.CheckedInAt, a.CheckedOutAt, a.ID); err != nil {
 				return err
 			}
 		}
-		if att, err = ledger.DecideReview(e, a, decision, minutes, reason, overlap); err != nil {
+		if a.Status == ledger.AttendancePosted && a.EntrySeq != 0 {
+			orig, err := readStored(w.tx, a.EntrySeq)
+			if err != nil {
+				return err
+			}
+			st.Posted = &orig.Entry
+		}
+		st.DayMinutes = dayMinutes(w.tx, ledger.DayOf(a.MemberID, a.CheckedInAt, s.loc))
+		d, err := ledger.DecideReviewAttendance(st)
+		if err != nil {
 			return err
 		}
-		return s.storeDecided(w, e, &att, "user:"+by.String())
+		att, err = s.storeDecided(w, d)
+		return err
 	})
 	return att, err
-}
-
-// correctPosted corrects an attendance whose points are in the journal:
-// never by an edit, but by a reverse entry of what was posted and, for an
-// adjustment, a new earn entry for the new minutes.
-func (s *Store) correctPosted(w *writeTx, e ledger.Event, att *ledger.Attendance, decision string, minutes int64, reason string, by uuid.UUID) error {
-	if decision != ledger.ReviewAdjust && decision != ledger.ReviewReject {
-		return ledger.Errorf(ledger.ECONFLICT, "attendance.already_posted")
-	}
-	if decision == ledger.ReviewAdjust && (minutes < 0 || minutes > int64(e.EndsAt.Sub(e.StartsAt)/time.Minute)) {
-		return ledger.Errorf(ledger.EINVALID, "attendance.minutes_invalid")
-	}
-	actor := "user:" + by.String()
-	if att.EntrySeq != 0 {
-		orig, err := readStored(w.tx, att.EntrySeq)
-		if err != nil {
-			return err
-		}
-		t, err := ledger.Reverse(orig.Entry, actor, reason, "")
-		if err != nil {
-			return err
-		}
-		// The first write: a refusal here (the member has spent the points)
-		// leaves everything as it was.
-		rev, err := s.appendTx(w, t)
-		if err != nil {
-			return err
-		}
-		if err := s.addServed(w.tx, rev, *att); err != nil {
-			return abortError{fmt.Sprintf("correct attendance %s: %v", att.ID, err), err}
-		}
-	}
-	// From here on a failure must abort the whole request.
-	day := att.CheckedInAt.In(s.loc)
-	dk := binary.BigEndian.AppendUint32(append([]byte(nil), att.MemberID[:]...), uint32(day.Year()*10000+int(day.Month())*100+day.Day()))
-	days := w.tx.Bucket(bucketMemberDay)
-	var already int64
-	if v := days.Get(dk); len(v) == 8 {
-		already = int64(binary.BigEndian.Uint64(v))
-	}
-	already = max(0, already-att.Minutes)
-	att.Reason, att.EntrySeq = reason, 0
-	if decision == ledger.ReviewReject {
-		att.Status, att.Minutes, att.Points = ledger.AttendanceRejected, 0, 0
-	} else {
-		att.AdjustedMinutes = &minutes
-		att.Minutes = ledger.CapDaily(minutes, already, s.rules)
-		att.Points = ledger.PointsFor(att.Minutes, e.PointsPerHour)
-		if att.Points > 0 {
-			entry, err := s.appendTx(w, ledger.Transfer{
-				Debit: ledger.IssuerAccount(e.UnitID), Credit: ledger.MemberAccount(att.MemberID), Amount: att.Points,
-				Kind: ledger.KindEarn, Reference: att.Reference(), Minutes: att.Minutes, Actor: actor, Memo: reason,
-				IdempotencyKey: att.PostingKey(),
-			})
-			if err != nil {
-				return abortError{fmt.Sprintf("correct attendance %s: %v", att.ID, err), err}
-			}
-			att.EntrySeq = entry.Seq
-			if err := s.addServed(w.tx, entry, *att); err != nil {
-				return abortError{fmt.Sprintf("correct attendance %s: %v", att.ID, err), err}
-			}
-		}
-	}
-	att.Revision++
-	if err := days.Put(dk, binary.BigEndian.AppendUint64(nil, uint64(already+att.Minutes))); err != nil {
-		return err
-	}
-	return putAttendance(w.tx, *att)
 }
 
 // OpenAttendance implements ledger.Events.
@@ -704,87 +681,49 @@ type abortError struct {
 func (e abortError) Error() string { return e.msg }
 func (e abortError) Unwrap() error { return e.cause }
 
-// FinalizeEvent implements ledger.Events: it reads the event's attendances,
-// lets ledger.PlanFinalize decide, and writes what it decided.
+// FinalizeEvent implements ledger.Events: it reads the event, its
+// attendances and their days' posted minutes, lets ledger.DecideFinalize
+// decide, and writes what it decided.
 func (s *Store) FinalizeEvent(ctx context.Context, id uuid.UUID, actor string, confirmed bool) (ledger.FinalizeResult, error) {
 	var res ledger.FinalizeResult
 	err := s.update(ctx, func(w *writeTx) error {
-		e, err := getEvent(w.tx, id)
+		st := ledger.FinalizeState{Now: s.now(), Rules: s.rules, Loc: s.loc, Confirmed: confirmed, Actor: actor}
+		var err error
+		if st.Event, err = getEvent(w.tx, id); err != nil {
+			return err
+		}
+		if st.Attendances, err = eventAttendances(w.tx, id); err != nil {
+			return err
+		}
+		st.Days = map[ledger.DayKey]int64{}
+		for _, k := range ledger.FinalizeDays(st.Attendances, s.loc) {
+			st.Days[k] = dayMinutes(w.tx, k)
+		}
+		d, err := ledger.DecideFinalize(st)
 		if err != nil {
 			return err
 		}
-		atts, err := eventAttendances(w.tx, id)
-		if err != nil {
-			return err
-		}
-		plan, err := ledger.PlanFinalize(e, atts, s.now(), confirmed)
-		if err != nil {
-			return err
-		}
-		res = plan.Result
+		res = d.Result
 		// Nothing has been written yet: from here on a failure must abort.
-		issuer := ledger.IssuerAccount(e.UnitID)
-		ik := issuer.Key()
+		ik := ledger.IssuerAccount(d.Event.UnitID).Key()
 		if w.tx.Bucket(bucketAccounts).Get(ik[:]) == nil {
 			if err := w.tx.Bucket(bucketAccounts).Put(ik[:], make([]byte, accountRowSize)); err != nil {
 				return err
 			}
 		}
-		for _, a := range plan.Close {
+		for _, a := range d.Close {
 			if err := putAttendance(w.tx, a); err != nil {
 				return err
 			}
 		}
-		e.Status = ledger.EventFinalised
-		for _, a := range plan.Post {
-			if err := s.post(w, e, &a, actor, &res); err != nil {
-				return abortError{fmt.Sprintf("finalise %s: attendance %s: %v", e.ID, a.ID, err), err}
+		for _, p := range d.Post {
+			if _, err := s.writePosting(w, p); err != nil {
+				return abortError{fmt.Sprintf("finalise %s: attendance %s: %v", id, p.Attendance.ID, err), err}
 			}
 		}
-		return putEvent(w.tx, e)
+		return putEvent(w.tx, d.Event)
 	})
 	return res, err
-}
-
-// post puts one attendance's points and minutes into the journal, within
-// the member's daily cap, and marks it posted.
-func (s *Store) post(w *writeTx, e ledger.Event, a *ledger.Attendance, actor string, res *ledger.FinalizeResult) error {
-	minutes := a.Minutes
-	if a.AdjustedMinutes != nil {
-		minutes = *a.AdjustedMinutes
-	}
-	day := a.CheckedInAt.In(s.loc)
-	dk := binary.BigEndian.AppendUint32(append([]byte(nil), a.MemberID[:]...), uint32(day.Year()*10000+int(day.Month())*100+day.Day()))
-	days := w.tx.Bucket(bucketMemberDay)
-	var already int64
-	if v := days.Get(dk); len(v) == 8 {
-		already = int64(binary.BigEndian.Uint64(v))
-	}
-	minutes = ledger.CapDaily(minutes, already, s.rules)
-	a.Minutes, a.Points = minutes, ledger.PointsFor(minutes, e.PointsPerHour)
-	if a.Points > 0 {
-		entry, err := s.appendTx(w, ledger.Transfer{
-			Debit: ledger.IssuerAccount(e.UnitID), Credit: ledger.MemberAccount(a.MemberID), Amount: a.Points,
-			Kind: ledger.KindEarn, Reference: a.Reference(), Minutes: minutes, Actor: actor,
-			Memo: e.Title, IdempotencyKey: a.PostingKey(),
-		})
-		if err != nil {
-			return err
-		}
-		a.EntrySeq = entry.Seq
-		if err := s.addServed(w.tx, entry, *a); err != nil {
-			return abortError{fmt.Sprintf("post %s: %v", a.ID, err), err}
-		}
-	}
-	a.Revision++
-	a.Status = ledger.AttendancePosted
-	if err := days.Put(dk, binary.BigEndian.AppendUint64(nil, uint64(already+minutes))); err != nil {
-		return err
-	}
-	res.Posted++
-	res.Points += a.Points
-	res.Minutes += minutes
-	return putAttendance(w.tx, *a)
 }
 
 // CloseOverdueAttendances implements ledger.Events. The open attendances are
@@ -830,20 +769,16 @@ func (s *Store) CloseOverdueAttendances(ctx context.Context) (ledger.SweepResult
 	}
 	nothing := make([]bool, len(due)) // checked out or closed since it was read
 	errs := s.updateEach(ctx, len(due), func(i int, w *writeTx) error {
-		a, err := getJSON[ledger.Attendance](w.tx.Bucket(bucketAttendances), due[i], "attendance.not_found")
+		a, e, err := attendanceAndEvent(w.tx, due[i])
 		if err != nil {
 			return err
 		}
-		e, err := getEvent(w.tx, a.EventID)
-		if err != nil {
-			return err
-		}
-		why, overdue := ledger.Overdue(e, s.now(), s.rules)
-		if !overdue || a.Status != ledger.AttendanceOpen {
+		closed := ledger.DecideOverdue(e, a, s.now(), s.rules)
+		if closed == nil {
 			nothing[i] = true
 			return nil
 		}
-		return putAttendance(w.tx, ledger.CloseByRule(e, a, s.now(), why))
+		return putAttendance(w.tx, *closed)
 	})
 	for i, err := range errs {
 		switch {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,14 +15,15 @@ import (
 )
 
 // testClock is a clock tests move by hand, safe for concurrent readers.
-type testClock struct{ ns atomic.Int64 }
+// With a step, every reading moves it on by the step first.
+type testClock struct{ ns, step atomic.Int64 }
 
 func newTestClock(t time.Time) *testClock {
 	c := &testClock{}
 	c.ns.Store(t.UnixNano())
 	return c
 }
-func (c *testClock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *testClock) Now() time.Time      { return time.Unix(0, c.ns.Add(c.step.Load())).UTC() }
 func (c *testClock) Set(t time.Time)     { c.ns.Store(t.UnixNano()) }
 func (c *testClock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 
@@ -572,6 +574,90 @@ func TestScansRaceAcrossEvents(t *testing.T) {
 	}
 	if open > 1 || len(atts) < 2 {
 		t.Fatalf("%d open of %d", open, len(atts))
+	}
+}
+
+// TestOrganiserTogglesRace: 16 organisers hold the same member's card to
+// their cameras at once (a toggle: in or out as the member's state says, in
+// the scan's one transaction). At one instant, one checks in and the rest
+// repeat it; with the clock past the repeat window at every scan, the
+// toggles alternate in and out. Never two attendances open.
+func TestOrganiserTogglesRace(t *testing.T) {
+	s, clock, _, e, ms := newEventWorld(t, 2)
+	clock.Set(e.StartsAt.Add(10 * time.Minute))
+	toggleAll := func(member uuid.UUID) []ledger.ScanDecision {
+		out := make([]ledger.ScanDecision, 16)
+		var wg sync.WaitGroup
+		for i := range out {
+			wg.Go(func() {
+				d, err := s.Scan(ctx, e.ID, member, ledger.ScanRequest{Source: "organizer", By: uuid.New()})
+				if err != nil {
+					t.Error(err)
+				}
+				out[i] = d
+			})
+		}
+		wg.Wait()
+		return out
+	}
+	count := func(ds []ledger.ScanDecision) map[string]int {
+		n := map[string]int{}
+		for _, d := range ds {
+			n[d.Action]++
+		}
+		return n
+	}
+
+	// One instant: one check-in, repeated.
+	ds := toggleAll(ms[0].ID)
+	if n := count(ds); n[ledger.ActionIn] != 1 || n[ledger.ActionRepeat] != 15 {
+		t.Fatalf("at one instant: %v", n)
+	}
+	open, err := s.OpenAttendance(ctx, ms[0].ID)
+	for _, d := range ds {
+		if err != nil || d.Attendance.ID != open.ID {
+			t.Fatalf("a toggle answered with %+v, open %+v %v", d.Attendance, open, err)
+		}
+	}
+	if atts, _ := s.MemberAttendances(ctx, ms[0].ID, 100); len(atts) != 1 {
+		t.Fatalf("%d attendances", len(atts))
+	}
+
+	// Each scan three minutes after the one before: in, out, in, out...
+	clock.step.Store(int64(3 * time.Minute))
+	ds = toggleAll(ms[1].ID)
+	clock.step.Store(0)
+	if n := count(ds); n[ledger.ActionIn] != 8 || n[ledger.ActionOut] != 8 {
+		t.Fatalf("three minutes apart: %v", n)
+	}
+	at := func(d ledger.ScanDecision) time.Time {
+		if d.Action == ledger.ActionOut {
+			return d.Attendance.CheckedOutAt
+		}
+		return d.Attendance.CheckedInAt
+	}
+	slices.SortFunc(ds, func(a, b ledger.ScanDecision) int { return at(a).Compare(at(b)) })
+	for i, d := range ds {
+		if want := []string{ledger.ActionIn, ledger.ActionOut}[i%2]; d.Action != want || (i%2 == 1 && d.Attendance.ID != ds[i-1].Attendance.ID) {
+			t.Fatalf("toggle %d: %s of %v, want %s", i, d.Action, d.Attendance.ID, want)
+		}
+	}
+	atts, _ := s.MemberAttendances(ctx, ms[1].ID, 100)
+	for i, a := range atts {
+		if a.Status != ledger.AttendanceClosed || a.Minutes != 3 {
+			t.Fatalf("%+v", a)
+		}
+		for _, b := range atts[i+1:] {
+			if a.Occupies(b.CheckedInAt, b.End()) {
+				t.Fatalf("two attendances share time: %+v and %+v", a, b)
+			}
+		}
+	}
+	if _, err := s.OpenAttendance(ctx, ms[1].ID); len(atts) != 8 || ledger.ErrorCode(err) != ledger.ENOTFOUND {
+		t.Fatalf("%d attendances, open: %v", len(atts), err)
+	}
+	if total, open, _ := s.EventCounts(ctx, e.ID); total != 9 || open != 1 {
+		t.Fatalf("counts %d, %d open", total, open)
 	}
 }
 
