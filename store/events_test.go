@@ -4,28 +4,20 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"aixin/ledger"
+	"aixin/store/storetest"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 )
 
-// testClock is a clock tests move by hand, safe for concurrent readers.
-// With a step, every reading moves it on by the step first.
-type testClock struct{ ns, step atomic.Int64 }
+// testClock is the conformance suite's clock, which tests move by hand.
+type testClock = storetest.Clock
 
-func newTestClock(t time.Time) *testClock {
-	c := &testClock{}
-	c.ns.Store(t.UnixNano())
-	return c
-}
-func (c *testClock) Now() time.Time      { return time.Unix(0, c.ns.Add(c.step.Load())).UTC() }
-func (c *testClock) Set(t time.Time)     { c.ns.Store(t.UnixNano()) }
-func (c *testClock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+var newTestClock = storetest.NewClock
 
 func newEventWorld(t *testing.T, members int) (*Store, *testClock, tree, ledger.Event, []ledger.Member) {
 	t.Helper()
@@ -624,9 +616,9 @@ func TestOrganiserTogglesRace(t *testing.T) {
 	}
 
 	// Each scan three minutes after the one before: in, out, in, out...
-	clock.step.Store(int64(3 * time.Minute))
+	clock.Step(3 * time.Minute)
 	ds = toggleAll(ms[1].ID)
-	clock.step.Store(0)
+	clock.Step(0)
 	if n := count(ds); n[ledger.ActionIn] != 8 || n[ledger.ActionOut] != 8 {
 		t.Fatalf("three minutes apart: %v", n)
 	}

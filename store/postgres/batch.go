@@ -777,3 +777,18 @@ func (w *wtx) Entry(seq uint64) (ledger.Entry, error) {
 	}
 	return e, nil
 }
+
+// EntryByKey reads the entry an idempotency key first produced, as the
+// batch has it; found is false for a key not used yet.
+func (w *wtx) EntryByKey(key string) (e ledger.Entry, found bool, err error) {
+	need := newNeed()
+	need.keys[key] = true
+	if err := w.s.load(w.ctx, w, w.st, need); err != nil {
+		return ledger.Entry{}, false, err
+	}
+	seq := w.st.keys[key]
+	if seq == 0 {
+		return ledger.Entry{}, false, nil
+	}
+	return w.st.entries[seq], true, nil
+}

@@ -113,9 +113,9 @@ func (s *Store) unitsByID(ctx context.Context) (map[uuid.UUID]ledger.Unit, error
 // SetHouseholdMembers implements ledger.Households: it reads the household,
 // the unit of each member named and the household each belongs to now,
 // lets ledger.ChangeHouseholdMembers decide, and writes the household and
-// the members' index as decided. (On bbolt it also releases the open
-// vouchers paid from the household by someone who may spend it no more;
-// vouchers are not kept on PostgreSQL yet, so there are none to release.)
+// the members' index as decided, then releases the open vouchers paid
+// from the household by someone who may spend it no more (who left, or is
+// now a minor): the points to the household, the goods to the shelf.
 func (s *Store) SetHouseholdMembers(ctx context.Context, id uuid.UUID, ch ledger.HouseholdChange) (ledger.Household, error) {
 	if len(ch.Members) > ledger.MaxHouseholdMembers {
 		return ledger.Household{}, ledger.Errorf(ledger.EINVALID, "household.too_many", ledger.MaxHouseholdMembers)
@@ -174,6 +174,25 @@ func (s *Store) SetHouseholdMembers(ctx context.Context, id uuid.UUID, ch ledger
 		w.Exec(`INSERT INTO member_households (member, household) SELECT unnest($1::uuid[]), $2
 			ON CONFLICT (member) DO UPDATE SET household = EXCLUDED.household`, stay, out.ID)
 		w.Exec(`UPDATE households SET doc = $2 WHERE id = $1`, out.ID, doc)
+		var open []uuid.UUID
+		err = w.Query(func(rows pgx.Rows) error {
+			var id uuid.UUID
+			err := rows.Scan(&id)
+			open = append(open, id)
+			return err
+		}, `SELECT id FROM vouchers WHERE household = $1 AND expires_at IS NOT NULL ORDER BY id`, out.ID)
+		if err != nil {
+			return err
+		}
+		for _, id := range open {
+			v, err := w.readVoucher(id)
+			if err != nil {
+				return err
+			}
+			if _, _, err := w.release(ledger.ReleaseState{Voucher: v, Cause: ledger.ReleaseHousehold, Household: out}); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	return out, err

@@ -71,6 +71,8 @@ type Options struct {
 	MaxConns int32
 	// AwardRules are the settings of behaviour awards. Default ledger.DefaultAwardRules.
 	AwardRules *ledger.AwardRules
+	// VoucherLife is how long a voucher stays valid. Default ledger.VoucherLife (30 days).
+	VoucherLife time.Duration
 	// WishClaimLife is how long a claim of a wish stays before it goes back
 	// to the wall unfulfilled. Default ledger.DefaultWishClaimDays days.
 	WishClaimLife time.Duration
@@ -81,11 +83,12 @@ type Options struct {
 
 // Store is the PostgreSQL engine. It implements ledger.Journal.
 type Store struct {
-	pool       *pgxpool.Pool
-	loc        *time.Location
-	now        func() time.Time
-	maxBatch   int
-	awardRules ledger.AwardRules
+	pool        *pgxpool.Pool
+	loc         *time.Location
+	now         func() time.Time
+	maxBatch    int
+	awardRules  ledger.AwardRules
+	voucherLife time.Duration
 	// wishClaimLife is how long a claim of a wish lasts (Options.WishClaimLife).
 	wishClaimLife time.Duration
 
@@ -127,6 +130,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.voucherLife = cmp.Or(opts.VoucherLife, ledger.VoucherLife)
 	s.wishClaimLife = cmp.Or(opts.WishClaimLife, ledger.DefaultWishClaimDays*24*time.Hour)
 	s.awardRules = ledger.DefaultAwardRules
 	if opts.AwardRules != nil {

@@ -168,3 +168,15 @@ func TestWishes(t *testing.T) {
 		return s
 	})
 }
+
+func TestShops(t *testing.T) {
+	storetest.RunShops(t, func(t *testing.T, clock func() time.Time) storetest.ShopsStore {
+		s, _ := openTest(t, postgres.Options{Now: clock})
+		t.Cleanup(func() {
+			if rep, err := s.Verify(context.Background()); err != nil || !rep.OK {
+				t.Errorf("verify: %+v %v", rep, err)
+			}
+		})
+		return s
+	})
+}

@@ -26,8 +26,9 @@ import (
 // Open opens a fresh, empty store whose clock is clock.
 type Open func(t *testing.T, clock func() time.Time) ledger.Journal
 
-// Clock is a settable clock for the store under test, safe for concurrent use.
-type Clock struct{ ns atomic.Int64 }
+// Clock is a settable clock for the store under test, safe for concurrent
+// use. With a step, every reading moves it on by the step first.
+type Clock struct{ ns, step atomic.Int64 }
 
 // NewClock returns a clock set to t.
 func NewClock(t time.Time) *Clock {
@@ -36,8 +37,11 @@ func NewClock(t time.Time) *Clock {
 	return c
 }
 
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time { return time.Unix(0, c.ns.Load()).UTC() }
+// Now returns the clock's time (after moving it on by its step).
+func (c *Clock) Now() time.Time { return time.Unix(0, c.ns.Add(c.step.Load())).UTC() }
+
+// Step makes every reading move the clock on by d first (0: it stands still).
+func (c *Clock) Step(d time.Duration) { c.step.Store(int64(d)) }
 
 // Set sets the clock.
 func (c *Clock) Set(t time.Time) { c.ns.Store(t.UnixNano()) }
