@@ -225,12 +225,15 @@ type wtx struct {
 	// wrote says whether the current request has written (queued a write
 	// or appended an entry): a refusal after that spoils the batch.
 	wrote bool
+	// dirty says some request of the batch queued a write (sent or not):
+	// the batch must commit.
+	dirty bool
 }
 
 // Exec queues a write; it is sent with the next read or at commit.
 func (w *wtx) Exec(sql string, args ...any) {
 	w.pending.Queue(sql, args...)
-	w.wrote = true
+	w.wrote, w.dirty = true, true
 }
 
 // send sends the pending writes and b's reads in one round trip.
@@ -413,8 +416,8 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 		}
 		// A refusal before any write: nothing of it is in the transaction.
 	}
-	if len(st.appended) == 0 && len(st.opened) == 0 && len(w.pending.QueuedQueries) == 0 {
-		return 0, nil // nothing to write: the rollback ends it
+	if len(st.appended) == 0 && len(st.opened) == 0 && !w.dirty {
+		return 0, nil // nothing written: the rollback ends it
 	}
 	s.queueJournal(w.pending, st)
 	committed := false

@@ -134,3 +134,40 @@ func TestSecretIsOne(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchCommitsWritesSentEarly: a batch without entries whose last
+// request only reads still commits what the requests before it wrote
+// (their writes were sent with that read, not at the end).
+func TestBatchCommitsWritesSentEarly(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, pgtest.NewDatabase(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var one int
+	ops := []*op{
+		{kind: opFunc, fn: func(w *wtx) error {
+			w.Exec(`INSERT INTO secrets (name, value) VALUES ('early', 'x')`)
+			return nil
+		}},
+		{kind: opFunc, fn: func(w *wtx) error {
+			_, err := w.QueryRow(`SELECT 1`, nil, &one)
+			return err
+		}},
+	}
+	for _, o := range ops {
+		o.done = make(chan struct{})
+	}
+	s.commit(ops)
+	for _, o := range ops {
+		<-o.done
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM secrets WHERE name = 'early'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the early write is lost: %d %v", n, err)
+	}
+}

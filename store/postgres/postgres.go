@@ -71,6 +71,8 @@ type Options struct {
 	MaxConns int32
 	// AwardRules are the settings of behaviour awards. Default ledger.DefaultAwardRules.
 	AwardRules *ledger.AwardRules
+	// Rules are the rules of hours into points. Default ledger.DefaultEventRules.
+	Rules *ledger.EventRules
 	// VoucherLife is how long a voucher stays valid. Default ledger.VoucherLife (30 days).
 	VoucherLife time.Duration
 	// WishClaimLife is how long a claim of a wish stays before it goes back
@@ -89,6 +91,7 @@ type Store struct {
 	maxBatch    int
 	awardRules  ledger.AwardRules
 	voucherLife time.Duration
+	rules       ledger.EventRules
 	// wishClaimLife is how long a claim of a wish lasts (Options.WishClaimLife).
 	wishClaimLife time.Duration
 
@@ -131,6 +134,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		s.now = time.Now
 	}
 	s.voucherLife = cmp.Or(opts.VoucherLife, ledger.VoucherLife)
+	s.rules = ledger.DefaultEventRules
+	if opts.Rules != nil {
+		s.rules = *opts.Rules
+	}
 	s.wishClaimLife = cmp.Or(opts.WishClaimLife, ledger.DefaultWishClaimDays*24*time.Hour)
 	s.awardRules = ledger.DefaultAwardRules
 	if opts.AwardRules != nil {

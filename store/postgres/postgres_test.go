@@ -180,3 +180,15 @@ func TestShops(t *testing.T) {
 		return s
 	})
 }
+
+func TestEvents(t *testing.T) {
+	storetest.RunEvents(t, func(t *testing.T, clock func() time.Time) storetest.EventsStore {
+		s, _ := openTest(t, postgres.Options{Now: clock})
+		t.Cleanup(func() {
+			if rep, err := s.Verify(context.Background()); err != nil || !rep.OK {
+				t.Errorf("verify: %+v %v", rep, err)
+			}
+		})
+		return s
+	})
+}
