@@ -13,62 +13,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// TestServiceByPostingMonth: service counts in the month it was posted; a
-// back-fill of last month's event posted this month is late service of this
-// month; a correction a month later takes its minutes back in that month.
-func TestServiceByPostingMonth(t *testing.T) {
-	s, clock, _, e, ms := newEventWorld(t, 2) // 21 November
-	clock.Set(e.EndsAt.Add(time.Hour))
-	a, err := s.Backfill(ctx, e.ID, ms[0].ID, e.StartsAt, e.EndsAt, "纸质签到表", uuid.Nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.FinalizeEvent(ctx, e.ID, "x", true); err != nil {
-		t.Fatal(err)
-	}
-	// On 2 December the first member is found to have left half an hour early.
-	clock.Set(time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC))
-	if _, err := s.ReviewAttendance(ctx, a.ID, ledger.ReviewAdjust, 150, "提前离开", uuid.Nil); err != nil {
-		t.Fatal(err)
-	}
-	nov, dec := ledger.Month(202611), ledger.Month(202612)
-	got := func(m ledger.Month) map[uuid.UUID]int64 {
-		t.Helper()
-		out, err := s.EventMinutes(ctx, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
-	if g := got(nov); !maps.Equal(g, map[uuid.UUID]int64{e.ID: 180}) {
-		t.Fatalf("November %v", g)
-	}
-	if g := got(dec); !maps.Equal(g, map[uuid.UUID]int64{e.ID: -30}) {
-		t.Fatalf("December %v", g)
-	}
-	late, err := s.LateService(ctx, dec)
-	if err != nil || len(late) != 1 || late[0].AttendanceID != a.ID || late[0].Minutes != -30 || !late[0].Backfilled ||
-		!late[0].PostedAt.Equal(clock.Now()) {
-		t.Fatalf("late %+v %v", late, err)
-	}
-	if late, _ := s.LateService(ctx, nov); len(late) != 0 {
-		t.Fatalf("November's own service is not late: %+v", late)
-	}
-	// The lines of a period: November's has the first posting, December's the correction.
-	lines, _ := s.ServiceLines(ctx, ms[0].ID, time.Date(2026, 11, 1, 0, 0, 0, 0, s.loc), time.Date(2026, 12, 1, 0, 0, 0, 0, s.loc))
-	if len(lines) != 1 || lines[0].Minutes != 180 || lines[0].Late {
-		t.Fatalf("November's lines %+v", lines)
-	}
-	lines, _ = s.ServiceLines(ctx, ms[0].ID, time.Date(2026, 12, 1, 0, 0, 0, 0, s.loc), time.Date(2027, 1, 1, 0, 0, 0, 0, s.loc))
-	if len(lines) != 1 || lines[0].Minutes != -30 || !lines[0].Late {
-		t.Fatalf("December's lines %+v", lines)
-	}
-	lines, _ = s.ServiceLines(ctx, ms[0].ID, time.Date(2026, 10, 1, 0, 0, 0, 0, s.loc), time.Date(2027, 1, 1, 0, 0, 0, 0, s.loc))
-	if len(lines) != 1 || lines[0].Minutes != 150 {
-		t.Fatalf("the quarter nets the correction: %+v", lines)
-	}
-}
-
 // TestMigration9RebuildsServiceRows deletes the service rows of a file and
 // marks it schema 8: opening it rebuilds them from the journal, exactly.
 func TestMigration9RebuildsServiceRows(t *testing.T) {

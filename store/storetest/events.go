@@ -1,8 +1,11 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +21,9 @@ type EventsStore interface {
 	DirectoryStore
 	ledger.Journal
 	ledger.Events
+	ledger.Records
+	EventMinutes(ctx context.Context, m ledger.Month) (map[uuid.UUID]int64, error)
+	LateService(ctx context.Context, m ledger.Month) ([]ledger.LateService, error)
 }
 
 // OpenEvents opens a fresh, empty store whose clock is clock.
@@ -44,6 +50,8 @@ func RunEvents(t *testing.T, open OpenEvents) {
 		{"OrganiserTogglesRace", testOrganiserTogglesRace},
 		{"FinaliseRacesScans", testFinaliseRacesScans},
 		{"ConfirmAfterPostedReject", testConfirmAfterPostedReject},
+		{"ServiceByPostingMonth", testServiceByPostingMonth},
+		{"Certificates", testCertificates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -704,5 +712,80 @@ func testConfirmAfterPostedReject(t *testing.T, opener OpenEvents) {
 		if b, _ := s.Balance(ctx, ledger.MemberAccount(ms[i].ID)); b.Points != 20 || b.ServiceMinutes != 120 {
 			t.Fatalf("member %d: %+v", i, b)
 		}
+	}
+}
+
+// testServiceByPostingMonth: service counts in the month it was posted; a
+// back-fill of last month's event posted this month is late service of this
+// month; a correction a month later takes its minutes back in that month.
+func testServiceByPostingMonth(t *testing.T, opener OpenEvents) {
+	s, clock, _, e, ms := NewEventWorld(t, opener, 2) // 21 November
+	clock.Set(e.EndsAt.Add(time.Hour))
+	a, err := s.Backfill(ctx, e.ID, ms[0].ID, e.StartsAt, e.EndsAt, "纸质签到表", uuid.Nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FinalizeEvent(ctx, e.ID, "x", true); err != nil {
+		t.Fatal(err)
+	}
+	// On 2 December the first member is found to have left half an hour early.
+	clock.Set(time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC))
+	if _, err := s.ReviewAttendance(ctx, a.ID, ledger.ReviewAdjust, 150, "提前离开", uuid.Nil); err != nil {
+		t.Fatal(err)
+	}
+	nov, dec := ledger.Month(202611), ledger.Month(202612)
+	got := func(m ledger.Month) map[uuid.UUID]int64 {
+		t.Helper()
+		out, err := s.EventMinutes(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if g := got(nov); !maps.Equal(g, map[uuid.UUID]int64{e.ID: 180}) {
+		t.Fatalf("November %v", g)
+	}
+	if g := got(dec); !maps.Equal(g, map[uuid.UUID]int64{e.ID: -30}) {
+		t.Fatalf("December %v", g)
+	}
+	late, err := s.LateService(ctx, dec)
+	if err != nil || len(late) != 1 || late[0].AttendanceID != a.ID || late[0].Minutes != -30 || !late[0].Backfilled ||
+		!late[0].PostedAt.Equal(clock.Now()) {
+		t.Fatalf("late %+v %v", late, err)
+	}
+	if late, _ := s.LateService(ctx, nov); len(late) != 0 {
+		t.Fatalf("November's own service is not late: %+v", late)
+	}
+	// The lines of a period: November's has the first posting, December's the correction.
+	lines, _ := s.ServiceLines(ctx, ms[0].ID, time.Date(2026, 11, 1, 0, 0, 0, 0, Shanghai), time.Date(2026, 12, 1, 0, 0, 0, 0, Shanghai))
+	if len(lines) != 1 || lines[0].Minutes != 180 || lines[0].Late {
+		t.Fatalf("November's lines %+v", lines)
+	}
+	lines, _ = s.ServiceLines(ctx, ms[0].ID, time.Date(2026, 12, 1, 0, 0, 0, 0, Shanghai), time.Date(2027, 1, 1, 0, 0, 0, 0, Shanghai))
+	if len(lines) != 1 || lines[0].Minutes != -30 || !lines[0].Late {
+		t.Fatalf("December's lines %+v", lines)
+	}
+	lines, _ = s.ServiceLines(ctx, ms[0].ID, time.Date(2026, 10, 1, 0, 0, 0, 0, Shanghai), time.Date(2027, 1, 1, 0, 0, 0, 0, Shanghai))
+	if len(lines) != 1 || lines[0].Minutes != 150 {
+		t.Fatalf("the quarter nets the correction: %+v", lines)
+	}
+}
+
+// testCertificates: a certificate issued is read back by its serial, in
+// any case; an unknown serial is not found.
+func testCertificates(t *testing.T, opener OpenEvents) {
+	s, _, tr, _, ms := NewEventWorld(t, opener, 1)
+	c, err := s.IssueCertificate(ctx, ledger.Certificate{MemberID: ms[0].ID, UnitID: tr.A.ID, Minutes: 180})
+	must(t, err)
+	if len(c.Serial) != 13 || c.IssuedAt.IsZero() {
+		t.Fatalf("certificate %+v", c)
+	}
+	got, err := s.Certificate(ctx, strings.ToLower(c.Serial))
+	if err != nil || got.Serial != c.Serial || got.Minutes != 180 || got.MemberID != ms[0].ID {
+		t.Fatalf("read back %+v %v", got, err)
+	}
+	_, err = s.Certificate(ctx, c.Serial[:5]+"00000000")
+	if ledger.ErrorCode(err) != ledger.ENOTFOUND {
+		t.Fatalf("an unknown serial: %v", err)
 	}
 }
