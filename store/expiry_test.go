@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/store/storetest"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
@@ -639,4 +640,13 @@ func TestExpiryMonthReportAgainstReplay(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExpiryConformance runs the engines' shared expiry suite on bbolt.
+func TestExpiryConformance(t *testing.T) {
+	storetest.RunExpiry(t, func(t *testing.T, clock func() time.Time) storetest.ExpiryStore {
+		s := openTest(t, Options{Now: clock})
+		t.Cleanup(func() { checkSums(t, s) })
+		return s
+	})
 }

@@ -192,3 +192,15 @@ func TestEvents(t *testing.T) {
 		return s
 	})
 }
+
+func TestExpiry(t *testing.T) {
+	storetest.RunExpiry(t, func(t *testing.T, clock func() time.Time) storetest.ExpiryStore {
+		s, _ := openTest(t, postgres.Options{Now: clock})
+		t.Cleanup(func() {
+			if rep, err := s.Verify(context.Background()); err != nil || !rep.OK {
+				t.Errorf("verify: %+v %v", rep, err)
+			}
+		})
+		return s
+	})
+}
