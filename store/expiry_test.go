@@ -624,9 +624,9 @@ func TestExpiryMonthReportAgainstReplay(t *testing.T) {
 				if bad, agree := rep.Reconcile(); len(bad) > 0 || !agree {
 					t.Fatalf("%v: members %v do not reconcile; accounts agree: %v", month, bad, agree)
 				}
-				want := replay.report(month)
+				want := replay.Report(month)
 				for _, got := range rep.Members {
-					if wm := want.member[got.MemberID]; got != wm {
+					if wm := want.Member[got.MemberID]; got != wm {
 						t.Fatalf("%v: member %v\n got %+v\nwant %+v", month, got.MemberID, got, wm)
 					}
 					if got.Expired != 0 && month != 202601 && month != 202701 {

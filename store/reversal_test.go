@@ -189,14 +189,14 @@ func TestReverseRedemptionAcrossMonths(t *testing.T) {
 	// An independent replay of the journal says the same, month by month.
 	replay := replayMonths(t, s)
 	for _, rep := range []ledger.MonthReport{nov, dec} {
-		want := replay.report(rep.Month)
+		want := replay.Report(rep.Month)
 		for _, got := range rep.Members {
-			if got != want.member[got.MemberID] {
-				t.Fatalf("%v: %+v, the replay says %+v", rep.Month, got, want.member[got.MemberID])
+			if got != want.Member[got.MemberID] {
+				t.Fatalf("%v: %+v, the replay says %+v", rep.Month, got, want.Member[got.MemberID])
 			}
 		}
-		if rep.EscrowClosing != want.escrow {
-			t.Fatalf("%v: escrow %d, the replay says %d", rep.Month, rep.EscrowClosing, want.escrow)
+		if rep.EscrowClosing != want.Escrow {
+			t.Fatalf("%v: escrow %d, the replay says %d", rep.Month, rep.EscrowClosing, want.Escrow)
 		}
 	}
 	checkConsistent(t, s)

@@ -204,3 +204,10 @@ func TestExpiry(t *testing.T) {
 		return s
 	})
 }
+
+func TestReports(t *testing.T) {
+	storetest.RunReports(t, func(t *testing.T, clock func() time.Time, life time.Duration) storetest.ReportsStore {
+		s, _ := openTest(t, postgres.Options{Now: clock, VoucherLife: life})
+		return s
+	})
+}
