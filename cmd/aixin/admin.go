@@ -41,7 +41,6 @@ func openStopped(path string, readOnly bool, whileRunning string) (*store.Store,
 func verify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c config
 	fs := newFlags("verify", getenv, stderr, &c)
-	db := fs.String("db", getenv("AIXIN_DB"), "a PostgreSQL database (postgres://…) to verify instead of the data folder's file (AIXIN_DB)")
 	if err := parseArgs(fs, args, stderr, 1); err != nil {
 		return err
 	}
@@ -50,12 +49,12 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 		path = fs.Arg(0)
 	}
 	var j ledger.Journal
-	if *db != "" {
-		if !strings.HasPrefix(*db, "postgres://") && !strings.HasPrefix(*db, "postgresql://") {
-			return fmt.Errorf("--db %q: give a PostgreSQL address, postgres://user@host:port/database", *db)
+	if c.DB != "" {
+		if !isPostgres(c.DB) {
+			return fmt.Errorf("--db %q: give a PostgreSQL address, postgres://user@host:port/database", c.DB)
 		}
 		// PostgreSQL lets the servers run on while one snapshot is verified.
-		pg, err := postgres.Open(ctx, *db, postgres.Options{Existing: true})
+		pg, err := postgres.Open(ctx, c.DB, postgres.Options{Existing: true})
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 // config is what the commands are told by flags and AIXIN_* variables.
 type config struct {
 	DataDir      string
+	DB           string // a PostgreSQL database (postgres://…), instead of the data folder's file
 	Addr         string
 	TimeZone     string
 	CookieSecure bool
@@ -40,6 +41,7 @@ func newFlags(name string, getenv func(string) string, stderr io.Writer, c *conf
 		return def
 	}
 	fs.StringVar(&c.DataDir, "data", env("AIXIN_DATA", "./aixin-data"), "data folder (AIXIN_DATA)")
+	fs.StringVar(&c.DB, "db", env("AIXIN_DB", ""), "a PostgreSQL database to keep the data in instead of the data folder's file, postgres://user@host:port/database (AIXIN_DB)")
 	fs.StringVar(&c.TimeZone, "tz", env("AIXIN_TZ", store.DefaultTimeZone), "time zone months are counted in (AIXIN_TZ)")
 	c.AdminLogin = env("AIXIN_ADMIN_LOGIN", "admin")
 	c.AdminPass = getenv("AIXIN_ADMIN_PASSWORD")

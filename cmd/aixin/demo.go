@@ -10,7 +10,6 @@ import (
 
 	"aixin/handlers"
 	"aixin/ledger"
-	"aixin/store"
 
 	"github.com/google/uuid"
 )
@@ -49,7 +48,7 @@ func (c *demoClock) set(t time.Time) {
 // fillDemo fills an empty store, opened on clock, with the demo district
 // and returns the logins to try. It refuses a store that already has
 // members. The clock starts five weeks back and ends at now.
-func fillDemo(ctx context.Context, st *store.Store, clock *demoClock, now time.Time) ([]demoLogin, error) {
+func fillDemo(ctx context.Context, st engine, clock *demoClock, now time.Time) ([]demoLogin, error) {
 	if ms, err := st.Members(ctx, ledger.MemberFilter{Scope: ledger.Scope{All: true}, Limit: 1}); err != nil || len(ms) > 0 {
 		if err == nil {
 			err = fmt.Errorf("the data folder already has members: the demo goes into a new folder (--data)")
@@ -286,10 +285,11 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 // members yet; mustBeEmpty makes a folder with members an error.
 func makeDemo(ctx context.Context, c config, loc *time.Location, mustBeEmpty bool, stdout io.Writer) error {
 	clock := &demoClock{t: time.Now().AddDate(0, 0, -40)} // fillDemo moves it on to now
-	st, err := store.Open(c.dbPath(), store.Options{Location: loc, LockTimeout: time.Second, Now: clock.Now})
+	eng, err := openEngine(ctx, c, engineOptions{loc: loc, lockTimeout: time.Second, now: clock.Now})
 	if err != nil {
 		return err
 	}
+	st := eng.engine
 	defer st.Close()
 	if err := ensureAdmin(ctx, st, c, stdout); err != nil {
 		return err

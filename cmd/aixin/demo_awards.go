@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"aixin/ledger"
-	"aixin/store"
 
 	"github.com/google/uuid"
 )
@@ -44,7 +43,7 @@ var demoBehaviours = []struct {
 // fillDemoAwards adds the behaviour bank to the demo district, on the
 // demo's clock from where it stands (it only moves forward). Logins it
 // makes are added to logins.
-func fillDemoAwards(ctx context.Context, st *store.Store, clock *demoClock, orgHash string, logins *[]demoLogin) error {
+func fillDemoAwards(ctx context.Context, st engine, clock *demoClock, orgHash string, logins *[]demoLogin) error {
 	tick := func(d time.Duration) { clock.set(clock.t.Add(d)) }
 	units, err := st.Units(ctx)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"aixin/ledger"
-	"aixin/store"
 
 	"github.com/google/uuid"
 )
@@ -22,7 +21,7 @@ const demoHouseholdOpening = 60
 // waits at the counter. members are the demo's volunteers, sixteen per
 // community in order, alternating between its two grids; the demo's
 // volunteer login (the first) heads a household.
-func fillDemoHouseholds(ctx context.Context, st *store.Store, clock *demoClock, members []ledger.Member, shop ledger.Shop, items []ledger.Item) error {
+func fillDemoHouseholds(ctx context.Context, st engine, clock *demoClock, members []ledger.Member, shop ledger.Shop, items []ledger.Item) error {
 	if _, err := st.SetShopHouseholds(ctx, shop.ID, true); err != nil {
 		return err
 	}

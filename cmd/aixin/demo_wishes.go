@@ -7,7 +7,6 @@ import (
 
 	"aixin/handlers"
 	"aixin/ledger"
-	"aixin/store"
 
 	"github.com/google/uuid"
 )
@@ -58,7 +57,7 @@ var demoWishes = []demoWish{
 // addDemoWishes tells the demo wishes' stories on the demo clock, in small
 // steps from where the clock stands up to now, and returns logins with the
 // grid worker's added.
-func addDemoWishes(ctx context.Context, st *store.Store, clock *demoClock, now time.Time, logins []demoLogin) ([]demoLogin, error) {
+func addDemoWishes(ctx context.Context, st engine, clock *demoClock, now time.Time, logins []demoLogin) ([]demoLogin, error) {
 	units, err := st.Units(ctx)
 	if err != nil {
 		return nil, err

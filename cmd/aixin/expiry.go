@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-
-	"aixin/store"
 )
 
 // expirePoints applies the streets' points expiry policies at start and
 // every minute. A look costs one row per street with a policy; the year's
 // work is done once, when a street's cutoff (1 January) has passed.
-func expirePoints(ctx context.Context, st *store.Store, logger *slog.Logger) {
+func expirePoints(ctx context.Context, st engine, logger *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {

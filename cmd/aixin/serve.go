@@ -15,7 +15,6 @@ import (
 
 	"aixin/handlers"
 	"aixin/ledger"
-	"aixin/store"
 )
 
 // shutdownTimeout bounds how long SIGTERM waits for requests in flight.
@@ -89,11 +88,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(c.dbPath(), store.Options{Location: loc, Rules: &rules, AwardRules: &awardRules, Now: now,
-		WishClaimLife: time.Duration(*wishDays) * 24 * time.Hour})
+	eng, err := openEngine(ctx, c, engineOptions{loc: loc, rules: &rules, awardRules: &awardRules, now: now,
+		wishClaimLife: time.Duration(*wishDays) * 24 * time.Hour})
 	if err != nil {
 		return err
 	}
+	st := eng.engine
 	defer st.Close()
 	if err := ensureAdmin(ctx, st, c, stdout); err != nil {
 		return err
@@ -112,9 +112,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WishClaimDays:          int(*wishDays),
 		Rules:                  st.Rules(),
 		Secret:                 st.Secret,
-		Ready:                  st.CheckWritable,
-		StoreStats:             func() handlers.StoreStats { return handlers.StoreStats(st.Stats()) },
-		DataDir:                c.DataDir,
+		Ready:                  eng.ready,
+		StoreStats:             eng.stats,
+		DataDir:                eng.dataDir,
 		MinFreeBytes:           c.MinFreeMB << 20,
 		Location:               st.Location(),
 		Logger:                 logger,
@@ -150,8 +150,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go postDueAwards(ctx, st, logger)
 	go expirePoints(ctx, st, logger)
 	go lapseWishClaims(ctx, st, logger)
-	fmt.Fprintf(stdout, "aixin %s listening on http://%s (data %s)\n", version, ln.Addr(), c.DataDir)
-	logger.Info("serving", "addr", ln.Addr().String(), "data", c.DataDir, "tz", st.Location().String())
+	fmt.Fprintf(stdout, "aixin %s listening on http://%s (%s)\n", version, ln.Addr(), eng.where)
+	logger.Info("serving", "addr", ln.Addr().String(), "store", eng.where, "tz", st.Location().String())
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -179,7 +179,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 // ensureAdmin creates the first administrator on an empty store, with the
 // password from AIXIN_ADMIN_PASSWORD or a one-time password printed once.
-func ensureAdmin(ctx context.Context, st *store.Store, c config, stdout io.Writer) error {
+func ensureAdmin(ctx context.Context, st ledger.Users, c config, stdout io.Writer) error {
 	n, err := st.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return err
@@ -220,7 +220,7 @@ func oneTimePassword() string {
 
 // expireVouchers releases the points and stock of expired vouchers at start
 // and every minute (redemption checks expiry by itself too).
-func expireVouchers(ctx context.Context, st *store.Store, logger *slog.Logger) {
+func expireVouchers(ctx context.Context, st engine, logger *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -237,7 +237,7 @@ func expireVouchers(ctx context.Context, st *store.Store, logger *slog.Logger) {
 // closeOverdueAttendances closes, at start and every minute, the
 // attendances left open at events that are over, cancelled or finalised, as
 // 未签退 for their organisers (a scan elsewhere closes them by itself too).
-func closeOverdueAttendances(ctx context.Context, st *store.Store, logger *slog.Logger) {
+func closeOverdueAttendances(ctx context.Context, st engine, logger *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -266,7 +266,7 @@ func logSweep(ctx context.Context, logger *slog.Logger, sweep, item string, res 
 }
 
 // sweepSessions deletes expired sessions at start and every hour.
-func sweepSessions(ctx context.Context, st *store.Store, logger *slog.Logger) {
+func sweepSessions(ctx context.Context, st engine, logger *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -285,7 +285,7 @@ func sweepSessions(ctx context.Context, st *store.Store, logger *slog.Logger) {
 
 // postDueAwards posts, at start and every minute, the behaviour awards
 // whose notice period ended without an objection.
-func postDueAwards(ctx context.Context, st *store.Store, logger *slog.Logger) {
+func postDueAwards(ctx context.Context, st engine, logger *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -302,7 +302,7 @@ func postDueAwards(ctx context.Context, st *store.Store, logger *slog.Logger) {
 // lapseWishClaims returns, at start and every minute, the claimed wishes
 // not fulfilled within the claim days to the wish wall (fulfilling checks
 // the due time by itself too).
-func lapseWishClaims(ctx context.Context, st *store.Store, logger *slog.Logger) {
+func lapseWishClaims(ctx context.Context, st engine, logger *slog.Logger) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
