@@ -389,20 +389,43 @@ func (s *Store) CreateSession(ctx context.Context, sess ledger.Session) error {
 func (s *Store) Session(ctx context.Context, tokenHash ledger.Hash, now time.Time) (ledger.Session, error) {
 	var sess ledger.Session
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSessions).Get(tokenHash[:])
-		if v == nil {
-			return ledger.Errorf(ledger.EUNAUTHORIZED, "session.invalid")
-		}
-		if err := json.Unmarshal(v, &sess); err != nil {
-			return err
-		}
-		sess.TokenHash = tokenHash
-		if !now.Before(sess.ExpiresAt) {
-			return ledger.Errorf(ledger.EUNAUTHORIZED, "session.expired")
-		}
-		return nil
+		var err error
+		sess, err = getSession(tx, tokenHash, now)
+		return err
 	})
 	return sess, err
+}
+
+// SessionUser implements ledger.Users: the session and its user in one read
+// transaction, the two reads of every request that carries a session.
+func (s *Store) SessionUser(ctx context.Context, tokenHash ledger.Hash, now time.Time) (ledger.User, error) {
+	var u ledger.User
+	err := s.db.View(func(tx *bolt.Tx) error {
+		sess, err := getSession(tx, tokenHash, now)
+		if err != nil {
+			return err
+		}
+		u, err = getUser(tx, sess.UserID[:])
+		return err
+	})
+	return u, err
+}
+
+// getSession reads the session with the token hash if it has not expired at now.
+func getSession(tx *bolt.Tx, tokenHash ledger.Hash, now time.Time) (ledger.Session, error) {
+	var sess ledger.Session
+	v := tx.Bucket(bucketSessions).Get(tokenHash[:])
+	if v == nil {
+		return sess, ledger.Errorf(ledger.EUNAUTHORIZED, "session.invalid")
+	}
+	if err := json.Unmarshal(v, &sess); err != nil {
+		return sess, err
+	}
+	sess.TokenHash = tokenHash
+	if !now.Before(sess.ExpiresAt) {
+		return sess, ledger.Errorf(ledger.EUNAUTHORIZED, "session.expired")
+	}
+	return sess, nil
 }
 
 // DeleteSession implements ledger.Users.
