@@ -316,23 +316,59 @@ func latestAttendance(tx *bolt.Tx, member uuid.UUID) (*ledger.Attendance, error)
 // Scan implements ledger.Events: it reads what ledger.DecideScan needs in
 // the scan's transaction and writes what it decided.
 func (s *Store) Scan(ctx context.Context, eventID, memberID uuid.UUID, req ledger.ScanRequest) (ledger.ScanDecision, error) {
-	var d ledger.ScanDecision
+	a, err := s.scan(ctx, eventID, memberID, req, false)
+	return a.ScanDecision, err
+}
+
+// ScanAnswered implements ledger.Events: Scan, and in the same transaction,
+// after the write, what the answer shows.
+func (s *Store) ScanAnswered(ctx context.Context, eventID, memberID uuid.UUID, req ledger.ScanRequest) (ledger.ScanAnswer, error) {
+	return s.scan(ctx, eventID, memberID, req, true)
+}
+
+func (s *Store) scan(ctx context.Context, eventID, memberID uuid.UUID, req ledger.ScanRequest, answer bool) (ledger.ScanAnswer, error) {
+	var a ledger.ScanAnswer
 	err := s.update(ctx, func(w *writeTx) error {
+		a = ledger.ScanAnswer{} // a batch that failed runs this again
 		st, err := s.readScan(w.tx, eventID, memberID, req)
 		if err != nil {
 			return err
 		}
-		if d, err = ledger.DecideScan(st); err != nil {
+		if a.ScanDecision, err = ledger.DecideScan(st); err != nil {
 			return err
 		}
-		for _, a := range d.Write {
-			if err := putAttendance(w.tx, a); err != nil {
+		for _, att := range a.Write {
+			if err := putAttendance(w.tx, att); err != nil {
 				return err
 			}
 		}
+		if answer {
+			readScanAnswer(w.tx, st, &a)
+		}
 		return nil
 	})
-	return d, err
+	return a, err
+}
+
+// readScanAnswer reads, after a scan's write, what its answer shows but
+// the scan's state does not hold: the unit's name, the event's counters,
+// and the title of the event of an attendance the scan closed. A name it
+// cannot read stays empty: the answer never fails the scan.
+func readScanAnswer(tx *bolt.Tx, st ledger.ScanState, a *ledger.ScanAnswer) {
+	a.Event, a.MemberName = st.Event, st.Member.Name
+	// Only the name: the unit's path and posts need not be decoded.
+	if u, err := getJSON[struct{ Name string }](tx.Bucket(bucketUnits), st.Event.UnitID, "unit.not_found"); err == nil {
+		a.UnitName = u.Name
+	}
+	a.Total, a.Open = eventCounts(tx.Bucket(bucketEventStats), st.Event.ID)
+	switch {
+	case a.Closed == nil:
+	case a.Closed.EventID == st.OpenEvent.ID:
+		a.ClosedEventTitle = st.OpenEvent.Title
+	default:
+		other, _ := getEvent(tx, a.Closed.EventID)
+		a.ClosedEventTitle = other.Title
+	}
 }
 
 // readScan reads the state of a scan: the event, the member, the attendance
