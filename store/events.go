@@ -379,7 +379,7 @@ func (s *Store) readScan(tx *bolt.Tx, eventID, memberID uuid.UUID, req ledger.Sc
 	st := ledger.ScanState{Now: s.now().UTC(), Rules: s.rules, Source: req.Source, By: req.By, Want: req.Want,
 		EndOther: req.EndOther, NewID: newID()}
 	var err error
-	if st.Event, err = getEvent(tx, eventID); err != nil {
+	if st.Event, err = s.scanEvent(tx, eventID); err != nil {
 		return st, err
 	}
 	if st.Member, err = getJSON[ledger.Member](tx.Bucket(bucketMembers), memberID, "member.not_found"); err != nil {
@@ -396,7 +396,7 @@ func (s *Store) readScan(tx *bolt.Tx, eventID, memberID uuid.UUID, req ledger.Sc
 			st.OpenEvent = st.Event
 			return st, nil // a check-out: nothing else counts
 		}
-		if st.OpenEvent, err = getEvent(tx, open.EventID); err != nil {
+		if st.OpenEvent, err = s.scanEvent(tx, open.EventID); err != nil {
 			return st, err
 		}
 	}
@@ -420,6 +420,37 @@ func (s *Store) readScan(tx *bolt.Tx, eventID, memberID uuid.UUID, req ledger.Sc
 	st.Count, _ = eventCounts(tx.Bucket(bucketEventStats), eventID)
 	return st, nil
 }
+
+// decodedEvent is an event with the stored bytes it was decoded from.
+type decodedEvent struct {
+	raw []byte
+	e   ledger.Event
+}
+
+// scanEvent reads an event for a scan. Every scan of an event reads it, and
+// it seldom changes: its decoding is kept with the bytes it came from and
+// used again while the stored bytes, compared in this transaction, are the
+// same. An edit, a status change or finalising stores new bytes, which are
+// decoded afresh; so does a write that is rolled back. The event it returns
+// shares its slices with the one kept: the scan's readers only read them.
+func (s *Store) scanEvent(tx *bolt.Tx, id uuid.UUID) (ledger.Event, error) {
+	raw := tx.Bucket(bucketEvents).Get(id[:])
+	if d, ok := s.scanEvents.Load(id); ok && raw != nil && bytes.Equal(d.(*decodedEvent).raw, raw) {
+		return d.(*decodedEvent).e, nil
+	}
+	e, err := getEvent(tx, id)
+	if err == nil {
+		if s.scanEventsLen.Add(1) > maxScanEvents { // years of events: start again
+			s.scanEvents.Clear()
+			s.scanEventsLen.Store(1)
+		}
+		s.scanEvents.Store(id, &decodedEvent{slices.Clone(raw), e})
+	}
+	return e, err
+}
+
+// maxScanEvents bounds how many decodings scanEvent keeps (a few MB).
+const maxScanEvents = 2048
 
 // eventCounts reads an event's counters: attendances in all, and open now.
 func eventCounts(stats *bolt.Bucket, id uuid.UUID) (total, open int) {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"aixin/ledger"
+
+	"github.com/google/uuid"
 )
 
 // TestScanAnsweredReadsAfterTheWrite: the answer of a scan is what separate
@@ -40,10 +42,18 @@ func TestScanAnsweredReadsAfterTheWrite(t *testing.T) {
 	}
 	want("second member in", a, e, ledger.ActionIn, "")
 	clock.Add(30 * time.Minute)
+	// An edit between two scans: the next one reads the edited event.
+	title := "东河园河道清理"
+	if _, err := s.UpdateEvent(ctx, e.ID, ledger.EventPatch{Title: &title}, uuid.Nil); err != nil {
+		t.Fatal(err)
+	}
 	if a, err = s.ScanAnswered(ctx, e.ID, ms[0].ID, ledger.ScanRequest{Source: "scan"}); err != nil {
 		t.Fatal(err)
 	}
 	want("out", a, e, ledger.ActionOut, "")
+	if a.Event.Title != title {
+		t.Fatalf("the scan after an edit read the event before it: %q", a.Event.Title)
+	}
 	if a.Total != 2 || a.Open != 1 {
 		t.Fatalf("after one check-out: %+v", a)
 	}
@@ -57,7 +67,7 @@ func TestScanAnsweredReadsAfterTheWrite(t *testing.T) {
 	if a, err = s.ScanAnswered(ctx, other.ID, ms[1].ID, ledger.ScanRequest{Source: "scan", EndOther: true}); err != nil {
 		t.Fatal(err)
 	}
-	want("in elsewhere", a, other, ledger.ActionIn, e.Title)
+	want("in elsewhere", a, other, ledger.ActionIn, title)
 	// A refusal writes nothing and answers nothing.
 	if _, err := s.SetEventStatus(ctx, other.ID, ledger.EventCancelled); err != nil {
 		t.Fatal(err)
