@@ -343,7 +343,7 @@ func (s *Store) scan(ctx context.Context, eventID, memberID uuid.UUID, req ledge
 			}
 		}
 		if answer {
-			readScanAnswer(w.tx, st, &a)
+			s.readScanAnswer(w.tx, st, &a)
 		}
 		return nil
 	})
@@ -354,11 +354,15 @@ func (s *Store) scan(ctx context.Context, eventID, memberID uuid.UUID, req ledge
 // the scan's state does not hold: the unit's name, the event's counters,
 // and the title of the event of an attendance the scan closed. A name it
 // cannot read stays empty: the answer never fails the scan.
-func readScanAnswer(tx *bolt.Tx, st ledger.ScanState, a *ledger.ScanAnswer) {
+func (s *Store) readScanAnswer(tx *bolt.Tx, st ledger.ScanState, a *ledger.ScanAnswer) {
 	a.Event, a.MemberName = st.Event, st.Member.Name
-	// Only the name: the unit's path and posts need not be decoded.
-	if u, err := getJSON[struct{ Name string }](tx.Bucket(bucketUnits), st.Event.UnitID, "unit.not_found"); err == nil {
+	id, units := st.Event.UnitID, tx.Bucket(bucketUnits)
+	if name, ok := s.decoded.unitNames.get(id, units.Get(id[:])); ok {
+		a.UnitName = name
+	} else if u, err := getJSON[struct{ Name string }](units, id, "unit.not_found"); err == nil {
+		// Only the name: the unit's path and posts need not be decoded.
 		a.UnitName = u.Name
+		s.decoded.unitNames.put(id, units.Get(id[:]), u.Name)
 	}
 	a.Total, a.Open = eventCounts(tx.Bucket(bucketEventStats), st.Event.ID)
 	switch {
@@ -382,8 +386,13 @@ func (s *Store) readScan(tx *bolt.Tx, eventID, memberID uuid.UUID, req ledger.Sc
 	if st.Event, err = s.scanEvent(tx, eventID); err != nil {
 		return st, err
 	}
-	if st.Member, err = getJSON[ledger.Member](tx.Bucket(bucketMembers), memberID, "member.not_found"); err != nil {
+	members := tx.Bucket(bucketMembers)
+	if m, ok := s.decoded.members.get(memberID, members.Get(memberID[:])); ok {
+		st.Member = m
+	} else if st.Member, err = getJSON[ledger.Member](members, memberID, "member.not_found"); err != nil {
 		return st, err
+	} else {
+		s.decoded.members.put(memberID, members.Get(memberID[:]), st.Member)
 	}
 	skip := uuid.Nil
 	if v := tx.Bucket(bucketOpenAtt).Get(memberID[:]); v != nil {
@@ -421,36 +430,17 @@ func (s *Store) readScan(tx *bolt.Tx, eventID, memberID uuid.UUID, req ledger.Sc
 	return st, nil
 }
 
-// decodedEvent is an event with the stored bytes it was decoded from.
-type decodedEvent struct {
-	raw []byte
-	e   ledger.Event
-}
-
-// scanEvent reads an event for a scan. Every scan of an event reads it, and
-// it seldom changes: its decoding is kept with the bytes it came from and
-// used again while the stored bytes, compared in this transaction, are the
-// same. An edit, a status change or finalising stores new bytes, which are
-// decoded afresh; so does a write that is rolled back. The event it returns
-// shares its slices with the one kept: the scan's readers only read them.
+// scanEvent reads an event for a scan, decoded once while it is unchanged.
 func (s *Store) scanEvent(tx *bolt.Tx, id uuid.UUID) (ledger.Event, error) {
-	raw := tx.Bucket(bucketEvents).Get(id[:])
-	if d, ok := s.scanEvents.Load(id); ok && raw != nil && bytes.Equal(d.(*decodedEvent).raw, raw) {
-		return d.(*decodedEvent).e, nil
+	if e, ok := s.decoded.events.get(id, tx.Bucket(bucketEvents).Get(id[:])); ok {
+		return e, nil
 	}
 	e, err := getEvent(tx, id)
 	if err == nil {
-		if s.scanEventsLen.Add(1) > maxScanEvents { // years of events: start again
-			s.scanEvents.Clear()
-			s.scanEventsLen.Store(1)
-		}
-		s.scanEvents.Store(id, &decodedEvent{slices.Clone(raw), e})
+		s.decoded.events.put(id, tx.Bucket(bucketEvents).Get(id[:]), e)
 	}
 	return e, err
 }
-
-// maxScanEvents bounds how many decodings scanEvent keeps (a few MB).
-const maxScanEvents = 2048
 
 // eventCounts reads an event's counters: attendances in all, and open now.
 func eventCounts(stats *bolt.Bucket, id uuid.UUID) (total, open int) {

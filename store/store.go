@@ -404,10 +404,8 @@ type Store struct {
 	// wishClaimLife is how long a claim of a wish lasts (Options.WishClaimLife).
 	wishClaimLife time.Duration
 
-	// scanEvents keeps the events scans read, decoded (see scanEvent);
-	// scanEventsLen counts what it was given since it was last cleared.
-	scanEvents    sync.Map
-	scanEventsLen atomic.Int64
+	// decoded keeps what every check-in reads, decoded.
+	decoded checkinReads
 }
 
 // Open opens or creates the store file at path, migrating it to the current

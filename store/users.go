@@ -390,29 +390,47 @@ func (s *Store) Session(ctx context.Context, tokenHash ledger.Hash, now time.Tim
 	var sess ledger.Session
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		sess, err = getSession(tx, tokenHash, now)
-		return err
+		if sess, err = getSession(tx, tokenHash); err != nil {
+			return err
+		}
+		return sessionLive(sess, now)
 	})
 	return sess, err
 }
 
 // SessionUser implements ledger.Users: the session and its user in one read
-// transaction, the two reads of every request that carries a session.
+// transaction, the two reads of every request that carries a session, each
+// decoded once while it is unchanged (see decodings).
 func (s *Store) SessionUser(ctx context.Context, tokenHash ledger.Hash, now time.Time) (ledger.User, error) {
 	var u ledger.User
 	err := s.db.View(func(tx *bolt.Tx) error {
-		sess, err := getSession(tx, tokenHash, now)
-		if err != nil {
+		raw := tx.Bucket(bucketSessions).Get(tokenHash[:])
+		sess, ok := s.decoded.sessions.get(tokenHash, raw)
+		if !ok {
+			var err error
+			if sess, err = getSession(tx, tokenHash); err != nil {
+				return err
+			}
+			s.decoded.sessions.put(tokenHash, raw, sess)
+		}
+		if err := sessionLive(sess, now); err != nil {
 			return err
 		}
-		u, err = getUser(tx, sess.UserID[:])
+		raw = tx.Bucket(bucketUsers).Get(sess.UserID[:])
+		if u, ok = s.decoded.users.get(sess.UserID, raw); ok {
+			return nil
+		}
+		var err error
+		if u, err = getUser(tx, sess.UserID[:]); err == nil {
+			s.decoded.users.put(sess.UserID, raw, u)
+		}
 		return err
 	})
 	return u, err
 }
 
-// getSession reads the session with the token hash if it has not expired at now.
-func getSession(tx *bolt.Tx, tokenHash ledger.Hash, now time.Time) (ledger.Session, error) {
+// getSession reads the session with the token hash.
+func getSession(tx *bolt.Tx, tokenHash ledger.Hash) (ledger.Session, error) {
 	var sess ledger.Session
 	v := tx.Bucket(bucketSessions).Get(tokenHash[:])
 	if v == nil {
@@ -422,10 +440,15 @@ func getSession(tx *bolt.Tx, tokenHash ledger.Hash, now time.Time) (ledger.Sessi
 		return sess, err
 	}
 	sess.TokenHash = tokenHash
-	if !now.Before(sess.ExpiresAt) {
-		return sess, ledger.Errorf(ledger.EUNAUTHORIZED, "session.expired")
-	}
 	return sess, nil
+}
+
+// sessionLive refuses a session that has expired at now.
+func sessionLive(sess ledger.Session, now time.Time) error {
+	if !now.Before(sess.ExpiresAt) {
+		return ledger.Errorf(ledger.EUNAUTHORIZED, "session.expired")
+	}
+	return nil
 }
 
 // DeleteSession implements ledger.Users.
