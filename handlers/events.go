@@ -34,16 +34,23 @@ type eventView struct {
 }
 
 func (s *server) eventView(c echo.Context, e ledger.Event) (eventView, error) {
-	v := eventView{Event: e}
+	unitName := ""
+	if u, err := s.cfg.Directory.Unit(c.Request().Context(), e.UnitID); err == nil {
+		unitName = u.Name
+	}
+	total, open, err := s.cfg.Events.EventCounts(c.Request().Context(), e.ID)
+	return s.eventViewOf(e, unitName, total, open), err
+}
+
+// eventViewOf is eventView of what was read already: the unit's name and
+// the event's attendances, in all and open.
+func (s *server) eventViewOf(e ledger.Event, unitName string, total, open int) eventView {
+	v := eventView{Event: e, UnitName: unitName}
 	_, over := ledger.Overdue(e, s.cfg.Now(), s.cfg.Rules)
 	v.Over = e.Status == ledger.EventOpen && over
 	v.StartsAt, v.EndsAt, v.CreatedAt = e.StartsAt.In(s.cfg.Location), e.EndsAt.In(s.cfg.Location), e.CreatedAt.In(s.cfg.Location)
-	if u, err := s.cfg.Directory.Unit(c.Request().Context(), e.UnitID); err == nil {
-		v.UnitName = u.Name
-	}
-	total, open, err := s.cfg.Events.EventCounts(c.Request().Context(), e.ID)
 	v.CheckedIn, v.CheckedOut = open, total-open
-	return v, err
+	return v
 }
 
 // eventInScope loads the event of path parameter id if the caller's scope covers its unit.
@@ -361,11 +368,16 @@ const ticketLife = 10 * time.Minute
 const ticketCookie = "aixin_checkin"
 
 func (s *server) ticket(ctx context.Context, token string, seen int64, nonce string) (string, error) {
-	key, err := s.cfg.Secret(ctx, "checkin-ticket")
-	if err != nil {
-		return "", err
+	key := s.ticketKey.Load()
+	if key == nil { // a secret, once made, never changes
+		k, err := s.cfg.Secret(ctx, "checkin-ticket")
+		if err != nil {
+			return "", err
+		}
+		key = &k
+		s.ticketKey.Store(key)
 	}
-	m := hmac.New(sha256.New, key)
+	m := hmac.New(sha256.New, *key)
 	m.Write([]byte(token + "|" + strconv.FormatInt(seen, 10) + "|" + nonce))
 	return hex.EncodeToString(m.Sum(nil)[:16]), nil
 }
@@ -409,17 +421,25 @@ func tokenOf(code string) string {
 	return code
 }
 
-// codeEvent returns the event of a check-in token that is valid at time at.
-func (s *server) codeEvent(ctx context.Context, token string, at time.Time) (ledger.Event, error) {
+// codeEvent returns the id of the event of a check-in token that is valid
+// at time at. It reads an event's secret once (checkinKeys).
+func (s *server) codeEvent(ctx context.Context, token string, at time.Time) (uuid.UUID, error) {
 	id, err := ledger.ParseCheckinToken(token)
 	if err != nil {
-		return ledger.Event{}, err
+		return uuid.Nil, err
 	}
-	e, err := s.cfg.Events.Event(ctx, id)
-	if err != nil {
-		return e, ledger.Errorf(ledger.EINVALID, "checkin.code_invalid")
+	var key []byte
+	if k, ok := s.checkinKeys.Load(id); ok {
+		key = k.([]byte)
+	} else {
+		e, err := s.cfg.Events.Event(ctx, id)
+		if err != nil {
+			return id, ledger.Errorf(ledger.EINVALID, "checkin.code_invalid")
+		}
+		key = e.Secret
+		s.checkinKeys.Store(id, key)
 	}
-	return e, ledger.CheckCheckinToken(e, token, at, s.cfg.Rules)
+	return id, ledger.CheckCheckinToken(ledger.Event{ID: id, Secret: key}, token, at, s.cfg.Rules)
 }
 
 // checkin is a volunteer's scan of an event's code: in, or out if they are in.
@@ -450,27 +470,40 @@ func (s *server) checkin(c echo.Context) error {
 		}
 		at = seen // the code is judged at the time the landing page saw it
 	}
-	e, err := s.codeEvent(ctx, token, at)
+	id, err := s.codeEvent(ctx, token, at)
 	if err != nil {
 		return err
 	}
-	d, err := s.cfg.Events.Scan(ctx, e.ID, u.MemberID, ledger.ScanRequest{Source: "scan", By: u.ID, EndOther: req.EndOther})
+	// One transaction scans and reads what the answer shows.
+	a, err := s.cfg.Events.ScanAnswered(ctx, id, u.MemberID, ledger.ScanRequest{Source: "scan", By: u.ID, EndOther: req.EndOther})
 	if err != nil {
 		return err
 	}
-	return s.renderScan(c, e, d)
+	att := a.Attendance
+	s.localAttendance(&att)
+	out := checkinView{Action: scanAction(a.ScanDecision), Repeated: a.Action == ledger.ActionRepeat,
+		Event: s.eventViewOf(a.Event, a.UnitName, a.Total, a.Open), Attendance: att, MemberName: a.MemberName}
+	if a.Closed != nil {
+		out.Closed = &closedElsewhere{EventTitle: a.ClosedEventTitle, CheckedInAt: a.Closed.CheckedInAt.In(s.cfg.Location)}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// scanAction is the action a scan's answer names: a repeated scan is the
+// check-in or check-out it repeats.
+func scanAction(d ledger.ScanDecision) string {
+	if d.Action != ledger.ActionRepeat {
+		return d.Action
+	}
+	if d.Attendance.Status != ledger.AttendanceOpen {
+		return ledger.ActionOut // the check-out, scanned again
+	}
+	return ledger.ActionIn
 }
 
 // renderScan answers a scan: what it did, and the check-in elsewhere it ended.
 func (s *server) renderScan(c echo.Context, e ledger.Event, d ledger.ScanDecision) error {
-	action := d.Action
-	if action == ledger.ActionRepeat {
-		action = ledger.ActionIn
-		if d.Attendance.Status != ledger.AttendanceOpen {
-			action = ledger.ActionOut // the check-out, scanned again
-		}
-	}
-	out, err := s.checkinView(c, action, e, d.Attendance)
+	out, err := s.checkinView(c, scanAction(d), e, d.Attendance)
 	if err != nil {
 		return err
 	}

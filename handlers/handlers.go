@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"aixin/ledger"
@@ -162,6 +163,11 @@ type server struct {
 	public    *limiter // public pages per client IP
 
 	dashboards sync.Map // scope|month|full -> *cachedDashboard
+	// checkinKeys holds the check-in secret of each event scanned, by id:
+	// an event's secret is made with it and never changes, so a scan need
+	// not read the event to check its code.
+	checkinKeys sync.Map
+	ticketKey   atomic.Pointer[[]byte] // the "checkin-ticket" secret, once read
 	// dummyHash is verified when a login is unknown, so that an unknown
 	// login costs as much time as a wrong password.
 	dummyHash string

@@ -96,47 +96,9 @@ var ctx = context.Background()
 // configure may change the Config before New.
 func newEnv(t *testing.T, configure ...func(*Config)) *env {
 	t.Helper()
-	dir := t.TempDir()
 	clk := &clock{t: time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)}
-	st, err := store.Open(filepath.Join(dir, "aixin.db"), store.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := st.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	e := &env{t: t, store: st, clock: clk, logs: &logBuffer{}}
-	cfg := Config{
-		Journal:    st,
-		Users:      st,
-		Directory:  st,
-		Events:     st,
-		Shops:      st,
-		Reports:    st,
-		Records:    st,
-		Awards:     st,
-		Households: st,
-		Wishes:     st,
-		Secret:     st.Secret,
-		Ready:      st.CheckWritable,
-		StoreStats: func() StoreStats { return StoreStats(st.Stats()) },
-		DataDir:    dir,
-		Logger:     slog.New(slog.NewJSONHandler(e.logs, nil)),
-		Now:        e.clock.Now,
-		Version:    "test",
-		Expiry:     st,
-	}
-	for _, f := range configure {
-		f(&cfg)
-	}
-	e.cfg = cfg
-	if e.echo, err = New(cfg); err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(e.echo)
-	t.Cleanup(e.srv.Close)
+	e := &env{t: t, clock: clk, logs: &logBuffer{}}
+	e.store, e.cfg, e.echo, e.srv = startServer(t, store.Options{Now: clk.Now}, e.logs, configure...)
 
 	e.users = make(map[ledger.Role]ledger.User)
 	for _, r := range []ledger.Role{ledger.RoleAdmin, ledger.RoleOrganizer, ledger.RoleClerk, ledger.RoleVolunteer} {
@@ -153,6 +115,52 @@ func (e *env) addUser(login string, role ledger.Role, disabled bool) ledger.User
 		e.t.Fatal(err)
 	}
 	return u
+}
+
+// startServer opens a store in a temp dir with opts and starts the server
+// on it, logging to logs; configure may change the Config before New.
+func startServer(tb testing.TB, opts store.Options, logs io.Writer, configure ...func(*Config)) (*store.Store, Config, *echo.Echo, *httptest.Server) {
+	tb.Helper()
+	dir := tb.TempDir()
+	st, err := store.Open(filepath.Join(dir, "aixin.db"), opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	cfg := Config{
+		Journal:    st,
+		Users:      st,
+		Directory:  st,
+		Events:     st,
+		Shops:      st,
+		Reports:    st,
+		Records:    st,
+		Awards:     st,
+		Households: st,
+		Wishes:     st,
+		Secret:     st.Secret,
+		Ready:      st.CheckWritable,
+		StoreStats: func() StoreStats { return StoreStats(st.Stats()) },
+		DataDir:    dir,
+		Logger:     slog.New(slog.NewJSONHandler(logs, nil)),
+		Now:        opts.Now,
+		Version:    "test",
+		Expiry:     st,
+	}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	h, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	tb.Cleanup(srv.Close)
+	return st, cfg, h, srv
 }
 
 // response is a finished HTTP exchange.

@@ -124,14 +124,8 @@ func (s *server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		ctx := c.Request().Context()
-		sess, err := s.cfg.Users.Session(ctx, h, s.cfg.Now())
-		if ledger.ErrorCode(err) == ledger.EUNAUTHORIZED {
-			return next(c)
-		} else if err != nil {
-			return err
-		}
-		u, err := s.cfg.Users.UserByID(ctx, sess.UserID)
-		if ledger.ErrorCode(err) == ledger.ENOTFOUND {
+		u, err := s.cfg.Users.SessionUser(ctx, h, s.cfg.Now())
+		if code := ledger.ErrorCode(err); code == ledger.EUNAUTHORIZED || code == ledger.ENOTFOUND {
 			return next(c)
 		} else if err != nil {
 			return err

@@ -205,6 +205,10 @@ type Users interface {
 	// Session returns the session with the token hash if it has not expired at
 	// now; EUNAUTHORIZED otherwise.
 	Session(ctx context.Context, tokenHash Hash, now time.Time) (Session, error)
+	// SessionUser returns the user of the session with the token hash, read
+	// with the session in one transaction: EUNAUTHORIZED as Session does,
+	// ENOTFOUND if the user is gone.
+	SessionUser(ctx context.Context, tokenHash Hash, now time.Time) (User, error)
 	// DeleteSession revokes a session; deleting an unknown one does nothing.
 	DeleteSession(ctx context.Context, tokenHash Hash) error
 	// DeleteExpiredSessions removes sessions that expired before now and says how many.

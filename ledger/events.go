@@ -358,6 +358,9 @@ type Events interface {
 	// Scan checks a member in to the event, or out, at the store's clock, as
 	// DecideScan decides, and stores what it decided.
 	Scan(ctx context.Context, eventID, memberID uuid.UUID, req ScanRequest) (ScanDecision, error)
+	// ScanAnswered is Scan, answered with what the scanner's phone shows,
+	// read in the same transaction.
+	ScanAnswered(ctx context.Context, eventID, memberID uuid.UUID, req ScanRequest) (ScanAnswer, error)
 	// Backfill records a paper attendance with explicit times and a reason.
 	Backfill(ctx context.Context, eventID, memberID uuid.UUID, in, out time.Time, reason string, by uuid.UUID) (Attendance, error)
 	// CloseAttendance gives an open attendance (a missed check-out) or a

@@ -317,23 +317,63 @@ func latestAttendance(tx *bolt.Tx, member uuid.UUID) (*ledger.Attendance, error)
 // Scan implements ledger.Events: it reads what ledger.DecideScan needs in
 // the scan's transaction and writes what it decided.
 func (s *Store) Scan(ctx context.Context, eventID, memberID uuid.UUID, req ledger.ScanRequest) (ledger.ScanDecision, error) {
-	var d ledger.ScanDecision
+	a, err := s.scan(ctx, eventID, memberID, req, false)
+	return a.ScanDecision, err
+}
+
+// ScanAnswered implements ledger.Events: Scan, and in the same transaction,
+// after the write, what the answer shows.
+func (s *Store) ScanAnswered(ctx context.Context, eventID, memberID uuid.UUID, req ledger.ScanRequest) (ledger.ScanAnswer, error) {
+	return s.scan(ctx, eventID, memberID, req, true)
+}
+
+func (s *Store) scan(ctx context.Context, eventID, memberID uuid.UUID, req ledger.ScanRequest, answer bool) (ledger.ScanAnswer, error) {
+	var a ledger.ScanAnswer
 	err := s.update(ctx, func(w *writeTx) error {
+		a = ledger.ScanAnswer{} // a batch that failed runs this again
 		st, err := s.readScan(w.tx, eventID, memberID, req)
 		if err != nil {
 			return err
 		}
-		if d, err = ledger.DecideScan(st); err != nil {
+		if a.ScanDecision, err = ledger.DecideScan(st); err != nil {
 			return err
 		}
-		for _, a := range d.Write {
-			if err := putAttendance(w.tx, a); err != nil {
+		for _, att := range a.Write {
+			if err := putAttendance(w.tx, att); err != nil {
 				return err
 			}
 		}
+		if answer {
+			s.readScanAnswer(w.tx, st, &a)
+		}
 		return nil
 	})
-	return d, err
+	return a, err
+}
+
+// readScanAnswer reads, after a scan's write, what its answer shows but
+// the scan's state does not hold: the unit's name, the event's counters,
+// and the title of the event of an attendance the scan closed. A name it
+// cannot read stays empty: the answer never fails the scan.
+func (s *Store) readScanAnswer(tx *bolt.Tx, st ledger.ScanState, a *ledger.ScanAnswer) {
+	a.Event, a.MemberName = st.Event, st.Member.Name
+	id, units := st.Event.UnitID, tx.Bucket(bucketUnits)
+	if name, ok := s.decoded.unitNames.get(id, units.Get(id[:])); ok {
+		a.UnitName = name
+	} else if u, err := getJSON[struct{ Name string }](units, id, "unit.not_found"); err == nil {
+		// Only the name: the unit's path and posts need not be decoded.
+		a.UnitName = u.Name
+		s.decoded.unitNames.put(id, units.Get(id[:]), u.Name)
+	}
+	a.Total, a.Open = eventCounts(tx.Bucket(bucketEventStats), st.Event.ID)
+	switch {
+	case a.Closed == nil:
+	case a.Closed.EventID == st.OpenEvent.ID:
+		a.ClosedEventTitle = st.OpenEvent.Title
+	default:
+		other, _ := getEvent(tx, a.Closed.EventID)
+		a.ClosedEventTitle = other.Title
+	}
 }
 
 // readScan reads the state of a scan: the event, the member, the attendance
@@ -344,11 +384,16 @@ func (s *Store) readScan(tx *bolt.Tx, eventID, memberID uuid.UUID, req ledger.Sc
 	st := ledger.ScanState{Now: s.now().UTC(), Rules: s.rules, Source: req.Source, By: req.By, Want: req.Want,
 		EndOther: req.EndOther, NewID: newID()}
 	var err error
-	if st.Event, err = getEvent(tx, eventID); err != nil {
+	if st.Event, err = s.scanEvent(tx, eventID); err != nil {
 		return st, err
 	}
-	if st.Member, err = getJSON[ledger.Member](tx.Bucket(bucketMembers), memberID, "member.not_found"); err != nil {
+	members := tx.Bucket(bucketMembers)
+	if m, ok := s.decoded.members.get(memberID, members.Get(memberID[:])); ok {
+		st.Member = m
+	} else if st.Member, err = getJSON[ledger.Member](members, memberID, "member.not_found"); err != nil {
 		return st, err
+	} else {
+		s.decoded.members.put(memberID, members.Get(memberID[:]), st.Member)
 	}
 	skip := uuid.Nil
 	if v := tx.Bucket(bucketOpenAtt).Get(memberID[:]); v != nil {
@@ -361,7 +406,7 @@ func (s *Store) readScan(tx *bolt.Tx, eventID, memberID uuid.UUID, req ledger.Sc
 			st.OpenEvent = st.Event
 			return st, nil // a check-out: nothing else counts
 		}
-		if st.OpenEvent, err = getEvent(tx, open.EventID); err != nil {
+		if st.OpenEvent, err = s.scanEvent(tx, open.EventID); err != nil {
 			return st, err
 		}
 	}
@@ -384,6 +429,18 @@ func (s *Store) readScan(tx *bolt.Tx, eventID, memberID uuid.UUID, req ledger.Sc
 	}
 	st.Count, _ = eventCounts(tx.Bucket(bucketEventStats), eventID)
 	return st, nil
+}
+
+// scanEvent reads an event for a scan, decoded once while it is unchanged.
+func (s *Store) scanEvent(tx *bolt.Tx, id uuid.UUID) (ledger.Event, error) {
+	if e, ok := s.decoded.events.get(id, tx.Bucket(bucketEvents).Get(id[:])); ok {
+		return e, nil
+	}
+	e, err := getEvent(tx, id)
+	if err == nil {
+		s.decoded.events.put(id, tx.Bucket(bucketEvents).Get(id[:]), e)
+	}
+	return e, err
 }
 
 // eventCounts reads an event's counters: attendances in all, and open now.

@@ -403,6 +403,9 @@ type Store struct {
 
 	// wishClaimLife is how long a claim of a wish lasts (Options.WishClaimLife).
 	wishClaimLife time.Duration
+
+	// decoded keeps what every check-in reads, decoded.
+	decoded checkinReads
 }
 
 // Open opens or creates the store file at path, migrating it to the current

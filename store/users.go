@@ -389,20 +389,66 @@ func (s *Store) CreateSession(ctx context.Context, sess ledger.Session) error {
 func (s *Store) Session(ctx context.Context, tokenHash ledger.Hash, now time.Time) (ledger.Session, error) {
 	var sess ledger.Session
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSessions).Get(tokenHash[:])
-		if v == nil {
-			return ledger.Errorf(ledger.EUNAUTHORIZED, "session.invalid")
-		}
-		if err := json.Unmarshal(v, &sess); err != nil {
+		var err error
+		if sess, err = getSession(tx, tokenHash); err != nil {
 			return err
 		}
-		sess.TokenHash = tokenHash
-		if !now.Before(sess.ExpiresAt) {
-			return ledger.Errorf(ledger.EUNAUTHORIZED, "session.expired")
-		}
-		return nil
+		return sessionLive(sess, now)
 	})
 	return sess, err
+}
+
+// SessionUser implements ledger.Users: the session and its user in one read
+// transaction, the two reads of every request that carries a session, each
+// decoded once while it is unchanged (see decodings).
+func (s *Store) SessionUser(ctx context.Context, tokenHash ledger.Hash, now time.Time) (ledger.User, error) {
+	var u ledger.User
+	err := s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketSessions).Get(tokenHash[:])
+		sess, ok := s.decoded.sessions.get(tokenHash, raw)
+		if !ok {
+			var err error
+			if sess, err = getSession(tx, tokenHash); err != nil {
+				return err
+			}
+			s.decoded.sessions.put(tokenHash, raw, sess)
+		}
+		if err := sessionLive(sess, now); err != nil {
+			return err
+		}
+		raw = tx.Bucket(bucketUsers).Get(sess.UserID[:])
+		if u, ok = s.decoded.users.get(sess.UserID, raw); ok {
+			return nil
+		}
+		var err error
+		if u, err = getUser(tx, sess.UserID[:]); err == nil {
+			s.decoded.users.put(sess.UserID, raw, u)
+		}
+		return err
+	})
+	return u, err
+}
+
+// getSession reads the session with the token hash.
+func getSession(tx *bolt.Tx, tokenHash ledger.Hash) (ledger.Session, error) {
+	var sess ledger.Session
+	v := tx.Bucket(bucketSessions).Get(tokenHash[:])
+	if v == nil {
+		return sess, ledger.Errorf(ledger.EUNAUTHORIZED, "session.invalid")
+	}
+	if err := json.Unmarshal(v, &sess); err != nil {
+		return sess, err
+	}
+	sess.TokenHash = tokenHash
+	return sess, nil
+}
+
+// sessionLive refuses a session that has expired at now.
+func sessionLive(sess ledger.Session, now time.Time) error {
+	if !now.Before(sess.ExpiresAt) {
+		return ledger.Errorf(ledger.EUNAUTHORIZED, "session.expired")
+	}
+	return nil
 }
 
 // DeleteSession implements ledger.Users.

@@ -26,6 +26,11 @@ import (
 //
 // so that it may log its volunteers in, and so that every scan writes (with
 // the default repeat window a second scan within two minutes is a no-op).
+//
+// It prints the server's CPU time over the scans (from /metrics), per scan.
+// tools/checkin-cpu.sh measures it as issue 14 did instead: the difference
+// of two runs of different lengths, each on a new server, so that start-up,
+// set-up and finalising cancel; it compares binaries, interleaved.
 func benchCheckin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench checkin", stderr)
 	base := fs.String("url", "http://127.0.0.1:8080", "the server")
@@ -102,6 +107,11 @@ func benchCheckin(ctx context.Context, args []string, getenv func(string) string
 		return v.Action, res.StatusCode, d
 	}
 
+	// The server's CPU over the scans alone (set-up and finalising left
+	// out), from its /metrics.
+	_, _, cpu0 := serverProcess(b)
+	var scans int
+
 	// One volunteer alone.
 	var lone []time.Duration
 	actions := map[string]int{}
@@ -176,9 +186,15 @@ func benchCheckin(ctx context.Context, args []string, getenv func(string) string
 			}
 		}
 		failed += len(all) - counts[200]
+		scans += len(all)
 		p = percentiles(all)
 		fmt.Fprintf(stdout, "%d volunteers %s for %v: %d scans, %.0f scans/s, p50 %v, p99 %v, statuses %v\n",
 			len(vols), phase.name, elapsed.Round(time.Millisecond), len(all), float64(len(all))/elapsed.Seconds(), p[0], p[1], counts)
+	}
+
+	if _, _, cpu1 := serverProcess(b); cpu0 > 0 && cpu1 > 0 {
+		scans += len(lone)
+		fmt.Fprintf(stdout, "server CPU over the %d scans: %.2f s, %.3f ms per scan\n", scans, cpu1-cpu0, (cpu1-cpu0)/float64(scans)*1000)
 	}
 
 	// Post the points and check the ledger.
