@@ -252,23 +252,57 @@ func (w *wtx) overlapping(member uuid.UUID, in, out time.Time, skip uuid.UUID) (
 // Scan implements ledger.Events: it reads what ledger.DecideScan needs in
 // the scan's transaction and writes what it decided.
 func (s *Store) Scan(ctx context.Context, eventID, memberID uuid.UUID, req ledger.ScanRequest) (ledger.ScanDecision, error) {
-	var d ledger.ScanDecision
+	a, err := s.scan(ctx, eventID, memberID, req, false)
+	return a.ScanDecision, err
+}
+
+// ScanAnswered implements ledger.Events: the scan, and what the scanner's
+// phone shows read in the same request.
+func (s *Store) ScanAnswered(ctx context.Context, eventID, memberID uuid.UUID, req ledger.ScanRequest) (ledger.ScanAnswer, error) {
+	return s.scan(ctx, eventID, memberID, req, true)
+}
+
+func (s *Store) scan(ctx context.Context, eventID, memberID uuid.UUID, req ledger.ScanRequest, answer bool) (ledger.ScanAnswer, error) {
+	var a ledger.ScanAnswer
 	err := s.update(ctx, func(w *wtx) error {
+		a = ledger.ScanAnswer{} // a batch that failed runs this again
 		st, err := w.readScan(eventID, memberID, req)
 		if err != nil {
 			return err
 		}
-		if d, err = ledger.DecideScan(st); err != nil {
+		if a.ScanDecision, err = ledger.DecideScan(st); err != nil {
 			return err
 		}
-		for _, a := range d.Write {
-			if err := w.putAttendance(a); err != nil {
+		for _, att := range a.Write {
+			if err := w.putAttendance(att); err != nil {
 				return err
+			}
+		}
+		if !answer {
+			return nil
+		}
+		// The answer: the unit's name, the counters after the write, the
+		// title of the event of an attendance the scan closed. A name that
+		// cannot be read stays empty: the answer never fails the scan.
+		a.Event, a.MemberName = st.Event, st.Member.Name
+		if u, err := w.readUnit(st.Event.UnitID, false); err == nil {
+			a.UnitName = u.Name
+		}
+		if a.Total, a.Open, err = w.eventCounts(st.Event.ID); err != nil {
+			return err
+		}
+		switch {
+		case a.Closed == nil:
+		case a.Closed.EventID == st.OpenEvent.ID:
+			a.ClosedEventTitle = st.OpenEvent.Title
+		default:
+			if other, err := w.readEvent(a.Closed.EventID, false); err == nil {
+				a.ClosedEventTitle = other.Title
 			}
 		}
 		return nil
 	})
-	return d, err
+	return a, err
 }
 
 // readScan reads the state of a scan: the event, the member (locked: a

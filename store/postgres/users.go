@@ -315,6 +315,31 @@ func (s *Store) Session(ctx context.Context, tokenHash ledger.Hash, now time.Tim
 	return sess, nil
 }
 
+// SessionUser implements ledger.Users: the session and its user in one query.
+func (s *Store) SessionUser(ctx context.Context, tokenHash ledger.Hash, now time.Time) (ledger.User, error) {
+	var sdoc string
+	var udoc *string
+	err := s.pool.QueryRow(ctx, `SELECT s.doc, u.doc FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.token = $1`,
+		tokenHash[:]).Scan(&sdoc, &udoc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ledger.User{}, ledger.Errorf(ledger.EUNAUTHORIZED, "session.invalid")
+	}
+	if err != nil {
+		return ledger.User{}, unavailable(err)
+	}
+	var sess ledger.Session
+	if err := json.Unmarshal([]byte(sdoc), &sess); err != nil {
+		return ledger.User{}, err
+	}
+	if !now.Before(sess.ExpiresAt) {
+		return ledger.User{}, ledger.Errorf(ledger.EUNAUTHORIZED, "session.expired")
+	}
+	if udoc == nil {
+		return ledger.User{}, ledger.Errorf(ledger.ENOTFOUND, "user.not_found")
+	}
+	return decodeUser(*udoc)
+}
+
 // DeleteSession implements ledger.Users.
 func (s *Store) DeleteSession(ctx context.Context, tokenHash ledger.Hash) error {
 	return s.update(ctx, func(w *wtx) error {

@@ -52,6 +52,7 @@ func RunEvents(t *testing.T, open OpenEvents) {
 		{"ConfirmAfterPostedReject", testConfirmAfterPostedReject},
 		{"ServiceByPostingMonth", testServiceByPostingMonth},
 		{"Certificates", testCertificates},
+		{"ScanAnswered", testScanAnswered},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -787,5 +788,23 @@ func testCertificates(t *testing.T, opener OpenEvents) {
 	_, err = s.Certificate(ctx, c.Serial[:5]+"00000000")
 	if ledger.ErrorCode(err) != ledger.ENOTFOUND {
 		t.Fatalf("an unknown serial: %v", err)
+	}
+}
+
+// testScanAnswered: a scan's answer names the member and the event's unit
+// and counts the event's attendances after the scan.
+func testScanAnswered(t *testing.T, opener OpenEvents) {
+	s, clock, tr, e, ms := NewEventWorld(t, opener, 2)
+	clock.Set(e.StartsAt)
+	a, err := s.ScanAnswered(ctx, e.ID, ms[0].ID, ledger.ScanRequest{Source: "scan"})
+	if err != nil || a.Action != ledger.ActionIn || a.MemberName != ms[0].Name || a.UnitName != tr.A.Name || a.Total != 1 || a.Open != 1 {
+		t.Fatalf("check-in answer %+v %v", a, err)
+	}
+	_, err = s.ScanAnswered(ctx, e.ID, ms[1].ID, ledger.ScanRequest{Source: "scan"})
+	must(t, err)
+	clock.Add(time.Hour)
+	a, err = s.ScanAnswered(ctx, e.ID, ms[0].ID, ledger.ScanRequest{Source: "scan"})
+	if err != nil || a.Action != ledger.ActionOut || a.Total != 2 || a.Open != 1 {
+		t.Fatalf("check-out answer %+v %v", a, err)
 	}
 }

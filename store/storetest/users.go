@@ -134,6 +134,13 @@ func testSessions(t *testing.T, open OpenUsers) {
 	}
 	_, err = s.Session(ctx, token("0"), now.Add(time.Hour))
 	refused(t, err, ledger.EUNAUTHORIZED, "session.expired")
+	if su, err := s.SessionUser(ctx, token("1"), now.Add(time.Minute)); err != nil || su.ID != u.ID || su.PasswordHash != u.PasswordHash {
+		t.Fatalf("the session's user %+v %v", su, err)
+	}
+	_, err = s.SessionUser(ctx, token("0"), now.Add(time.Hour))
+	refused(t, err, ledger.EUNAUTHORIZED, "session.expired")
+	_, err = s.SessionUser(ctx, token("nope"), now)
+	refused(t, err, ledger.EUNAUTHORIZED, "session.invalid")
 	_, err = s.Session(ctx, token("nope"), now)
 	refused(t, err, ledger.EUNAUTHORIZED, "session.invalid")
 	must(t, s.DeleteSession(ctx, token("1")))
