@@ -2,8 +2,8 @@
 #   make run    start aixin on ./aixin-data (creates the first administrator)
 #   make test   every test: vet, the OpenAPI lint, the race detector over all
 #               packages (the PostgreSQL engine's against a real PostgreSQL
-#               that the tests start), browser tests (with axe-core's
-#               accessibility rules)
+#               that the tests start), the HTTP tests again on PostgreSQL,
+#               browser tests (with axe-core's accessibility rules)
 # .ci/run calls `make test`.
 
 GO ?= go
@@ -18,6 +18,7 @@ test:
 	bash tools/openapi-lint/run.sh
 	bash tools/postgres/install.sh
 	$(GO) test -race -count=1 -timeout 20m ./...
+	AIXIN_TEST_ENGINE=postgres $(GO) test -race -count=1 -timeout 20m ./handlers
 	bash e2e/run.sh
 
 # Durable-append, verify, balance and monthly-export benchmarks (several

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +17,8 @@ import (
 
 	"aixin/ledger"
 	"aixin/store"
+	"aixin/store/postgres"
+	"aixin/store/postgres/pgtest"
 
 	"github.com/labstack/echo/v4"
 )
@@ -78,10 +81,55 @@ func (l *logBuffer) lines(t *testing.T) []map[string]any {
 	return out
 }
 
+// testStore is what the HTTP tests need of an engine: every contract, and
+// the secrets and settings the server is made with.
+type testStore interface {
+	ledger.Journal
+	ledger.Users
+	ledger.Directory
+	ledger.Events
+	ledger.Shops
+	ledger.Reports
+	ledger.Records
+	ledger.Awards
+	ledger.Wishes
+	ledger.Households
+	ledger.Expiries
+	Secret(ctx context.Context, name string) ([]byte, error)
+	Location() *time.Location
+	Close() error
+}
+
+// testEngine is the engine the HTTP tests run on: bbolt, or PostgreSQL
+// when AIXIN_TEST_ENGINE=postgres (make test runs both).
+var testEngine = os.Getenv("AIXIN_TEST_ENGINE")
+
+func TestMain(m *testing.M) {
+	if testEngine == "postgres" {
+		os.Exit(pgtest.Main(m))
+	}
+	os.Exit(m.Run())
+}
+
+// backupStatus is what an administrator's GET /api/v1/admin/backup
+// answers: the file on bbolt, and on PostgreSQL a 400 that says to use
+// PostgreSQL's own backups.
+var backupStatus = map[bool]int{false: 200, true: 400}[testEngine == "postgres"]
+
+// boltOnly marks a test of what only the bbolt engine has (its file, its
+// backup, its commit queue's counters): it runs in the bbolt run of the
+// suite, and is not one of the PostgreSQL run.
+func boltOnly(tb testing.TB) {
+	tb.Helper()
+	if testEngine == "postgres" {
+		tb.Skip("a test of the bbolt engine's own file; the bbolt run of the suite runs it")
+	}
+}
+
 // env is a running server on a real store in a temp dir.
 type env struct {
 	t     *testing.T
-	store *store.Store
+	store testStore
 	echo  *echo.Echo
 	srv   *httptest.Server
 	clock *clock
@@ -117,14 +165,29 @@ func (e *env) addUser(login string, role ledger.Role, disabled bool) ledger.User
 	return u
 }
 
-// startServer opens a store in a temp dir with opts and starts the server
-// on it, logging to logs; configure may change the Config before New.
-func startServer(tb testing.TB, opts store.Options, logs io.Writer, configure ...func(*Config)) (*store.Store, Config, *echo.Echo, *httptest.Server) {
+// startServer opens a store (a bbolt file in a temp dir, or a new
+// PostgreSQL database: testEngine) with opts and starts the server on it,
+// logging to logs; configure may change the Config before New.
+func startServer(tb testing.TB, opts store.Options, logs io.Writer, configure ...func(*Config)) (testStore, Config, *echo.Echo, *httptest.Server) {
 	tb.Helper()
 	dir := tb.TempDir()
-	st, err := store.Open(filepath.Join(dir, "aixin.db"), opts)
-	if err != nil {
-		tb.Fatal(err)
+	var st testStore
+	var ready func(context.Context) error
+	var stats func() StoreStats
+	if testEngine == "postgres" {
+		pg, err := postgres.Open(ctx, pgtest.NewDatabase(tb), postgres.Options{Location: opts.Location, Now: opts.Now, Rules: opts.Rules,
+			AwardRules: opts.AwardRules, VoucherLife: opts.VoucherLife, WishClaimLife: opts.WishClaimLife})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		st, ready = pg, pg.Ping
+		stats = func() StoreStats { return StoreStats(pg.Stats()) }
+	} else {
+		bs, err := store.Open(filepath.Join(dir, "aixin.db"), opts)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		st, ready, stats = bs, bs.CheckWritable, func() StoreStats { return StoreStats(bs.Stats()) }
 	}
 	tb.Cleanup(func() {
 		if err := st.Close(); err != nil {
@@ -143,8 +206,8 @@ func startServer(tb testing.TB, opts store.Options, logs io.Writer, configure ..
 		Households: st,
 		Wishes:     st,
 		Secret:     st.Secret,
-		Ready:      st.CheckWritable,
-		StoreStats: func() StoreStats { return StoreStats(st.Stats()) },
+		Ready:      ready,
+		StoreStats: stats,
 		DataDir:    dir,
 		Logger:     slog.New(slog.NewJSONHandler(logs, nil)),
 		Now:        opts.Now,

@@ -95,6 +95,7 @@ func TestLedgerVerify(t *testing.T) {
 }
 
 func TestBackup(t *testing.T) {
+	boltOnly(t)
 	e := newEnv(t)
 	ck := e.login("admin")
 	appendEarn(t, e, ledger.MemberAccount(e.users[ledger.RoleVolunteer].ID), 2)

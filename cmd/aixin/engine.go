@@ -47,7 +47,7 @@ type engineOptions struct {
 type opened struct {
 	engine
 	ready   func(ctx context.Context) error
-	stats   func() handlers.StoreStats // nil: none for /metrics
+	stats   func() handlers.StoreStats // the engine's counters for /metrics
 	dataDir string                     // whose free space /readyz checks ("" for PostgreSQL)
 	where   string                     // for the log: the data folder or the database
 }
@@ -69,7 +69,8 @@ func openEngine(ctx context.Context, c config, o engineOptions) (opened, error) 
 		if err != nil {
 			return opened{}, err
 		}
-		return opened{engine: pg, ready: pg.Ping, where: "PostgreSQL " + redact(c.DB)}, nil
+		return opened{engine: pg, ready: pg.Ping, stats: func() handlers.StoreStats { return handlers.StoreStats(pg.Stats()) },
+			where: "PostgreSQL " + redact(c.DB)}, nil
 	}
 	st, err := store.Open(c.dbPath(), store.Options{Location: o.loc, Rules: o.rules, AwardRules: o.awardRules, Now: o.now,
 		WishClaimLife: o.wishClaimLife, LockTimeout: o.lockTimeout})

@@ -562,6 +562,12 @@ func (s *Store) AwardTargets(ctx context.Context, scope ledger.Scope, query stri
 // the others post. Each request decides again whether its award is due, so
 // two app servers sweeping at once post each award once.
 func (s *Store) PostDueAwards(ctx context.Context) (ledger.SweepResult, error) {
+	res, err := s.postDueAwards(ctx)
+	s.stats.failed(sweepAwardNotice, res)
+	return res, err
+}
+
+func (s *Store) postDueAwards(ctx context.Context) (ledger.SweepResult, error) {
 	var res ledger.SweepResult
 	now := s.now().UTC()
 	var afterUntil int64 = -1 << 63

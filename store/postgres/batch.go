@@ -132,6 +132,7 @@ func (s *Store) commit(batch []*op) {
 		if err == nil {
 			s.stats.commits.Add(1)
 			s.stats.appends.Add(uint64(appended))
+			s.stats.observeBatch(len(batch))
 			break
 		}
 		s.stats.commitErrors.Add(1)

@@ -655,6 +655,12 @@ func (s *Store) FinalizeEvent(ctx context.Context, id uuid.UUID, actor string, c
 // Each is closed in a request of its own that decides again, so two app
 // servers sweeping at once close it once.
 func (s *Store) CloseOverdueAttendances(ctx context.Context) (ledger.SweepResult, error) {
+	res, err := s.closeOverdueAttendances(ctx)
+	s.stats.failed(sweepOpenAttendances, res)
+	return res, err
+}
+
+func (s *Store) closeOverdueAttendances(ctx context.Context) (ledger.SweepResult, error) {
 	var res ledger.SweepResult
 	now := s.now().UTC()
 	open, err := queryDocs[ledger.Attendance](ctx, s, `SELECT doc FROM attendances WHERE open ORDER BY id`)

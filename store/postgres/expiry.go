@@ -165,6 +165,12 @@ func (s *Store) expiryDone(ctx context.Context, street uuid.UUID, year int) (boo
 
 // ExpirePoints implements ledger.Expiries.
 func (s *Store) ExpirePoints(ctx context.Context) (ledger.SweepResult, error) {
+	res, err := s.expirePoints(ctx)
+	s.stats.failed(sweepPointsExpiry, res)
+	return res, err
+}
+
+func (s *Store) expirePoints(ctx context.Context) (ledger.SweepResult, error) {
 	var res ledger.SweepResult
 	now := s.now()
 	rows, err := s.pool.Query(ctx, `SELECT street, years FROM expiry_policies ORDER BY street`)

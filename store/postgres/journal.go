@@ -160,9 +160,17 @@ func (s *Store) AccountEntries(ctx context.Context, a ledger.Account, before uin
 		}
 		below = int64(before)
 	}
+	return s.entriesBelow(ctx, a, below, limit)
+}
+
+// entriesBelow returns up to limit entries of account a with seq below
+// below, newest first. Each side of the account has an index, so a page is
+// two index scans of at most limit rows.
+func (s *Store) entriesBelow(ctx context.Context, a ledger.Account, below int64, limit int) ([]ledger.Entry, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
+	k := a.Key()
 	return s.queryEntries(ctx, `SELECT j.seq, j.canonical, j.hash, p.hash FROM (
 			(SELECT seq FROM journal WHERE debit = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3)
 			UNION ALL

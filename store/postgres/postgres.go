@@ -105,16 +105,77 @@ type Store struct {
 // stats are the engine's counters.
 type stats struct {
 	appends, commits, commitErrors, retries atomic.Uint64
+	batchSum                                atomic.Uint64
+	batchCounts                             [len(batchBuckets)]atomic.Uint64
+	sweepFailures                           [len(sweepNames)]atomic.Uint64
 }
 
-// Stats are counters for /metrics.
+// batchBuckets are the upper bounds of the commit batch size histogram.
+var batchBuckets = [...]float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}
+
+// The background sweeps, whose skipped items Stats counts.
+const (
+	sweepVoucherExpiry = iota
+	sweepOpenAttendances
+	sweepAwardNotice
+	sweepPointsExpiry
+	sweepWishClaims
+)
+
+// sweepNames name the sweeps in Stats.SweepFailures, as the bbolt engine does.
+var sweepNames = [...]string{sweepVoucherExpiry: "voucher_expiry", sweepOpenAttendances: "open_attendances",
+	sweepAwardNotice: "award_notice", sweepPointsExpiry: "points_expiry", sweepWishClaims: "wish_claims"}
+
+func (st *stats) observeBatch(n int) {
+	st.batchSum.Add(uint64(n))
+	for i, ub := range batchBuckets {
+		if float64(n) <= ub {
+			st.batchCounts[i].Add(1)
+			return
+		}
+	}
+}
+
+// failed counts a sweep's skipped items.
+func (st *stats) failed(sweep int, res ledger.SweepResult) {
+	st.sweepFailures[sweep].Add(uint64(len(res.Failed)))
+}
+
+// Stats is a snapshot of the engine's counters, in the bbolt engine's shape
+// (store.Stats) so that /metrics reads both alike.
 type Stats struct {
-	Appends, Commits, CommitErrors, Retries uint64
+	Appends, Commits, CommitErrors uint64
+	// BatchSizeBuckets are upper bounds; BatchSizeCounts[i] counts commits with
+	// at most BatchSizeBuckets[i] requests (cumulative, as Prometheus wants).
+	BatchSizeBuckets []float64
+	BatchSizeCounts  []uint64
+	BatchSizeSum     uint64
+	QueueLen         int
+	// SweepFailures counts, per background sweep, the items it had to skip.
+	SweepFailures map[string]uint64
 }
 
-// Stats returns the engine's counters.
+// Stats returns a snapshot of the engine's counters.
 func (s *Store) Stats() Stats {
-	return Stats{s.stats.appends.Load(), s.stats.commits.Load(), s.stats.commitErrors.Load(), s.stats.retries.Load()}
+	st := Stats{
+		Appends:          s.stats.appends.Load(),
+		Commits:          s.stats.commits.Load(),
+		CommitErrors:     s.stats.commitErrors.Load(),
+		BatchSizeBuckets: batchBuckets[:],
+		BatchSizeCounts:  make([]uint64, len(batchBuckets)),
+		BatchSizeSum:     s.stats.batchSum.Load(),
+		QueueLen:         len(s.ops),
+		SweepFailures:    make(map[string]uint64, len(sweepNames)),
+	}
+	var sum uint64
+	for i := range batchBuckets {
+		sum += s.stats.batchCounts[i].Load()
+		st.BatchSizeCounts[i] = sum
+	}
+	for i, name := range sweepNames {
+		st.SweepFailures[name] = s.stats.sweepFailures[i].Load()
+	}
+	return st
 }
 
 // Open connects to the database at url (postgres://…), applies the

@@ -669,6 +669,12 @@ const expiryPage = 1000
 // others expire; each request decides again, so two app servers sweeping
 // at once release each voucher once.
 func (s *Store) ExpireVouchers(ctx context.Context) (ledger.SweepResult, error) {
+	res, err := s.expireVouchers(ctx)
+	s.stats.failed(sweepVoucherExpiry, res)
+	return res, err
+}
+
+func (s *Store) expireVouchers(ctx context.Context) (ledger.SweepResult, error) {
 	var res ledger.SweepResult
 	now := s.now().UTC()
 	var afterAt int64 = -1 << 63
@@ -809,9 +815,9 @@ func (s *Store) ShopRedemptions(ctx context.Context, shopID uuid.UUID, from, to 
 	if err != nil {
 		return page, unavailable(err)
 	}
-	cursor := uint64(last) + 1
+	cursor := last + 1
 	for {
-		es, err := s.AccountEntries(ctx, acct, cursor, 500)
+		es, err := s.entriesBelow(ctx, acct, cursor, 500)
 		if err != nil {
 			return page, err
 		}
@@ -819,7 +825,7 @@ func (s *Store) ShopRedemptions(ctx context.Context, shopID uuid.UUID, from, to 
 			return page, nil
 		}
 		for _, e := range es {
-			cursor = e.Seq
+			cursor = int64(e.Seq)
 			if !e.Time.Before(to) {
 				continue
 			}

@@ -371,6 +371,12 @@ func (s *Store) WishPhoto(ctx context.Context, id uuid.UUID, n int) (string, []b
 // stops the others; each request decides again, so two app servers
 // sweeping at once lapse each claim once.
 func (s *Store) LapseWishClaims(ctx context.Context) (ledger.SweepResult, error) {
+	res, err := s.lapseWishClaims(ctx)
+	s.stats.failed(sweepWishClaims, res)
+	return res, err
+}
+
+func (s *Store) lapseWishClaims(ctx context.Context) (ledger.SweepResult, error) {
 	var res ledger.SweepResult
 	rows, err := s.pool.Query(ctx, `SELECT id FROM wishes WHERE claim_due IS NOT NULL AND claim_due <= $1 ORDER BY claim_due, id`,
 		s.now().UnixNano())
