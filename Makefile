@@ -3,7 +3,8 @@
 #   make test   every test: vet, the OpenAPI lint, the race detector over all
 #               packages (the PostgreSQL engine's against a real PostgreSQL
 #               that the tests start), the HTTP tests again on PostgreSQL,
-#               browser tests (with axe-core's accessibility rules)
+#               browser tests (with axe-core's accessibility rules) on
+#               bbolt and again on PostgreSQL
 # .ci/run calls `make test`.
 
 GO ?= go
@@ -20,6 +21,7 @@ test:
 	$(GO) test -race -count=1 -timeout 20m ./...
 	AIXIN_TEST_ENGINE=postgres $(GO) test -race -count=1 -timeout 20m ./handlers
 	bash e2e/run.sh
+	AIXIN_TEST_ENGINE=postgres bash e2e/run.sh
 
 # Durable-append, verify, balance and monthly-export benchmarks (several
 # minutes; builds a 1,000,000-entry file in $${AIXIN_BENCH_DIR:-/tmp} the first time).

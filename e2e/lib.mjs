@@ -146,10 +146,21 @@ export async function text(locator) {
 // installation; it answers {url, stop}. The administrator is ADMIN. env
 // adds to the server's environment (AIXIN_TEST_CLOCK, say).
 export async function freshServer(dir, env = {}) {
-  const { spawn } = await import('node:child_process');
+  const { spawn, execFileSync } = await import('node:child_process');
   const bin = process.env.AIXIN_BIN;
   if (!bin) throw new Error('AIXIN_BIN is not set: run the tests with e2e/run.sh');
-  const proc = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', dir], {
+  const args = ['serve', '--addr', '127.0.0.1:0', '--data', dir];
+  const pg = process.env.AIXIN_TEST_PG;
+  if (pg) {
+    // On PostgreSQL a folder's installation is a database named for it: a
+    // server started again on the folder finds its data.
+    const { createHash } = await import('node:crypto');
+    const name = 'f_' + createHash('sha256').update(dir).digest('hex').slice(0, 16);
+    const exists = execFileSync('psql', ['-tA', pg, '-c', `SELECT 1 FROM pg_database WHERE datname = '${name}'`]).toString().trim();
+    if (!exists) execFileSync('psql', ['-q', pg, '-c', `CREATE DATABASE ${name}`]);
+    args.push('--db', pg.replace('/postgres?', `/${name}?`));
+  }
+  const proc = spawn(bin, args, {
     env: { ...process.env, AIXIN_ADMIN_PASSWORD: ADMIN.password, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -69,14 +69,18 @@ if [ -n "$stale" ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# Build and start aixin.
+# Build and start aixin: on a data folder, or with AIXIN_TEST_ENGINE=postgres
+# on a PostgreSQL server of its own (tools/postgres/start.sh), where each
+# test's fresh server gets a database of its own (lib.mjs freshServer).
 tmp=$(mktemp -d)
 server_pid=""
+pg_dir=""
 cleanup() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  [ -n "$pg_dir" ] && bash "$root/tools/postgres/stop.sh" "$pg_dir"
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -84,7 +88,16 @@ trap cleanup EXIT
 (cd "$root" && go build -o "$tmp/aixin" ./cmd/aixin)
 export AIXIN_ADMIN_PASSWORD="e2e-admin-$(date +%s)-$RANDOM"
 mkdir -p "$tmp/data"
-"$tmp/aixin" serve --addr 127.0.0.1:0 --data "$tmp/data" >"$tmp/stdout" 2>"$tmp/server.log" &
+db_flag=()
+if [ "${AIXIN_TEST_ENGINE:-}" = postgres ]; then
+  bash "$root/tools/postgres/install.sh"
+  pg_dir=$(mktemp -d /tmp/aixin-e2e-pg-XXXXXX)
+  export AIXIN_TEST_PG=$(bash "$root/tools/postgres/start.sh" "$pg_dir")
+  psql -q "$AIXIN_TEST_PG" -c 'CREATE DATABASE e2e'
+  db_flag=(--db "$(printf '%s' "$AIXIN_TEST_PG" | sed 's|/postgres?|/e2e?|')")
+  echo "e2e: on PostgreSQL ${db_flag[1]}"
+fi
+"$tmp/aixin" serve --addr 127.0.0.1:0 --data "$tmp/data" "${db_flag[@]}" >"$tmp/stdout" 2>"$tmp/server.log" &
 server_pid=$!
 
 url=""
