@@ -4,12 +4,18 @@
 #               packages (the PostgreSQL engine's against a real PostgreSQL
 #               that the tests start), the HTTP tests again on PostgreSQL,
 #               browser tests (with axe-core's accessibility rules) on
-#               bbolt and again on PostgreSQL
+#               bbolt, and their flows again on PostgreSQL
 # .ci/run calls `make test`.
 
 GO ?= go
 
 .PHONY: run test bench build fuzz
+
+# The browser tests that run again on PostgreSQL in make test: every flow;
+# the accessibility and large-text files look at the same pages and markup
+# on either engine, and take four minutes, so they run on bbolt only here
+# (AIXIN_TEST_ENGINE=postgres bash e2e/run.sh runs all of them).
+PG_BROWSER_TESTS = $(filter-out tests/a11y.test.mjs tests/textsize.test.mjs,$(patsubst e2e/%,%,$(wildcard e2e/tests/*.test.mjs)))
 
 run:
 	$(GO) run ./cmd/aixin serve --demo
@@ -21,7 +27,7 @@ test:
 	$(GO) test -race -count=1 -timeout 20m ./...
 	AIXIN_TEST_ENGINE=postgres $(GO) test -race -count=1 -timeout 20m ./handlers
 	bash e2e/run.sh
-	AIXIN_TEST_ENGINE=postgres bash e2e/run.sh
+	AIXIN_TEST_ENGINE=postgres bash e2e/run.sh $(PG_BROWSER_TESTS)
 
 # Durable-append, verify, balance and monthly-export benchmarks (several
 # minutes; builds a 1,000,000-entry file in $${AIXIN_BENCH_DIR:-/tmp} the first time).
