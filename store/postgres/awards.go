@@ -6,7 +6,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 
 	"aixin/ledger"
 
@@ -592,41 +591,23 @@ func (s *Store) postDueAwards(ctx context.Context) (ledger.SweepResult, error) {
 		if err := rows.Err(); err != nil {
 			return res, unavailable(err)
 		}
-		errs := make([]error, len(due))
-		posted := make([]bool, len(due))
-		var wg sync.WaitGroup
-		for i, id := range due {
-			wg.Go(func() {
-				errs[i] = s.update(ctx, func(w *wtx) error {
-					sa, err := w.readAward(id)
-					if err != nil {
-						return err
-					}
-					st, err := w.awardState(sa.Award)
-					if err != nil {
-						return err
-					}
-					d, isDue, err := ledger.PostDueAward(st, s.now())
-					if err != nil || !isDue {
-						return err // held or decided since the page was read
-					}
-					posted[i] = true
-					_, err = w.applyAward(sa.Key, sa.Fingerprint, false, d)
-					return err
-				})
-			})
-		}
-		wg.Wait()
-		for i, err := range errs {
-			switch {
-			case err == nil && posted[i]:
-				res.Done++
-			case err == nil:
-			case ledger.ErrorCode(err) == ledger.EUNAVAILABLE:
-				return res, err
-			default:
-				res.Failed = append(res.Failed, ledger.SweepFailure{ID: due[i], Err: err})
+		if err := s.sweep(ctx, due, &res, func(w *wtx, i int) (bool, error) {
+			sa, err := w.readAward(due[i])
+			if err != nil {
+				return false, err
 			}
+			st, err := w.awardState(sa.Award)
+			if err != nil {
+				return false, err
+			}
+			d, isDue, err := ledger.PostDueAward(st, s.now())
+			if err != nil || !isDue {
+				return false, err // held or decided since the page was read
+			}
+			_, err = w.applyAward(sa.Key, sa.Fingerprint, false, d)
+			return true, err
+		}); err != nil {
+			return res, err
 		}
 		if len(due) < awardsPage {
 			return res, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"aixin/ledger"
@@ -318,6 +319,41 @@ func (w *wtx) openNewAccount(a ledger.Account) {
 		w.st.opened = append(w.st.opened, k)
 	}
 	w.wrote = true
+}
+
+// sweep handles each item of a background sweep in a request of its own
+// (the requests share commits, and one that fails fails alone). handle
+// decides again on what its request reads and says whether it handled
+// item i, so two app servers sweeping at once handle an item once; the
+// last run of a request (a batch may run again) is the one counted. The
+// outcomes are added to res; sweep returns an error only when the
+// database cannot be reached, and the sweep should stop.
+func (s *Store) sweep(ctx context.Context, ids []uuid.UUID, res *ledger.SweepResult, handle func(w *wtx, i int) (bool, error)) error {
+	handled := make([]bool, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			errs[i] = s.update(ctx, func(w *wtx) error {
+				var err error
+				handled[i], err = handle(w, i)
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		switch {
+		case err == nil && handled[i]:
+			res.Done++
+		case err == nil:
+		case ledger.ErrorCode(err) == ledger.EUNAVAILABLE:
+			return err
+		default:
+			res.Failed = append(res.Failed, ledger.SweepFailure{ID: ids[i], Err: err})
+		}
+	}
+	return nil
 }
 
 // runBatch runs the batch in one transaction and commits. It returns the

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
-	"sync"
 	"time"
 
 	"aixin/ledger"
@@ -682,39 +681,18 @@ func (s *Store) closeOverdueAttendances(ctx context.Context) (ledger.SweepResult
 			due = append(due, a.ID)
 		}
 	}
-	errs := make([]error, len(due))
-	closed := make([]bool, len(due))
-	var wg sync.WaitGroup
-	for i, id := range due {
-		wg.Go(func() {
-			errs[i] = s.update(ctx, func(w *wtx) error {
-				a, e, err := w.attendanceAndEvent(id)
-				if err != nil {
-					return err
-				}
-				c := ledger.DecideOverdue(e, a, s.now(), s.rules)
-				if c == nil {
-					return nil // checked out or closed since it was read
-				}
-				closed[i] = true
-				return w.putAttendance(*c)
-			})
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			if closed[i] {
-				res.Done++
-			}
-		case ledger.ErrorCode(err) == ledger.EUNAVAILABLE:
-			return res, err
-		default:
-			res.Failed = append(res.Failed, ledger.SweepFailure{ID: due[i], Err: err})
+	err = s.sweep(ctx, due, &res, func(w *wtx, i int) (bool, error) {
+		a, e, err := w.attendanceAndEvent(due[i])
+		if err != nil {
+			return false, err
 		}
-	}
-	return res, nil
+		c := ledger.DecideOverdue(e, a, s.now(), s.rules)
+		if c == nil {
+			return false, nil // checked out or closed since it was read
+		}
+		return true, w.putAttendance(*c)
+	})
+	return res, err
 }
 
 // EventMinutes implements ledger.Reports: the month's service rows.

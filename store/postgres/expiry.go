@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"aixin/ledger"
@@ -223,38 +222,31 @@ func (s *Store) expireStreet(ctx context.Context, street uuid.UUID, years, year 
 	if err != nil {
 		return err
 	}
-	expired := make([]ledger.Points, len(accounts))
-	errs := make([]error, len(accounts))
-	var wg sync.WaitGroup
+	ids := make([]uuid.UUID, len(accounts))
 	for i, a := range accounts {
-		wg.Go(func() {
-			errs[i] = s.update(ctx, func(w *wtx) error {
-				var err error
-				expired[i], err = w.expireAccount(street, year, a.account)
-				return err
-			})
-		})
+		ids[i] = a.id
 	}
-	wg.Wait()
+	expired := make([]ledger.Points, len(accounts))
+	done, failedBefore := res.Done, len(res.Failed)
+	if err := s.sweep(ctx, ids, res, func(w *wtx, i int) (bool, error) {
+		n, err := w.expireAccount(street, year, accounts[i].account)
+		if err != nil {
+			n = 0 // a request that fails expires nothing
+		}
+		expired[i] = n
+		return n > 0, err
+	}); err != nil {
+		return err
+	}
 	run := ledger.ExpiryRun{Street: street, Year: year, Years: years, Cutoff: ledger.ExpiryCutoff(year, years, s.loc)}
 	if last != nil {
 		run.Accounts, run.Points = last.Accounts, last.Points
 	}
-	failed := 0
-	for i, err := range errs {
-		switch {
-		case err == nil && expired[i] > 0:
-			res.Done++
-			run.Accounts++
-			run.Points += expired[i]
-		case err == nil:
-		case ledger.ErrorCode(err) == ledger.EUNAVAILABLE:
-			return err
-		default:
-			res.Failed = append(res.Failed, ledger.SweepFailure{ID: accounts[i].id, Err: err})
-			failed++
-		}
+	run.Accounts += res.Done - done
+	for _, p := range expired {
+		run.Points += p
 	}
+	failed := len(res.Failed) - failedBefore
 	run.Failed, run.Done, run.At = failed, failed == 0, now.UTC()
 	return s.update(ctx, func(w *wtx) error {
 		doc, err := jsonDoc(run)

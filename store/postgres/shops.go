@@ -10,7 +10,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"aixin/ledger"
@@ -698,33 +697,15 @@ func (s *Store) expireVouchers(ctx context.Context) (ledger.SweepResult, error) 
 		if err := rows.Err(); err != nil {
 			return res, unavailable(err)
 		}
-		errs := make([]error, len(due))
-		done := make([]bool, len(due))
-		var wg sync.WaitGroup
-		for i, id := range due {
-			wg.Go(func() {
-				errs[i] = s.update(ctx, func(w *wtx) error {
-					v, err := w.readVoucher(id)
-					if err != nil {
-						return err
-					}
-					_, done[i], err = w.release(ledger.ReleaseState{Voucher: v, Cause: ledger.ReleaseExpiry})
-					return err
-				})
-			})
-		}
-		wg.Wait()
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				if done[i] {
-					res.Done++
-				}
-			case ledger.ErrorCode(err) == ledger.EUNAVAILABLE:
-				return res, err // the database cannot be reached: stop the sweep
-			default:
-				res.Failed = append(res.Failed, ledger.SweepFailure{ID: due[i], Err: err})
+		if err := s.sweep(ctx, due, &res, func(w *wtx, i int) (bool, error) {
+			v, err := w.readVoucher(due[i])
+			if err != nil {
+				return false, err
 			}
+			_, done, err := w.release(ledger.ReleaseState{Voucher: v, Cause: ledger.ReleaseExpiry})
+			return done, err
+		}); err != nil {
+			return res, err // the database cannot be reached: stop the sweep
 		}
 		if len(due) < expiryPage {
 			return res, nil

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"sync"
 
 	"aixin/ledger"
 
@@ -396,39 +395,18 @@ func (s *Store) lapseWishClaims(ctx context.Context) (ledger.SweepResult, error)
 	if err := rows.Err(); err != nil {
 		return res, unavailable(err)
 	}
-	errs := make([]error, len(due))
-	lapsed := make([]bool, len(due))
-	var wg sync.WaitGroup
-	for i, id := range due {
-		wg.Go(func() {
-			errs[i] = s.update(ctx, func(w *wtx) error {
-				wish, err := w.readWish(id)
-				if err != nil {
-					return err
-				}
-				out, ok := ledger.LapseClaim(wish, s.now())
-				if !ok {
-					return nil // fulfilled, withdrawn or rejected since it was read
-				}
-				lapsed[i] = true
-				return w.putWish(false, out)
-			})
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			if lapsed[i] {
-				res.Done++
-			}
-		case ledger.ErrorCode(err) == ledger.EUNAVAILABLE:
-			return res, err
-		default:
-			res.Failed = append(res.Failed, ledger.SweepFailure{ID: due[i], Err: err})
+	err = s.sweep(ctx, due, &res, func(w *wtx, i int) (bool, error) {
+		wish, err := w.readWish(due[i])
+		if err != nil {
+			return false, err
 		}
-	}
-	return res, nil
+		out, ok := ledger.LapseClaim(wish, s.now())
+		if !ok {
+			return false, nil // fulfilled, withdrawn or rejected since it was read
+		}
+		return true, w.putWish(false, out)
+	})
+	return res, err
 }
 
 // SetWishWall implements ledger.Wishes.
