@@ -6,6 +6,7 @@
 //	aixin verify [FILE]         recompute the ledger's hash chain and derived state
 //	                            (--db postgres://… verifies a PostgreSQL database's journal)
 //	aixin backup [-o FILE]      write a consistent copy of a stopped server's data
+//	aixin migrate --to postgres://…  copy a stopped server's data folder into an empty PostgreSQL database
 //	aixin user add|passwd       add a staff account or set a password (password on stdin)
 //	aixin import members FILE   import a roster (.csv or .xlsx) into a stopped server's data
 //	aixin export monthly        the monthly totals of a stopped server's data (.xlsx or .csv)
@@ -67,6 +68,7 @@ Usage:
   aixin demo    [--data DIR]    fill a new data folder with a demo district and print its logins
   aixin verify  [--data DIR] [FILE] | --db postgres://…   (the journal of a PostgreSQL database)
   aixin backup  [--data DIR] [-o FILE]
+  aixin migrate [--from DIR] --to postgres://…   copy a stopped server's data folder into an empty PostgreSQL database
   aixin user add    --login LOGIN --role admin|organizer|grid_worker|clerk [--unit ID] [--shop ID] [--name NAME] [--data DIR]
                                                                                           (password on stdin)
   aixin user passwd --login LOGIN [--data DIR]                                            (password on stdin)
@@ -180,6 +182,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, rest, getenv, stdout, stderr)
 	case "verify":
 		return verify(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, rest, getenv, stdout, stderr)
 	case "backup":
 		return backup(ctx, rest, getenv, stdout, stderr)
 	case "user":

@@ -30,19 +30,36 @@ func (s *Store) CopyJournal(ctx context.Context, accounts []ledger.Account, entr
 		return 0, unavailable(err)
 	}
 	defer tx.Rollback(context.Background())
-	var seq int64
-	var others int64
-	if err := tx.QueryRow(ctx, `SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE`).Scan(&seq); err != nil {
+	if err := journalEmpty(ctx, tx); err != nil {
 		return 0, err
+	}
+	n, err := s.copyJournal(ctx, tx, accounts, entries)
+	if err != nil {
+		return n, err
+	}
+	return n, tx.Commit(ctx)
+}
+
+// journalEmpty refuses a database with entries or accounts but escrow,
+// and locks the chain head for the copy.
+func journalEmpty(ctx context.Context, tx pgx.Tx) error {
+	var seq, others int64
+	if err := tx.QueryRow(ctx, `SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE`).Scan(&seq); err != nil {
+		return err
 	}
 	escrow := ledger.Escrow.Key()
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM accounts WHERE account <> $1`, escrow[:]).Scan(&others); err != nil {
-		return 0, err
+		return err
 	}
 	if seq != 0 || others != 0 {
-		return 0, ErrNotEmpty
+		return ErrNotEmpty
 	}
+	return nil
+}
 
+// copyJournal is CopyJournal's work in tx, on a journal checked empty.
+func (s *Store) copyJournal(ctx context.Context, tx pgx.Tx, accounts []ledger.Account, entries func(after uint64, limit int) ([]ledger.Entry, error)) (uint64, error) {
+	escrow := ledger.Escrow.Key()
 	rows := map[[ledger.AccountKeySize]byte]*accountRow{escrow: {}}
 	for _, a := range accounts {
 		if !a.Valid() {
@@ -142,5 +159,5 @@ func (s *Store) CopyJournal(ctx context.Context, accounts []ledger.Account, entr
 			return n, err
 		}
 	}
-	return n, tx.Commit(ctx)
+	return n, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -79,7 +80,11 @@ func (w *wtx) repeatedWish(key string, id uuid.UUID, sum [sha256.Size]byte) (led
 	}
 	var used uuid.UUID
 	var req []byte
-	found, err := w.QueryRow(`SELECT wish, request FROM wish_keys WHERE key = $1`, []any{key}, &used, &req)
+	// A key moved from bbolt, which keeps a key that is not a UUID only as
+	// its hash, is kept as ledger.HashedKeyPrefix and the hash.
+	h := sha256.Sum256([]byte(key))
+	found, err := w.QueryRow(`SELECT wish, request FROM wish_keys WHERE key = $1 OR key = $2 LIMIT 1`,
+		[]any{key, ledger.HashedKeyPrefix + hex.EncodeToString(h[:])}, &used, &req)
 	if err != nil || !found {
 		return ledger.Wish{}, false, err
 	}
