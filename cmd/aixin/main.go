@@ -4,7 +4,7 @@
 //	aixin serve                 start the server (creates the first administrator on an empty folder)
 //	aixin demo                  fill a new data folder with a demo district (serve --demo does it on start)
 //	aixin verify [FILE]         recompute the ledger's hash chain and derived state
-//	                            (--db postgres://… verifies a PostgreSQL database's journal)
+//	                            (--db postgres://… verifies a PostgreSQL database, servers running)
 //	aixin backup [-o FILE]      write a consistent copy of a stopped server's data
 //	aixin migrate --to postgres://…  copy a stopped server's data folder into an empty PostgreSQL database
 //	aixin user add|passwd       add a staff account or set a password (password on stdin)

@@ -121,25 +121,33 @@ func (s *Store) DumpSums(ctx context.Context) (ledger.RecordSums, error) {
 	defer tx.Rollback(context.Background())
 	sums := ledger.RecordSums{}
 	for _, k := range ledger.RecordKinds {
-		t := recordTables[k]
-		rows, err := tx.Query(ctx, `SELECT `+strings.Join(t.read, ", ")+` FROM `+t.table)
+		s, err := sumTable(ctx, tx, k)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", t.table, err)
-		}
-		for rows.Next() {
-			r, err := t.scan(rows)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("%s: %w", t.table, err)
-			}
-			r.Kind = k
-			sums.Add(r)
-		}
-		if err := rows.Err(); err != nil {
 			return nil, err
 		}
+		sums[k] = &s
 	}
 	return sums, nil
+}
+
+// sumTable sums the records of kind in its table.
+func sumTable(ctx context.Context, tx pgx.Tx, kind ledger.RecordKind) (ledger.RecordSum, error) {
+	var sum ledger.RecordSum
+	t := recordTables[kind]
+	rows, err := tx.Query(ctx, `SELECT `+strings.Join(t.read, ", ")+` FROM `+t.table)
+	if err != nil {
+		return sum, fmt.Errorf("%s: %w", t.table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := t.scan(rows)
+		if err != nil {
+			return sum, fmt.Errorf("%s: %w", t.table, err)
+		}
+		r.Kind = kind
+		sum.Add(r)
+	}
+	return sum, rows.Err()
 }
 
 // recordTable says where a kind of record is stored: the columns Load

@@ -2,12 +2,14 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
 	"aixin/ledger"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -74,6 +76,7 @@ func (s *Store) verifyTx(ctx context.Context, tx pgx.Tx) (ledger.VerifyReport, e
 	months := map[monthKey]*ledger.MonthTotals{}
 	reverses := map[uint64]uint64{} // reversed -> by
 	keys := map[string]uint64{}
+	derived := newDerivedCheck(s.loc)
 	var prev ledger.Hash
 	var prevTime int64
 	var seq uint64
@@ -158,6 +161,10 @@ func (s *Store) verifyTx(ctx context.Context, tx pgx.Tx) (ledger.VerifyReport, e
 				mt.Apply(&e, side.a)
 			}
 			prev, prevTime = e.Hash, e.Time.UnixNano()
+			derived.note(e)
+		}
+		if err := derived.add(ctx, tx); err != nil {
+			return rep, err
 		}
 		if ctx.Err() != nil {
 			return fail(seq, "verification cancelled: %v", ctx.Err())
@@ -267,6 +274,13 @@ func (s *Store) verifyTx(ctx context.Context, tx pgx.Tx) (ledger.VerifyReport, e
 		return rep, err
 	}
 
+	if what, err := derived.compare(ctx, tx); err != nil || what != "" {
+		if err != nil {
+			return rep, err
+		}
+		return fail(0, "the stored %s rows differ from what the journal's entries make", what)
+	}
+
 	var headSeq, at int64
 	var headHash []byte
 	if err := tx.QueryRow(ctx, `SELECT seq, hash, at FROM chain_head WHERE id = 1`).Scan(&headSeq, &headHash, &at); err != nil {
@@ -310,4 +324,121 @@ func entryAt(ctx context.Context, tx pgx.Tx, seq uint64) (ledger.Entry, error) {
 		return ledger.Entry{}, err
 	}
 	return ledger.DecodeCanonical(canon)
+}
+
+// derivedCheck rebuilds the redemption and service rows (ledger.DerivedRows)
+// from the journal as Verify walks it: note collects what a page of entries
+// names, add reads those vouchers and attendances and counts them.
+type derivedCheck struct {
+	loc      *time.Location
+	rows     *ledger.DerivedRows
+	redeems  map[uint64]uuid.UUID         // redeem entry -> its voucher, for reverses later
+	vouchers map[uuid.UUID]ledger.Voucher // read so far (found)
+	page     []ledger.Entry               // this page's entries that name a voucher or an attendance
+}
+
+func newDerivedCheck(loc *time.Location) *derivedCheck {
+	return &derivedCheck{loc: loc, rows: ledger.NewDerivedRows(), redeems: map[uint64]uuid.UUID{}, vouchers: map[uuid.UUID]ledger.Voucher{}}
+}
+
+func (d *derivedCheck) note(e ledger.Entry) {
+	if id, ok := ledger.VoucherOf(&e); ok {
+		d.redeems[e.Seq] = id
+		d.page = append(d.page, e)
+	} else if _, ok := d.redeems[e.Reverses]; ok && e.Kind == ledger.KindReverse {
+		d.page = append(d.page, e)
+	}
+	if _, ok := ledger.AttendanceOf(&e); ok {
+		d.page = append(d.page, e)
+	}
+}
+
+func (d *derivedCheck) add(ctx context.Context, tx pgx.Tx) error {
+	if len(d.page) == 0 {
+		return nil
+	}
+	var vids, aids []uuid.UUID
+	for i := range d.page {
+		e := &d.page[i]
+		if id, ok := ledger.VoucherOf(e); ok {
+			if _, read := d.vouchers[id]; !read {
+				vids = append(vids, id)
+			}
+		}
+		if id, ok := ledger.AttendanceOf(e); ok {
+			aids = append(aids, id)
+		}
+	}
+	if err := scanDocs(ctx, tx, `SELECT doc FROM vouchers WHERE id = ANY($1)`, vids, func(v storedVoucher) {
+		d.vouchers[v.ID] = v.Voucher
+	}); err != nil {
+		return err
+	}
+	atts := map[uuid.UUID]ledger.Attendance{}
+	if err := scanDocs(ctx, tx, `SELECT doc FROM attendances WHERE id = ANY($1)`, aids, func(a ledger.Attendance) {
+		atts[a.ID] = a
+	}); err != nil {
+		return err
+	}
+	for i := range d.page {
+		e := &d.page[i]
+		m := ledger.MonthOf(e.Time, d.loc)
+		if id, ok := ledger.VoucherOf(e); ok {
+			if v, found := d.vouchers[id]; found { // else a redeem appended to the journal directly
+				d.rows.AddRedemption(v, m, 1, e.Seq)
+			}
+		} else if id, ok := d.redeems[e.Reverses]; ok && e.Kind == ledger.KindReverse {
+			if v, found := d.vouchers[id]; found {
+				d.rows.AddRedemption(v, m, -1, e.Seq)
+			}
+		}
+		if id, ok := ledger.AttendanceOf(e); ok {
+			if a, found := atts[id]; found {
+				d.rows.AddService(e, a, d.loc)
+			}
+		}
+	}
+	d.page = d.page[:0]
+	return nil
+}
+
+// compare returns the kind of the first derived rows that differ from
+// the rebuilt ones ("" when none do).
+func (d *derivedCheck) compare(ctx context.Context, tx pgx.Tx) (string, error) {
+	want := ledger.RecordSums{}
+	d.rows.Records(want.Add)
+	for _, k := range ledger.DerivedKinds {
+		got, err := sumTable(ctx, tx, k)
+		if err != nil {
+			return "", err
+		}
+		if got != want.Of(k) {
+			return string(k), nil
+		}
+	}
+	return "", nil
+}
+
+// scanDocs reads the JSON documents a query on ids returns into fn.
+func scanDocs[T any](ctx context.Context, tx pgx.Tx, sql string, ids []uuid.UUID, fn func(T)) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := tx.Query(ctx, sql, ids)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return err
+		}
+		var v T
+		if err := json.Unmarshal([]byte(doc), &v); err != nil {
+			return err
+		}
+		fn(v)
+	}
+	return rows.Err()
 }

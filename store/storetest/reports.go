@@ -212,6 +212,10 @@ func testMonthReportAgainstReplay(t *testing.T, open OpenReports) {
 				t.Fatalf("the run did not try everything: redeemed %d released %d adjusted %d expired %d held over a month end %d reversed %d (%d in a later month)",
 					redeemed, released, adjusted, expired, crossing, reversed, reversedLater)
 			}
+			// The engine's own check rebuilds the same rows from the journal.
+			if rep, err := s.Verify(ctx); err != nil || !rep.OK {
+				t.Fatalf("verify after the run: %+v %v", rep, err)
+			}
 		})
 	}
 }
