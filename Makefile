@@ -32,9 +32,9 @@ test:
 # Durable-append, verify, balance and monthly-export benchmarks (several
 # minutes; builds a 1,000,000-entry file in $${AIXIN_BENCH_DIR:-/tmp} the first time).
 bench:
-	$(GO) test ./store -run '^$$' -bench Append -benchtime 20000x -timeout 60m
-	$(GO) test ./store -run '^$$' -bench 'Verify1M|Balance' -timeout 30m
-	$(GO) test ./store -run '^$$' -bench ExportMonth1M -benchtime 5x -timeout 30m
+	$(GO) test ./store/bolt -run '^$$' -bench Append -benchtime 20000x -timeout 60m
+	$(GO) test ./store/bolt -run '^$$' -bench 'Verify1M|Balance' -timeout 30m
+	$(GO) test ./store/bolt -run '^$$' -bench ExportMonth1M -benchtime 5x -timeout 30m
 	bash tools/postgres/install.sh
 	$(GO) test ./store/postgres -run '^$$' -bench Engines -benchtime 20000x -timeout 60m
 

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 
 	"github.com/google/uuid"
 )
@@ -27,7 +27,7 @@ func BenchmarkCheckinInOut(b *testing.B) {
 	clk := &clock{t: time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)}
 	rules := ledger.DefaultEventRules
 	rules.RepeatWindow = 0
-	st, _, _, srv := startServer(b, store.Options{Now: clk.Now, Rules: &rules}, io.Discard, func(c *Config) {
+	st, _, _, srv := startServer(b, bolt.Options{Now: clk.Now, Rules: &rules}, io.Discard, func(c *Config) {
 		c.Rules, c.ActionsPerMinute = rules, 1<<30
 	})
 	street, err := st.CreateUnit(ctx, "幸福街道", ledger.UnitStreet, uuid.Nil, nil)

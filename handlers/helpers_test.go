@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 	"aixin/store/postgres"
 	"aixin/store/postgres/pgtest"
 
@@ -146,7 +146,7 @@ func newEnv(t *testing.T, configure ...func(*Config)) *env {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)}
 	e := &env{t: t, clock: clk, logs: &logBuffer{}}
-	e.store, e.cfg, e.echo, e.srv = startServer(t, store.Options{Now: clk.Now}, e.logs, configure...)
+	e.store, e.cfg, e.echo, e.srv = startServer(t, bolt.Options{Now: clk.Now}, e.logs, configure...)
 
 	e.users = make(map[ledger.Role]ledger.User)
 	for _, r := range []ledger.Role{ledger.RoleAdmin, ledger.RoleOrganizer, ledger.RoleClerk, ledger.RoleVolunteer} {
@@ -168,7 +168,7 @@ func (e *env) addUser(login string, role ledger.Role, disabled bool) ledger.User
 // startServer opens a store (a bbolt file in a temp dir, or a new
 // PostgreSQL database: testEngine) with opts and starts the server on it,
 // logging to logs; configure may change the Config before New.
-func startServer(tb testing.TB, opts store.Options, logs io.Writer, configure ...func(*Config)) (testStore, Config, *echo.Echo, *httptest.Server) {
+func startServer(tb testing.TB, opts bolt.Options, logs io.Writer, configure ...func(*Config)) (testStore, Config, *echo.Echo, *httptest.Server) {
 	tb.Helper()
 	dir := tb.TempDir()
 	var st testStore
@@ -183,7 +183,7 @@ func startServer(tb testing.TB, opts store.Options, logs io.Writer, configure ..
 		st, ready = pg, pg.Ping
 		stats = func() StoreStats { return StoreStats(pg.Stats()) }
 	} else {
-		bs, err := store.Open(filepath.Join(dir, "aixin.db"), opts)
+		bs, err := bolt.Open(filepath.Join(dir, "aixin.db"), opts)
 		if err != nil {
 			tb.Fatal(err)
 		}

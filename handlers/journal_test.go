@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 )
 
 func TestLedgerEntries(t *testing.T) {
@@ -118,7 +118,7 @@ func TestBackup(t *testing.T) {
 	if err := os.WriteFile(path, res.body, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cp, err := store.Open(path, store.Options{ReadOnly: true})
+	cp, err := bolt.Open(path, bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 
 	"aixin/i18n"
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -318,7 +318,7 @@ func TestRosterCancelled(t *testing.T) {
 // TestImportRosterTooManyRows imports the files that once held a CPU for
 // minutes into a real store and gets the refusal, with nothing written.
 func TestImportRosterTooManyRows(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "aixin.db"), store.Options{})
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "aixin.db"), bolt.Options{})
 	must(t, err)
 	defer st.Close()
 	xlsx := wideRoster(t, 10*maxRosterRows, false)

@@ -14,7 +14,7 @@ import (
 
 	"aixin/handlers"
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 	"aixin/store/postgres"
 )
 
@@ -27,9 +27,9 @@ func envOr(getenv func(string) string, key, def string) string {
 
 // openStopped opens a store file of a server that is not running; while one
 // runs, it says what to do instead.
-func openStopped(path string, readOnly bool, whileRunning string) (*store.Store, error) {
-	st, err := store.Open(path, store.Options{ReadOnly: readOnly, LockTimeout: time.Second})
-	if errors.Is(err, store.ErrLocked) {
+func openStopped(path string, readOnly bool, whileRunning string) (*bolt.Store, error) {
+	st, err := bolt.Open(path, bolt.Options{ReadOnly: readOnly, LockTimeout: time.Second})
+	if errors.Is(err, bolt.ErrLocked) {
 		return nil, fmt.Errorf("%s is in use by a running aixin server; %s", path, whileRunning)
 	}
 	if errors.Is(err, os.ErrNotExist) {
@@ -116,7 +116,7 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %d bytes to %s\n", n, *out)
-	cp, err := store.Open(*out, store.Options{ReadOnly: true})
+	cp, err := bolt.Open(*out, bolt.Options{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("the copy does not open: %w", err)
 	}

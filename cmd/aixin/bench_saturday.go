@@ -18,7 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"aixin/store"
+	"aixin/store/bolt"
 
 	"github.com/google/uuid"
 )
@@ -255,7 +255,7 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 	if *backup && backupFile != "" {
 		defer os.Remove(backupFile)
 		during(fmt.Sprintf("the backup was taken, %.1f MB", float64(backupSize)/1e6), backupFrom.Load(), backupTo.Load())
-		st, err := store.Open(backupFile, store.Options{ReadOnly: true})
+		st, err := bolt.Open(backupFile, bolt.Options{ReadOnly: true})
 		if err != nil {
 			return fmt.Errorf("the backup does not open: %w", err)
 		}

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"aixin/store"
+	"aixin/store/bolt"
 )
 
 // config is what the commands are told by flags and AIXIN_* variables.
@@ -42,7 +42,7 @@ func newFlags(name string, getenv func(string) string, stderr io.Writer, c *conf
 	}
 	fs.StringVar(&c.DataDir, "data", env("AIXIN_DATA", "./aixin-data"), "data folder (AIXIN_DATA)")
 	fs.StringVar(&c.DB, "db", env("AIXIN_DB", ""), "a PostgreSQL database to keep the data in instead of the data folder's file, postgres://user@host:port/database (AIXIN_DB)")
-	fs.StringVar(&c.TimeZone, "tz", env("AIXIN_TZ", store.DefaultTimeZone), "time zone months are counted in (AIXIN_TZ)")
+	fs.StringVar(&c.TimeZone, "tz", env("AIXIN_TZ", bolt.DefaultTimeZone), "time zone months are counted in (AIXIN_TZ)")
 	c.AdminLogin = env("AIXIN_ADMIN_LOGIN", "admin")
 	c.AdminPass = getenv("AIXIN_ADMIN_PASSWORD")
 	c.tzGiven = getenv("AIXIN_TZ") != ""

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 )
 
 // TestDemoAwards: the demo district has a behaviour list, a grid worker,
@@ -19,7 +19,7 @@ func TestDemoAwards(t *testing.T) {
 	if err := run(context.Background(), []string{"demo"}, env, nil, &out, &errs); err != nil {
 		t.Fatalf("demo: %v\n%s", err, errs.String())
 	}
-	st, err := store.Open(filepath.Join(data, "aixin.db"), store.Options{ReadOnly: true})
+	st, err := bolt.Open(filepath.Join(data, "aixin.db"), bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 )
 
 // checkDemoHouseholds checks the demo's households (TestDemo): three in
@@ -14,7 +14,7 @@ import (
 // with 60 points; the love supermarket takes household points; one
 // household voucher was redeemed and one is open; the month reconciles
 // with the households counted.
-func checkDemoHouseholds(t *testing.T, st *store.Store) {
+func checkDemoHouseholds(t *testing.T, st *bolt.Store) {
 	t.Helper()
 	ctx := context.Background()
 	homes, err := st.Households(ctx, ledger.Scope{All: true})

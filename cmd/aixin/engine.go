@@ -8,7 +8,7 @@ import (
 
 	"aixin/handlers"
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 	"aixin/store/postgres"
 )
 
@@ -72,7 +72,7 @@ func openEngine(ctx context.Context, c config, o engineOptions) (opened, error) 
 		return opened{engine: pg, ready: pg.Ping, stats: func() handlers.StoreStats { return handlers.StoreStats(pg.Stats()) },
 			where: "PostgreSQL " + redact(c.DB)}, nil
 	}
-	st, err := store.Open(c.dbPath(), store.Options{Location: o.loc, Rules: o.rules, AwardRules: o.awardRules, Now: o.now,
+	st, err := bolt.Open(c.dbPath(), bolt.Options{Location: o.loc, Rules: o.rules, AwardRules: o.awardRules, Now: o.now,
 		WishClaimLife: o.wishClaimLife, LockTimeout: o.lockTimeout})
 	if err != nil {
 		return opened{}, err

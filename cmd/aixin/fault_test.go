@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 
 	"github.com/google/uuid"
 )
@@ -260,7 +260,7 @@ func (w *voucherLoad) stop() {
 // acknowledged voucher is there, cancelled where that was acknowledged.
 func (w *voucherLoad) check(t *testing.T, data string, round int) (opened, cancelled int) {
 	t.Helper()
-	st, err := store.Open(filepath.Join(data, "aixin.db"), store.Options{ReadOnly: true})
+	st, err := bolt.Open(filepath.Join(data, "aixin.db"), bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatalf("round %d: reopen: %v", round, err)
 	}

@@ -3,7 +3,7 @@ package main
 import (
 	"aixin/handlers"
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 
 	"bytes"
 	"context"
@@ -11,7 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
+	bbolt "go.etcd.io/bbolt"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"io"
 	"net/http"
@@ -191,7 +191,7 @@ func TestUserCommands(t *testing.T) {
 		t.Fatalf("user add: %v %s", err, out.String())
 	}
 	// Organisers and grid workers are bound to a unit, a grid worker to a grid.
-	st, err := store.Open(filepath.Join(env("AIXIN_DATA"), "aixin.db"), store.Options{})
+	st, err := bolt.Open(filepath.Join(env("AIXIN_DATA"), "aixin.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestUserCommands(t *testing.T) {
 func TestVerifyReportsDamage(t *testing.T) {
 	data := t.TempDir()
 	path := filepath.Join(data, "aixin.db")
-	st, err := store.Open(path, store.Options{})
+	st, err := bolt.Open(path, bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,11 +270,11 @@ func TestVerifyReportsDamage(t *testing.T) {
 	}
 	st.Close()
 	// Change the amount of entry 2 in place, as someone with the file could.
-	db, err := bolt.Open(path, 0o600, nil)
+	db, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Update(func(tx *bolt.Tx) error {
+	db.Update(func(tx *bbolt.Tx) error {
 		j := tx.Bucket([]byte("journal"))
 		k := []byte{0, 0, 0, 0, 0, 0, 0, 2}
 		v := append([]byte(nil), j.Get(k)...)
@@ -300,7 +300,7 @@ func TestVerifyReportsDamage(t *testing.T) {
 // Windows (GB18030, CRLF) into a stopped server's data, twice.
 func TestImportMembersCommand(t *testing.T) {
 	data := t.TempDir()
-	st, err := store.Open(filepath.Join(data, "aixin.db"), store.Options{})
+	st, err := bolt.Open(filepath.Join(data, "aixin.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestImportMembersCommand(t *testing.T) {
 
 func TestExportMonthlyCommand(t *testing.T) {
 	data := t.TempDir()
-	st, err := store.Open(filepath.Join(data, "aixin.db"), store.Options{})
+	st, err := bolt.Open(filepath.Join(data, "aixin.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,7 +409,7 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("the logins lack %q:\n%s", want, out.String())
 		}
 	}
-	st, err := store.Open(filepath.Join(data, "aixin.db"), store.Options{ReadOnly: true})
+	st, err := bolt.Open(filepath.Join(data, "aixin.db"), bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +468,7 @@ func TestDemo(t *testing.T) {
 	st.Close()
 	// Logins work as printed.
 	u, err := func() (ledger.User, error) {
-		st, err := store.Open(filepath.Join(data, "aixin.db"), store.Options{ReadOnly: true})
+		st, err := bolt.Open(filepath.Join(data, "aixin.db"), bolt.Options{ReadOnly: true})
 		if err != nil {
 			return ledger.User{}, err
 		}
@@ -586,7 +586,7 @@ func TestServeRefusesUnreadableSettings(t *testing.T) {
 // demoWishesHold checks the demo's wishes (微心愿): some in every state, in
 // every community, the confirmed ones' points awarded, the grid worker of
 // 东河园's first grid, and 东河园's public wall on.
-func demoWishesHold(t *testing.T, st *store.Store) {
+func demoWishesHold(t *testing.T, st *bolt.Store) {
 	t.Helper()
 	ctx := context.Background()
 	wishes, err := st.ListWishes(ctx, ledger.WishFilter{Scope: ledger.Scope{All: true}})

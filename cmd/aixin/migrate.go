@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 	"aixin/store/postgres"
 )
 
@@ -78,7 +78,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 // proveCopy compares what matters on the two engines: the journal (the
 // target verifies and has the same head), the balances, the records and
 // the monthly figures derived from them.
-func proveCopy(ctx context.Context, src *store.Store, dst *postgres.Store, accounts []ledger.Account, loaded ledger.RecordSums) error {
+func proveCopy(ctx context.Context, src *bolt.Store, dst *postgres.Store, accounts []ledger.Account, loaded ledger.RecordSums) error {
 	rep, err := dst.Verify(ctx)
 	if err != nil {
 		return err

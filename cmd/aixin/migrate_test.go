@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 	"aixin/store/postgres"
 	"aixin/store/postgres/pgtest"
 
@@ -32,7 +32,7 @@ func TestMigrateDemo(t *testing.T) {
 	}
 	// The demo holds records of every kind that matters, so the copy is
 	// tried on each of them.
-	src, err := store.Open(filepath.Join(data, "aixin.db"), store.Options{})
+	src, err := bolt.Open(filepath.Join(data, "aixin.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestMigrateDemo(t *testing.T) {
 
 	// A server on the database: the demo's volunteer logs in with the
 	// folder's password and has the folder's points.
-	srcStore, err := store.Open(filepath.Join(data, "aixin.db"), store.Options{ReadOnly: true})
+	srcStore, err := bolt.Open(filepath.Join(data, "aixin.db"), bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestMigrateDemo(t *testing.T) {
 	if _, err := conn.Exec(ctx, `UPDATE members SET doc = replace(doc, '"name":"', '"name":"改') WHERE id = (SELECT id FROM members ORDER BY id LIMIT 1)`); err != nil {
 		t.Fatal(err)
 	}
-	src, err = store.Open(filepath.Join(data, "aixin.db"), store.Options{ReadOnly: true})
+	src, err = bolt.Open(filepath.Join(data, "aixin.db"), bolt.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestMigrateDemo(t *testing.T) {
 }
 
 // demoVolunteerLogin is the login of the demo's first volunteer, who has points.
-func demoVolunteerLogin(t *testing.T, st *store.Store) string {
+func demoVolunteerLogin(t *testing.T, st *bolt.Store) string {
 	t.Helper()
 	ms, err := st.Members(context.Background(), ledger.MemberFilter{Scope: ledger.Scope{All: true}, Limit: 1})
 	if err != nil || len(ms) == 0 {

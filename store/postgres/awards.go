@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"aixin/ledger"
+	"aixin/store"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -562,7 +563,7 @@ func (s *Store) AwardTargets(ctx context.Context, scope ledger.Scope, query stri
 // two app servers sweeping at once post each award once.
 func (s *Store) PostDueAwards(ctx context.Context) (ledger.SweepResult, error) {
 	res, err := s.postDueAwards(ctx)
-	s.stats.failed(sweepAwardNotice, res)
+	s.stats.Swept(store.SweepAwardNotice, res)
 	return res, err
 }
 

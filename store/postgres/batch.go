@@ -131,12 +131,12 @@ func (s *Store) commit(batch []*op) {
 		appended, err := s.runBatch(ctx, batch)
 		cancel()
 		if err == nil {
-			s.stats.commits.Add(1)
-			s.stats.appends.Add(uint64(appended))
-			s.stats.observeBatch(len(batch))
+			s.stats.Commits.Add(1)
+			s.stats.Appends.Add(uint64(appended))
+			s.stats.ObserveBatch(len(batch))
 			break
 		}
-		s.stats.commitErrors.Add(1)
+		s.stats.CommitErrors.Add(1)
 		var ab *aborted
 		if errors.As(err, &ab) {
 			o := batch[ab.i]

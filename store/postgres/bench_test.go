@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 	"aixin/store/postgres"
 	"aixin/store/postgres/pgtest"
 
@@ -55,7 +55,7 @@ func benchEngine(b *testing.B, engine string, writers int) {
 	var j ledger.Journal
 	switch engine {
 	case "bbolt":
-		s, err := store.Open(filepath.Join(b.TempDir(), "aixin.db"), store.Options{})
+		s, err := bolt.Open(filepath.Join(b.TempDir(), "aixin.db"), bolt.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

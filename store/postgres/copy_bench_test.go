@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 	"aixin/store/postgres"
 	"aixin/store/postgres/pgtest"
 )
@@ -17,7 +17,7 @@ import (
 // BenchmarkCopyJournal1M copies the 1,000,000-entry benchmark file of the
 // bbolt engine into PostgreSQL and checks that the head hash and every
 // balance match, then verifies the copy there. Build the file first with
-// `go test ./store -run '^$' -bench Verify1M` (it lands in $AIXIN_BENCH_DIR,
+// `go test ./store/bolt -run '^$' -bench Verify1M` (it lands in $AIXIN_BENCH_DIR,
 // default the temp dir).
 //
 //	go test ./store/postgres -run '^$' -bench CopyJournal1M -benchtime 1x -timeout 30m
@@ -26,12 +26,12 @@ func BenchmarkCopyJournal1M(b *testing.B) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
-	path := filepath.Join(dir, fmt.Sprintf("aixin-bench-1m-v%d.db", store.SchemaVersion))
+	path := filepath.Join(dir, fmt.Sprintf("aixin-bench-1m-v%d.db", bolt.SchemaVersion))
 	if _, err := os.Stat(path); err != nil {
 		b.Fatalf("%v: build it with go test ./store -run '^$' -bench Verify1M", err)
 	}
 	ctx := context.Background()
-	src, err := store.Open(path, store.Options{ReadOnly: true})
+	src, err := bolt.Open(path, bolt.Options{ReadOnly: true})
 	if err != nil {
 		b.Fatal(err)
 	}

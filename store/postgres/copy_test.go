@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"aixin/ledger"
-	"aixin/store"
+	"aixin/store/bolt"
 	"aixin/store/postgres"
 	"aixin/store/storetest"
 
@@ -24,7 +24,7 @@ import (
 func TestCopyGivesTheSameChain(t *testing.T) {
 	ctx := context.Background()
 	clock := storetest.NewClock(time.Date(2025, 11, 20, 8, 0, 0, 0, time.UTC))
-	src, err := store.Open(filepath.Join(t.TempDir(), "aixin.db"), store.Options{Now: clock.Now})
+	src, err := bolt.Open(filepath.Join(t.TempDir(), "aixin.db"), bolt.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestCopyGivesTheSameChain(t *testing.T) {
 // changed: the copy stops, and the database stays empty.
 func TestCopyRefusesABrokenChain(t *testing.T) {
 	ctx := context.Background()
-	src, err := store.Open(filepath.Join(t.TempDir(), "aixin.db"), store.Options{})
+	src, err := bolt.Open(filepath.Join(t.TempDir(), "aixin.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/store"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -655,7 +656,7 @@ func (s *Store) FinalizeEvent(ctx context.Context, id uuid.UUID, actor string, c
 // servers sweeping at once close it once.
 func (s *Store) CloseOverdueAttendances(ctx context.Context) (ledger.SweepResult, error) {
 	res, err := s.closeOverdueAttendances(ctx)
-	s.stats.failed(sweepOpenAttendances, res)
+	s.stats.Swept(store.SweepOpenAttendances, res)
 	return res, err
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/store"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -165,7 +166,7 @@ func (s *Store) expiryDone(ctx context.Context, street uuid.UUID, year int) (boo
 // ExpirePoints implements ledger.Expiries.
 func (s *Store) ExpirePoints(ctx context.Context) (ledger.SweepResult, error) {
 	res, err := s.expirePoints(ctx)
-	s.stats.failed(sweepPointsExpiry, res)
+	s.stats.Swept(store.SweepPointsExpiry, res)
 	return res, err
 }
 

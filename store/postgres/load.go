@@ -222,8 +222,8 @@ func picturesTable(table, owner string) recordTable {
 var recordTables = map[ledger.RecordKind]recordTable{
 	ledger.RecSecret: {
 		table: "secrets", cols: []string{"name", "value"},
-		row:   func(r ledger.Record, _ *time.Location) ([]any, error) { return []any{r.Name, r.Doc}, nil },
-		read:  []string{"name", "value"},
+		row:  func(r ledger.Record, _ *time.Location) ([]any, error) { return []any{r.Name, r.Doc}, nil },
+		read: []string{"name", "value"},
 		scan: func(rows pgx.Rows) (ledger.Record, error) {
 			var r ledger.Record
 			return r, rows.Scan(&r.Name, &r.Doc)

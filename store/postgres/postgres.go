@@ -2,7 +2,7 @@
 // run several app servers or must survive the loss of one: every app server
 // is stateless and any request may reach any of them.
 //
-// It is the second engine beside the bbolt file (package store) and calls
+// It is the second engine beside the bbolt file (package bolt) and calls
 // the same decisions in package ledger: an engine reads what a decision
 // needs, calls it, and writes what it returned in one SQL transaction.
 // The journal's canonical bytes and hash chain are the bbolt engine's, so
@@ -36,6 +36,7 @@ import (
 	_ "time/tzdata" // months are counted in Asia/Shanghai even where the system has no tz data
 
 	"aixin/ledger"
+	"aixin/store"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -102,81 +103,15 @@ type Store struct {
 	stats  stats
 }
 
-// stats are the engine's counters.
+// stats are the engine's counters: the ones every engine has, and how
+// often a batch ran again after a serialization failure or deadlock.
 type stats struct {
-	appends, commits, commitErrors, retries atomic.Uint64
-	batchSum                                atomic.Uint64
-	batchCounts                             [len(batchBuckets)]atomic.Uint64
-	sweepFailures                           [len(sweepNames)]atomic.Uint64
-}
-
-// batchBuckets are the upper bounds of the commit batch size histogram.
-var batchBuckets = [...]float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}
-
-// The background sweeps, whose skipped items Stats counts.
-const (
-	sweepVoucherExpiry = iota
-	sweepOpenAttendances
-	sweepAwardNotice
-	sweepPointsExpiry
-	sweepWishClaims
-)
-
-// sweepNames name the sweeps in Stats.SweepFailures, as the bbolt engine does.
-var sweepNames = [...]string{sweepVoucherExpiry: "voucher_expiry", sweepOpenAttendances: "open_attendances",
-	sweepAwardNotice: "award_notice", sweepPointsExpiry: "points_expiry", sweepWishClaims: "wish_claims"}
-
-func (st *stats) observeBatch(n int) {
-	st.batchSum.Add(uint64(n))
-	for i, ub := range batchBuckets {
-		if float64(n) <= ub {
-			st.batchCounts[i].Add(1)
-			return
-		}
-	}
-}
-
-// failed counts a sweep's skipped items.
-func (st *stats) failed(sweep int, res ledger.SweepResult) {
-	st.sweepFailures[sweep].Add(uint64(len(res.Failed)))
-}
-
-// Stats is a snapshot of the engine's counters, in the bbolt engine's shape
-// (store.Stats) so that /metrics reads both alike.
-type Stats struct {
-	Appends, Commits, CommitErrors uint64
-	// BatchSizeBuckets are upper bounds; BatchSizeCounts[i] counts commits with
-	// at most BatchSizeBuckets[i] requests (cumulative, as Prometheus wants).
-	BatchSizeBuckets []float64
-	BatchSizeCounts  []uint64
-	BatchSizeSum     uint64
-	QueueLen         int
-	// SweepFailures counts, per background sweep, the items it had to skip.
-	SweepFailures map[string]uint64
+	store.Counters
+	retries atomic.Uint64
 }
 
 // Stats returns a snapshot of the engine's counters.
-func (s *Store) Stats() Stats {
-	st := Stats{
-		Appends:          s.stats.appends.Load(),
-		Commits:          s.stats.commits.Load(),
-		CommitErrors:     s.stats.commitErrors.Load(),
-		BatchSizeBuckets: batchBuckets[:],
-		BatchSizeCounts:  make([]uint64, len(batchBuckets)),
-		BatchSizeSum:     s.stats.batchSum.Load(),
-		QueueLen:         len(s.ops),
-		SweepFailures:    make(map[string]uint64, len(sweepNames)),
-	}
-	var sum uint64
-	for i := range batchBuckets {
-		sum += s.stats.batchCounts[i].Load()
-		st.BatchSizeCounts[i] = sum
-	}
-	for i, name := range sweepNames {
-		st.SweepFailures[name] = s.stats.sweepFailures[i].Load()
-	}
-	return st
-}
+func (s *Store) Stats() store.Stats { return s.stats.Snapshot(len(s.ops)) }
 
 // Open connects to the database at url (postgres://…), applies the
 // migrations it has not seen yet and starts the commit queue.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/store"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -669,7 +670,7 @@ const expiryPage = 1000
 // at once release each voucher once.
 func (s *Store) ExpireVouchers(ctx context.Context) (ledger.SweepResult, error) {
 	res, err := s.expireVouchers(ctx)
-	s.stats.failed(sweepVoucherExpiry, res)
+	s.stats.Swept(store.SweepVoucherExpiry, res)
 	return res, err
 }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"aixin/ledger"
+	"aixin/store"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -376,7 +377,7 @@ func (s *Store) WishPhoto(ctx context.Context, id uuid.UUID, n int) (string, []b
 // sweeping at once lapse each claim once.
 func (s *Store) LapseWishClaims(ctx context.Context) (ledger.SweepResult, error) {
 	res, err := s.lapseWishClaims(ctx)
-	s.stats.failed(sweepWishClaims, res)
+	s.stats.Swept(store.SweepWishClaims, res)
 	return res, err
 }
 
