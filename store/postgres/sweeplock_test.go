@@ -99,6 +99,9 @@ func TestSweepsOneServerAtATime(t *testing.T) {
 		if res, err := b.ExpireVouchers(context.Background()); err != nil || res.Skipped {
 			t.Fatalf("another sweep was held up: %+v %v", res, err)
 		}
+		if res, err := b.SweepLimits(context.Background(), time.Now()); err != nil || res.Skipped {
+			t.Fatalf("the limits sweep was held up: %+v %v", res, err)
+		}
 	})
 }
 
