@@ -59,14 +59,14 @@ func parseLogin(r io.Reader) (loginRequest, error) {
 // same time. Attempts are limited per client IP, and failures per login.
 func (s *server) login(c echo.Context) error {
 	now := s.cfg.Now()
-	if wait := s.ipLimit.hit(c.RealIP(), now); wait > 0 {
-		return tooMany(wait)
+	ctx := c.Request().Context()
+	if err := s.hit(ctx, s.ipLimit, c.RealIP(), now); err != nil {
+		return err
 	}
 	req, err := parseLogin(c.Request().Body)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
 	login, err := s.accountLogin(ctx, req.Login)
 	if err != nil {
 		return err
@@ -76,8 +76,8 @@ func (s *server) login(c echo.Context) error {
 	// success forgets the count. The count is the account's, however its
 	// phone number was typed.
 	key := strings.ToLower(login)
-	if wait := s.loginFail.hit(key, now); wait > 0 {
-		return tooMany(wait)
+	if err := s.hit(ctx, s.loginFail, key, now); err != nil {
+		return err
 	}
 
 	u, err := s.cfg.Users.UserByLogin(ctx, login)
@@ -98,7 +98,7 @@ func (s *server) login(c echo.Context) error {
 	if u.Disabled {
 		return ledger.Errorf(ledger.EFORBIDDEN, "auth.account_disabled")
 	}
-	s.loginFail.reset(key)
+	s.forget(ctx, s.loginFail, key)
 
 	token, sess := newSession(u.ID, now)
 	sess.Verified = u.PasswordHash

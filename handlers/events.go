@@ -452,8 +452,8 @@ func (s *server) checkin(c echo.Context) error {
 	ctx := c.Request().Context()
 	token := tokenOf(req.Code)
 	at := s.cfg.Now()
-	if wait := s.checkins.hit(u.ID.String(), at); wait > 0 {
-		return tooMany(wait)
+	if err := s.hit(ctx, s.checkins, u.ID.String(), at); err != nil {
+		return err
 	}
 	if req.Ticket != "" {
 		nonce := ""

@@ -80,6 +80,11 @@ type Config struct {
 	// PublicPerMinute caps the public pages (certificate checks, points
 	// notices) per client address. Default 120.
 	PublicPerMinute int
+	// Limits counts the rate limits and login lockouts. Default: in this
+	// process's memory, right for a server on its own (the bbolt file);
+	// app servers that share a PostgreSQL database pass its counter, so that
+	// a limit holds whichever server a request reaches.
+	Limits ledger.Limits
 	// TrustedProxies are the addresses (CIDRs or single IPs) of reverse
 	// proxies whose X-Forwarded-For names the client. Empty: the client is
 	// the connection's address, and the header is ignored (it is easy to forge).
@@ -155,12 +160,13 @@ type server struct {
 	assets    fs.FS
 	openAPI   []byte
 	metrics   *metrics
-	ipLimit   *limiter // login attempts per client IP
-	loginFail *limiter // failed logins per login name
-	codeGuess *limiter // wrong voucher short codes per kiosk
-	checkins  *limiter // check-ins per user
-	vouchers  *limiter // voucher creations per user
-	public    *limiter // public pages per client IP
+	limits    ledger.Limits
+	ipLimit   ledger.Limit // login attempts per client IP
+	loginFail ledger.Limit // failed logins per login name
+	codeGuess ledger.Limit // wrong voucher short codes per kiosk
+	checkins  ledger.Limit // check-ins per user
+	vouchers  ledger.Limit // voucher creations per user
+	public    ledger.Limit // public pages per client IP
 
 	dashboards sync.Map // scope|month|full -> *cachedDashboard
 	// checkinKeys holds the check-in secret of each event scanned, by id:
@@ -218,6 +224,9 @@ func New(cfg Config) (*echo.Echo, error) {
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = DefaultBodyLimit
 	}
+	if cfg.Limits == nil {
+		cfg.Limits = newMemoryLimits()
+	}
 	switch {
 	case cfg.AwardApprovalPoints == 0:
 		cfg.AwardApprovalPoints = ledger.DefaultAwardRules.ApprovalPoints
@@ -237,12 +246,13 @@ func New(cfg Config) (*echo.Echo, error) {
 
 	s := &server{
 		cfg:       cfg,
-		ipLimit:   newLimiter(cmp.Or(cfg.LoginsPerMinute, loginAttemptsPerIP), time.Minute),
-		loginFail: newLimiter(loginFailuresPerLogin, 15*time.Minute),
-		codeGuess: newLimiter(10, time.Minute),
-		checkins:  newLimiter(cmp.Or(cfg.ActionsPerMinute, userActionsPerMinute), time.Minute),
-		vouchers:  newLimiter(cmp.Or(cfg.ActionsPerMinute, userActionsPerMinute), time.Minute),
-		public:    newLimiter(cmp.Or(cfg.PublicPerMinute, publicPagesPerIP), time.Minute),
+		limits:    cfg.Limits,
+		ipLimit:   ledger.Limit{Name: "login_ip", Max: cmp.Or(cfg.LoginsPerMinute, loginAttemptsPerIP), Period: time.Minute},
+		loginFail: ledger.Limit{Name: "login_fail", Max: loginFailuresPerLogin, Period: 15 * time.Minute},
+		codeGuess: ledger.Limit{Name: "voucher_code", Max: codeGuessesPerKiosk, Period: time.Minute},
+		checkins:  ledger.Limit{Name: "checkin", Max: cmp.Or(cfg.ActionsPerMinute, userActionsPerMinute), Period: time.Minute},
+		vouchers:  ledger.Limit{Name: "voucher", Max: cmp.Or(cfg.ActionsPerMinute, userActionsPerMinute), Period: time.Minute},
+		public:    ledger.Limit{Name: "public", Max: cmp.Or(cfg.PublicPerMinute, publicPagesPerIP), Period: time.Minute},
 		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 	}
 	s.importSlot = make(chan struct{}, 1)

@@ -170,17 +170,29 @@ func (e *env) addUser(login string, role ledger.Role, disabled bool) ledger.User
 // logging to logs; configure may change the Config before New.
 func startServer(tb testing.TB, opts bolt.Options, logs io.Writer, configure ...func(*Config)) (testStore, Config, *echo.Echo, *httptest.Server) {
 	tb.Helper()
+	return startServerOn(tb, "", opts, logs, configure...)
+}
+
+// startServerOn is startServer on the PostgreSQL database at pgURL, which
+// several servers may share as app servers do; "" is a new database (or
+// the bbolt file).
+func startServerOn(tb testing.TB, pgURL string, opts bolt.Options, logs io.Writer, configure ...func(*Config)) (testStore, Config, *echo.Echo, *httptest.Server) {
+	tb.Helper()
 	dir := tb.TempDir()
 	var st testStore
 	var ready func(context.Context) error
 	var stats func() StoreStats
+	var limits ledger.Limits // nil: in memory, the bbolt deployment's
 	if testEngine == "postgres" {
-		pg, err := postgres.Open(ctx, pgtest.NewDatabase(tb), postgres.Options{Location: opts.Location, Now: opts.Now, Rules: opts.Rules,
+		if pgURL == "" {
+			pgURL = pgtest.NewDatabase(tb)
+		}
+		pg, err := postgres.Open(ctx, pgURL, postgres.Options{Location: opts.Location, Now: opts.Now, Rules: opts.Rules,
 			AwardRules: opts.AwardRules, VoucherLife: opts.VoucherLife, WishClaimLife: opts.WishClaimLife})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		st, ready = pg, pg.Ping
+		st, ready, limits = pg, pg.Ping, pg
 		stats = func() StoreStats { return StoreStats(pg.Stats()) }
 	} else {
 		bs, err := bolt.Open(filepath.Join(dir, "aixin.db"), opts)
@@ -213,6 +225,7 @@ func startServer(tb testing.TB, opts bolt.Options, logs io.Writer, configure ...
 		Now:        opts.Now,
 		Version:    "test",
 		Expiry:     st,
+		Limits:     limits,
 	}
 	for _, f := range configure {
 		f(&cfg)

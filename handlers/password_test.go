@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"aixin/ledger"
+	"aixin/store/storetest"
 )
 
 func TestHashPassword(t *testing.T) {
@@ -45,40 +48,20 @@ func TestHashPassword(t *testing.T) {
 }
 
 func TestLimiter(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	l := newLimiter(3, time.Minute)
-	for i := range 3 {
-		if wait := l.hit("a", t0.Add(time.Duration(i)*time.Second)); wait != 0 {
-			t.Fatalf("hit %d limited", i)
-		}
-	}
-	if wait := l.blocked("a", t0.Add(10*time.Second)); wait != 50*time.Second {
-		t.Errorf("blocked = %v, want 50s", wait)
-	}
-	if wait := l.hit("a", t0.Add(10*time.Second)); wait != 50*time.Second {
-		t.Errorf("4th hit wait = %v, want 50s", wait)
-	}
-	if wait := l.blocked("b", t0); wait != 0 {
-		t.Errorf("other key blocked %v", wait)
-	}
-	if wait := l.hit("a", t0.Add(time.Minute)); wait != 0 {
-		t.Errorf("new window limited: %v", wait)
-	}
-	l.hit("a", t0.Add(time.Minute))
-	l.hit("a", t0.Add(time.Minute))
-	l.reset("a")
-	if wait := l.blocked("a", t0.Add(time.Minute)); wait != 0 {
-		t.Errorf("blocked after reset: %v", wait)
-	}
+	storetest.RunLimits(t, func(t *testing.T) ledger.Limits { return newMemoryLimits() })
 
 	t.Run("Sweep", func(t *testing.T) {
-		l := newLimiter(3, time.Minute)
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		m := newMemoryLimits()
+		short := ledger.Limit{Name: "short", Max: 3, Period: time.Minute}
+		long := ledger.Limit{Name: "long", Max: 3, Period: 15 * time.Minute}
 		for i := range 100 {
-			l.hit(strings.Repeat("k", i), t0)
+			m.HitLimit(ctx, short, strings.Repeat("k", i), t0)
 		}
-		l.hit("late", t0.Add(2*time.Minute))
-		if len(l.windows) != 1 {
-			t.Errorf("%d windows after sweep, want 1", len(l.windows))
+		m.HitLimit(ctx, long, "k", t0)
+		m.HitLimit(ctx, short, "late", t0.Add(2*time.Minute))
+		if len(m.windows) != 2 {
+			t.Errorf("%d windows after sweep, want 2 (the long one and the late one)", len(m.windows))
 		}
 	})
 	t.Run("RetrySeconds", func(t *testing.T) {

@@ -583,13 +583,14 @@ func (s *server) changeMyPassword(c echo.Context) error {
 		return err
 	}
 	key := strings.ToLower(u.Login)
-	if wait := s.loginFail.hit(key, s.cfg.Now()); wait > 0 {
-		return tooMany(wait)
+	ctx := c.Request().Context()
+	if err := s.hit(ctx, s.loginFail, key, s.cfg.Now()); err != nil {
+		return err
 	}
 	if !s.checkPassword(u.PasswordHash, req.OldPassword) {
 		return ledger.Errorf(ledger.EINVALID, "member.old_password_wrong")
 	}
-	s.loginFail.reset(key)
+	s.forget(ctx, s.loginFail, key)
 	hash, err := s.hashPassword(req.Password)
 	if err != nil {
 		return err

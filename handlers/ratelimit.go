@@ -1,21 +1,25 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
 	"sync"
 	"time"
 
+	"aixin/ledger"
+
 	"github.com/labstack/echo/v4"
 )
 
-// Limits.
+// Limits: the defaults of Config, and the fixed ones.
 const (
 	loginAttemptsPerIP    = 20  // login attempts per client IP per minute
 	loginFailuresPerLogin = 5   // failed logins per login name per 15 minutes; then it is locked until the window ends
 	userActionsPerMinute  = 30  // check-ins, and voucher creations, per user per minute
 	publicPagesPerIP      = 120 // public pages per client IP per minute
+	codeGuessesPerKiosk   = 10  // wrong voucher short codes per kiosk (clerk) per minute
 )
 
 // ipExtractor is how a request's client address is found: the connection's
@@ -47,10 +51,21 @@ func ipExtractor(trusted []string) (echo.IPExtractor, error) {
 }
 
 // limitPerIP refuses a client address's requests beyond l's limit with 429.
-func (s *server) limitPerIP(l *limiter) echo.MiddlewareFunc {
+// It fails open: when the count cannot be reached (the database is down) the
+// request goes on, and the failure is logged. The pages it guards are public
+// reads whose limit only shields the server from floods; turning readers
+// away because a counter is out of reach helps no one, and a page that needs
+// the database fails by itself when the database is down.
+func (s *server) limitPerIP(l ledger.Limit) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if wait := l.hit(c.RealIP(), s.cfg.Now()); wait > 0 {
+			ctx := c.Request().Context()
+			wait, err := s.limits.HitLimit(ctx, l, c.RealIP(), s.cfg.Now())
+			if err != nil {
+				s.cfg.Logger.WarnContext(ctx, "rate limit not counted: the request goes on", "limit", l.Name, "err", err)
+				return next(c)
+			}
+			if wait > 0 {
 				return tooMany(wait)
 			}
 			return next(c)
@@ -58,79 +73,106 @@ func (s *server) limitPerIP(l *limiter) echo.MiddlewareFunc {
 	}
 }
 
-// limiter counts events per key in fixed windows: a key's window opens at its
-// first event and lasts period. It lives in memory: a restart forgets it, and
-// each process of a fleet counts on its own.
-type limiter struct {
-	max    int
-	period time.Duration
+// hit counts one event of key under l at now: nil within the limit, the
+// 429 beyond it. It fails closed: when the count cannot be reached it
+// returns that error (503), so that a database that is down never lets
+// logins, password guesses, check-ins or vouchers through uncounted.
+func (s *server) hit(ctx context.Context, l ledger.Limit, key string, now time.Time) error {
+	wait, err := s.limits.HitLimit(ctx, l, key, now)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return tooMany(wait)
+	}
+	return nil
+}
 
+// blocked is hit without counting: the 429 if key has used up l at now. It
+// fails closed as hit does.
+func (s *server) blocked(ctx context.Context, l ledger.Limit, key string, now time.Time) error {
+	wait, err := s.limits.LimitBlocked(ctx, l, key, now)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return tooMany(wait)
+	}
+	return nil
+}
+
+// forget resets key's count under l after a success (the right password).
+// A failure is logged and the request goes on: the count left behind can
+// only limit the key sooner, never later, and it ends with its window.
+func (s *server) forget(ctx context.Context, l ledger.Limit, key string) {
+	if err := s.limits.ResetLimit(ctx, l, key); err != nil {
+		s.cfg.Logger.WarnContext(ctx, "rate limit not reset", "limit", l.Name, "err", err)
+	}
+}
+
+// memoryLimits counts rate limits in memory (ledger.Limits): the counter
+// of a server on its own, as on the bbolt file, where one process serves
+// every request. A restart forgets it. Servers that share a PostgreSQL
+// database count in it instead (Config.Limits).
+type memoryLimits struct {
 	mu        sync.Mutex
-	windows   map[string]window
+	windows   map[limitKey]memoryWindow
 	lastSweep time.Time
 }
 
-type window struct {
-	start time.Time
-	n     int
+type limitKey struct{ name, key string }
+
+// memoryWindow is a key's window and when it ends, which the sweep reads
+// without knowing the limit.
+type memoryWindow struct {
+	ledger.LimitWindow
+	ends time.Time
 }
 
-func newLimiter(limit int, period time.Duration) *limiter {
-	return &limiter{max: limit, period: period, windows: make(map[string]window)}
+// sweepEvery is how often memoryLimits drops ended windows: the shortest
+// limit's period, so the map holds the keys of the last period or two.
+const sweepEvery = time.Minute
+
+func newMemoryLimits() *memoryLimits {
+	return &memoryLimits{windows: make(map[limitKey]memoryWindow)}
 }
 
-// hit counts one event for key at now. It returns zero if the event is
-// within the limit, else how long until the key's window ends.
-func (l *limiter) hit(key string, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.sweep(now)
-	w := l.current(key, now)
-	w.n++
-	l.windows[key] = w
-	if w.n > l.max {
-		return w.start.Add(l.period).Sub(now)
-	}
-	return 0
+// HitLimit implements ledger.Limits.
+func (m *memoryLimits) HitLimit(_ context.Context, l ledger.Limit, key string, now time.Time) (time.Duration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sweep(now)
+	k := limitKey{l.Name, key}
+	w := l.Current(m.windows[k].LimitWindow, now)
+	w.Count++
+	m.windows[k] = memoryWindow{w, l.Ends(w)}
+	return l.HitWait(w, now), nil
 }
 
-// blocked returns how long until key's window ends if the key has used up
-// its limit, else zero. It counts nothing.
-func (l *limiter) blocked(key string, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if w := l.current(key, now); w.n >= l.max {
-		return w.start.Add(l.period).Sub(now)
-	}
-	return 0
+// LimitBlocked implements ledger.Limits.
+func (m *memoryLimits) LimitBlocked(_ context.Context, l ledger.Limit, key string, now time.Time) (time.Duration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return l.BlockedWait(l.Current(m.windows[limitKey{l.Name, key}].LimitWindow, now), now), nil
 }
 
-// reset forgets key.
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.windows, key)
+// ResetLimit implements ledger.Limits.
+func (m *memoryLimits) ResetLimit(_ context.Context, l ledger.Limit, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.windows, limitKey{l.Name, key})
+	return nil
 }
 
-// current returns key's window at now, a fresh one if it ended.
-func (l *limiter) current(key string, now time.Time) window {
-	w, ok := l.windows[key]
-	if !ok || !now.Before(w.start.Add(l.period)) {
-		return window{start: now}
-	}
-	return w
-}
-
-// sweep drops ended windows, at most once a period, so the map holds only
-// the keys of the last period or two.
-func (l *limiter) sweep(now time.Time) {
-	if now.Sub(l.lastSweep) < l.period {
+// sweep drops ended windows, at most once every sweepEvery.
+func (m *memoryLimits) sweep(now time.Time) {
+	if now.Sub(m.lastSweep) < sweepEvery {
 		return
 	}
-	l.lastSweep = now
-	for k, w := range l.windows {
-		if !now.Before(w.start.Add(l.period)) {
-			delete(l.windows, k)
+	m.lastSweep = now
+	for k, w := range m.windows {
+		if !now.Before(w.ends) {
+			delete(m.windows, k)
 		}
 	}
 }

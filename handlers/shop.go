@@ -397,8 +397,8 @@ func (s *server) issueVoucher(c echo.Context) error {
 	}
 	// Vouchers hold points and stock: a flood of them from one account is refused.
 	u, _ := currentUser(c)
-	if wait := s.vouchers.hit(u.ID.String(), s.cfg.Now()); wait > 0 {
-		return tooMany(wait)
+	if err := s.hit(c.Request().Context(), s.vouchers, u.ID.String(), s.cfg.Now()); err != nil {
+		return err
 	}
 	if u.Role == ledger.RoleVolunteer {
 		if req.MemberID != uuid.Nil && req.MemberID != u.MemberID {
@@ -549,12 +549,17 @@ func (s *server) counterVoucher(c echo.Context, token, code string) (ledger.Vouc
 	case code != "":
 		now := s.cfg.Now()
 		key := "code:" + u.ID.String()
-		if wait := s.codeGuess.blocked(key, now); wait > 0 {
-			return ledger.Voucher{}, tooMany(wait)
+		if err := s.blocked(ctx, s.codeGuess, key, now); err != nil {
+			return ledger.Voucher{}, err
 		}
 		v, err := s.cfg.Shops.VoucherByCode(ctx, code)
 		if err != nil {
-			s.codeGuess.hit(key, now)
+			// The lookup's error is the answer; a guess that could not be
+			// counted is logged, and the next look at the count fails
+			// closed while it stays out of reach.
+			if _, herr := s.limits.HitLimit(ctx, s.codeGuess, key, now); herr != nil {
+				s.cfg.Logger.WarnContext(ctx, "rate limit not counted", "limit", s.codeGuess.Name, "err", herr)
+			}
 		}
 		return v, err
 	}

@@ -373,8 +373,8 @@ func (s *server) memberPasswordOK(c echo.Context, member uuid.UUID, password str
 		return false, false, err
 	}
 	key := strings.ToLower(m.Phone)
-	if wait := s.loginFail.hit(key, s.cfg.Now()); wait > 0 {
-		return false, false, tooMany(wait)
+	if err := s.hit(ctx, s.loginFail, key, s.cfg.Now()); err != nil {
+		return false, false, err
 	}
 	if len(password) > maxPasswordLen {
 		return false, false, ledger.Errorf(ledger.EINVALID, "login.too_long")
@@ -391,6 +391,6 @@ func (s *server) memberPasswordOK(c echo.Context, member uuid.UUID, password str
 	if !s.checkPassword(hash, password) || !usable || password == "" {
 		return false, false, nil
 	}
-	s.loginFail.reset(key)
+	s.forget(ctx, s.loginFail, key)
 	return true, u.OwnPassword, nil
 }

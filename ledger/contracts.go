@@ -83,6 +83,9 @@ type VerifyReport struct {
 type SweepResult struct {
 	Done   int            // items handled
 	Failed []SweepFailure // items skipped, in the order met
+	// Skipped says the run did nothing because another app server (of
+	// those that share a database) was running the same sweep.
+	Skipped bool
 }
 
 // SweepFailure is one item a sweep could not handle.

@@ -50,6 +50,11 @@ type opened struct {
 	stats   func() handlers.StoreStats // the engine's counters for /metrics
 	dataDir string                     // whose free space /readyz checks ("" for PostgreSQL)
 	where   string                     // for the log: the data folder or the database
+	// limits counts rate limits and login lockouts in the database that
+	// app servers share, and sweepLimits deletes its ended windows; nil on
+	// bbolt, whose one process counts in memory (handlers' default).
+	limits      ledger.Limits
+	sweepLimits func(ctx context.Context, now time.Time) (ledger.SweepResult, error)
 }
 
 // isPostgres reports whether a --db value names a PostgreSQL database.
@@ -70,7 +75,7 @@ func openEngine(ctx context.Context, c config, o engineOptions) (opened, error) 
 			return opened{}, err
 		}
 		return opened{engine: pg, ready: pg.Ping, stats: func() handlers.StoreStats { return handlers.StoreStats(pg.Stats()) },
-			where: "PostgreSQL " + redact(c.DB)}, nil
+			where: "PostgreSQL " + redact(c.DB), limits: pg, sweepLimits: pg.SweepLimits}, nil
 	}
 	st, err := bolt.Open(c.dbPath(), bolt.Options{Location: o.loc, Rules: o.rules, AwardRules: o.awardRules, Now: o.now,
 		WishClaimLife: o.wishClaimLife, LockTimeout: o.lockTimeout})

@@ -129,6 +129,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Now:                    now,
 		Households:             st,
 		HouseholdOpeningPoints: ledger.Points(*householdOpening),
+		Limits:                 eng.limits,
 	})
 	if err != nil {
 		return err
@@ -150,6 +151,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go postDueAwards(ctx, st, logger)
 	go expirePoints(ctx, st, logger)
 	go lapseWishClaims(ctx, st, logger)
+	if eng.sweepLimits != nil {
+		go sweepLimits(ctx, eng.sweepLimits, now, logger)
+	}
 	fmt.Fprintf(stdout, "aixin %s listening on http://%s (%s)\n", version, ln.Addr(), eng.where)
 	logger.Info("serving", "addr", ln.Addr().String(), "store", eng.where, "tz", st.Location().String())
 
@@ -254,6 +258,9 @@ func closeOverdueAttendances(ctx context.Context, st engine, logger *slog.Logger
 // logSweep logs what one run of a sweep did: each item it had to skip (it
 // is tried again on the next run), and how many it handled.
 func logSweep(ctx context.Context, logger *slog.Logger, sweep, item string, res ledger.SweepResult, err error) {
+	if res.Skipped {
+		logger.Debug(sweep + ": another app server is running it")
+	}
 	for _, f := range res.Failed {
 		logger.Error(sweep+": skipped", item, f.ID.String(), "err", f.Err)
 	}
@@ -274,6 +281,26 @@ func sweepSessions(ctx context.Context, st engine, logger *slog.Logger) {
 			logger.Warn("session sweep", "err", err)
 		} else if n > 0 {
 			logger.Info("expired sessions deleted", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sweepLimits deletes, at start and every minute, the rate limit windows
+// that have ended from the database that app servers share (a hit finds
+// an ended window by itself: the sweep only keeps the table small).
+func sweepLimits(ctx context.Context, sweep func(context.Context, time.Time) (ledger.SweepResult, error), now func() time.Time, logger *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if res, err := sweep(ctx, now()); err != nil && ctx.Err() == nil {
+			logger.Warn("rate limit sweep", "err", err)
+		} else if res.Done > 0 {
+			logger.Debug("ended rate limit windows deleted", "count", res.Done)
 		}
 		select {
 		case <-ctx.Done():

@@ -140,3 +140,44 @@ func TestTwoServersOnOnePostgres(t *testing.T) {
 		t.Fatalf("%d open attendances after 40 check-ins of one volunteer", open)
 	}
 }
+
+// TestTwoServersShareLoginLockout starts two app servers on one PostgreSQL
+// database: five wrong passwords of one login, sent to both in turn, lock
+// it on both: serve passes the database's rate limit counter to handlers,
+// which holds the seven attempts (every attempt counts) after both stop.
+func TestTwoServersShareLoginLockout(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	env := map[string]string{"AIXIN_DB": url, "AIXIN_DATA": t.TempDir(), "AIXIN_ADMIN_PASSWORD": "admin-pass-2026"}
+	a, _, stopA := startServe(t, env)
+	b, _, stopB := startServe(t, env)
+	c := client(t)
+	login := func(base, password string) int {
+		resp := postJSON(t, c, base+"/api/v1/login", map[string]string{"login": "admin", "password": password})
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := range 5 {
+		if got := login([]string{a, b}[i%2], "wrong-pass"); got != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d", i+1, got)
+		}
+	}
+	for _, base := range []string{a, b} {
+		if got := login(base, "admin-pass-2026"); got != http.StatusTooManyRequests {
+			t.Fatalf("%s: the right password after 5 wrong ones on two servers: %d, want 429", base, got)
+		}
+	}
+	for _, stop := range []func() error{stopA, stopB} {
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var count int
+	if err := conn.QueryRow(context.Background(), `SELECT count FROM rate_limits WHERE name = 'login_fail' AND key = 'admin'`).Scan(&count); err != nil || count != 7 {
+		t.Fatalf("the login's count in the database: %d %v, want 7", count, err)
+	}
+}

@@ -562,7 +562,7 @@ func (s *Store) AwardTargets(ctx context.Context, scope ledger.Scope, query stri
 // the others post. Each request decides again whether its award is due, so
 // two app servers sweeping at once post each award once.
 func (s *Store) PostDueAwards(ctx context.Context) (ledger.SweepResult, error) {
-	res, err := s.postDueAwards(ctx)
+	res, err := s.alone(ctx, lockAwardNotice, s.postDueAwards)
 	s.stats.Swept(store.SweepAwardNotice, res)
 	return res, err
 }

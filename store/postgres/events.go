@@ -655,7 +655,7 @@ func (s *Store) FinalizeEvent(ctx context.Context, id uuid.UUID, actor string, c
 // Each is closed in a request of its own that decides again, so two app
 // servers sweeping at once close it once.
 func (s *Store) CloseOverdueAttendances(ctx context.Context) (ledger.SweepResult, error) {
-	res, err := s.closeOverdueAttendances(ctx)
+	res, err := s.alone(ctx, lockOpenAttendances, s.closeOverdueAttendances)
 	s.stats.Swept(store.SweepOpenAttendances, res)
 	return res, err
 }

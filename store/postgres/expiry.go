@@ -165,7 +165,7 @@ func (s *Store) expiryDone(ctx context.Context, street uuid.UUID, year int) (boo
 
 // ExpirePoints implements ledger.Expiries.
 func (s *Store) ExpirePoints(ctx context.Context) (ledger.SweepResult, error) {
-	res, err := s.expirePoints(ctx)
+	res, err := s.alone(ctx, lockPointsExpiry, s.expirePoints)
 	s.stats.Swept(store.SweepPointsExpiry, res)
 	return res, err
 }

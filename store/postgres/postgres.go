@@ -101,6 +101,10 @@ type Store struct {
 	ops    chan *op
 	done   chan struct{}
 	stats  stats
+
+	// sweepLocked, when set (by tests), is called by a sweep that has
+	// taken its lock, with the lock's key, before it sweeps.
+	sweepLocked func(lock int64)
 }
 
 // stats are the engine's counters: the ones every engine has, and how
@@ -120,7 +124,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database address: %w", err)
 	}
-	cfg.MaxConns = cmp.Or(opts.MaxConns, 16)
+	// Each running sweep holds a connection for its lock (sweeplock.go):
+	// the pool stays larger than that, so requests and the commit queue
+	// always find one.
+	cfg.MaxConns = max(cmp.Or(opts.MaxConns, 16), sweepLocks+4)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", cfg.ConnConfig.Host, err)

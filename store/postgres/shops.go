@@ -669,7 +669,7 @@ const expiryPage = 1000
 // others expire; each request decides again, so two app servers sweeping
 // at once release each voucher once.
 func (s *Store) ExpireVouchers(ctx context.Context) (ledger.SweepResult, error) {
-	res, err := s.expireVouchers(ctx)
+	res, err := s.alone(ctx, lockVoucherExpiry, s.expireVouchers)
 	s.stats.Swept(store.SweepVoucherExpiry, res)
 	return res, err
 }

@@ -348,11 +348,16 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash ledger.Hash) error 
 	})
 }
 
-// DeleteExpiredSessions implements ledger.Users.
+// DeleteExpiredSessions implements ledger.Users. One app server at a time
+// sweeps (sweeplock.go); another that tries meanwhile deletes nothing and
+// says 0.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, now.UnixNano())
-	if err != nil {
-		return 0, unavailable(err)
-	}
-	return int(tag.RowsAffected()), nil
+	res, err := s.alone(ctx, lockSessions, func(ctx context.Context) (ledger.SweepResult, error) {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, now.UnixNano())
+		if err != nil {
+			return ledger.SweepResult{}, unavailable(err)
+		}
+		return ledger.SweepResult{Done: int(tag.RowsAffected())}, nil
+	})
+	return res.Done, err
 }

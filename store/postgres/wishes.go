@@ -376,7 +376,7 @@ func (s *Store) WishPhoto(ctx context.Context, id uuid.UUID, n int) (string, []b
 // stops the others; each request decides again, so two app servers
 // sweeping at once lapse each claim once.
 func (s *Store) LapseWishClaims(ctx context.Context) (ledger.SweepResult, error) {
-	res, err := s.lapseWishClaims(ctx)
+	res, err := s.alone(ctx, lockWishClaims, s.lapseWishClaims)
 	s.stats.Swept(store.SweepWishClaims, res)
 	return res, err
 }
