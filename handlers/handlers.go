@@ -143,6 +143,9 @@ type StoreStats struct {
 	QueueLen int
 	// SweepFailures counts, per background sweep, the items it had to skip.
 	SweepFailures map[string]uint64
+	// SweepsSkipped counts, per background sweep, the runs left to another
+	// app server that was running it.
+	SweepsSkipped map[string]uint64
 }
 
 // Defaults of Config.

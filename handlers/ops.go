@@ -130,7 +130,7 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 type storeCollector struct {
 	stats                                    func() StoreStats
 	appends, commits, commitErrors, batch, q *prometheus.Desc
-	sweepFailures                            *prometheus.Desc
+	sweepFailures, sweepsSkipped             *prometheus.Desc
 }
 
 func newStoreCollector(stats func() StoreStats) *storeCollector {
@@ -143,12 +143,14 @@ func newStoreCollector(stats func() StoreStats) *storeCollector {
 		q:            prometheus.NewDesc("ledger_queue_length", "Write requests waiting for a commit.", nil, nil),
 		sweepFailures: prometheus.NewDesc("aixin_sweep_failures_total",
 			"Items a background sweep (voucher expiry, attendances left open) had to skip; the log says which and why.", []string{"sweep"}, nil),
+		sweepsSkipped: prometheus.NewDesc("aixin_sweeps_skipped_total",
+			"Runs of a background sweep left to another app server that was running it (PostgreSQL).", []string{"sweep"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (sc *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{sc.appends, sc.commits, sc.commitErrors, sc.batch, sc.q, sc.sweepFailures} {
+	for _, d := range []*prometheus.Desc{sc.appends, sc.commits, sc.commitErrors, sc.batch, sc.q, sc.sweepFailures, sc.sweepsSkipped} {
 		ch <- d
 	}
 }
@@ -162,6 +164,9 @@ func (sc *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(sc.q, prometheus.GaugeValue, float64(st.QueueLen))
 	for name, n := range st.SweepFailures {
 		ch <- prometheus.MustNewConstMetric(sc.sweepFailures, prometheus.CounterValue, float64(n), name)
+	}
+	for name, n := range st.SweepsSkipped {
+		ch <- prometheus.MustNewConstMetric(sc.sweepsSkipped, prometheus.CounterValue, float64(n), name)
 	}
 	n := min(len(st.BatchSizeBuckets), len(st.BatchSizeCounts))
 	buckets := make(map[float64]uint64, n)

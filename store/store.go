@@ -33,6 +33,7 @@ type Counters struct {
 	batchSum                       atomic.Uint64
 	batchCounts                    [len(batchBuckets)]atomic.Uint64
 	sweepFailures                  [len(sweepNames)]atomic.Uint64
+	sweepsSkipped                  [len(sweepNames)]atomic.Uint64
 }
 
 // ObserveBatch counts a commit of n requests in the batch size histogram.
@@ -49,8 +50,14 @@ func (c *Counters) ObserveBatch(n int) {
 // SweepFailed counts n items that sweep (Sweep…) had to skip.
 func (c *Counters) SweepFailed(sweep int, n int) { c.sweepFailures[sweep].Add(uint64(n)) }
 
-// Swept counts the items a sweep's result says it skipped.
-func (c *Counters) Swept(sweep int, res ledger.SweepResult) { c.SweepFailed(sweep, len(res.Failed)) }
+// Swept counts the items a sweep's result says it skipped, and the run
+// itself when another app server was running that sweep.
+func (c *Counters) Swept(sweep int, res ledger.SweepResult) {
+	c.SweepFailed(sweep, len(res.Failed))
+	if res.Skipped {
+		c.sweepsSkipped[sweep].Add(1)
+	}
+}
 
 // Stats is a snapshot of an engine's counters.
 type Stats struct {
@@ -64,6 +71,9 @@ type Stats struct {
 	QueueLen int
 	// SweepFailures counts, per background sweep, the items it had to skip.
 	SweepFailures map[string]uint64
+	// SweepsSkipped counts, per background sweep, the runs left to another
+	// app server that was running it (PostgreSQL).
+	SweepsSkipped map[string]uint64
 }
 
 // Snapshot reads the counters, with queueLen requests waiting now.
@@ -77,6 +87,7 @@ func (c *Counters) Snapshot(queueLen int) Stats {
 		BatchSizeSum:     c.batchSum.Load(),
 		QueueLen:         queueLen,
 		SweepFailures:    make(map[string]uint64, len(sweepNames)),
+		SweepsSkipped:    make(map[string]uint64, len(sweepNames)),
 	}
 	var cum uint64
 	for i := range batchBuckets {
@@ -85,6 +96,7 @@ func (c *Counters) Snapshot(queueLen int) Stats {
 	}
 	for i, name := range sweepNames {
 		st.SweepFailures[name] = c.sweepFailures[i].Load()
+		st.SweepsSkipped[name] = c.sweepsSkipped[i].Load()
 	}
 	return st
 }

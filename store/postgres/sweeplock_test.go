@@ -38,6 +38,9 @@ func TestSweepsOneServerAtATime(t *testing.T) {
 		if err != nil || !res.Skipped || res.Done != 0 {
 			t.Fatalf("server B while A sweeps: %+v %v; want skipped", res, err)
 		}
+		if n := b.Stats().SweepsSkipped["voucher_expiry"]; n != 1 {
+			t.Fatalf("server B counted %d skipped voucher expiry runs, want 1", n)
+		}
 		close(release)
 		if res := <-done; res.Skipped || res.Done != len(vouchers) {
 			t.Fatalf("server A: %+v; want %d released", res, len(vouchers))
