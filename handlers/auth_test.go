@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"aixin/config"
 	"aixin/ledger"
 )
 
@@ -180,7 +181,7 @@ func TestLoginRateLimit(t *testing.T) {
 	t.Run("PerIP", func(t *testing.T) {
 		e := newEnv(t)
 		// Every attempt counts, even one that is not well-formed.
-		for range loginAttemptsPerIP {
+		for range config.Default().LoginsPerMinute {
 			wantStatus(t, e.do("POST", "/api/v1/login", strings.NewReader(`{}`), nil), 400)
 		}
 		res := e.do("POST", "/api/v1/login", loginBody("admin", testPassword), nil)

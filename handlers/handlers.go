@@ -8,7 +8,6 @@
 package handlers
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,7 +59,7 @@ type Config struct {
 	StoreStats func() StoreStats
 	// DataDir is the folder whose free space /readyz checks; empty skips the check.
 	DataDir string
-	// MinFreeBytes is the free space below which /readyz answers 503. Default 64 MiB.
+	// MinFreeBytes is the free space below which /readyz answers 503 (config.Default: 64 MiB).
 	MinFreeBytes uint64
 	// Location is the deployment's time zone, used to render times. Default Asia/Shanghai.
 	Location *time.Location
@@ -72,13 +71,14 @@ type Config struct {
 	CookieSecure bool
 	// Version is reported by /metrics as aixin_build_info.
 	Version string
-	// LoginsPerMinute caps login attempts per client address. Default 20.
+	// LoginsPerMinute caps login attempts per client address; at least 1
+	// (this and the settings below: config.Default has the deployment's defaults).
 	LoginsPerMinute int
 	// ActionsPerMinute caps each user's check-ins and each user's voucher
-	// creations (each counted on its own). Default 30.
+	// creations (each counted on its own); at least 1.
 	ActionsPerMinute int
 	// PublicPerMinute caps the public pages (certificate checks, points
-	// notices) per client address. Default 120.
+	// notices) per client address; at least 1.
 	PublicPerMinute int
 	// Limits counts the rate limits and login lockouts. Default: in this
 	// process's memory, right for a server on its own (the bbolt file);
@@ -91,7 +91,7 @@ type Config struct {
 	TrustedProxies []string
 	// BackupMBPerSecond caps how fast GET /api/v1/admin/backup streams the
 	// data file, so that a hot backup taken while people scan leaves them
-	// the CPU. Default 128; negative: no cap.
+	// the CPU; 0: no cap.
 	BackupMBPerSecond int
 	// BodyLimit caps request bodies, in Echo's notation ("1M", "512K"). Default "1M".
 	BodyLimit string
@@ -116,12 +116,12 @@ type Config struct {
 	// awards of this many points or more wait for approval, and wishes of as
 	// many are confirmed by someone other than who set their points (as the
 	// store was told, for the pages to offer only what the server accepts).
-	// Default ledger.DefaultAwardRules.ApprovalPoints; negative: none.
+	// 0: none waits.
 	AwardApprovalPoints ledger.Points
 	// Wishes keeps wishes (微心愿) and the wish walls' switches.
 	Wishes ledger.Wishes
 	// WishClaimDays is how many days a claim of a wish lasts, as the store
-	// was told, for the pages to say. Default ledger.DefaultWishClaimDays.
+	// was told, for the pages to say; at least 1.
 	WishClaimDays int
 }
 
@@ -150,7 +150,6 @@ type StoreStats struct {
 
 // Defaults of Config.
 const (
-	DefaultMinFreeBytes = 64 << 20
 	DefaultBodyLimit    = "1M"
 )
 
@@ -211,11 +210,8 @@ func New(cfg Config) (*echo.Echo, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.MinFreeBytes == 0 {
-		cfg.MinFreeBytes = DefaultMinFreeBytes
-	}
 	if cfg.Location == nil {
-		loc, err := time.LoadLocation("Asia/Shanghai")
+		loc, err := time.LoadLocation(ledger.DefaultTimeZone)
 		if err != nil {
 			return nil, fmt.Errorf("handlers: %w", err)
 		}
@@ -231,10 +227,12 @@ func New(cfg Config) (*echo.Echo, error) {
 		cfg.Limits = newMemoryLimits()
 	}
 	switch {
-	case cfg.AwardApprovalPoints == 0:
-		cfg.AwardApprovalPoints = ledger.DefaultAwardRules.ApprovalPoints
-	case cfg.AwardApprovalPoints < 0:
-		cfg.AwardApprovalPoints = 0 // none
+	case cfg.LoginsPerMinute < 1 || cfg.ActionsPerMinute < 1 || cfg.PublicPerMinute < 1:
+		return nil, fmt.Errorf("handlers: LoginsPerMinute, ActionsPerMinute and PublicPerMinute must be at least 1 (config.Default has them)")
+	case cfg.WishClaimDays < 1:
+		return nil, fmt.Errorf("handlers: WishClaimDays must be at least 1")
+	case cfg.AwardApprovalPoints < 0 || cfg.BackupMBPerSecond < 0:
+		return nil, fmt.Errorf("handlers: AwardApprovalPoints and BackupMBPerSecond must be 0 (none) or more")
 	}
 	if _, err := bytes.Parse(cfg.BodyLimit); err != nil {
 		return nil, fmt.Errorf("handlers: body limit %q: %w", cfg.BodyLimit, err)
@@ -250,12 +248,12 @@ func New(cfg Config) (*echo.Echo, error) {
 	s := &server{
 		cfg:       cfg,
 		limits:    cfg.Limits,
-		ipLimit:   ledger.Limit{Name: "login_ip", Max: cmp.Or(cfg.LoginsPerMinute, loginAttemptsPerIP), Period: time.Minute},
+		ipLimit:   ledger.Limit{Name: "login_ip", Max: cfg.LoginsPerMinute, Period: time.Minute},
 		loginFail: ledger.Limit{Name: "login_fail", Max: loginFailuresPerLogin, Period: 15 * time.Minute},
 		codeGuess: ledger.Limit{Name: "voucher_code", Max: codeGuessesPerKiosk, Period: time.Minute},
-		checkins:  ledger.Limit{Name: "checkin", Max: cmp.Or(cfg.ActionsPerMinute, userActionsPerMinute), Period: time.Minute},
-		vouchers:  ledger.Limit{Name: "voucher", Max: cmp.Or(cfg.ActionsPerMinute, userActionsPerMinute), Period: time.Minute},
-		public:    ledger.Limit{Name: "public", Max: cmp.Or(cfg.PublicPerMinute, publicPagesPerIP), Period: time.Minute},
+		checkins:  ledger.Limit{Name: "checkin", Max: cfg.ActionsPerMinute, Period: time.Minute},
+		vouchers:  ledger.Limit{Name: "voucher", Max: cfg.ActionsPerMinute, Period: time.Minute},
+		public:    ledger.Limit{Name: "public", Max: cfg.PublicPerMinute, Period: time.Minute},
 		hashSlots: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 	}
 	s.importSlot = make(chan struct{}, 1)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"aixin/config"
 	"aixin/ledger"
 	"aixin/store/bolt"
 	"aixin/store/postgres"
@@ -227,6 +228,9 @@ func startServerOn(tb testing.TB, pgURL string, opts bolt.Options, logs io.Write
 		Expiry:     st,
 		Limits:     limits,
 	}
+	d := config.Default()
+	cfg.MinFreeBytes, cfg.LoginsPerMinute, cfg.ActionsPerMinute, cfg.PublicPerMinute = d.MinFreeMB<<20, d.LoginsPerMinute, d.ActionsPerMinute, d.PublicPerMinute
+	cfg.BackupMBPerSecond, cfg.AwardApprovalPoints, cfg.WishClaimDays = d.BackupMBPerSecond, d.AwardApprovalPoints, d.WishClaimDays
 	for _, f := range configure {
 		f(&cfg)
 	}

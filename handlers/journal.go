@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -68,15 +67,13 @@ func (s *server) backup(c echo.Context) error {
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", name))
 	h.Set("Cache-Control", "no-store")
 	var w io.Writer = c.Response()
-	if rate := cmp.Or(s.cfg.BackupMBPerSecond, defaultBackupMBPerSecond); rate > 0 {
+	if rate := s.cfg.BackupMBPerSecond; rate > 0 {
 		w = newPacedWriter(c.Request().Context(), w, float64(rate)*1e6)
 	}
 	_, err := s.cfg.Journal.Backup(c.Request().Context(), w)
 	return err
 }
 
-// defaultBackupMBPerSecond: a 400 MB file in a little over 3 s.
-const defaultBackupMBPerSecond = 128
 
 // pacedWriter writes no faster than perSecond bytes a second: each write
 // waits (or stops, when ctx ends) until the bytes before it are due. A reader

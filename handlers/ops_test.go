@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"math"
 	"regexp"
 	"slices"
@@ -196,8 +195,17 @@ func TestBodyLimit(t *testing.T) {
 		}
 	})
 	t.Run("BadLimit", func(t *testing.T) {
-		if _, err := New(Config{Journal: e.store, Users: e.store, Logger: slog.New(slog.DiscardHandler), BodyLimit: "lots"}); err == nil {
-			t.Error("New accepted body limit \"lots\"")
+		cfg := e.cfg
+		cfg.BodyLimit = "lots"
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "body limit") {
+			t.Errorf("New with body limit \"lots\": %v", err)
+		}
+	})
+	t.Run("ZeroLimit", func(t *testing.T) {
+		cfg := e.cfg
+		cfg.LoginsPerMinute = 0
+		if _, err := New(cfg); err == nil || !strings.Contains(err.Error(), "at least 1") {
+			t.Errorf("New with no login attempts a minute: %v", err)
 		}
 	})
 }

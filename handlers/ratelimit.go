@@ -13,13 +13,10 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Limits: the defaults of Config, and the fixed ones.
+// The fixed limits; those a deployment sets are in Config (config.Default).
 const (
-	loginAttemptsPerIP    = 20  // login attempts per client IP per minute
-	loginFailuresPerLogin = 5   // failed logins per login name per 15 minutes; then it is locked until the window ends
-	userActionsPerMinute  = 30  // check-ins, and voucher creations, per user per minute
-	publicPagesPerIP      = 120 // public pages per client IP per minute
-	codeGuessesPerKiosk   = 10  // wrong voucher short codes per kiosk (clerk) per minute
+	loginFailuresPerLogin = 5  // failed logins per login name per 15 minutes; then it is locked until the window ends
+	codeGuessesPerKiosk   = 10 // wrong voucher short codes per kiosk (clerk) per minute
 )
 
 // ipExtractor is how a request's client address is found: the connection's

@@ -1032,7 +1032,7 @@ func (s *server) setWishWall(c echo.Context) error {
 
 // wishClaimDays is the claim timeout the deployment set, for the pages.
 func (s *server) wishClaimDays() int {
-	return cmp.Or(s.cfg.WishClaimDays, ledger.DefaultWishClaimDays)
+	return s.cfg.WishClaimDays
 }
 
 // wishesInScope reads every wish the scope holds, for the wish ledger.

@@ -70,6 +70,9 @@ func CheckReverse(t Transfer, orig Entry) error {
 // (202611 for November 2026).
 type Month int32
 
+// DefaultTimeZone is where months are counted unless a deployment says otherwise.
+const DefaultTimeZone = "Asia/Shanghai"
+
 // MonthOf returns the month of t in loc.
 func MonthOf(t time.Time, loc *time.Location) Month {
 	t = t.In(loc)

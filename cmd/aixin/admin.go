@@ -39,7 +39,7 @@ func openStopped(path string, readOnly bool, whileRunning string) (*bolt.Store, 
 }
 
 func verify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c config
+	var c options
 	fs := newFlags("verify", getenv, stderr, &c)
 	if err := parseArgs(fs, args, stderr, 1); err != nil {
 		return err
@@ -82,7 +82,7 @@ func verify(ctx context.Context, args []string, getenv func(string) string, stdo
 }
 
 func backup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c config
+	var c options
 	fs := newFlags("backup", getenv, stderr, &c)
 	out := fs.String("o", "", "file to write (default aixin-backup-YYYYMMDD-HHMMSS.db in the current folder)")
 	if err := parseArgs(fs, args, stderr, 0); err != nil {
@@ -137,7 +137,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdin 
 		return usageError(stderr, "user", "no such action %q: give add or passwd", args[0])
 	}
 	sub := args[0]
-	var c config
+	var c options
 	fs := newFlags("user "+sub, getenv, stderr, &c)
 	login := fs.String("login", "", "login name")
 	role := fs.String("role", "", "admin, organizer, grid_worker or clerk (add)")

@@ -268,13 +268,13 @@ func fillDemo(ctx context.Context, st engine, clock *demoClock, now time.Time) (
 
 // demo is "aixin demo": the demo district in a new data folder.
 func demo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c config
+	var c options
 	fs := newFlags("demo", getenv, stderr, &c)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	var loc *time.Location
-	if c.tzGiven {
+	if c.TimeZoneGiven {
 		loc = c.Location
 	}
 	return makeDemo(ctx, c, loc, true, stdout)
@@ -283,7 +283,7 @@ func demo(ctx context.Context, args []string, getenv func(string) string, stdout
 // makeDemo opens the data folder on a demo clock, creates the first
 // administrator, and fills the folder with the demo district if it has no
 // members yet; mustBeEmpty makes a folder with members an error.
-func makeDemo(ctx context.Context, c config, loc *time.Location, mustBeEmpty bool, stdout io.Writer) error {
+func makeDemo(ctx context.Context, c options, loc *time.Location, mustBeEmpty bool, stdout io.Writer) error {
 	clock := &demoClock{t: time.Now().AddDate(0, 0, -40)} // fillDemo moves it on to now
 	eng, err := openEngine(ctx, c, engineOptions{loc: loc, lockTimeout: time.Second, now: clock.Now})
 	if err != nil {

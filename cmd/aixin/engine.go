@@ -64,7 +64,7 @@ func isPostgres(db string) bool {
 
 // openEngine opens PostgreSQL when c.DB names a database, else the data
 // folder's bbolt file.
-func openEngine(ctx context.Context, c config, o engineOptions) (opened, error) {
+func openEngine(ctx context.Context, c options, o engineOptions) (opened, error) {
 	if c.DB != "" {
 		if !isPostgres(c.DB) {
 			return opened{}, fmt.Errorf("--db %q: give a PostgreSQL address, postgres://user@host:port/database", c.DB)

@@ -25,7 +25,7 @@ func exportMonthly(ctx context.Context, args []string, getenv func(string) strin
 	case args[0] != "monthly":
 		return usageError(stderr, "export", "no export %q: give monthly", args[0])
 	}
-	var c config
+	var c options
 	fs := newFlags("export monthly", getenv, stderr, &c)
 	monthFlag := fs.String("month", "", "YYYY-MM (default: the previous month, the last one finished, as on the Exports page)")
 	by := fs.String("by", "member", "the view: member, team, unit, shop, late or household (.xlsx has them all and opens at this one)")

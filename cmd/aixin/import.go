@@ -21,7 +21,7 @@ func importMembers(ctx context.Context, args []string, getenv func(string) strin
 	case args[0] != "members":
 		return usageError(stderr, "import", "no import %q: give members FILE", args[0])
 	}
-	var c config
+	var c options
 	fs := newFlags("import members", getenv, stderr, &c)
 	skip := fs.Bool("skip-invalid", false, "import the good rows and report the rest (default: one bad row imports nothing)")
 	lang := fs.String("lang", envOr(getenv, "AIXIN_LANG", "zh-CN"), "language of the report: zh-CN or en")

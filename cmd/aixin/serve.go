@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"aixin/config"
 	"aixin/handlers"
 	"aixin/ledger"
 )
@@ -21,75 +21,45 @@ import (
 const shutdownTimeout = 10 * time.Second
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	env := &settings{getenv: getenv}
-	var c config
+	var c options
 	fs := newFlags("serve", getenv, stderr, &c)
-	fs.StringVar(&c.Addr, "addr", envOr(getenv, "AIXIN_ADDR", "127.0.0.1:8080"), "listen address (AIXIN_ADDR)")
-	fs.BoolVar(&c.CookieSecure, "cookie-secure", env.bool("AIXIN_COOKIE_SECURE"), "mark cookies Secure, behind HTTPS (AIXIN_COOKIE_SECURE)")
-	fs.StringVar(&c.LogFormat, "log", envOr(getenv, "AIXIN_LOG", "text"), "log format: text or json (AIXIN_LOG)")
-	fs.Uint64Var(&c.MinFreeMB, "min-free-mb", env.uint("AIXIN_MIN_FREE_MB", 64), "free disk below which /readyz fails (AIXIN_MIN_FREE_MB)")
-	withDemo := fs.Bool("demo", env.bool("AIXIN_DEMO"), "fill a data folder without members with the demo district first (AIXIN_DEMO)")
-	userLimit := fs.Uint64("user-limit", env.uint("AIXIN_USER_LIMIT", 30), "check-ins, and voucher creations, per user per minute (AIXIN_USER_LIMIT)")
-	proxies := fs.String("trusted-proxy", envOr(getenv, "AIXIN_TRUSTED_PROXIES", ""),
-		"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (AIXIN_TRUSTED_PROXIES)")
-	publicURL := fs.String("public-url", envOr(getenv, "AIXIN_PUBLIC_URL", ""),
-		"the address phones reach aixin at, e.g. https://aixin.example.org or http://192.168.1.20:8080, which check-in and certificate QR codes carry; default: the address the page was opened at (AIXIN_PUBLIC_URL)")
-	backupRate := fs.Int("backup-rate", int(env.uint("AIXIN_BACKUP_MBPS", 128)), "MB a second at most that GET /api/v1/admin/backup streams; 0: no cap (AIXIN_BACKUP_MBPS)")
-	loginLimit := fs.Uint64("login-limit", env.uint("AIXIN_LOGIN_LIMIT", 20), "login attempts per client address per minute (AIXIN_LOGIN_LIMIT)")
-	approval := fs.Int64("award-approval-points", int64(env.uint("AIXIN_AWARD_APPROVAL_POINTS", uint64(ledger.DefaultAwardRules.ApprovalPoints))),
-		"a behaviour award of this many points or more, either way, waits for a second staff member's approval; 0: none does (AIXIN_AWARD_APPROVAL_POINTS)")
-	repeat := fs.Duration("checkin-repeat", env.duration("AIXIN_CHECKIN_REPEAT", ledger.DefaultEventRules.RepeatWindow),
-		"a second scan of the same event this soon after checking in or out repeats it (AIXIN_CHECKIN_REPEAT)")
-	householdOpening := fs.Uint64("household-opening-points", env.uint("AIXIN_HOUSEHOLD_OPENING_POINTS", 0),
-		"points a new household (户) starts with, from its community, as 遵义 gives 60; 0: none (AIXIN_HOUSEHOLD_OPENING_POINTS)")
-	wishDays := fs.Uint64("wish-claim-days", env.uint("AIXIN_WISH_CLAIM_DAYS", ledger.DefaultWishClaimDays),
-		"days a claimed wish (微心愿) waits to be fulfilled before it goes back to the wall (AIXIN_WISH_CLAIM_DAYS)")
-	if env.err != nil {
-		return env.err
+	env := &config.Env{Getenv: getenv}
+	c.Serve(fs, env)
+	if env.Err != nil {
+		return env.Err
 	}
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	if *householdOpening > uint64(ledger.MaxHouseholdOpening) {
-		return fmt.Errorf("--household-opening-points %d: give at most %d", *householdOpening, ledger.MaxHouseholdOpening)
+	if err := c.Check(); err != nil {
+		return err
 	}
-	if *wishDays < 1 || *wishDays > 365 {
-		return fmt.Errorf("--wish-claim-days %d: give 1 to 365 days", *wishDays)
-	}
-	var logger *slog.Logger
-	switch c.LogFormat {
-	case "json":
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if c.LogFormat == "json" {
 		logger = slog.New(slog.NewJSONHandler(stderr, nil))
-	case "text":
-		logger = slog.New(slog.NewTextHandler(stderr, nil))
-	default:
-		return fmt.Errorf("--log %q: want text or json", c.LogFormat)
 	}
 
 	// A data file keeps the zone it was made with; --tz only chooses it for a
 	// new file, or checks it when given.
 	var loc *time.Location
-	if c.tzGiven {
+	if c.TimeZoneGiven {
 		loc = c.Location
 	}
-	if *withDemo {
+	if c.Demo {
 		// Before the server opens the folder: the demo writes its month on a clock of its own.
 		if err := makeDemo(ctx, c, loc, false, stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
 	rules := ledger.DefaultEventRules
-	rules.RepeatWindow = *repeat
-	if *approval < 0 {
-		return fmt.Errorf("--award-approval-points %d: give 0 or more", *approval)
-	}
-	awardRules := ledger.AwardRules{ApprovalPoints: *approval}
+	rules.RepeatWindow = c.CheckinRepeat
+	awardRules := ledger.AwardRules{ApprovalPoints: c.AwardApprovalPoints}
 	now, err := serverClock(getenv, logger)
 	if err != nil {
 		return err
 	}
 	eng, err := openEngine(ctx, c, engineOptions{loc: loc, rules: &rules, awardRules: &awardRules, now: now,
-		wishClaimLife: time.Duration(*wishDays) * 24 * time.Hour})
+		wishClaimLife: time.Duration(c.WishClaimDays) * 24 * time.Hour})
 	if err != nil {
 		return err
 	}
@@ -107,9 +77,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Reports:                st,
 		Records:                st,
 		Awards:                 st,
-		AwardApprovalPoints:    cmp.Or(ledger.Points(*approval), -1),
+		AwardApprovalPoints:    c.AwardApprovalPoints,
 		Wishes:                 st,
-		WishClaimDays:          int(*wishDays),
+		WishClaimDays:          c.WishClaimDays,
 		Rules:                  st.Rules(),
 		Secret:                 st.Secret,
 		Ready:                  eng.ready,
@@ -120,15 +90,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Logger:                 logger,
 		CookieSecure:           c.CookieSecure,
 		Version:                version,
-		LoginsPerMinute:        int(*loginLimit),
-		ActionsPerMinute:       int(*userLimit),
-		TrustedProxies:         strings.Split(*proxies, ","),
-		BackupMBPerSecond:      cmp.Or(*backupRate, -1),
-		PublicURL:              *publicURL,
+		LoginsPerMinute:        c.LoginsPerMinute,
+		ActionsPerMinute:       c.ActionsPerMinute,
+		PublicPerMinute:        c.PublicPerMinute,
+		TrustedProxies:         c.TrustedProxies,
+		BackupMBPerSecond:      c.BackupMBPerSecond,
+		PublicURL:              c.PublicURL,
 		Expiry:                 st,
 		Now:                    now,
 		Households:             st,
-		HouseholdOpeningPoints: ledger.Points(*householdOpening),
+		HouseholdOpeningPoints: c.HouseholdOpeningPoints,
 		Limits:                 eng.limits,
 	})
 	if err != nil {
@@ -183,12 +154,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 // ensureAdmin creates the first administrator on an empty store, with the
 // password from AIXIN_ADMIN_PASSWORD or a one-time password printed once.
-func ensureAdmin(ctx context.Context, st ledger.Users, c config, stdout io.Writer) error {
+func ensureAdmin(ctx context.Context, st ledger.Users, c options, stdout io.Writer) error {
 	n, err := st.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return err
 	}
-	pass, generated := c.AdminPass, false
+	pass, generated := c.AdminPassword, false
 	if pass == "" {
 		pass, generated = oneTimePassword(), true
 	}

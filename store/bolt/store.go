@@ -376,9 +376,6 @@ type Options struct {
 // initialMmapSize is address space, not memory: pages are only read in when used.
 const initialMmapSize = 4 << 30
 
-// DefaultTimeZone is where months are counted unless a deployment says otherwise.
-const DefaultTimeZone = "Asia/Shanghai"
-
 // ErrLocked is returned by Open when another process holds the file.
 var ErrLocked = errors.New("the data file is in use by another aixin process")
 
@@ -484,7 +481,7 @@ func (s *Store) migrate(readOnly bool) error {
 	}
 	switch {
 	case tz == "" && s.loc == nil:
-		tz = DefaultTimeZone
+		tz = ledger.DefaultTimeZone
 		fallthrough
 	case s.loc == nil:
 		loc, err := time.LoadLocation(tz)

@@ -55,9 +55,6 @@ var SchemaVersion = func() int {
 	return ms[len(ms)-1].version
 }()
 
-// DefaultTimeZone is where months are counted unless a deployment says otherwise.
-const DefaultTimeZone = "Asia/Shanghai"
-
 // Options are the settings of Open. The zero value is usable.
 type Options struct {
 	// Location is the time zone months are counted in. A new database
@@ -266,7 +263,7 @@ func (s *Store) migrate(ctx context.Context, loc *time.Location, existing bool) 
 	case errors.Is(err, pgx.ErrNoRows):
 		s.loc = loc
 		if s.loc == nil {
-			if s.loc, err = time.LoadLocation(DefaultTimeZone); err != nil {
+			if s.loc, err = time.LoadLocation(ledger.DefaultTimeZone); err != nil {
 				return err
 			}
 		}

@@ -56,7 +56,7 @@ func TestOpenTwice(t *testing.T) {
 		}
 		s := <-stores
 		t.Cleanup(func() { s.Close() })
-		if s.Location().String() != postgres.DefaultTimeZone {
+		if s.Location().String() != ledger.DefaultTimeZone {
 			t.Fatalf("time zone %s", s.Location())
 		}
 	}
