@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -91,21 +92,45 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 func (s *Store) writeLoop() {
 	defer close(s.done)
 	batch := make([]*op, 0, s.maxBatch)
+	expect := 0 // how many requests the next batch may expect
 	for first := range s.ops {
 		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < s.maxBatch {
-			select {
-			case o, ok := <-s.ops:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, o)
-			default:
-				break fill
+		s.fill(&batch, min(expect, s.maxBatch))
+		// The next batch takes those that queued during this one, and may
+		// wait a moment for this one's callers to come back with their next
+		// requests: a batch that waits for them carries twice the requests
+		// of one that does not, for the same commit.
+		expect = s.commit(batch) + len(batch)
+	}
+}
+
+// refillWait bounds how long a batch waits for the requests it expects.
+const refillWait = 200 * time.Microsecond
+
+// fill takes the requests waiting into the batch, up to MaxBatch; while it
+// holds fewer than expect, it lets the other goroutines run, up to
+// refillWait, and takes those that arrive.
+func (s *Store) fill(batch *[]*op, expect int) {
+	var deadline time.Time
+	for len(*batch) < s.maxBatch {
+		select {
+		case o, ok := <-s.ops:
+			if !ok {
+				return
 			}
+			*batch = append(*batch, o)
+			continue
+		default:
 		}
-		s.commit(batch)
+		if len(*batch) >= expect {
+			return
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(refillWait)
+		} else if time.Now().After(deadline) {
+			return
+		}
+		runtime.Gosched()
 	}
 }
 
@@ -124,8 +149,8 @@ func (a *aborted) Error() string { return fmt.Sprintf("request %d: %v", a.i, a.e
 
 // commit runs a batch in one transaction (again after a serialization
 // failure or deadlock, and without a request that aborted it) and answers
-// every request of it.
-func (s *Store) commit(batch []*op) {
+// every request of it. It returns how many requests queued meanwhile.
+func (s *Store) commit(batch []*op) (waiting int) {
 	for attempt := 0; len(batch) > 0; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 		appended, err := s.runBatch(ctx, batch)
@@ -137,6 +162,7 @@ func (s *Store) commit(batch []*op) {
 			break
 		}
 		s.stats.CommitErrors.Add(1)
+		s.cache.reset() // the batch may have committed or not
 		var ab *aborted
 		if errors.As(err, &ab) {
 			o := batch[ab.i]
@@ -160,9 +186,11 @@ func (s *Store) commit(batch []*op) {
 		}
 		break
 	}
+	waiting = len(s.ops)
 	for _, o := range batch {
 		close(o.done)
 	}
+	return waiting
 }
 
 // accountState is an account's row as the batch reads and changes it.
@@ -194,10 +222,16 @@ type batchState struct {
 	months   map[monthKey]*ledger.MonthTotals
 	loaded   map[ledger.Month]bool // months whose rows were read for every account read
 	changed  map[monthKey]bool
-	entries  map[uint64]ledger.Entry // entries read (reverse targets, idempotent replays) or appended
-	seqsRead map[uint64]bool         // entries looked for (found or not)
-	keys     map[string]uint64       // idempotency keys stored or appended (0: looked for, not found)
-	reversed map[uint64]uint64       // entry -> the entry that reversed it
+	// newMonths are the monthly totals rows the batch made: not in the
+	// database yet.
+	newMonths map[monthKey]bool
+	entries   map[uint64]ledger.Entry // entries read (reverse targets, idempotent replays) or appended
+	seqsRead  map[uint64]bool         // entries looked for (found or not)
+	keys      map[string]uint64       // idempotency keys stored or appended (0: looked for, not found)
+	reversed  map[uint64]uint64       // entry -> the entry that reversed it
+	// cached says the head is where this server's last commit left it:
+	// account and month rows come from the row cache.
+	cached   bool
 	opened   [][ledger.AccountKeySize]byte
 	appended []ledger.Entry
 	newKeys  []string
@@ -206,14 +240,15 @@ type batchState struct {
 
 func newBatchState() *batchState {
 	return &batchState{
-		accounts: map[[ledger.AccountKeySize]byte]*accountState{},
-		months:   map[monthKey]*ledger.MonthTotals{},
-		loaded:   map[ledger.Month]bool{},
-		changed:  map[monthKey]bool{},
-		entries:  map[uint64]ledger.Entry{},
-		seqsRead: map[uint64]bool{},
-		keys:     map[string]uint64{},
-		reversed: map[uint64]uint64{},
+		accounts:  map[[ledger.AccountKeySize]byte]*accountState{},
+		months:    map[monthKey]*ledger.MonthTotals{},
+		loaded:    map[ledger.Month]bool{},
+		changed:   map[monthKey]bool{},
+		newMonths: map[monthKey]bool{},
+		entries:   map[uint64]ledger.Entry{},
+		seqsRead:  map[uint64]bool{},
+		keys:      map[string]uint64{},
+		reversed:  map[uint64]uint64{},
 	}
 }
 
@@ -230,6 +265,9 @@ type wtx struct {
 	// dirty says some request of the batch queued a write (sent or not):
 	// the batch must commit.
 	dirty bool
+	// down is the first error of a round trip that found the database
+	// unreachable (dbDown).
+	down error
 }
 
 // Exec queues a write; it is sent with the next read or at commit.
@@ -247,7 +285,26 @@ func (w *wtx) send(b *pgx.Batch) error {
 	if len(b.QueuedQueries) == 0 {
 		return nil
 	}
-	return w.conn.SendBatch(w.ctx, b).Close()
+	err := w.conn.SendBatch(w.ctx, b).Close()
+	if err != nil && w.down == nil && dbDown(err) {
+		w.down = err
+	}
+	return err
+}
+
+// dbDown says whether err means the database could not be reached or
+// went away (rather than a statement that failed): then a request that
+// failed on it did not fail by itself, and the whole batch is unavailable.
+func dbDown(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return true
+	}
+	switch pe.Code[:2] {
+	case "08", "53", "57", "58": // connection exception, resources, operator intervention, system error
+		return true
+	}
+	return false
 }
 
 // Query runs a read after the pending writes and scans its rows with fn.
@@ -381,8 +438,10 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 	st := newBatchState()
 	w := &wtx{ctx: ctx, s: s, conn: conn, st: st, pending: &pgx.Batch{}}
 
-	// What the batch's appends, reverses and opens need, read with the head.
-	need := newNeed()
+	// What the batch's appends, reverses and opens need, read with the
+	// head; accounts the row cache may hold wait until the head says
+	// whether it does.
+	need, later := newNeed(), newNeed()
 	for _, o := range batch {
 		switch o.kind {
 		case opOpen:
@@ -398,6 +457,10 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 	}
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
+	// The batch reads rows by key only. A plan made while a table was
+	// small (prepared statements keep theirs) must not stay a scan of the
+	// whole table once it is large: within the batch, scans lose to indexes.
+	b.Queue(`SET LOCAL enable_seqscan = off`)
 	b.Queue(`SELECT seq, hash, at FROM chain_head WHERE id = 1 FOR UPDATE`).QueryRow(func(r pgx.Row) error {
 		var seq, at int64
 		var hash []byte
@@ -412,10 +475,24 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 		return nil
 	})
 	w.pending = b
+	if s.cache.valid {
+		for k := range need.accounts {
+			if _, ok := s.cache.accounts[k]; ok {
+				delete(need.accounts, k)
+				later.accounts[k] = true
+			}
+		}
+	}
 	if err := s.load(ctx, w, st, need); err != nil {
 		return 0, err
 	}
 	if err := w.send(&pgx.Batch{}); err != nil { // when the batch needed nothing: the head still
+		return 0, err
+	}
+	if st.cached = s.cache.matches(st.headSeq, st.headHash); !st.cached {
+		s.cache.reset()
+	}
+	if err := s.load(ctx, w, st, later); err != nil {
 		return 0, err
 	}
 
@@ -448,6 +525,9 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 		if o.err == nil {
 			continue
 		}
+		if w.down != nil {
+			return 0, w.down // no request's own fault: the batch fails as a whole
+		}
 		if _, refused := ledger.AsError(o.err); !refused || w.wrote {
 			return 0, &aborted{i, o.err}
 		}
@@ -469,6 +549,7 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 	if !committed {
 		return 0, errors.New("the transaction was rolled back at commit")
 	}
+	s.cache.keep(st)
 	return len(st.appended), nil
 }
 
@@ -505,10 +586,10 @@ func (n need) transfer(t ledger.Transfer) {
 }
 
 // load reads what n names and the batch has not read yet: reverse targets
-// (with whether they were reversed) and idempotency keys (with their first
-// entry) first, then the accounts, locked in key order (the order every
-// engine takes account locks in), with their rows of the months read. It
-// costs one round trip, two when a reverse names its entry by seq only.
+// (with whether they were reversed) and idempotency keys first, then the
+// accounts (queueAccounts). It costs one round trip; one more when a
+// reverse names its entry by seq only, and one more when a key was used
+// before (to read the entry it made).
 func (s *Store) load(ctx context.Context, w *wtx, st *batchState, n need) error {
 	b := &pgx.Batch{}
 	var seqs []int64
@@ -525,36 +606,34 @@ func (s *Store) load(ctx context.Context, w *wtx, st *batchState, n need) error 
 			keys = append(keys, k)
 		}
 	}
+	// Each read names one table by its key, so that its plan stays a few
+	// index probes however many keys a large batch brings.
 	if len(seqs) > 0 {
-		b.Queue(`SELECT j.seq, j.canonical, j.hash, p.hash, r.by_seq FROM journal j
-			LEFT JOIN journal p ON p.seq = j.seq - 1 LEFT JOIN reversed r ON r.seq = j.seq
-			WHERE j.seq = ANY($1)`, seqs).Query(func(rows pgx.Rows) error {
+		queueEntries(b, st, seqs, n.accounts)
+		b.Queue(`SELECT seq, by_seq FROM reversed WHERE seq = ANY($1)`, seqs).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
-				var by *int64
-				e, err := scanEntry(rows, &by)
-				if err != nil {
+				var seq, by int64
+				if err := rows.Scan(&seq, &by); err != nil {
 					return err
 				}
-				st.entries[e.Seq] = e
-				if by != nil {
-					st.reversed[e.Seq] = uint64(*by)
-				}
-				n.accounts[e.Debit.Key()], n.accounts[e.Credit.Key()] = true, true
+				st.reversed[uint64(seq)] = uint64(by)
 			}
 			return rows.Err()
 		})
 	}
+	var replayed []int64 // entries an idempotency key names, not read yet
 	if len(keys) > 0 {
-		b.Queue(`SELECT i.key, j.seq, j.canonical, j.hash, p.hash FROM idempotency i
-			JOIN journal j ON j.seq = i.seq LEFT JOIN journal p ON p.seq = j.seq - 1
-			WHERE i.key = ANY($1)`, keys).Query(func(rows pgx.Rows) error {
+		b.Queue(`SELECT key, seq FROM idempotency WHERE key = ANY($1)`, keys).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var key string
-				e, err := scanEntry(rows, nil, &key)
-				if err != nil {
+				var seq int64
+				if err := rows.Scan(&key, &seq); err != nil {
 					return err
 				}
-				st.entries[e.Seq], st.keys[key] = e, e.Seq
+				st.keys[key] = uint64(seq)
+				if _, ok := st.entries[uint64(seq)]; !ok {
+					replayed = append(replayed, seq)
+				}
 			}
 			return rows.Err()
 		})
@@ -566,12 +645,67 @@ func (s *Store) load(ctx context.Context, w *wtx, st *batchState, n need) error 
 		}
 		b = &pgx.Batch{}
 	}
-	var accts [][]byte
-	for k := range n.accounts {
-		if _, ok := st.accounts[k]; !ok {
-			st.accounts[k] = nil
-			accts = append(accts, k[:])
+	s.queueAccounts(b, st, n.accounts)
+	if len(keys) > 0 && len(seqs) == 0 {
+		// The keys' answer decides whether a replay's entry must be read.
+		if err := w.send(b); err != nil {
+			return err
 		}
+		b = &pgx.Batch{}
+	}
+	if len(replayed) > 0 {
+		queueEntries(b, st, replayed, nil)
+	}
+	return w.send(b)
+}
+
+// queueAccounts queues the reads of the accounts the batch has not read
+// yet, locked in key order (the order every engine takes account locks
+// in), with their rows of the months read; those the row cache holds, it
+// takes from there.
+func (s *Store) queueAccounts(b *pgx.Batch, st *batchState, accounts map[[ledger.AccountKeySize]byte]bool) {
+	unread := false
+	for k := range accounts {
+		if _, ok := st.accounts[k]; !ok {
+			unread = true
+			break
+		}
+	}
+	if !unread {
+		return
+	}
+	months := []ledger.Month{ledger.MonthOf(s.now(), s.loc)}
+	for m := range st.loaded {
+		if m != months[0] {
+			months = append(months, m)
+		}
+	}
+	if !st.loaded[months[0]] && len(st.loaded) > 0 {
+		// The month turned during the batch: the accounts read before need
+		// their rows of the new month too.
+		var before [][]byte
+		for k, a := range st.accounts {
+			if a != nil {
+				before = append(before, k[:])
+			}
+		}
+		if len(before) > 0 {
+			s.queueMonths(b, st, months[0], before)
+		}
+	}
+	for _, m := range months {
+		st.loaded[m] = true
+	}
+	var accts [][]byte
+	for k := range accounts {
+		if _, ok := st.accounts[k]; ok {
+			continue
+		}
+		if st.cached && s.cache.fill(st, k, months) {
+			continue
+		}
+		st.accounts[k] = nil
+		accts = append(accts, k[:])
 	}
 	if len(accts) > 0 {
 		slices.SortFunc(accts, func(a, b []byte) int { return strings.Compare(string(a), string(b)) })
@@ -589,17 +723,56 @@ func (s *Store) load(ctx context.Context, w *wtx, st *batchState, n need) error 
 			}
 			return rows.Err()
 		})
-		months := []ledger.Month{ledger.MonthOf(s.now(), s.loc)}
-		for m := range st.loaded {
-			if m != months[0] {
-				months = append(months, m)
-			}
-		}
 		for _, m := range months {
 			s.queueMonths(b, st, m, accts)
 		}
 	}
-	return w.send(b)
+}
+
+// queueEntries queues the read of entries seqs, with the entries before
+// them for their previous hashes, into st.entries; accounts, when not nil,
+// gets the accounts of each.
+func queueEntries(b *pgx.Batch, st *batchState, seqs []int64, accounts map[[ledger.AccountKeySize]byte]bool) {
+	want := make([]int64, 0, 2*len(seqs))
+	for _, seq := range seqs {
+		want = append(want, seq, seq-1)
+	}
+	b.Queue(`SELECT seq, canonical, hash FROM journal WHERE seq = ANY($1)`, want).Query(func(rows pgx.Rows) error {
+		type row struct{ canon, hash []byte }
+		got := map[int64]row{}
+		for rows.Next() {
+			var seq int64
+			var r row
+			if err := rows.Scan(&seq, &r.canon, &r.hash); err != nil {
+				return err
+			}
+			got[seq] = r
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, seq := range seqs {
+			r, ok := got[seq]
+			if !ok {
+				continue
+			}
+			e, err := ledger.DecodeCanonical(r.canon)
+			if err != nil {
+				return fmt.Errorf("entry %d cannot be decoded: %w", seq, err)
+			}
+			p, hasPrev := got[seq-1]
+			if e.Seq != uint64(seq) || len(r.hash) != len(e.Hash) || (hasPrev && len(p.hash) != len(e.PrevHash)) {
+				return fmt.Errorf("entry %d is damaged: run aixin verify", seq)
+			}
+			copy(e.Hash[:], r.hash)
+			copy(e.PrevHash[:], p.hash)
+			st.entries[e.Seq] = e
+			if accounts != nil {
+				accounts[e.Debit.Key()], accounts[e.Credit.Key()] = true, true
+			}
+		}
+		return nil
+	})
 }
 
 // queueMonths queues the read of the month rows of accts in month m.
@@ -699,6 +872,7 @@ func (s *Store) decide(ctx context.Context, w *wtx, st *batchState, t ledger.Tra
 		if mt == nil {
 			mt = &ledger.MonthTotals{Month: m, Account: side.a}
 			st.months[mk] = mt
+			st.newMonths[mk] = true
 		}
 		mt.Apply(&e, side.a)
 		st.changed[mk] = true
@@ -749,28 +923,41 @@ func (s *Store) queueJournal(b *pgx.Batch, st *batchState) {
 				append(cnt, int64(a.row.entries)), append(mins, a.row.minutes)
 		}
 	}
-	b.Queue(`INSERT INTO accounts (account, balance, last_seq, entries, minutes)
-		SELECT * FROM unnest($1::bytea[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
-		ON CONFLICT (account) DO UPDATE SET balance = EXCLUDED.balance, last_seq = EXCLUDED.last_seq,
-			entries = EXCLUDED.entries, minutes = EXCLUDED.minutes`, ak, bal, last, cnt, mins)
+	// Every changed account is open (read, or opened above): an update,
+	// which costs less than an insert that finds its row.
+	b.Queue(`UPDATE accounts a SET balance = u.b, last_seq = u.l, entries = u.e, minutes = u.m
+		FROM unnest($1::bytea[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(k, b, l, e, m)
+		WHERE a.account = u.k`, ak, bal, last, cnt, mins)
 
-	var mk [][]byte
-	var mm []int32
-	var ins, outs []string
-	var mmin, wish, ment []int64
-	for k := range st.changed {
-		t := st.months[k]
-		mk, mm = append(mk, k.account[:]), append(mm, int32(k.month))
-		ins, outs = append(ins, intArray(t.In[:])), append(outs, intArray(t.Out[:]))
-		mmin, wish, ment = append(mmin, t.Minutes), append(wish, t.Wish), append(ment, int64(t.Entries))
+	// The monthly totals rows: new ones inserted, the others (read, so
+	// there) updated.
+	var rows [2]struct {
+		k         [][]byte
+		m         []int32
+		ins, outs []string
+		mi, w, e  []int64
 	}
-	b.Queue(`INSERT INTO account_months (account, month, ins, outs, minutes, wish, entries)
-		SELECT a, m, i::bigint[], o::bigint[], mi, w, e
-		FROM unnest($1::bytea[], $2::integer[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
-			AS u(a, m, i, o, mi, w, e)
-		ON CONFLICT (account, month) DO UPDATE SET ins = EXCLUDED.ins, outs = EXCLUDED.outs,
-			minutes = EXCLUDED.minutes, wish = EXCLUDED.wish, entries = EXCLUDED.entries`,
-		mk, mm, ins, outs, mmin, wish, ment)
+	for k := range st.changed {
+		t, r := st.months[k], &rows[0]
+		if st.newMonths[k] {
+			r = &rows[1]
+		}
+		r.k, r.m = append(r.k, k.account[:]), append(r.m, int32(k.month))
+		r.ins, r.outs = append(r.ins, intArray(t.In[:])), append(r.outs, intArray(t.Out[:]))
+		r.mi, r.w, r.e = append(r.mi, t.Minutes), append(r.w, t.Wish), append(r.e, int64(t.Entries))
+	}
+	if r := rows[0]; len(r.k) > 0 {
+		b.Queue(`UPDATE account_months a SET ins = u.i::bigint[], outs = u.o::bigint[], minutes = u.mi, wish = u.w, entries = u.e
+			FROM unnest($1::bytea[], $2::integer[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
+				AS u(k, m, i, o, mi, w, e)
+			WHERE a.account = u.k AND a.month = u.m`, r.k, r.m, r.ins, r.outs, r.mi, r.w, r.e)
+	}
+	if r := rows[1]; len(r.k) > 0 {
+		b.Queue(`INSERT INTO account_months (account, month, ins, outs, minutes, wish, entries)
+			SELECT k, m, i::bigint[], o::bigint[], mi, w, e
+			FROM unnest($1::bytea[], $2::integer[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
+				AS u(k, m, i, o, mi, w, e)`, r.k, r.m, r.ins, r.outs, r.mi, r.w, r.e)
+	}
 
 	if len(st.newKeys) > 0 {
 		kseq := make([]int64, len(st.newKeys))

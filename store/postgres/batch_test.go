@@ -171,3 +171,54 @@ func TestBatchCommitsWritesSentEarly(t *testing.T) {
 		t.Fatalf("the early write is lost: %d %v", n, err)
 	}
 }
+
+// TestRowCacheKeepsNoAbsentAccount: a batch of app server A that commits
+// found an account not open; app server B opens it, which moves no chain
+// head; A must then find it open. (A's row cache holds only accounts that
+// were open.)
+func TestRowCacheKeepsNoAbsentAccount(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	a, err := Open(ctx, url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	issuer, m, late := ledger.IssuerAccount(uuid.New()), ledger.MemberAccount(uuid.New()), ledger.MemberAccount(uuid.New())
+	for _, acc := range []ledger.Account{issuer, m} {
+		if err := a.OpenAccount(ctx, acc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ops := []*op{
+		{kind: opAppend, t: ledger.Transfer{Debit: issuer, Credit: late, Amount: 5, Kind: ledger.KindEarn}},
+		{kind: opAppend, t: ledger.Transfer{Debit: issuer, Credit: m, Amount: 5, Kind: ledger.KindEarn}},
+	}
+	for _, o := range ops {
+		o.done = make(chan struct{})
+	}
+	a.commit(ops) // in the queue's stead: the queue is idle
+	if ledger.ErrorCode(ops[0].err) != ledger.ENOTFOUND || ops[1].err != nil {
+		t.Fatalf("the batch: %v, %v", ops[0].err, ops[1].err)
+	}
+	if !a.cache.valid {
+		t.Fatal("the committed batch left no rows in the cache: this test proves nothing")
+	}
+	if err := b.OpenAccount(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Append(ctx, ledger.Transfer{Debit: issuer, Credit: late, Amount: 5, Kind: ledger.KindEarn}); err != nil {
+		t.Fatalf("A does not find the account B opened: %v", err)
+	}
+	if bal, err := b.Balance(ctx, late); err != nil || bal.Points != 5 || bal.Entries != 1 {
+		t.Fatalf("the account B opened: %+v %v", bal, err)
+	}
+	if rep, err := b.Verify(ctx); err != nil || !rep.OK {
+		t.Fatalf("verify %+v %v", rep, err)
+	}
+}

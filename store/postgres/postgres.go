@@ -98,6 +98,7 @@ type Store struct {
 	ops    chan *op
 	done   chan struct{}
 	stats  stats
+	cache  rowCache // the commit queue's rows, as of its last commit
 
 	// sweepLocked, when set (by tests), is called by a sweep that has
 	// taken its lock, with the lock's key, before it sweeps.
