@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -59,7 +60,7 @@ func TestServerKilledUnderLoad(t *testing.T) {
 	var leftover []string // vouchers a kill left open, cancelled at the next start
 	for round := range kills + 1 {
 		last := round == kills // the last round stops with SIGTERM
-		child, base, logs := startChild(t, data)
+		child, base, logs := startChild(t, map[string]string{"AIXIN_DATA": data, "AIXIN_DEMO": "true"})
 		w := newVoucherLoad(t, base, leftover)
 		w.start(8)
 		time.Sleep(time.Duration(100+r.IntN(400)) * time.Millisecond)
@@ -101,13 +102,16 @@ func TestServerKilledUnderLoad(t *testing.T) {
 	}
 }
 
-// startChild starts this test binary as "aixin serve" on the data folder
-// and waits for its address.
-func startChild(t *testing.T, data string) (*exec.Cmd, string, *syncBuffer) {
+// startChild starts this test binary as "aixin serve" with env added to
+// its environment and waits for its address.
+func startChild(t *testing.T, env map[string]string) (*exec.Cmd, string, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServerKilledUnderLoad$")
-	cmd.Env = append(os.Environ(), "AIXIN_FAULT_CHILD=1", "AIXIN_DATA="+data, "AIXIN_DEMO=true",
+	cmd.Env = append(os.Environ(), "AIXIN_FAULT_CHILD=1",
 		"AIXIN_ADMIN_PASSWORD="+faultAdminPassword, "AIXIN_USER_LIMIT=1000000", "AIXIN_LOGIN_LIMIT=100000")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -147,13 +151,16 @@ type voucherLoad struct {
 	members  []string
 	mu       sync.Mutex
 	open     map[string]bool // voucher id -> its cancellation was acknowledged
+	codes    map[int]int     // how often each status other than success was answered
+	bodies   map[int]string  // the first answer of each such status
+	acked    int             // requests acknowledged
 	quit     chan struct{}
 	finished sync.WaitGroup
 }
 
 func newVoucherLoad(t *testing.T, base string, leftover []string) *voucherLoad {
 	t.Helper()
-	w := &voucherLoad{base: base, c: client(t), open: map[string]bool{}, quit: make(chan struct{})}
+	w := &voucherLoad{base: base, c: client(t), open: map[string]bool{}, codes: map[int]int{}, bodies: map[int]string{}, quit: make(chan struct{})}
 	w.c.Timeout = 5 * time.Second
 	resp := postJSON(t, w.c, base+"/api/v1/login", map[string]string{"login": "admin", "password": faultAdminPassword})
 	resp.Body.Close()
@@ -215,12 +222,19 @@ func (w *voucherLoad) start(workers int) {
 				}
 				req, _ := http.NewRequest("POST", w.base+"/api/v1/vouchers/"+id+"/cancel", nil)
 				if resp, err := w.c.Do(req); err == nil {
+					b, _ := io.ReadAll(io.LimitReader(resp.Body, 500))
 					resp.Body.Close()
+					w.mu.Lock()
 					if resp.StatusCode == http.StatusOK {
-						w.mu.Lock()
 						w.open[id] = true
-						w.mu.Unlock()
+						w.acked++
+					} else {
+						w.codes[resp.StatusCode]++
+						if w.bodies[resp.StatusCode] == "" {
+							w.bodies[resp.StatusCode] = "POST …/cancel: " + string(b)
+						}
 					}
+					w.mu.Unlock()
 				}
 			}
 		}()
@@ -239,6 +253,13 @@ func (w *voucherLoad) issue(member string) string {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 500))
+		w.mu.Lock()
+		w.codes[resp.StatusCode]++
+		if w.bodies[resp.StatusCode] == "" {
+			w.bodies[resp.StatusCode] = "POST /api/v1/vouchers: " + string(b)
+		}
+		w.mu.Unlock()
 		return ""
 	}
 	var v struct{ ID string }
@@ -247,6 +268,7 @@ func (w *voucherLoad) issue(member string) string {
 	}
 	w.mu.Lock()
 	w.open[v.ID] = false
+	w.acked++
 	w.mu.Unlock()
 	return v.ID
 }
@@ -265,6 +287,19 @@ func (w *voucherLoad) check(t *testing.T, data string, round int) (opened, cance
 		t.Fatalf("round %d: reopen: %v", round, err)
 	}
 	defer st.Close()
+	return w.checkStore(t, st, round)
+}
+
+// voucherStore is what check reads of an engine.
+type voucherStore interface {
+	Verify(context.Context) (ledger.VerifyReport, error)
+	Voucher(context.Context, uuid.UUID) (ledger.Voucher, error)
+}
+
+// checkStore checks that the journal verifies and that every acknowledged
+// voucher is there, cancelled where that was acknowledged.
+func (w *voucherLoad) checkStore(t *testing.T, st voucherStore, round int) (opened, cancelled int) {
+	t.Helper()
 	ctx := context.Background()
 	if rep, err := st.Verify(ctx); err != nil || !rep.OK {
 		t.Fatalf("round %d: verify after the stop: %+v %v", round, rep, err)

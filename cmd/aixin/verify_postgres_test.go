@@ -15,7 +15,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv("AIXIN_FAULT_CHILD") != "" {
+		os.Exit(m.Run()) // a fault test's app server: its database is given
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 // TestVerifyPostgres verifies a PostgreSQL database's journal with
 // `aixin verify --db`, then catches a changed entry, and refuses a database
