@@ -69,8 +69,10 @@ type Config struct {
 	Now func() time.Time
 	// CookieSecure sets the Secure attribute on cookies; set it behind TLS.
 	CookieSecure bool
-	// Version is reported by /metrics as aixin_build_info.
+	// Version is reported by /metrics as aixin_build_info, with Engine
+	// (the storage: "bbolt" or "postgres").
 	Version string
+	Engine  string
 	// LoginsPerMinute caps login attempts per client address; at least 1
 	// (this and the settings below: config.Default has the deployment's defaults).
 	LoginsPerMinute int
@@ -150,7 +152,7 @@ type StoreStats struct {
 
 // Defaults of Config.
 const (
-	DefaultBodyLimit    = "1M"
+	DefaultBodyLimit = "1M"
 )
 
 // server holds what the handlers share. It is built by New; there is no
@@ -273,7 +275,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	if s.dummyHash, err = HashPassword("aixin: no such login"); err != nil {
 		return nil, err
 	}
-	if s.metrics, err = newMetrics(cfg.Version, cfg.StoreStats); err != nil {
+	if s.metrics, err = newMetrics(cfg.Version, cfg.Engine, cfg.StoreStats); err != nil {
 		return nil, err
 	}
 

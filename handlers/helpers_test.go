@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -225,6 +226,7 @@ func startServerOn(tb testing.TB, pgURL string, opts bolt.Options, logs io.Write
 		Logger:     slog.New(slog.NewJSONHandler(logs, nil)),
 		Now:        opts.Now,
 		Version:    "test",
+		Engine:     cmp.Or(testEngine, "bbolt"),
 		Expiry:     st,
 		Limits:     limits,
 	}

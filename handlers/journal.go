@@ -74,7 +74,6 @@ func (s *server) backup(c echo.Context) error {
 	return err
 }
 
-
 // pacedWriter writes no faster than perSecond bytes a second: each write
 // waits (or stops, when ctx ends) until the bytes before it are due. A reader
 // that stalled does not earn a burst: the pace never runs more than

@@ -80,7 +80,7 @@ type metrics struct {
 	handler  http.Handler
 }
 
-func newMetrics(version string, stats func() StoreStats) (*metrics, error) {
+func newMetrics(version, engine string, stats func() StoreStats) (*metrics, error) {
 	reg := prometheus.NewRegistry()
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -95,9 +95,9 @@ func newMetrics(version string, stats func() StoreStats) (*metrics, error) {
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "aixin_build_info",
-		Help: "Always 1; the label says which version runs.",
-	}, []string{"version"})
-	build.WithLabelValues(version).Set(1)
+		Help: "Always 1; the labels say which version runs, on which storage engine.",
+	}, []string{"version", "engine"})
+	build.WithLabelValues(version, engine).Set(1)
 	cs := []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

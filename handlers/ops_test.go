@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -89,7 +90,7 @@ func TestMetrics(t *testing.T) {
 		"ledger_commit_batch_size_sum ",
 		"ledger_commit_batch_size_count ",
 		"ledger_queue_length 0",
-		`aixin_build_info{version="test"} 1`,
+		`aixin_build_info{engine="` + cmp.Or(testEngine, "bbolt") + `",version="test"} 1`,
 		"go_goroutines ",
 		"process_cpu_seconds_total ",
 	} {

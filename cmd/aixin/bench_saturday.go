@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -31,12 +32,17 @@ import (
 // through. It prints throughput, p50/p99 and errors per action, check-in
 // latency during the backup against the rest, and the server's peak
 // memory; it fails if any request failed or the backup does not verify.
+// --url may name several app servers on one PostgreSQL, comma-separated:
+// each volunteer, kiosk and organiser then keeps to one of them, in turn,
+// as a load balancer spreads clients (the backup is PostgreSQL's own then,
+// and not taken).
 //
 //	AIXIN_LOGIN_LIMIT=100000 AIXIN_USER_LIMIT=1000000 AIXIN_CHECKIN_REPEAT=0s AIXIN_ADMIN_PASSWORD=… aixin serve
 //	AIXIN_ADMIN_PASSWORD=… aixin bench saturday
+//	AIXIN_ADMIN_PASSWORD=… aixin bench saturday --url http://127.0.0.1:8080,http://127.0.0.1:8081
 func benchSaturday(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench saturday", stderr)
-	base := fs.String("url", "http://127.0.0.1:8080", "the server")
+	base := fs.String("url", "http://127.0.0.1:8080", "the server, or several app servers on one database, comma-separated")
 	n := fs.Int("volunteers", 1000, "volunteers checking in and out")
 	events := fs.Int("events", 20, "events they are at")
 	rate := fs.Float64("rate", 3000, "scans per second all volunteers together offer")
@@ -56,8 +62,20 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 	if password == "" {
 		return errors.New("set AIXIN_ADMIN_PASSWORD to the administrator's password")
 	}
-	b := &bencher{base: strings.TrimRight(*base, "/"), client: &http.Client{Timeout: 60 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: *n + *kiosks + *organisers + 20}}}
+	client := &http.Client{Timeout: 60 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: *n + *kiosks + *organisers + 20}}
+	var servers []*bencher // the first sets up and takes the backup
+	for u := range strings.SplitSeq(*base, ",") {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			servers = append(servers, &bencher{base: u, client: client})
+		}
+	}
+	if len(servers) == 0 {
+		return usageError(stderr, "bench saturday", "--url names no server")
+	}
+	b := servers[0]
+	// server is the app server the i-th client of a kind keeps to.
+	server := func(i int) *bencher { return servers[i%len(servers)] }
 	t0 := time.Now()
 	admin, err := b.login(*login, password)
 	if err != nil {
@@ -83,6 +101,12 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	fmt.Fprintf(stdout, "set up %d volunteers, %d events, %d kiosks and %d vouchers in %v\n", *n, *events, *kiosks, len(tokens), time.Since(t0).Round(time.Second))
+	engine := serverEngine(b)
+	if *backup && engine == "postgres" {
+		*backup = false
+		fmt.Fprintln(stdout, "backup: not taken, PostgreSQL's own backups (pg_dump) serve a database")
+	}
+	fmt.Fprintf(stdout, "%d app server(s) on %s\n", len(servers), cmp.Or(engine, "an engine the server does not name"))
 
 	// The events' rotating codes, fetched as a display screen does.
 	tokensByEvent := make([]atomic.Value, len(eventIDs))
@@ -105,9 +129,9 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 	// measures scans, not a thousand TCP handshakes in the first second.
 	var warm sync.WaitGroup
 	var coldErr atomic.Pointer[error]
-	for _, cookie := range vols {
+	for i, cookie := range vols {
 		warm.Go(func() {
-			if err := b.call(cookie, "GET", "/api/v1/me", nil, nil); err != nil {
+			if err := server(i).call(cookie, "GET", "/api/v1/me", nil, nil); err != nil {
 				coldErr.CompareAndSwap(nil, &err)
 			}
 		})
@@ -123,7 +147,14 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	_, _, cpuBefore := serverProcess(b)
+	cpuOf := func() (cpu float64) {
+		for _, sv := range servers {
+			_, _, c := serverProcess(sv)
+			cpu += c
+		}
+		return cpu
+	}
+	cpuBefore := cpuOf()
 	start := time.Now()
 	deadline := start.Add(*dur)
 	loop := func(interval time.Duration, offset time.Duration, fn func()) {
@@ -149,7 +180,7 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 		ev := i % len(eventIDs)
 		loop(interval, time.Duration(rand.Int64N(int64(interval))), func() {
 			body, _ := json.Marshal(map[string]string{"code": tokensByEvent[ev].Load().(string)})
-			stats["check-in/out"].do(b, "POST", "/api/v1/checkins", cookie, body, "")
+			stats["check-in/out"].do(server(i), "POST", "/api/v1/checkins", cookie, body, "")
 		})
 	}
 	// Kiosks.
@@ -160,14 +191,14 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 			if i >= len(tokens) {
 				return
 			}
-			stats["redeem"].do(b, "POST", "/api/v1/redemptions", clerks[k], []byte(`{"token":"`+tokens[i]+`"}`), uuid.Must(uuid.NewV7()).String())
+			stats["redeem"].do(server(k), "POST", "/api/v1/redemptions", clerks[k], []byte(`{"token":"`+tokens[i]+`"}`), uuid.Must(uuid.NewV7()).String())
 		})
 	}
 	// Organisers browse; one of them exports the month now and then.
 	pages := []string{"/api/v1/members?limit=50", "/api/v1/events", "/api/v1/dashboard"}
 	for o := range *organisers {
 		loop(time.Second, time.Duration(o)*200*time.Millisecond, func() {
-			stats["browse"].do(b, "GET", pages[rand.IntN(len(pages))], admin, nil, "")
+			stats["browse"].do(server(o), "GET", pages[rand.IntN(len(pages))], admin, nil, "")
 		})
 	}
 	var csvFrom, csvTo, xlsxFrom, xlsxTo atomic.Int64
@@ -186,7 +217,11 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 	// Peak memory, from the server's own metrics.
 	var peakRSS, peakHeap atomic.Int64
 	loop(500*time.Millisecond, 0, func() {
-		rss, heap, _ := serverProcess(b)
+		var rss, heap int64
+		for _, sv := range servers {
+			r, h, _ := serverProcess(sv)
+			rss, heap = rss+r, heap+h
+		}
 		if rss > peakRSS.Load() {
 			peakRSS.Store(rss)
 		}
@@ -226,7 +261,7 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 	wg.Wait()
 	close(stop)
 	elapsed := time.Since(start)
-	_, _, cpuAfter := serverProcess(b)
+	cpuAfter := cpuOf()
 
 	failed := 0
 	for _, name := range []string{"check-in/out", "redeem", "browse", "export csv", "export xlsx", "backup"} {
@@ -270,7 +305,7 @@ func benchSaturday(ctx context.Context, args []string, getenv func(string) strin
 	if cpuBefore > 0 && cpuAfter > 0 {
 		cpu = fmt.Sprintf("%.1f s, %.2f cores", cpuAfter-cpuBefore, (cpuAfter-cpuBefore)/elapsed.Seconds())
 	}
-	fmt.Fprintf(stdout, "server peak memory: RSS %.0f MB (with the data file's pages it read), Go heap %.0f MB; server CPU over the morning: %s\n",
+	fmt.Fprintf(stdout, "server peak memory (all app servers): RSS %.0f MB (with the data file's pages it read), Go heap %.0f MB; server CPU over the morning: %s\n",
 		float64(peakRSS.Load())/1e6, float64(peakHeap.Load())/1e6, cpu)
 	var rep struct{ OK bool }
 	if err := b.call(admin, "GET", "/api/v1/ledger/verify", nil, &rep); err != nil || !rep.OK {
@@ -347,6 +382,25 @@ func (s *actionStats) split(from, to int64) (in, out []time.Duration) {
 		}
 	}
 	return slices.Clip(in), out
+}
+
+// serverEngine reads from the server's /metrics the storage engine it
+// runs on: "bbolt", "postgres", or "" when it does not say.
+func serverEngine(b *bencher) string {
+	res, err := b.client.Get(b.base + "/metrics")
+	if err != nil {
+		return ""
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), `aixin_build_info{engine="`); ok {
+			engine, _, _ := strings.Cut(rest, `"`)
+			return engine
+		}
+	}
+	return ""
 }
 
 // serverProcess reads from the server's /metrics its resident memory (which

@@ -50,6 +50,7 @@ type opened struct {
 	stats   func() handlers.StoreStats // the engine's counters for /metrics
 	dataDir string                     // whose free space /readyz checks ("" for PostgreSQL)
 	where   string                     // for the log: the data folder or the database
+	name    string                     // "bbolt" or "postgres", for /metrics
 	// limits counts rate limits and login lockouts in the database that
 	// app servers share, and sweepLimits deletes its ended windows; nil on
 	// bbolt, whose one process counts in memory (handlers' default).
@@ -75,7 +76,7 @@ func openEngine(ctx context.Context, c options, o engineOptions) (opened, error)
 			return opened{}, err
 		}
 		return opened{engine: pg, ready: pg.Ping, stats: func() handlers.StoreStats { return handlers.StoreStats(pg.Stats()) },
-			where: "PostgreSQL " + redact(c.DB), limits: pg, sweepLimits: pg.SweepLimits}, nil
+			where: "PostgreSQL " + redact(c.DB), name: "postgres", limits: pg, sweepLimits: pg.SweepLimits}, nil
 	}
 	st, err := bolt.Open(c.dbPath(), bolt.Options{Location: o.loc, Rules: o.rules, AwardRules: o.awardRules, Now: o.now,
 		WishClaimLife: o.wishClaimLife, LockTimeout: o.lockTimeout})
@@ -83,7 +84,7 @@ func openEngine(ctx context.Context, c options, o engineOptions) (opened, error)
 		return opened{}, err
 	}
 	return opened{engine: st, ready: st.CheckWritable, stats: func() handlers.StoreStats { return handlers.StoreStats(st.Stats()) },
-		dataDir: c.DataDir, where: "data " + c.DataDir}, nil
+		dataDir: c.DataDir, where: "data " + c.DataDir, name: "bbolt"}, nil
 }
 
 // redact leaves a database address's password out of the log.

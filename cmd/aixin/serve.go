@@ -90,6 +90,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Logger:                 logger,
 		CookieSecure:           c.CookieSecure,
 		Version:                version,
+		Engine:                 eng.name,
 		LoginsPerMinute:        c.LoginsPerMinute,
 		ActionsPerMinute:       c.ActionsPerMinute,
 		PublicPerMinute:        c.PublicPerMinute,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	neturl "net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -179,5 +180,36 @@ func TestTwoServersShareLoginLockout(t *testing.T) {
 	var count int
 	if err := conn.QueryRow(context.Background(), `SELECT count FROM rate_limits WHERE name = 'login_fail' AND key = 'admin'`).Scan(&count); err != nil || count != 7 {
 		t.Fatalf("the login's count in the database: %d %v, want 7", count, err)
+	}
+}
+
+// TestBenchSaturdayTwoServers runs a short "aixin bench saturday" against
+// two app servers on one PostgreSQL database: volunteers, kiosks and
+// organisers spread over both, every request answered without error, the
+// ledger verifying at the end, and the backup left to PostgreSQL.
+func TestBenchSaturdayTwoServers(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	env := map[string]string{"AIXIN_DB": url, "AIXIN_DATA": t.TempDir(), "AIXIN_ADMIN_PASSWORD": "admin-pass-2026",
+		"AIXIN_LOGIN_LIMIT": "100000", "AIXIN_USER_LIMIT": "1000000", "AIXIN_CHECKIN_REPEAT": "0s"}
+	a, _, stopA := startServe(t, env)
+	b, _, stopB := startServe(t, env)
+	var out, errs syncBuffer
+	err := run(context.Background(), []string{"bench", "saturday", "--url", a + "," + b, "--volunteers", "60", "--events", "3",
+		"--rate", "60", "--kiosks", "4", "--redeem-every", "500ms", "--organisers", "2", "--duration", "4s"},
+		envFrom(map[string]string{"AIXIN_ADMIN_PASSWORD": "admin-pass-2026"}), strings.NewReader(""), &out, &errs)
+	t.Log(out.String())
+	if err != nil {
+		t.Fatalf("bench saturday: %v\n%s", err, errs.String())
+	}
+	for _, want := range []string{"2 app server(s) on postgres", "backup: not taken", "ledger verify ok"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if err := stopA(); err != nil {
+		t.Fatal(err)
+	}
+	if err := stopB(); err != nil {
+		t.Fatal(err)
 	}
 }
