@@ -160,7 +160,7 @@ const (
 type server struct {
 	cfg       Config
 	cat       *catalogue
-	pages     *template.Template
+	pages     map[string]*template.Template // by file name: parsePages
 	assets    fs.FS
 	openAPI   []byte
 	metrics   *metrics
@@ -263,7 +263,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	if s.cat, err = loadCatalogue(static.FS); err != nil {
 		return nil, err
 	}
-	if s.pages, err = template.ParseFS(static.FS, "templates/*.html"); err != nil {
+	if s.pages, err = parsePages(static.FS); err != nil {
 		return nil, fmt.Errorf("handlers: templates: %w", err)
 	}
 	if s.assets, err = fs.Sub(static.FS, "assets"); err != nil {

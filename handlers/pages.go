@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"bytes"
+	"fmt"
+	"html/template"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -39,7 +41,11 @@ func (s *server) pageData(c echo.Context) pageData {
 // error becomes a clean 500 instead of half a page.
 func (s *server) render(c echo.Context, status int, name string, data any) error {
 	var buf bytes.Buffer
-	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
+	page, ok := s.pages[name]
+	if !ok {
+		return fmt.Errorf("no page template %s", name)
+	}
+	if err := page.ExecuteTemplate(&buf, name, data); err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
@@ -84,4 +90,48 @@ func (s *server) asset(c echo.Context) error {
 // openAPIDocument serves static/openapi.yaml.
 func (s *server) openAPIDocument(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", s.openAPI)
+}
+
+// pageMark begins every page file: a page is the base layout
+// (templates/base.html) filled with the page's "title", "head",
+// "body_class" and "body".
+const pageMark = `{{template "base" .}}`
+
+// parsePages parses each page of templates/ into a template set of its
+// own, with the parts (every file that is not a page: the base layout,
+// the bars, the forms shared by several pages), so that the names each
+// page defines do not clash. The map is keyed by the page's file name.
+func parsePages(fsys fs.FS) (map[string]*template.Template, error) {
+	names, err := fs.Glob(fsys, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	var pages, parts []string
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		if bytes.HasPrefix(b, []byte(pageMark)) {
+			pages = append(pages, n)
+		} else {
+			parts = append(parts, n)
+		}
+	}
+	base, err := template.ParseFS(fsys, parts...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*template.Template, len(pages))
+	for _, p := range pages {
+		t, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if t, err = t.ParseFS(fsys, p); err != nil {
+			return nil, err
+		}
+		out[path.Base(p)] = t
+	}
+	return out, nil
 }
