@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"time"
 
 	"aixin/ledger"
@@ -141,8 +142,15 @@ func (w *wtx) putAttendance(a ledger.Attendance) error {
 		o := a.CheckedOutAt.UnixNano()
 		out = &o
 	}
-	w.Exec(`INSERT INTO attendances (id, event, member, open, checked_out_at, doc) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (id) DO UPDATE SET open = EXCLUDED.open, checked_out_at = EXCLUDED.checked_out_at, doc = EXCLUDED.doc`,
+	// One statement writes the attendance and moves its event's counters
+	// by what changed: the CTEs see the row as it was before.
+	w.Exec(`WITH old AS (SELECT open FROM attendances WHERE id = $1),
+		put AS (INSERT INTO attendances (id, event, member, open, checked_out_at, doc) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (id) DO UPDATE SET open = EXCLUDED.open, checked_out_at = EXCLUDED.checked_out_at, doc = EXCLUDED.doc)
+		INSERT INTO event_counts AS c (event, total, open)
+		SELECT $2, CASE WHEN EXISTS (SELECT 1 FROM old) THEN 0 ELSE 1 END,
+			$4::boolean::int - COALESCE((SELECT open::int FROM old), 0)
+		ON CONFLICT (event) DO UPDATE SET total = c.total + EXCLUDED.total, open = c.open + EXCLUDED.open`,
 		a.ID, a.EventID, a.MemberID, a.Status == ledger.AttendanceOpen, out, doc)
 	return err
 }
@@ -284,11 +292,28 @@ func (s *Store) scan(ctx context.Context, eventID, memberID uuid.UUID, req ledge
 		// The answer: the unit's name, the counters after the write, the
 		// title of the event of an attendance the scan closed. A name that
 		// cannot be read stays empty: the answer never fails the scan.
+		// One round trip, after the writes: the unit and the counters.
 		a.Event, a.MemberName = st.Event, st.Member.Name
-		if u, err := w.readUnit(st.Event.UnitID, false); err == nil {
-			a.UnitName = u.Name
-		}
-		if a.Total, a.Open, err = w.eventCounts(st.Event.ID); err != nil {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT doc FROM units WHERE id = $1`, st.Event.UnitID).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var doc string
+				var u ledger.Unit
+				if rows.Scan(&doc) == nil && jsonUnmarshal(doc, &u) == nil {
+					a.UnitName = u.Name
+				}
+			}
+			return nil
+		})
+		b.Queue(`SELECT total, open FROM event_counts WHERE event = $1`, st.Event.ID).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				if err := rows.Scan(&a.Total, &a.Open); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		})
+		if err := w.send(b); err != nil {
 			return err
 		}
 		switch {
@@ -314,17 +339,74 @@ func (w *wtx) readScan(eventID, memberID uuid.UUID, req ledger.ScanRequest) (led
 	s := w.s
 	st := ledger.ScanState{Now: s.now().UTC(), Rules: s.rules, Source: req.Source, By: req.By, Want: req.Want,
 		EndOther: req.EndOther, NewID: uuid.Must(uuid.NewV7())}
-	var err error
-	if st.Event, err = w.readEvent(eventID, false); err != nil {
+	// What every scan reads, in one round trip (a batch's scans run one
+	// after another, holding the chain head: each round trip counts).
+	var evDoc, memberDoc *string
+	var openDocs []string
+	var end *int64 // the member's latest check-out, Unix ns
+	var count *int
+	b := &pgx.Batch{}
+	b.Queue(`SELECT doc FROM events WHERE id = $1`, eventID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&evDoc); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT doc FROM members WHERE id = $1 FOR UPDATE`, memberID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&memberDoc); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT doc FROM attendances WHERE member = $1 AND open`, memberID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var doc string
+			if err := rows.Scan(&doc); err != nil {
+				return err
+			}
+			openDocs = append(openDocs, doc)
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT max(checked_out_at) FROM attendances WHERE member = $1`, memberID).QueryRow(func(r pgx.Row) error {
+		return r.Scan(&end)
+	})
+	b.Queue(`SELECT total FROM event_counts WHERE event = $1`, eventID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&count); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err := w.send(b); err != nil {
 		return st, err
 	}
-	if st.Member, err = readDoc[ledger.Member](w, "members", memberID, true, "member.not_found"); err != nil {
+	var err error
+	if evDoc == nil {
+		return st, ledger.Errorf(ledger.ENOTFOUND, "event.not_found")
+	}
+	if st.Event, err = decodeEvent(*evDoc); err != nil {
+		return st, err
+	}
+	if memberDoc == nil {
+		return st, ledger.Errorf(ledger.ENOTFOUND, "member.not_found")
+	}
+	if err := jsonUnmarshal(*memberDoc, &st.Member); err != nil {
 		return st, err
 	}
 	skip := uuid.Nil
-	open, err := w.attendances(`SELECT doc FROM attendances WHERE member = $1 AND open`, memberID)
-	if err != nil {
-		return st, err
+	var open []ledger.Attendance
+	for _, doc := range openDocs {
+		var a ledger.Attendance
+		if err := jsonUnmarshal(doc, &a); err != nil {
+			return st, err
+		}
+		open = append(open, a)
 	}
 	if len(open) > 0 {
 		st.Open, skip = &open[0], open[0].ID
@@ -335,10 +417,6 @@ func (w *wtx) readScan(eventID, memberID uuid.UUID, req ledger.ScanRequest) (led
 		if st.OpenEvent, err = w.readEvent(open[0].EventID, false); err != nil {
 			return st, err
 		}
-	}
-	var end *int64 // the member's latest check-out, Unix ns
-	if _, err := w.QueryRow(`SELECT max(checked_out_at) FROM attendances WHERE member = $1`, []any{memberID}, &end); err != nil {
-		return st, err
 	}
 	if end != nil {
 		if since := st.Now.UnixNano() - *end; since >= 0 && since < int64(s.rules.RepeatWindow) {
@@ -357,19 +435,24 @@ func (w *wtx) readScan(eventID, memberID uuid.UUID, req ledger.ScanRequest) (led
 			}
 		}
 	}
-	st.Count, _, err = w.eventCounts(eventID)
-	return st, err
+	if count != nil {
+		st.Count = *count
+	}
+	return st, nil
 }
 
 // eventCounts counts an event's attendances: in all, and open now.
 func (w *wtx) eventCounts(id uuid.UUID) (total, open int, err error) {
-	_, err = w.QueryRow(`SELECT count(*), count(*) FILTER (WHERE open) FROM attendances WHERE event = $1`, []any{id}, &total, &open)
+	_, err = w.QueryRow(`SELECT total, open FROM event_counts WHERE event = $1`, []any{id}, &total, &open)
 	return total, open, err
 }
 
 // EventCounts implements ledger.Events.
 func (s *Store) EventCounts(ctx context.Context, id uuid.UUID) (total, open int, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE open) FROM attendances WHERE event = $1`, id).Scan(&total, &open)
+	err = s.pool.QueryRow(ctx, `SELECT total, open FROM event_counts WHERE event = $1`, id).Scan(&total, &open)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, 0, nil // no attendance yet
+	}
 	if err != nil {
 		return 0, 0, unavailable(err)
 	}

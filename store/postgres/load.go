@@ -83,6 +83,11 @@ func (s *Store) Load(ctx context.Context, src Source) (uint64, ledger.RecordSums
 			return n, nil, err
 		}
 	}
+	// The events' counters, made from the attendances copied.
+	if _, err := tx.Exec(ctx, `INSERT INTO event_counts (event, total, open)
+		SELECT event, count(*), count(*) FILTER (WHERE open) FROM attendances GROUP BY event`); err != nil {
+		return n, nil, err
+	}
 	return n, sums, tx.Commit(ctx)
 }
 

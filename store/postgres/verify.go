@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -279,6 +280,21 @@ func (s *Store) verifyTx(ctx context.Context, tx pgx.Tx) (ledger.VerifyReport, e
 			return rep, err
 		}
 		return fail(0, "the stored %s rows differ from what the journal's entries make", what)
+	}
+
+	// The events' counters against their attendances counted again.
+	var event uuid.UUID
+	err = tx.QueryRow(ctx, `SELECT COALESCE(a.event, c.event) FROM
+			(SELECT event, count(*) AS total, count(*) FILTER (WHERE open) AS open FROM attendances GROUP BY event) a
+			FULL JOIN event_counts c ON c.event = a.event
+		WHERE (a.event IS NULL AND (c.total <> 0 OR c.open <> 0)) OR (c.event IS NULL AND a.total > 0)
+			OR a.total <> c.total OR a.open <> c.open
+		LIMIT 1`).Scan(&event)
+	switch {
+	case err == nil:
+		return fail(0, "the stored attendance counts of event %s differ from its attendances (event_counts)", event)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return rep, err
 	}
 
 	var headSeq, at int64

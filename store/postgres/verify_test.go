@@ -31,6 +31,9 @@ func TestVerifyCatchesDerivedTampering(t *testing.T) {
 		{"EventMinutesAdded", `INSERT INTO month_events (month, event, minutes) VALUES (202601, gen_random_uuid(), 60)`, "month_event"},
 		{"LateDeleted", `DELETE FROM month_late`, "month_late"},
 		{"LateTime", `UPDATE month_late SET at = at + 1`, "month_late"},
+		{"EventCountTotal", `UPDATE event_counts SET total = total + 1`, "event_counts"},
+		{"EventCountOpen", `UPDATE event_counts SET open = open + 1`, "event_counts"},
+		{"EventCountDeleted", `DELETE FROM event_counts`, "event_counts"},
 	}
 	for _, tc := range tampers {
 		t.Run(tc.name, func(t *testing.T) {
@@ -41,7 +44,7 @@ func TestVerifyCatchesDerivedTampering(t *testing.T) {
 				s, url = openTest(t, postgres.Options{Now: clock})
 				return s
 			}
-			if strings.HasPrefix(tc.kind, "month_") {
+			if strings.HasPrefix(tc.kind, "month_") || tc.kind == "event_counts" {
 				// Service of 21 November, corrected on 2 December: late service.
 				_, clock, _, e, ms := storetest.NewEventWorld(t, func(t *testing.T, clock func() time.Time) storetest.EventsStore {
 					return open(t, clock)
