@@ -286,25 +286,28 @@ func (w *wtx) send(b *pgx.Batch) error {
 		return nil
 	}
 	err := w.conn.SendBatch(w.ctx, b).Close()
-	if err != nil && w.down == nil && dbDown(err) {
+	if err != nil && w.down == nil && w.dbDown(err) {
 		w.down = err
 	}
 	return err
 }
 
 // dbDown says whether err means the database could not be reached or
-// went away (rather than a statement that failed): then a request that
-// failed on it did not fail by itself, and the whole batch is unavailable.
-func dbDown(err error) bool {
+// went away: the connection is closed, the round trip timed out, or the
+// server said so (SQLSTATE classes 08, 53, 57, 58). Then a request that
+// failed on it did not fail by itself, and the whole batch is
+// unavailable. An error of a statement, or of a request's own reading of
+// the rows (a damaged document), is the request's alone.
+func (w *wtx) dbDown(err error) bool {
 	var pe *pgconn.PgError
-	if !errors.As(err, &pe) {
-		return true
+	if errors.As(err, &pe) {
+		switch pe.Code[:2] {
+		case "08", "53", "57", "58": // connection exception, resources, operator intervention, system error
+			return true
+		}
+		return false
 	}
-	switch pe.Code[:2] {
-	case "08", "53", "57", "58": // connection exception, resources, operator intervention, system error
-		return true
-	}
-	return false
+	return w.conn.Conn().IsClosed() || pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // Query runs a read after the pending writes and scans its rows with fn.
@@ -924,10 +927,13 @@ func (s *Store) queueJournal(b *pgx.Batch, st *batchState) {
 		}
 	}
 	// Every changed account is open (read, or opened above): an update,
-	// which costs less than an insert that finds its row.
-	b.Queue(`UPDATE accounts a SET balance = u.b, last_seq = u.l, entries = u.e, minutes = u.m
-		FROM unnest($1::bytea[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(k, b, l, e, m)
-		WHERE a.account = u.k`, ak, bal, last, cnt, mins)
+	// which costs less than an insert that finds its row. Should a row be
+	// missing all the same, the statement fails (a division by zero), so
+	// that the transaction cannot commit an entry without its balance.
+	b.Queue(`WITH up AS (UPDATE accounts a SET balance = u.b, last_seq = u.l, entries = u.e, minutes = u.m
+			FROM unnest($1::bytea[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(k, b, l, e, m)
+			WHERE a.account = u.k RETURNING 1)
+		SELECT 1 / (count(*) = $6)::int FROM up`, ak, bal, last, cnt, mins, len(ak))
 
 	// The monthly totals rows: new ones inserted, the others (read, so
 	// there) updated.
@@ -947,10 +953,11 @@ func (s *Store) queueJournal(b *pgx.Batch, st *batchState) {
 		r.mi, r.w, r.e = append(r.mi, t.Minutes), append(r.w, t.Wish), append(r.e, int64(t.Entries))
 	}
 	if r := rows[0]; len(r.k) > 0 {
-		b.Queue(`UPDATE account_months a SET ins = u.i::bigint[], outs = u.o::bigint[], minutes = u.mi, wish = u.w, entries = u.e
-			FROM unnest($1::bytea[], $2::integer[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
-				AS u(k, m, i, o, mi, w, e)
-			WHERE a.account = u.k AND a.month = u.m`, r.k, r.m, r.ins, r.outs, r.mi, r.w, r.e)
+		b.Queue(`WITH up AS (UPDATE account_months a SET ins = u.i::bigint[], outs = u.o::bigint[], minutes = u.mi, wish = u.w, entries = u.e
+				FROM unnest($1::bytea[], $2::integer[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
+					AS u(k, m, i, o, mi, w, e)
+				WHERE a.account = u.k AND a.month = u.m RETURNING 1)
+			SELECT 1 / (count(*) = $8)::int FROM up`, r.k, r.m, r.ins, r.outs, r.mi, r.w, r.e, len(r.k))
 	}
 	if r := rows[1]; len(r.k) > 0 {
 		b.Queue(`INSERT INTO account_months (account, month, ins, outs, minutes, wish, entries)

@@ -15,9 +15,9 @@ import (
 
 // TestBatchIsolatesRequests runs one batch of requests of every kind by
 // hand: a request sees what the requests before it wrote; a refusal before
-// any write leaves the others alone; a refusal after a write, an error and
-// a panic each fail only their own request, whose writes are all undone,
-// while the rest commit.
+// any write leaves the others alone; a refusal after a write, an error,
+// a panic, and rows a request cannot read each fail only their own
+// request, whose writes are all undone, while the rest commit.
 func TestBatchIsolatesRequests(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, pgtest.NewDatabase(t), Options{})
@@ -65,13 +65,18 @@ func TestBatchIsolatesRequests(t *testing.T) {
 			sawOwnEntry = err == nil && e.Seq == 2
 			return err
 		}},
+		{kind: opFunc, fn: func(w *wtx) error { // rows it cannot read (a damaged document): its own error, not the database's
+			var n int
+			_, err := w.QueryRow(`SELECT 'not a number'`, nil, &n)
+			return err
+		}},
 		{kind: opFunc, fn: put("c")},
 	}
 	for _, o := range ops {
 		o.done = make(chan struct{})
 	}
 	s.commit(ops)
-	wantErr := []string{"", "", "test.refused", "test.late_refusal", "panic", "no_such_table", "", "", ""}
+	wantErr := []string{"", "", "test.refused", "test.late_refusal", "panic", "no_such_table", "", "", "scan", ""}
 	for i, o := range ops {
 		<-o.done
 		switch {

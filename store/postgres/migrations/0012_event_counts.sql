@@ -8,5 +8,6 @@ CREATE TABLE event_counts (
     total integer NOT NULL,
     open  integer NOT NULL
 );
+LOCK TABLE attendances IN SHARE MODE; -- no attendance changes while they are counted
 INSERT INTO event_counts (event, total, open)
 SELECT event, count(*), count(*) FILTER (WHERE open) FROM attendances GROUP BY event;
