@@ -11,8 +11,6 @@ import (
 
 	"aixin/store/postgres"
 	"aixin/store/postgres/pgtest"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Two app servers on one PostgreSQL, under HTTP load on both (clients make
@@ -44,15 +42,10 @@ func TestFleetFaults(t *testing.T) {
 	}
 	defer srv.Stop()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, srv.URL)
+	url, err := srv.CreateDatabase("fleet")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE fleet"); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close(ctx)
-	url := srv.URL[:len(srv.URL)-len("/postgres?sslmode=disable")] + "/fleet?sslmode=disable"
 
 	start := func(demo bool) (stop func(syscall.Signal), base string) {
 		env := map[string]string{"AIXIN_DB": url, "AIXIN_DATA": t.TempDir()}

@@ -15,7 +15,6 @@ import (
 	"aixin/store/postgres/pgtest"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 )
 
 // faultRounds is how many crashes a fault test makes: a few in CI, more by
@@ -44,15 +43,10 @@ func TestPostgresCrashUnderLoad(t *testing.T) {
 	}
 	defer srv.Stop()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, srv.URL)
+	url, err := srv.CreateDatabase("fault")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE fault"); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close(ctx)
-	url := srv.URL[:len(srv.URL)-len("/postgres?sslmode=disable")] + "/fault?sslmode=disable"
 	s, err := postgres.Open(ctx, url, postgres.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -147,6 +147,20 @@ func Start() (*Server, error) {
 	return s, nil
 }
 
+// CreateDatabase creates database name on the server and returns its URL.
+func (s *Server) CreateDatabase(name string) (string, error) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, s.URL)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("postgres://aixin@127.0.0.1:%d/%s?sslmode=disable", s.Port, name), nil
+}
+
 // Stop stops the server fast and removes its folder.
 func (s *Server) Stop() {
 	_ = s.cmd("pg_ctl", "-D", filepath.Join(s.Dir, "data"), "-m", "fast", "-w", "stop")
