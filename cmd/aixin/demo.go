@@ -254,12 +254,16 @@ func fillDemo(ctx context.Context, st engine, clock *demoClock, now time.Time) (
 	if err := fillDemoHouseholds(ctx, st, clock, members, shops[0].shop, shops[0].items); err != nil {
 		return nil, err
 	}
+	// The wishes, then the awards, share what is left of the time up to
+	// now: the story never runs past now, or the server, which never dates
+	// an entry before the last, would refuse writes until it caught up.
 	var werr error
-	if logins, werr = addDemoWishes(ctx, st, clock, now, logins); werr != nil { // 微心愿: demo_wishes.go
+	half := clock.t.Add(now.Sub(clock.t) / 2)
+	if logins, werr = addDemoWishes(ctx, st, clock, half, logins); werr != nil { // 微心愿: demo_wishes.go
 		return nil, werr
 	}
 	// Last: the awards use the households made above.
-	if err := fillDemoAwards(ctx, st, clock, orgHash, &logins); err != nil {
+	if err := fillDemoAwards(ctx, st, clock, now, orgHash, &logins); err != nil {
 		return nil, err
 	}
 	clock.set(now)

@@ -40,11 +40,16 @@ var demoBehaviours = []struct {
 	{true, ledger.Behaviour{Name: "楼道堆物", Category: "公共秩序", Points: -15, Target: ledger.TargetHousehold}},
 }
 
+// demoAwardsSpan bounds the demo clock's steps in fillDemoAwards, as
+// written: each is shortened alike when less time is left before now.
+const demoAwardsSpan = 12 * time.Hour
+
 // fillDemoAwards adds the behaviour bank to the demo district, on the
-// demo's clock from where it stands (it only moves forward). Logins it
-// makes are added to logins.
-func fillDemoAwards(ctx context.Context, st engine, clock *demoClock, orgHash string, logins *[]demoLogin) error {
-	tick := func(d time.Duration) { clock.set(clock.t.Add(d)) }
+// demo's clock from where it stands (it only moves forward) up to now at
+// the latest. Logins it makes are added to logins.
+func fillDemoAwards(ctx context.Context, st engine, clock *demoClock, now time.Time, orgHash string, logins *[]demoLogin) error {
+	scale := min(1, float64(now.Sub(clock.t))/float64(demoAwardsSpan))
+	tick := func(d time.Duration) { clock.set(clock.t.Add(time.Duration(float64(d) * scale))) }
 	units, err := st.Units(ctx)
 	if err != nil {
 		return err

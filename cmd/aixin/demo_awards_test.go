@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"aixin/ledger"
 	"aixin/store/bolt"
@@ -54,5 +55,43 @@ func TestDemoAwards(t *testing.T) {
 	}
 	if !partly || !household || !photos {
 		t.Errorf("partly not taken %v, household %v, photos %v", partly, household, photos)
+	}
+}
+
+// TestDemoEndsBeforeNow fills the demo district at several times of day
+// (Shanghai): its story, dated by the demo's own clock, must end at now at
+// the latest, or the server would refuse every write ("store.clock_behind")
+// until the real clock caught up. Before the fix, a demo made between
+// midnight and about noon ended up to six hours ahead.
+func TestDemoEndsBeforeNow(t *testing.T) {
+	loc, err := time.LoadLocation(ledger.DefaultTimeZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hm := range [][2]int{{0, 20}, {7, 0}, {16, 30}} {
+		now := time.Date(2026, 12, 8, hm[0], hm[1], 0, 0, loc)
+		t.Run(now.Format("15:04"), func(t *testing.T) {
+			clock := &demoClock{t: now.AddDate(0, 0, -40)}
+			st, err := bolt.Open(filepath.Join(t.TempDir(), "aixin.db"), bolt.Options{Now: clock.Now, Location: loc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			ctx := context.Background()
+			if _, err := fillDemo(ctx, st, clock, now); err != nil {
+				t.Fatal(err)
+			}
+			seq, _, err := st.Head(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last, err := st.Entries(ctx, seq-1, 1)
+			if err != nil || len(last) != 1 {
+				t.Fatalf("the last entry: %v", err)
+			}
+			if last[0].Time.After(now) || !clock.t.Equal(now) {
+				t.Fatalf("the demo's story ends at %v (last entry %v), after now %v", clock.t, last[0].Time, now)
+			}
+		})
 	}
 }
