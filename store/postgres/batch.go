@@ -45,6 +45,7 @@ const (
 	opAppend                    // append a transfer
 	opReverse                   // append the reverse of an entry
 	opFunc                      // run fn
+	opScan                      // a scan (scan.go)
 )
 
 // op is one request waiting in the commit queue.
@@ -57,6 +58,7 @@ type op struct {
 	memo    string          // opReverse
 	key     string          // opReverse
 	fn      func(w *wtx) error
+	scan    *scanOp // opScan
 
 	entry ledger.Entry
 	err   error
@@ -477,6 +479,18 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 		copy(st.headHash[:], hash)
 		return nil
 	})
+	// The scans' reads travel with the head (scan.go).
+	var scans []*scanOp
+	for _, o := range batch {
+		if o.kind == opScan {
+			scans = append(scans, o.scan)
+		}
+	}
+	var reads *scanReads
+	if len(scans) > 0 {
+		reads = newScanReads()
+		s.queueScanReads(b, reads, scans)
+	}
 	w.pending = b
 	if s.cache.valid {
 		for k := range need.accounts {
@@ -499,9 +513,26 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 		return 0, err
 	}
 
+	// The scans first: what they read at the start holds until another
+	// request writes. The requests of a batch all waited at once; any
+	// order of them is one they could have come in.
+	order := make([]int, 0, len(batch))
 	for i, o := range batch {
+		if o.kind == opScan {
+			order = append(order, i)
+		}
+	}
+	for i, o := range batch {
+		if o.kind != opScan {
+			order = append(order, i)
+		}
+	}
+	for _, i := range order {
+		o := batch[i]
 		w.wrote = false
 		switch o.kind {
+		case opScan:
+			o.err = w.runScan(reads, o.scan)
 		case opOpen:
 			k := o.account.Key()
 			if st.accounts[k] == nil {

@@ -53,6 +53,7 @@ func RunEvents(t *testing.T, open OpenEvents) {
 		{"ServiceByPostingMonth", testServiceByPostingMonth},
 		{"Certificates", testCertificates},
 		{"ScanAnswered", testScanAnswered},
+		{"CapacityRace", testCapacityRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -806,5 +807,94 @@ func testScanAnswered(t *testing.T, opener OpenEvents) {
 	a, err = s.ScanAnswered(ctx, e.ID, ms[0].ID, ledger.ScanRequest{Source: "scan"})
 	if err != nil || a.Action != ledger.ActionOut || a.Total != 2 || a.Open != 1 {
 		t.Fatalf("check-out answer %+v %v", a, err)
+	}
+}
+
+// testCapacityRace: 40 volunteers scan into an event with 5 places at
+// once. Exactly 5 get in, in some order: their answers count 1 to 5; the
+// others hear it is full. Then, at once, the five move on to another event
+// (ending their check-in here) and the 35 try again: the places stay
+// taken (capacity counts every attendance), and each event's counters
+// agree with its attendances throughout.
+func testCapacityRace(t *testing.T, opener OpenEvents) {
+	s, clock, tr, e, ms := NewEventWorld(t, opener, 40)
+	small, err := s.CreateEvent(ctx, ledger.Event{Title: "敬老院慰问", Category: "助老助残", UnitID: tr.A.ID,
+		StartsAt: e.StartsAt, EndsAt: e.EndsAt, Capacity: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(e.StartsAt)
+	scanAll := func(event func(i int) uuid.UUID) ([]ledger.ScanAnswer, []error) {
+		as, errs := make([]ledger.ScanAnswer, len(ms)), make([]error, len(ms))
+		var wg sync.WaitGroup
+		for i, m := range ms {
+			wg.Go(func() {
+				as[i], errs[i] = s.ScanAnswered(ctx, event(i), m.ID, ledger.ScanRequest{Source: "scan", EndOther: true})
+			})
+		}
+		wg.Wait()
+		return as, errs
+	}
+	full := func(err error) bool { e, ok := ledger.AsError(err); return ok && e.Key == "checkin.full" }
+	as, errs := scanAll(func(int) uuid.UUID { return small.ID })
+	var in []int
+	totals := map[int]bool{}
+	for i, a := range as {
+		switch {
+		case errs[i] == nil && a.Action == ledger.ActionIn:
+			in = append(in, i)
+			totals[a.Total] = true
+			if a.Open < 1 || a.Open > a.Total {
+				t.Errorf("answer counts %d open of %d", a.Open, a.Total)
+			}
+		case !full(errs[i]):
+			t.Errorf("scan %d: %s %v", i, a.Action, errs[i])
+		}
+	}
+	if len(in) != 5 || len(totals) != 5 || !totals[1] || !totals[5] {
+		t.Fatalf("%d got in (answers counted %v), want 5 counted 1 to 5", len(in), totals)
+	}
+	checkCounts(t, s, small.ID, 5, 5)
+
+	clock.Add(3 * time.Minute)
+	took := map[int]bool{}
+	for _, i := range in {
+		took[i] = true
+	}
+	as, errs = scanAll(func(i int) uuid.UUID {
+		if took[i] {
+			return e.ID
+		}
+		return small.ID
+	})
+	for i, a := range as {
+		if took[i] && (errs[i] != nil || a.Action != ledger.ActionIn || a.Closed == nil || a.ClosedEventTitle != small.Title) {
+			t.Errorf("moving on: %+v %v", a, errs[i])
+		}
+		if !took[i] && !full(errs[i]) {
+			t.Errorf("a place left: %s %v", a.Action, errs[i])
+		}
+	}
+	checkCounts(t, s, small.ID, 5, 0)
+	checkCounts(t, s, e.ID, 5, 5)
+}
+
+// checkCounts checks an event's counters against its attendances, and both
+// against what the test expects.
+func checkCounts(t *testing.T, s EventsStore, event uuid.UUID, total, open int) {
+	t.Helper()
+	atts, err := s.Attendances(ctx, event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range atts {
+		if a.Status == ledger.AttendanceOpen {
+			n++
+		}
+	}
+	gotTotal, gotOpen, err := s.EventCounts(ctx, event)
+	if err != nil || gotTotal != len(atts) || gotOpen != n || gotTotal != total || gotOpen != open {
+		t.Fatalf("counters %d/%d (%v), attendances %d/%d, want %d/%d", gotOpen, gotTotal, err, n, len(atts), open, total)
 	}
 }
