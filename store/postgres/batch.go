@@ -529,6 +529,10 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 	}
 	for _, i := range order {
 		o := batch[i]
+		if o.kind != opScan && reads != nil {
+			// The scans' writes, before a request that may read them.
+			reads.flush(w)
+		}
 		w.wrote = false
 		switch o.kind {
 		case opScan:
@@ -566,6 +570,9 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 			return 0, &aborted{i, o.err}
 		}
 		// A refusal before any write: nothing of it is in the transaction.
+	}
+	if reads != nil {
+		reads.flush(w)
 	}
 	if len(st.appended) == 0 && len(st.opened) == 0 && !w.dirty {
 		return 0, nil // nothing written: the rollback ends it

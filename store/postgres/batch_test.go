@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"aixin/ledger"
 	"aixin/store/postgres/pgtest"
@@ -225,5 +226,75 @@ func TestRowCacheKeepsNoAbsentAccount(t *testing.T) {
 	}
 	if rep, err := b.Verify(ctx); err != nil || !rep.OK {
 		t.Fatalf("verify %+v %v", rep, err)
+	}
+}
+
+// TestBatchScansFirst runs one batch of scans and requests that read what
+// scans write, by hand: the scans run first, so both readers (one queued
+// before the scans, one after) see the two check-ins and the counters they
+// moved; a member's second scan in the batch sees their first (a repeat).
+func TestBatchScansFirst(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, pgtest.NewDatabase(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	street, err := s.CreateUnit(ctx, "幸福街道", ledger.UnitStreet, uuid.Nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, err := s.CreateUnit(ctx, "A社区", ledger.UnitCommunity, street.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []ledger.Member
+	for i := range 2 {
+		m, err := s.CreateMember(ctx, ledger.Member{Name: "志愿者", Phone: "1380000000" + string(rune('0'+i)), UnitID: unit.ID}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	now := time.Now()
+	ev, err := s.CreateEvent(ctx, ledger.Event{Title: "环境整治", Category: "环境整治", UnitID: unit.ID,
+		StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type seen struct{ open, total, counted int }
+	var reads [2]seen
+	reader := func(i int) *op {
+		return &op{kind: opFunc, fn: func(w *wtx) error {
+			_, err := w.QueryRow(`SELECT (SELECT count(*) FROM attendances WHERE event = $1 AND open),
+				(SELECT total FROM event_counts WHERE event = $1), (SELECT open FROM event_counts WHERE event = $1)`,
+				[]any{ev.ID}, &reads[i].open, &reads[i].total, &reads[i].counted)
+			return err
+		}}
+	}
+	scan := func(m ledger.Member) *op {
+		return &op{kind: opScan, scan: &scanOp{event: ev.ID, member: m.ID, req: ledger.ScanRequest{Source: "scan"}, answer: true}}
+	}
+	ops := []*op{reader(0), scan(ms[0]), scan(ms[0]), scan(ms[1]), reader(1)}
+	for _, o := range ops {
+		o.done = make(chan struct{})
+	}
+	s.commit(ops)
+	for i, o := range ops {
+		<-o.done
+		if o.err != nil {
+			t.Fatalf("request %d: %v", i, o.err)
+		}
+	}
+	if a := ops[1].scan.out; a.Action != ledger.ActionIn || ops[2].scan.out.Action != ledger.ActionRepeat || ops[2].scan.out.Attendance.ID != a.Attendance.ID {
+		t.Fatalf("first scan %s, second scan %s of %v", a.Action, ops[2].scan.out.Action, ops[2].scan.out.Attendance.ID)
+	}
+	if b := ops[3].scan.out; b.Action != ledger.ActionIn || b.UnitName != unit.Name {
+		t.Fatalf("other member: %+v", b)
+	}
+	for i, r := range reads {
+		if r != (seen{2, 2, 2}) {
+			t.Fatalf("reader %d saw %+v, want two open attendances counted", i, r)
+		}
 	}
 }

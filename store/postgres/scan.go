@@ -67,13 +67,18 @@ type scanReads struct {
 	units   map[uuid.UUID]string   // unit names, for the answers
 	// touched are the members a scan of this batch wrote for.
 	touched map[uuid.UUID]bool
+	// The scans' writes not queued yet: attendances in order, and what
+	// they add to each event's counters (flush).
+	writes []ledger.Attendance
+	docs   []string
+	moved  map[uuid.UUID]*[2]int
 }
 
 func newScanReads() *scanReads {
 	return &scanReads{events: map[uuid.UUID]string{}, decoded: map[uuid.UUID]ledger.Event{},
 		members: map[uuid.UUID]string{}, open: map[uuid.UUID][]string{}, end: map[uuid.UUID]int64{},
 		latest: map[uuid.UUID]string{}, counts: map[uuid.UUID]*[2]int{}, units: map[uuid.UUID]string{},
-		touched: map[uuid.UUID]bool{}}
+		touched: map[uuid.UUID]bool{}, moved: map[uuid.UUID]*[2]int{}}
 }
 
 // queueScanReads queues the reads of scans into b. The members come first
@@ -199,9 +204,60 @@ func (r *scanReads) count(id uuid.UUID) *[2]int {
 	return c
 }
 
+func (r *scanReads) movedOf(id uuid.UUID) *[2]int {
+	c := r.moved[id]
+	if c == nil {
+		c = &[2]int{}
+		r.moved[id] = c
+	}
+	return c
+}
+
+// flush queues the scans' writes so far: the attendances in one statement
+// (in the order decided: a closed attendance before the member's new open
+// one, for the unique index of open ones), then the counters in one
+// statement, in event order (every batch moves them in that order). Each
+// attendance is in it once: a member's second scan in a batch flushes
+// before it reads.
+func (r *scanReads) flush(w *wtx) {
+	if len(r.writes) == 0 {
+		return
+	}
+	n := len(r.writes)
+	ids, events, members := make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n)
+	open, outs := make([]bool, n), make([]*int64, n)
+	for i, a := range r.writes {
+		ids[i], events[i], members[i], open[i] = a.ID, a.EventID, a.MemberID, a.Status == ledger.AttendanceOpen
+		if !a.CheckedOutAt.IsZero() {
+			o := a.CheckedOutAt.UnixNano()
+			outs[i] = &o
+		}
+	}
+	w.pending.Queue(`INSERT INTO attendances (id, event, member, open, checked_out_at, doc)
+		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::boolean[], $5::bigint[], $6::text[])
+		ON CONFLICT (id) DO UPDATE SET open = EXCLUDED.open, checked_out_at = EXCLUDED.checked_out_at, doc = EXCLUDED.doc`,
+		ids, events, members, open, outs, r.docs)
+	moved := make([]uuid.UUID, 0, len(r.moved))
+	for id := range r.moved {
+		moved = append(moved, id)
+	}
+	sortIDs(moved)
+	totals, opens := make([]int32, len(moved)), make([]int32, len(moved))
+	for i, id := range moved {
+		totals[i], opens[i] = int32(r.moved[id][0]), int32(r.moved[id][1])
+	}
+	w.pending.Queue(`INSERT INTO event_counts AS c (event, total, open)
+		SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[])
+		ON CONFLICT (event) DO UPDATE SET total = c.total + EXCLUDED.total, open = c.open + EXCLUDED.open`,
+		moved, totals, opens)
+	w.dirty = true
+	r.writes, r.docs, r.moved = nil, nil, map[uuid.UUID]*[2]int{}
+}
+
 // readScan reads the state of one scan after the batch's writes before it.
 // Its counters replace the batch's: they include those writes.
 func (w *wtx) readScan(r *scanReads, o *scanOp) (ledger.ScanState, error) {
+	r.flush(w)
 	one := newScanReads()
 	b := &pgx.Batch{}
 	w.s.queueScanReads(b, one, []*scanOp{o})
@@ -296,12 +352,15 @@ func (w *wtx) runScan(r *scanReads, o *scanOp) error {
 		return err
 	}
 	for _, a := range d.Write {
-		if err := w.putAttendance(a); err != nil {
+		doc, err := jsonDoc(a)
+		if err != nil {
 			return err
 		}
+		r.writes, r.docs = append(r.writes, a), append(r.docs, doc)
 		total, open := countChange(st, a)
-		c := r.count(a.EventID)
-		c[0], c[1] = c[0]+total, c[1]+open
+		for _, c := range []*[2]int{r.count(a.EventID), r.movedOf(a.EventID)} {
+			c[0], c[1] = c[0]+total, c[1]+open
+		}
 	}
 	if len(d.Write) > 0 {
 		r.touched[o.member] = true
@@ -323,8 +382,7 @@ func (w *wtx) runScan(r *scanReads, o *scanOp) error {
 }
 
 // countChange is what writing attendance a, decided on st, adds to its
-// event's counters (in all, open), as putAttendance adds it in the
-// database: a scan writes the member's open attendance (now closed or
+// event's counters (in all, open): a scan writes the member's open attendance (now closed or
 // still open) or a new one.
 func countChange(st ledger.ScanState, a ledger.Attendance) (total, open int) {
 	isOpen := 0
