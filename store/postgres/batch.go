@@ -59,6 +59,9 @@ type op struct {
 	key     string          // opReverse
 	fn      func(w *wtx) error
 	scan    *scanOp // opScan
+	// points says an opFunc only moves points (vouchers, redemptions):
+	// it writes no attendance, event or counter (updatePoints).
+	points bool
 
 	entry ledger.Entry
 	err   error
@@ -74,8 +77,12 @@ func (s *Store) queue(ctx context.Context, o *op) error {
 		s.mu.RUnlock()
 		return ledger.Errorf(ledger.EUNAVAILABLE, "store.closed")
 	}
+	q := s.ops
+	if o.kind == opScan {
+		q = s.scans
+	}
 	select {
-	case s.ops <- o:
+	case q <- o:
 	case <-ctx.Done():
 		s.mu.RUnlock()
 		return ledger.Errorf(ledger.EUNAVAILABLE, "store.busy")
@@ -91,18 +98,36 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 	return s.queue(ctx, &op{kind: opFunc, fn: fn})
 }
 
-func (s *Store) writeLoop() {
-	defer close(s.done)
+// updatePoints is update for a request that writes no attendance, event
+// or event counter, nor reads them to decide: its batch may run while
+// batches of scans do.
+func (s *Store) updatePoints(ctx context.Context, fn func(w *wtx) error) error {
+	return s.queue(ctx, &op{kind: opFunc, fn: fn, points: true})
+}
+
+// pointsOnly says whether o writes nothing a scan reads.
+func (o *op) pointsOnly() bool {
+	switch o.kind {
+	case opOpen, opAppend, opReverse:
+		return true
+	case opFunc:
+		return o.points
+	}
+	return false
+}
+
+// writeLoop runs the batches of one queue (ops or scans), one at a time.
+func (s *Store) writeLoop(q chan *op) {
 	batch := make([]*op, 0, s.maxBatch)
 	expect := 0 // how many requests the next batch may expect
-	for first := range s.ops {
+	for first := range q {
 		batch = append(batch[:0], first)
-		s.fill(&batch, min(expect, s.maxBatch))
+		s.fill(q, &batch, min(expect, s.maxBatch))
 		// The next batch takes those that queued during this one, and may
 		// wait a moment for this one's callers to come back with their next
 		// requests: a batch that waits for them carries twice the requests
 		// of one that does not, for the same commit.
-		expect = s.commit(batch) + len(batch)
+		expect = s.commit(q, batch) + len(batch)
 	}
 }
 
@@ -112,11 +137,11 @@ const refillWait = 200 * time.Microsecond
 // fill takes the requests waiting into the batch, up to MaxBatch; while it
 // holds fewer than expect, it lets the other goroutines run, up to
 // refillWait, and takes those that arrive.
-func (s *Store) fill(batch *[]*op, expect int) {
+func (s *Store) fill(q chan *op, batch *[]*op, expect int) {
 	var deadline time.Time
 	for len(*batch) < s.maxBatch {
 		select {
-		case o, ok := <-s.ops:
+		case o, ok := <-q:
 			if !ok {
 				return
 			}
@@ -149,22 +174,36 @@ type aborted struct {
 
 func (a *aborted) Error() string { return fmt.Sprintf("request %d: %v", a.i, a.err) }
 
-// commit runs a batch in one transaction (again after a serialization
-// failure or deadlock, and without a request that aborted it) and answers
-// every request of it. It returns how many requests queued meanwhile.
-func (s *Store) commit(batch []*op) (waiting int) {
+// commit runs a batch of queue q in one transaction (again after a
+// serialization failure or deadlock, and without a request that aborted
+// it) and answers every request of it. It returns how many requests
+// queued meanwhile.
+func (s *Store) commit(q chan *op, batch []*op) (waiting int) {
+	// The scans' queue shares the chain head unless a scan may need it
+	// alone (scan.go); only the commit queue uses the row cache.
+	m := mode{scans: q == s.scans, exclusive: s.needsGate(batch)}
 	for attempt := 0; len(batch) > 0; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
-		appended, err := s.runBatch(ctx, batch)
+		appended, err := s.runBatch(ctx, batch, m)
 		cancel()
 		if err == nil {
+			if m.scans && !m.exclusive {
+				s.stats.shared.Add(1)
+			}
 			s.stats.Commits.Add(1)
 			s.stats.Appends.Add(uint64(appended))
 			s.stats.ObserveBatch(len(batch))
 			break
 		}
+		if errors.Is(err, errNeedsGate) && m.scans && !m.exclusive {
+			m.exclusive = true
+			attempt--
+			continue
+		}
 		s.stats.CommitErrors.Add(1)
-		s.cache.reset() // the batch may have committed or not
+		if !m.scans {
+			s.cache.reset() // the batch may have committed or not
+		}
 		var ab *aborted
 		if errors.As(err, &ab) {
 			o := batch[ab.i]
@@ -188,7 +227,7 @@ func (s *Store) commit(batch []*op) (waiting int) {
 		}
 		break
 	}
-	waiting = len(s.ops)
+	waiting = len(q)
 	for _, o := range batch {
 		close(o.done)
 	}
@@ -418,9 +457,14 @@ func (s *Store) sweep(ctx context.Context, ids []uuid.UUID, res *ledger.SweepRes
 	return nil
 }
 
+// mode is how a batch runs: a batch of the commit queue (with the chain
+// head and the row cache), or of the scans' queue (scans), sharing the
+// scans' gate with other batches of scans or holding it alone (exclusive).
+type mode struct{ scans, exclusive bool }
+
 // runBatch runs the batch in one transaction and commits. It returns the
 // number of entries appended.
-func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
+func (s *Store) runBatch(ctx context.Context, batch []*op, m mode) (int, error) {
 	for _, o := range batch {
 		o.entry, o.err = ledger.Entry{}, nil
 	}
@@ -466,20 +510,41 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 	// small (prepared statements keep theirs) must not stay a scan of the
 	// whole table once it is large: within the batch, scans lose to indexes.
 	b.Queue(`SET LOCAL enable_seqscan = off`)
-	b.Queue(`SELECT seq, hash, at FROM chain_head WHERE id = 1 FOR UPDATE`).QueryRow(func(r pgx.Row) error {
-		var seq, at int64
-		var hash []byte
-		if err := r.Scan(&seq, &hash, &at); err != nil {
-			return fmt.Errorf("the chain head: %w", err)
+	// The chain head, alone: every batch that appends or may write what
+	// scans read. The scans' gate after it: shared by batches of scans,
+	// alone for every other batch that may write what scans read (all but
+	// those whose requests only move points).
+	gate := ""
+	switch {
+	case m.scans && m.exclusive:
+		gate = `pg_advisory_xact_lock`
+	case m.scans:
+		gate = `pg_advisory_xact_lock_shared`
+	default:
+		b.Queue(`SELECT seq, hash, at FROM chain_head WHERE id = 1 FOR UPDATE`).QueryRow(func(r pgx.Row) error {
+			var seq, at int64
+			var hash []byte
+			if err := r.Scan(&seq, &hash, &at); err != nil {
+				return fmt.Errorf("the chain head: %w", err)
+			}
+			if len(hash) != len(ledger.Hash{}) {
+				return errors.New("the chain head record is damaged: run aixin verify")
+			}
+			st.headSeq, st.headTime = uint64(seq), time.Unix(0, at)
+			copy(st.headHash[:], hash)
+			return nil
+		})
+		for _, o := range batch {
+			if !o.pointsOnly() {
+				gate = `pg_advisory_xact_lock`
+				break
+			}
 		}
-		if len(hash) != len(ledger.Hash{}) {
-			return errors.New("the chain head record is damaged: run aixin verify")
-		}
-		st.headSeq, st.headTime = uint64(seq), time.Unix(0, at)
-		copy(st.headHash[:], hash)
-		return nil
-	})
-	// The scans' reads travel with the head (scan.go).
+	}
+	if gate != "" {
+		b.Queue(`SELECT `+gate+`($1)`, int64(scanGateLock))
+	}
+	// The scans' reads travel with the head and the gate (scan.go).
 	var scans []*scanOp
 	for _, o := range batch {
 		if o.kind == opScan {
@@ -492,7 +557,7 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 		s.queueScanReads(b, reads, scans)
 	}
 	w.pending = b
-	if s.cache.valid {
+	if !m.scans && s.cache.valid {
 		for k := range need.accounts {
 			if _, ok := s.cache.accounts[k]; ok {
 				delete(need.accounts, k)
@@ -506,8 +571,13 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 	if err := w.send(&pgx.Batch{}); err != nil { // when the batch needed nothing: the head still
 		return 0, err
 	}
-	if st.cached = s.cache.matches(st.headSeq, st.headHash); !st.cached {
-		s.cache.reset()
+	if !m.scans {
+		if st.cached = s.cache.matches(st.headSeq, st.headHash); !st.cached {
+			s.cache.reset()
+		}
+	}
+	if m.scans && !m.exclusive && s.sharedScansNeedGate(reads, scans) {
+		return 0, errNeedsGate
 	}
 	if err := s.load(ctx, w, st, later); err != nil {
 		return 0, err
@@ -590,7 +660,9 @@ func (s *Store) runBatch(ctx context.Context, batch []*op) (int, error) {
 	if !committed {
 		return 0, errors.New("the transaction was rolled back at commit")
 	}
-	s.cache.keep(st)
+	if !m.scans {
+		s.cache.keep(st)
+	}
 	return len(st.appended), nil
 }
 

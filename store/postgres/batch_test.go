@@ -76,7 +76,7 @@ func TestBatchIsolatesRequests(t *testing.T) {
 	for _, o := range ops {
 		o.done = make(chan struct{})
 	}
-	s.commit(ops)
+	s.commit(s.ops, ops)
 	wantErr := []string{"", "", "test.refused", "test.late_refusal", "panic", "no_such_table", "", "", "scan", ""}
 	for i, o := range ops {
 		<-o.done
@@ -165,7 +165,7 @@ func TestBatchCommitsWritesSentEarly(t *testing.T) {
 	for _, o := range ops {
 		o.done = make(chan struct{})
 	}
-	s.commit(ops)
+	s.commit(s.ops, ops)
 	for _, o := range ops {
 		<-o.done
 		if o.err != nil {
@@ -208,7 +208,7 @@ func TestRowCacheKeepsNoAbsentAccount(t *testing.T) {
 	for _, o := range ops {
 		o.done = make(chan struct{})
 	}
-	a.commit(ops) // in the queue's stead: the queue is idle
+	a.commit(a.ops, ops) // in the queue's stead: the queue is idle
 	if ledger.ErrorCode(ops[0].err) != ledger.ENOTFOUND || ops[1].err != nil {
 		t.Fatalf("the batch: %v, %v", ops[0].err, ops[1].err)
 	}
@@ -279,7 +279,7 @@ func TestBatchScansFirst(t *testing.T) {
 	for _, o := range ops {
 		o.done = make(chan struct{})
 	}
-	s.commit(ops)
+	s.commit(s.ops, ops)
 	for i, o := range ops {
 		<-o.done
 		if o.err != nil {

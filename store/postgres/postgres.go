@@ -93,12 +93,16 @@ type Store struct {
 	// wishClaimLife is how long a claim of a wish lasts (Options.WishClaimLife).
 	wishClaimLife time.Duration
 
-	mu     sync.RWMutex // guards closed against sends on ops
+	mu     sync.RWMutex // guards closed against sends on ops and scans
 	closed bool
-	ops    chan *op
-	done   chan struct{}
-	stats  stats
-	cache  rowCache // the commit queue's rows, as of its last commit
+	ops    chan *op // the commit queue
+	scans  chan *op // the scans' queue (scan.go)
+	done   sync.WaitGroup
+	// capacity are the events seen with a capacity: their scans take the
+	// scans' gate alone (scan.go).
+	capacity sync.Map
+	stats    stats
+	cache    rowCache // the commit queue's rows, as of its last commit
 
 	// sweepLocked, when set (by tests), is called by a sweep that has
 	// taken its lock, with the lock's key, before it sweeps.
@@ -110,10 +114,11 @@ type Store struct {
 type stats struct {
 	store.Counters
 	retries atomic.Uint64
+	shared  atomic.Uint64 // batches of scans that shared the gate
 }
 
 // Stats returns a snapshot of the engine's counters.
-func (s *Store) Stats() store.Stats { return s.stats.Snapshot(len(s.ops)) }
+func (s *Store) Stats() store.Stats { return s.stats.Snapshot(len(s.ops) + len(s.scans)) }
 
 // Open connects to the database at url (postgres://…), applies the
 // migrations it has not seen yet and starts the commit queue.
@@ -148,9 +153,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	s.ops = make(chan *op, s.maxBatch)
-	s.done = make(chan struct{})
-	go s.writeLoop()
+	s.ops, s.scans = make(chan *op, s.maxBatch), make(chan *op, s.maxBatch)
+	s.done.Go(func() { s.writeLoop(s.ops) })
+	s.done.Go(func() { s.writeLoop(s.scans) })
 	return s, nil
 }
 
@@ -163,8 +168,9 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	close(s.ops)
+	close(s.scans)
 	s.mu.Unlock()
-	<-s.done
+	s.done.Wait()
 	s.pool.Close()
 	return nil
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -11,23 +12,74 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Scans in the commit queue. A Saturday morning is mostly scans, and a
-// scan appends no entry; what it must read (the event, the member, their
-// open attendance, their latest check-out, the event's counters) the batch
-// reads for all its scans at once, with the chain head, in its first round
-// trip. Each scan then decides in memory, in turn, and its writes travel
-// with the batch's COMMIT: a batch of scans costs two round trips however
-// many it holds (before, two each, one after another).
+// Scans have a queue of their own. A Saturday morning is mostly scans, and
+// a scan appends no entry; what it must read (the event, the member, their
+// open attendance, their latest check-out and attendance, the event's
+// counters) a batch reads for all its scans at once, with its lock,
+// in its first round trip. Each scan then decides in memory, in turn, and
+// the batch's writes travel with its COMMIT: a batch of scans costs two
+// round trips however many it holds.
 //
-// What a scan reads stays true while the batch runs: the member rows are
-// locked, the batch holds the chain head, and the scans run before the
-// batch's other requests. Two things change within the batch and are kept
-// here: the event's counters (moved in memory by each scan's writes, as
-// putAttendance moves them in the database), and a member's attendances
-// when the same member scans twice in one batch: that scan reads again,
-// after the writes before it.
+// Batches of scans take no chain head (they append nothing) but share the
+// scans' gate, a transaction-level advisory lock (an in-memory lock of
+// PostgreSQL's: a row locked FOR SHARE by many at once costs a MultiXact
+// and WAL for each), so that the batches of scans of several app servers
+// run at once. Every batch of the commit queue that may write what a scan
+// reads takes the gate alone, after the chain head; those
+// that only move points (vouchers, redemptions, appends: updatePoints)
+// leave it, and run beside the scans. What a scan decides on stays true
+// while its batch runs because:
+//   - the member rows are locked, in id order, before anything of theirs is
+//     read, and every other write of a member's attendances runs in a batch
+//     that holds the gate alone;
+//   - events change only in those batches too;
+//   - the counters move by increments, in one statement at the end, in event
+//     order (so two batches never wait for each other in a circle), and
+//     decide nothing: only a capacity needs the exact count, and the scans
+//     of an event with a capacity take the gate alone (the scans' queue
+//     remembers such events; a batch that meets one unawares starts again
+//     holding it alone). A shared batch's answers count what it saw.
+//
+// scanGateLock is the scans' gate's advisory lock key ("aixinsga").
+const scanGateLock = 0x616978696e736761
 
-// scanOp is a scan waiting in the commit queue.
+// errNeedsGate is runBatch's error when a batch that shares the scans'
+// gate meets a scan of an event with a capacity.
+var errNeedsGate = errors.New("a scan needs the scans' gate alone")
+
+// needsGate says whether a batch of scans must hold the scans' gate alone:
+// some scan is of an event last seen with a capacity.
+func (s *Store) needsGate(batch []*op) bool {
+	for _, o := range batch {
+		if o.kind != opScan {
+			return true
+		}
+		if _, ok := s.capacity.Load(o.scan.event); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// sharedScansNeedGate notes which events of the scans have a capacity,
+// and says whether any has.
+func (s *Store) sharedScansNeedGate(r *scanReads, scans []*scanOp) bool {
+	need := false
+	for _, o := range scans {
+		e, found, err := r.event(o.event)
+		switch {
+		case !found || err != nil:
+		case e.Capacity > 0:
+			s.capacity.Store(e.ID, true)
+			need = true
+		default:
+			s.capacity.Delete(e.ID)
+		}
+	}
+	return need
+}
+
+// scanOp is a scan waiting in the scans' queue.
 type scanOp struct {
 	event, member uuid.UUID
 	req           ledger.ScanRequest

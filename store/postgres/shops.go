@@ -327,7 +327,7 @@ func (s *Store) issueVoucher(ctx context.Context, r ledger.IssueRequest) (ledger
 		return ledger.Voucher{}, err
 	}
 	var v ledger.Voucher
-	err := s.update(ctx, func(w *wtx) error {
+	err := s.updatePoints(ctx, func(w *wtx) error {
 		st, err := w.readIssue(r)
 		if err != nil {
 			return err
@@ -553,7 +553,7 @@ func (s *Store) HouseholdVouchers(ctx context.Context, id uuid.UUID) ([]ledger.V
 // decided.
 func (s *Store) RedeemVoucher(ctx context.Context, id, shopID, clerk uuid.UUID, key string) (ledger.Voucher, error) {
 	var v ledger.Voucher
-	err := s.update(ctx, func(w *wtx) error {
+	err := s.updatePoints(ctx, func(w *wtx) error {
 		st := ledger.RedeemState{Now: s.now().UTC(), Loc: s.loc, At: shopID, Clerk: clerk, Key: key}
 		var err error
 		if st.Voucher, err = w.readVoucher(id); err != nil {
@@ -649,7 +649,7 @@ func (w *wtx) release(st ledger.ReleaseState) (v ledger.Voucher, done bool, err 
 // CancelVoucher implements ledger.Shops.
 func (s *Store) CancelVoucher(ctx context.Context, id, by uuid.UUID) (ledger.Voucher, error) {
 	var v ledger.Voucher
-	err := s.update(ctx, func(w *wtx) error {
+	err := s.updatePoints(ctx, func(w *wtx) error {
 		old, err := w.readVoucher(id)
 		if err != nil {
 			return err
@@ -720,7 +720,7 @@ func (s *Store) expireVouchers(ctx context.Context) (ledger.SweepResult, error) 
 // refusal leaves nothing; anything failing after it fails the request.
 func (s *Store) ReverseRedemption(ctx context.Context, id, by uuid.UUID, reason, key string) (ledger.Voucher, error) {
 	var v ledger.Voucher
-	err := s.update(ctx, func(w *wtx) error {
+	err := s.updatePoints(ctx, func(w *wtx) error {
 		var err error
 		if v, err = w.readVoucher(id); err != nil {
 			return err
