@@ -34,6 +34,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := c.Check(); err != nil {
 		return err
 	}
+	startPprof(getenv, stderr)
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	if c.LogFormat == "json" {
 		logger = slog.New(slog.NewJSONHandler(stderr, nil))
