@@ -510,7 +510,7 @@ func (s *server) checkin(c echo.Context) error {
 	if a.Closed != nil {
 		out.Closed = &closedElsewhere{EventTitle: a.ClosedEventTitle, CheckedInAt: a.Closed.CheckedInAt.In(s.cfg.Location)}
 	}
-	return c.JSON(http.StatusOK, out)
+	return renderCheckin(c, out)
 }
 
 // scanAction is the action a scan's answer names: a repeated scan is the
@@ -536,7 +536,7 @@ func (s *server) renderScan(c echo.Context, e ledger.Event, d ledger.ScanDecisio
 		other, _ := s.cfg.Events.Event(c.Request().Context(), d.Closed.EventID)
 		out.Closed = &closedElsewhere{EventTitle: other.Title, CheckedInAt: d.Closed.CheckedInAt.In(s.cfg.Location)}
 	}
-	return c.JSON(http.StatusOK, out)
+	return renderCheckin(c, out)
 }
 
 func (s *server) checkinView(c echo.Context, action string, e ledger.Event, att ledger.Attendance) (checkinView, error) {
