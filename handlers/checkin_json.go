@@ -22,7 +22,8 @@ import (
 
 // renderCheckin answers a scan, as c.JSON(http.StatusOK, v) would.
 func renderCheckin(c echo.Context, v checkinView) error {
-	if _, pretty := c.QueryParams()["pretty"]; pretty || c.Echo().Debug {
+	// As c.JSON decides to indent (the query is parsed only if there is one).
+	if c.Request().URL.RawQuery != "" && c.QueryParams().Has("pretty") || c.Echo().Debug {
 		return c.JSON(http.StatusOK, v)
 	}
 	b, err := appendCheckinView(make([]byte, 0, 1536), v)
