@@ -35,9 +35,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	startPprof(getenv, stderr)
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logOut := newLogWriter(stderr)
+	defer logOut.Close()
+	logger := slog.New(slog.NewTextHandler(logOut, nil))
 	if c.LogFormat == "json" {
-		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+		logger = slog.New(slog.NewJSONHandler(logOut, nil))
 	}
 
 	// A data file keeps the zone it was made with; --tz only chooses it for a
