@@ -203,10 +203,13 @@ func eventAttendances(tx *bolt.Tx, id uuid.UUID) ([]ledger.Attendance, error) {
 	return out, nil
 }
 
-// putKey puts an index key with no value unless the bucket holds it.
-func putKey(b *bolt.Bucket, k []byte) error {
-	if got, _ := b.Cursor().Seek(k); bytes.Equal(got, k) {
-		return nil
+// putKey puts an index key with no value unless the bucket holds it; a
+// key known to be new is put without looking.
+func putKey(b *bolt.Bucket, k []byte, isNew bool) error {
+	if !isNew {
+		if got, _ := b.Cursor().Seek(k); bytes.Equal(got, k) {
+			return nil
+		}
 	}
 	return b.Put(k, nil)
 }
@@ -272,11 +275,11 @@ func (s *Store) putAttendance(tx *bolt.Tx, a ledger.Attendance) error {
 	}
 	// The index keys of a changed attendance are there already: putting
 	// them again would rewrite a page of each index (the member's is keyed
-	// at random) for nothing.
-	if err := putKey(tx.Bucket(bucketEventAtt), pairKey(a.EventID, a.ID)); err != nil {
+	// at random) for nothing. A new one's are put without looking.
+	if err := putKey(tx.Bucket(bucketEventAtt), pairKey(a.EventID, a.ID), isNew); err != nil {
 		return err
 	}
-	if err := putKey(tx.Bucket(bucketMemberAtt), pairKey(a.MemberID, a.ID)); err != nil {
+	if err := putKey(tx.Bucket(bucketMemberAtt), pairKey(a.MemberID, a.ID), isNew); err != nil {
 		return err
 	}
 	open := tx.Bucket(bucketOpenAtt)
