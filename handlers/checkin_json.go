@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,12 +27,19 @@ func renderCheckin(c echo.Context, v checkinView) error {
 	if c.Request().URL.RawQuery != "" && c.QueryParams().Has("pretty") || c.Echo().Debug {
 		return c.JSON(http.StatusOK, v)
 	}
-	b, err := appendCheckinView(make([]byte, 0, 1536), v)
+	buf := answerBuffers.Get().(*[]byte)
+	defer answerBuffers.Put(buf)
+	b, err := appendCheckinView((*buf)[:0], v)
 	if err != nil {
 		return c.JSON(http.StatusOK, v) // a time encoding/json refuses: let it say so
 	}
-	return c.JSONBlob(http.StatusOK, append(b, '\n')) // json.Encoder ends with a newline
+	*buf = append(b, '\n')                 // json.Encoder ends with a newline
+	return c.JSONBlob(http.StatusOK, *buf) // copied into the response's buffer
 }
+
+// answerBuffers keeps the buffers answers are encoded in (an answer is
+// about 1 KB).
+var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // appendCheckinView appends v as encoding/json encodes it (without the
 // newline json.Encoder adds).
