@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,5 +49,24 @@ func TestCheckinSeesEventChanges(t *testing.T) {
 	wantStatus(t, res, http.StatusConflict)
 	if code := res.errorBody(t)["code"]; code != ledger.ECONFLICT {
 		t.Fatalf("a scan of a cancelled event: %v", res.errorBody(t))
+	}
+}
+
+// TestCheckinAnswerPretty: ?pretty indents a scan's answer, as c.JSON does
+// for every other answer; without it the answer is compact.
+func TestCheckinAnswerPretty(t *testing.T) {
+	e := newEnv(t)
+	w := newWorld(t, e)
+	org, vol := e.session(w.users["organizerA"]), e.session(w.users["volunteer"])
+	ev := e.createEvent(w, "A", org, nil)
+	for _, tc := range []struct{ query, prefix string }{
+		{"?pretty", "{\n  \"action\": \"in\",\n"},
+		{"?other=1", `{"action":"in","repeated":true,"event":{`},
+	} {
+		res := e.do("POST", "/api/v1/checkins"+tc.query, jsonReader(map[string]any{"code": e.code(ev.ID.String(), org).Token}), vol)
+		wantStatus(t, res, http.StatusOK)
+		if !strings.HasPrefix(string(res.body), tc.prefix) || !strings.HasSuffix(string(res.body), "}\n") {
+			t.Fatalf("%s: %s", tc.query, res.body)
+		}
 	}
 }

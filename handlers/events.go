@@ -421,9 +421,23 @@ func tokenOf(code string) string {
 	return code
 }
 
+// A checkedCode is a check-in token whose MAC was checked: its event and step.
+type checkedCode struct {
+	event uuid.UUID
+	step  int64
+}
+
+// maxCheckedCodes bounds checkinCodes (an event shows one code a step).
+const maxCheckedCodes = 1024
+
 // codeEvent returns the id of the event of a check-in token that is valid
-// at time at. It reads an event's secret once (checkinKeys).
+// at time at. It reads an event's secret once (checkinKeys), and checks a
+// token's MAC once (checkinCodes).
 func (s *server) codeEvent(ctx context.Context, token string, at time.Time) (uuid.UUID, error) {
+	if c, ok := s.checkinCodes.Load(token); ok {
+		c := c.(*checkedCode)
+		return c.event, ledger.CheckinStepValid(c.step, at, s.cfg.Rules)
+	}
 	id, err := ledger.ParseCheckinToken(token)
 	if err != nil {
 		return uuid.Nil, err
@@ -439,7 +453,17 @@ func (s *server) codeEvent(ctx context.Context, token string, at time.Time) (uui
 		key = e.Secret
 		s.checkinKeys.Store(id, key)
 	}
-	return id, ledger.CheckCheckinToken(ledger.Event{ID: id, Secret: key}, token, at, s.cfg.Rules)
+	if err := ledger.CheckCheckinToken(ledger.Event{ID: id, Secret: key}, token, at, s.cfg.Rules); err != nil {
+		return id, err
+	}
+	if step, err := ledger.CheckinTokenStep(token); err == nil {
+		if s.checkedCodes.Add(1) > maxCheckedCodes {
+			s.checkinCodes.Clear()
+			s.checkedCodes.Store(1)
+		}
+		s.checkinCodes.Store(token, &checkedCode{id, step})
+	}
+	return id, nil
 }
 
 // checkin is a volunteer's scan of an event's code: in, or out if they are in.
@@ -486,7 +510,7 @@ func (s *server) checkin(c echo.Context) error {
 	if a.Closed != nil {
 		out.Closed = &closedElsewhere{EventTitle: a.ClosedEventTitle, CheckedInAt: a.Closed.CheckedInAt.In(s.cfg.Location)}
 	}
-	return c.JSON(http.StatusOK, out)
+	return renderCheckin(c, out)
 }
 
 // scanAction is the action a scan's answer names: a repeated scan is the
@@ -512,7 +536,7 @@ func (s *server) renderScan(c echo.Context, e ledger.Event, d ledger.ScanDecisio
 		other, _ := s.cfg.Events.Event(c.Request().Context(), d.Closed.EventID)
 		out.Closed = &closedElsewhere{EventTitle: other.Title, CheckedInAt: d.Closed.CheckedInAt.In(s.cfg.Location)}
 	}
-	return c.JSON(http.StatusOK, out)
+	return renderCheckin(c, out)
 }
 
 func (s *server) checkinView(c echo.Context, action string, e ledger.Event, att ledger.Attendance) (checkinView, error) {

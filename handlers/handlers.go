@@ -177,7 +177,12 @@ type server struct {
 	// an event's secret is made with it and never changes, so a scan need
 	// not read the event to check its code.
 	checkinKeys sync.Map
-	ticketKey   atomic.Pointer[[]byte] // the "checkin-ticket" secret, once read
+	// checkinCodes holds tokens whose MAC was checked (token -> *checkedCode):
+	// every volunteer at an event scans the same code, and only its step
+	// needs checking again. Cleared when it holds maxCheckedCodes.
+	checkinCodes sync.Map
+	checkedCodes atomic.Int64
+	ticketKey    atomic.Pointer[[]byte] // the "checkin-ticket" secret, once read
 	// dummyHash is verified when a login is unknown, so that an unknown
 	// login costs as much time as a wrong password.
 	dummyHash string

@@ -295,6 +295,23 @@ func CheckCheckinToken(e Event, token string, now time.Time, r EventRules) error
 	if !hmac.Equal(b[20:], checkinMAC(e.Secret, e.ID, step)) {
 		return Errorf(EINVALID, "checkin.code_invalid")
 	}
+	return CheckinStepValid(step, now, r)
+}
+
+// CheckinTokenStep returns the step a well-formed token names, without
+// checking it.
+func CheckinTokenStep(token string) (int64, error) {
+	b, err := decodeCanonical(token, 16+4+checkinMACLen)
+	if err != nil {
+		return 0, Errorf(EINVALID, "checkin.code_invalid")
+	}
+	return int64(binary.BigEndian.Uint32(b[16:20])), nil
+}
+
+// CheckinStepValid says whether a code of step is still good at now: the
+// current step or the one before it. A token whose MAC CheckCheckinToken
+// accepted once is good again exactly when this says so.
+func CheckinStepValid(step int64, now time.Time, r EventRules) error {
 	if cur := CheckinStep(now, r); step != cur && step != cur-1 {
 		return Errorf(EGONE, "checkin.code_expired")
 	}

@@ -13,13 +13,15 @@ import (
 
 // checkinReads are the decodings a check-in's reads keep: its session and
 // user (SessionUser), the event and the member (readScan), the name of the
-// event's unit (readScanAnswer).
+// event's unit (readScanAnswer), and the attendance a check-out ends
+// (readScan, then putAttendance in the same transaction).
 type checkinReads struct {
-	sessions  decodings[ledger.Hash, ledger.Session]
-	users     decodings[uuid.UUID, ledger.User]
-	events    decodings[uuid.UUID, ledger.Event]
-	members   decodings[uuid.UUID, ledger.Member]
-	unitNames decodings[uuid.UUID, string]
+	sessions    decodings[ledger.Hash, ledger.Session]
+	users       decodings[uuid.UUID, ledger.User]
+	events      decodings[uuid.UUID, ledger.Event]
+	members     decodings[uuid.UUID, ledger.Member]
+	unitNames   decodings[uuid.UUID, string]
+	attendances decodings[uuid.UUID, ledger.Attendance]
 }
 
 // decodings keeps values decoded from stored JSON with the bytes each came

@@ -109,7 +109,7 @@ func (s *Store) UpdateEvent(ctx context.Context, id uuid.UUID, p ledger.EventPat
 			return nil
 		}
 		for _, a := range edit.Attendances {
-			if err := putAttendance(w.tx, a); err != nil {
+			if err := s.putAttendance(w.tx, a); err != nil {
 				return err
 			}
 		}
@@ -180,7 +180,7 @@ func (s *Store) SetEventStatus(ctx context.Context, id uuid.UUID, status ledger.
 			return err
 		}
 		for _, a := range closed {
-			if err := putAttendance(w.tx, a); err != nil {
+			if err := s.putAttendance(w.tx, a); err != nil {
 				return err
 			}
 		}
@@ -203,16 +203,46 @@ func eventAttendances(tx *bolt.Tx, id uuid.UUID) ([]ledger.Attendance, error) {
 	return out, nil
 }
 
+// putKey puts an index key with no value unless the bucket holds it; a
+// key known to be new is put without looking.
+func putKey(b *bolt.Bucket, k []byte, isNew bool) error {
+	if !isNew {
+		if got, _ := b.Cursor().Seek(k); bytes.Equal(got, k) {
+			return nil
+		}
+	}
+	return b.Put(k, nil)
+}
+
+// storedAttendance reads the stored attendance id (nil if none), decoded
+// once while its bytes are unchanged: a check-out reads the open attendance
+// for its decision, then again to keep the counters (putAttendance).
+func (s *Store) storedAttendance(tx *bolt.Tx, id uuid.UUID) (*ledger.Attendance, error) {
+	raw := tx.Bucket(bucketAttendances).Get(id[:])
+	if raw == nil {
+		return nil, nil
+	}
+	if a, ok := s.decoded.attendances.get(id, raw); ok {
+		return &a, nil
+	}
+	var a ledger.Attendance
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, err
+	}
+	s.decoded.attendances.put(id, raw, a)
+	return &a, nil
+}
+
 func pairKey(a, b uuid.UUID) []byte { return append(append(make([]byte, 0, 32), a[:]...), b[:]...) }
 
-func putAttendance(tx *bolt.Tx, a ledger.Attendance) error {
+// putAttendance writes an attendance and keeps its indexes and its event's
+// counters.
+func (s *Store) putAttendance(tx *bolt.Tx, a ledger.Attendance) error {
 	// The event's counters: attendances in all, and open now.
 	wasOpen, isNew := false, true
-	if v := tx.Bucket(bucketAttendances).Get(a.ID[:]); v != nil {
-		var old ledger.Attendance
-		if err := json.Unmarshal(v, &old); err != nil {
-			return err
-		}
+	if old, err := s.storedAttendance(tx, a.ID); err != nil {
+		return err
+	} else if old != nil {
 		isNew, wasOpen = false, old.Status == ledger.AttendanceOpen
 	}
 	if isOpen := a.Status == ledger.AttendanceOpen; isNew || wasOpen != isOpen {
@@ -243,10 +273,13 @@ func putAttendance(tx *bolt.Tx, a ledger.Attendance) error {
 	if err := putJSON(tx.Bucket(bucketAttendances), a.ID, a); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketEventAtt).Put(pairKey(a.EventID, a.ID), nil); err != nil {
+	// The index keys of a changed attendance are there already: putting
+	// them again would rewrite a page of each index (the member's is keyed
+	// at random) for nothing. A new one's are put without looking.
+	if err := putKey(tx.Bucket(bucketEventAtt), pairKey(a.EventID, a.ID), isNew); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketMemberAtt).Put(pairKey(a.MemberID, a.ID), nil); err != nil {
+	if err := putKey(tx.Bucket(bucketMemberAtt), pairKey(a.MemberID, a.ID), isNew); err != nil {
 		return err
 	}
 	open := tx.Bucket(bucketOpenAtt)
@@ -340,7 +373,7 @@ func (s *Store) scan(ctx context.Context, eventID, memberID uuid.UUID, req ledge
 			return err
 		}
 		for _, att := range a.Write {
-			if err := putAttendance(w.tx, att); err != nil {
+			if err := s.putAttendance(w.tx, att); err != nil {
 				return err
 			}
 		}
@@ -398,11 +431,14 @@ func (s *Store) readScan(tx *bolt.Tx, eventID, memberID uuid.UUID, req ledger.Sc
 	}
 	skip := uuid.Nil
 	if v := tx.Bucket(bucketOpenAtt).Get(memberID[:]); v != nil {
-		open, err := getJSON[ledger.Attendance](tx.Bucket(bucketAttendances), uuid.UUID(v), "attendance.not_found")
+		open, err := s.storedAttendance(tx, uuid.UUID(v))
 		if err != nil {
 			return st, err
 		}
-		st.Open, skip = &open, open.ID
+		if open == nil {
+			return st, ledger.Errorf(ledger.ENOTFOUND, "attendance.not_found")
+		}
+		st.Open, skip = open, open.ID
 		if open.EventID == eventID {
 			st.OpenEvent = st.Event
 			return st, nil // a check-out: nothing else counts
@@ -508,7 +544,7 @@ func (s *Store) Backfill(ctx context.Context, eventID, memberID uuid.UUID, in, o
 		if att, err = ledger.DecideBackfill(st); err != nil {
 			return err
 		}
-		return putAttendance(w.tx, att)
+		return s.putAttendance(w.tx, att)
 	})
 	return att, err
 }
@@ -560,7 +596,7 @@ func (s *Store) storeDecided(w *writeTx, d ledger.Decided) (ledger.Attendance, e
 	if d.Posting != nil {
 		return s.writePosting(w, *d.Posting)
 	}
-	return d.Attendance, putAttendance(w.tx, d.Attendance)
+	return d.Attendance, s.putAttendance(w.tx, d.Attendance)
 }
 
 // dayKey is a member's day's row in the memberday bucket.
@@ -604,7 +640,7 @@ func (s *Store) writePosting(w *writeTx, p ledger.Posting) (ledger.Attendance, e
 	if err := w.tx.Bucket(bucketMemberDay).Put(dayKey(p.Day), binary.BigEndian.AppendUint64(nil, uint64(p.DayMinutes))); err != nil {
 		return a, err
 	}
-	return a, putAttendance(w.tx, a)
+	return a, s.putAttendance(w.tx, a)
 }
 
 // CheckoutAll implements ledger.Events.
@@ -627,7 +663,7 @@ func (s *Store) CheckoutAll(ctx context.Context, eventID uuid.UUID, when, reason
 			return err
 		}
 		for _, a := range closed {
-			if err := putAttendance(w.tx, a); err != nil {
+			if err := s.putAttendance(w.tx, a); err != nil {
 				return err
 			}
 		}
@@ -770,7 +806,7 @@ func (s *Store) FinalizeEvent(ctx context.Context, id uuid.UUID, actor string, c
 			}
 		}
 		for _, a := range d.Close {
-			if err := putAttendance(w.tx, a); err != nil {
+			if err := s.putAttendance(w.tx, a); err != nil {
 				return err
 			}
 		}
@@ -836,7 +872,7 @@ func (s *Store) CloseOverdueAttendances(ctx context.Context) (ledger.SweepResult
 			nothing[i] = true
 			return nil
 		}
-		return putAttendance(w.tx, *closed)
+		return s.putAttendance(w.tx, *closed)
 	})
 	for i, err := range errs {
 		switch {

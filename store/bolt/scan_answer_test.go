@@ -79,3 +79,82 @@ func TestScanAnsweredReadsAfterTheWrite(t *testing.T) {
 	}
 	checkConsistent(t, s)
 }
+
+// TestKeptAttendanceFollowsItsBytes: the attendance a check-out decoded
+// (and kept, see storedAttendance) is not what the next write of it sees
+// once its bytes changed: after in, out and finalising, the event's
+// counters say one attendance and none open.
+func TestKeptAttendanceFollowsItsBytes(t *testing.T) {
+	s, clock, _, e, ms := newEventWorld(t, 1)
+	clock.Set(e.StartsAt)
+	counts := func(name string, wantTotal, wantOpen int) {
+		t.Helper()
+		total, open, err := s.EventCounts(ctx, e.ID)
+		if err != nil || total != wantTotal || open != wantOpen {
+			t.Fatalf("%s: %d in all, %d open (%v); want %d, %d", name, total, open, err, wantTotal, wantOpen)
+		}
+	}
+	scan := func(want string) {
+		t.Helper()
+		d, err := s.Scan(ctx, e.ID, ms[0].ID, ledger.ScanRequest{Source: "scan"})
+		if err != nil || d.Action != want {
+			t.Fatalf("scan: %s %v, want %s", d.Action, err, want)
+		}
+	}
+	scan(ledger.ActionIn)
+	counts("in", 1, 1)
+	clock.Add(30 * time.Minute)
+	scan(ledger.ActionOut) // decodes the open attendance, and keeps it
+	counts("out", 1, 0)
+	// Finalising rewrites the closed attendance: what it was before is in
+	// the stored bytes, not in the open one the check-out kept.
+	clock.Set(e.EndsAt.Add(time.Minute))
+	if _, err := s.FinalizeEvent(ctx, e.ID, "organizer", true); err != nil {
+		t.Fatal(err)
+	}
+	counts("finalised", 1, 0)
+	checkConsistent(t, s)
+}
+
+// TestScanIndexesEveryAttendance: each attendance is listed under its event
+// and its member, also when a later event or member was indexed first (a
+// check-out leaves the index keys as they are: putKey).
+func TestScanIndexesEveryAttendance(t *testing.T) {
+	s, clock, tr, e, ms := newEventWorld(t, 3)
+	clock.Set(e.StartsAt)
+	later, err := s.CreateEvent(ctx, ledger.Event{Title: "西湖助老", Category: "助老助残", UnitID: tr.a.ID,
+		StartsAt: e.StartsAt, EndsAt: e.EndsAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uuid.UUID]uuid.UUID{} // attendance -> event
+	// The last member at the later event first, then back to the first.
+	for i, ev := range []ledger.Event{later, e, e} {
+		m := ms[len(ms)-1-i]
+		for _, action := range []string{ledger.ActionIn, ledger.ActionOut} {
+			d, err := s.Scan(ctx, ev.ID, m.ID, ledger.ScanRequest{Source: "scan"})
+			if err != nil || d.Action != action {
+				t.Fatalf("%s at %s: %s %v", m.Name, ev.Title, d.Action, err)
+			}
+			want[d.Attendance.ID] = ev.ID
+			clock.Add(10 * time.Minute)
+		}
+		got, err := s.MemberAttendances(ctx, m.ID, 10)
+		if err != nil || len(got) != 1 || want[got[0].ID] != ev.ID {
+			t.Fatalf("%s's attendances: %+v %v", m.Name, got, err)
+		}
+	}
+	for _, ev := range []ledger.Event{e, later} {
+		got, err := s.Attendances(ctx, ev.ID)
+		n := 0
+		for _, id := range want {
+			if id == ev.ID {
+				n++
+			}
+		}
+		if err != nil || len(got) != n {
+			t.Fatalf("%s's attendances: %d %v, want %d", ev.Title, len(got), err, n)
+		}
+	}
+	checkConsistent(t, s)
+}
