@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -20,13 +19,6 @@ import (
 
 // shutdownTimeout bounds how long SIGTERM waits for requests in flight.
 const shutdownTimeout = 10 * time.Second
-
-// serveGCPercent is the collector's target (GOGC) of a server not given
-// one: at Go's 100 the collector took some 12 % of the server's CPU under
-// `aixin bench checkin` (its live heap is small, some 10-15 MB, so it ran
-// often); at 200 it runs half as often, for a peak heap up to half again
-// as large. The GOGC environment variable still decides when set.
-const serveGCPercent = 200
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c options
@@ -43,9 +35,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	startPprof(getenv, stderr)
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(serveGCPercent)
-	}
 	logOut := newLogWriter(stderr)
 	defer logOut.Close()
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
