@@ -576,7 +576,7 @@ func (s *Store) runBatch(ctx context.Context, batch []*op, m mode) (int, error) 
 			s.cache.reset()
 		}
 	}
-	if m.scans && !m.exclusive && s.sharedScansNeedGate(reads, scans) {
+	if m.scans && s.noteCapacities(reads, scans) && !m.exclusive {
 		return 0, errNeedsGate
 	}
 	if err := s.load(ctx, w, st, later); err != nil {

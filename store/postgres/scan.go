@@ -40,6 +40,12 @@ import (
 //     remembers such events; a batch that meets one unawares starts again
 //     holding it alone). A shared batch's answers count what it saw.
 //
+// Within a batch, the counters move in memory as the writes move them in
+// the database, and a member who scans twice is read again after the
+// writes before. A batch of the commit queue may hold scans too (tests
+// build such batches by hand): they run first, before any other request
+// writes.
+
 // scanGateLock is the scans' gate's advisory lock key ("aixinsga").
 const scanGateLock = 0x616978696e736761
 
@@ -61,9 +67,9 @@ func (s *Store) needsGate(batch []*op) bool {
 	return false
 }
 
-// sharedScansNeedGate notes which events of the scans have a capacity,
-// and says whether any has.
-func (s *Store) sharedScansNeedGate(r *scanReads, scans []*scanOp) bool {
+// noteCapacities notes which events of the scans have a capacity (and
+// which no longer have one), and says whether any has.
+func (s *Store) noteCapacities(r *scanReads, scans []*scanOp) bool {
 	need := false
 	for _, o := range scans {
 		e, found, err := r.event(o.event)

@@ -151,6 +151,17 @@ func TestScansOnTwoServers(t *testing.T) {
 	if rep, err := a.Verify(ctx); err != nil || !rep.OK {
 		t.Fatalf("verify %+v %v", rep, err)
 	}
+	// The places opened up: the event's scans share the gate again.
+	zero := 0
+	if _, err := a.UpdateEvent(ctx, small.ID, ledger.EventPatch{Capacity: &zero}, uuid.Nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Scan(ctx, small.ID, ms[159].ID, ledger.ScanRequest{Source: "scan"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, still := a.capacity.Load(small.ID); still {
+		t.Error("an event without a capacity still takes the gate alone")
+	}
 	var shared, retries uint64
 	for _, s := range servers {
 		shared += s.stats.shared.Load()
