@@ -66,7 +66,7 @@ describe('member cards', () => {
   });
 
   // printed prints the open sheet to PDF and reads it back: the pages, and
-  // the codes zbarimg finds on each page as a printer would put it on paper.
+  // the codes zbarimg finds on each page as an office printer would put it on paper (300 dpi).
   async function printed(page, name) {
     const pdf = path.join(tmp, `${name}.pdf`);
     await page.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true });
@@ -76,7 +76,7 @@ describe('member cards', () => {
     const read = [];
     for (let p = 1; p <= pages; p++) {
       const base = path.join(tmp, `${name}-${p}`);
-      execFileSync('pdftoppm', ['-r', '150', '-gray', '-png', '-singlefile', '-f', String(p), '-l', String(p), pdf, base]);
+      execFileSync('pdftoppm', ['-r', '300', '-gray', '-png', '-singlefile', '-f', String(p), '-l', String(p), pdf, base]);
       read.push(zbarAll(base + '.png').sort());
       copyFileSync(base + '.png', path.join(screenshots, `print-${name}-${p}.png`));
     }
