@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"aixin/ledger"
 	"aixin/store/postgres/pgtest"
@@ -240,28 +239,8 @@ func TestBatchScansFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	street, err := s.CreateUnit(ctx, "幸福街道", ledger.UnitStreet, uuid.Nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unit, err := s.CreateUnit(ctx, "A社区", ledger.UnitCommunity, street.ID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ms []ledger.Member
-	for i := range 2 {
-		m, err := s.CreateMember(ctx, ledger.Member{Name: "志愿者", Phone: "1380000000" + string(rune('0'+i)), UnitID: unit.ID}, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ms = append(ms, m)
-	}
-	now := time.Now()
-	ev, err := s.CreateEvent(ctx, ledger.Event{Title: "环境整治", Category: "环境整治", UnitID: unit.ID,
-		StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	unit, ms, events := scanWorld(t, s, 2, 1, 0)
+	ev := events[0]
 	type seen struct{ open, total, counted int }
 	var reads [2]seen
 	reader := func(i int) *op {

@@ -36,36 +36,8 @@ func TestScansOnTwoServers(t *testing.T) {
 		servers[i] = s
 	}
 	a := servers[0]
-	street, err := a.CreateUnit(ctx, "幸福街道", ledger.UnitStreet, uuid.Nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unit, err := a.CreateUnit(ctx, "A社区", ledger.UnitCommunity, street.ID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	var events []ledger.Event
-	for i := range 9 {
-		e := ledger.Event{Title: fmt.Sprint("环境整治", i), Category: "环境整治", UnitID: unit.ID,
-			StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour)}
-		if i == 8 {
-			e.Capacity = 10
-		}
-		if e, err = a.CreateEvent(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-		events = append(events, e)
-	}
+	_, ms, events := scanWorld(t, a, 160, 9, 10)
 	small := events[8]
-	var ms []ledger.Member
-	for i := range 160 {
-		m, err := a.CreateMember(ctx, ledger.Member{Name: fmt.Sprint("志愿者", i), Phone: fmt.Sprintf("1390%07d", i), UnitID: unit.ID}, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ms = append(ms, m)
-	}
 
 	// Each of 100 members scans at the same instant on both servers.
 	actions := make([][2]string, 100)
@@ -185,24 +157,8 @@ func TestScansWaitAtTheGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	street, err := s.CreateUnit(ctx, "幸福街道", ledger.UnitStreet, uuid.Nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unit, err := s.CreateUnit(ctx, "A社区", ledger.UnitCommunity, street.ID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := s.CreateMember(ctx, ledger.Member{Name: "志愿者", Phone: "13800000001", UnitID: unit.ID}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	ev, err := s.CreateEvent(ctx, ledger.Event{Title: "环境整治", Category: "环境整治", UnitID: unit.ID,
-		StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, ms, events := scanWorld(t, s, 1, 1, 0)
+	m, ev, now := ms[0], events[0], time.Now()
 	holding, release := make(chan struct{}), make(chan struct{})
 	backfill := make(chan error, 1)
 	go func() {
@@ -237,4 +193,41 @@ func TestScansWaitAtTheGate(t *testing.T) {
 	if d := <-scanned; d.Action != ledger.ActionOut {
 		t.Fatalf("the scan: %s, want the check-out of the back-filled check-in", d.Action)
 	}
+}
+
+// scanWorld makes a street, a community in it, members of it and events of
+// it running now, the last of them with the given capacity (0: none).
+func scanWorld(t *testing.T, s *Store, members, events, capacity int) (ledger.Unit, []ledger.Member, []ledger.Event) {
+	t.Helper()
+	ctx := context.Background()
+	street, err := s.CreateUnit(ctx, "幸福街道", ledger.UnitStreet, uuid.Nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, err := s.CreateUnit(ctx, "A社区", ledger.UnitCommunity, street.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms []ledger.Member
+	for i := range members {
+		m, err := s.CreateMember(ctx, ledger.Member{Name: fmt.Sprint("志愿者", i), Phone: fmt.Sprintf("1390%07d", i), UnitID: unit.ID}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	now := time.Now()
+	var evs []ledger.Event
+	for i := range events {
+		e := ledger.Event{Title: fmt.Sprint("环境整治", i), Category: "环境整治", UnitID: unit.ID,
+			StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour)}
+		if i == events-1 {
+			e.Capacity = capacity
+		}
+		if e, err = s.CreateEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, e)
+	}
+	return unit, ms, evs
 }
