@@ -149,8 +149,7 @@ func (s *Store) queueScanReads(b *pgx.Batch, r *scanReads, scans []*scanOp) {
 		events, members = append(events, o.event), append(members, o.member)
 		answer = answer || o.answer
 	}
-	slices.SortFunc(members, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
-	events, members = slices.Compact(sortIDs(events)), slices.Compact(members)
+	events, members = slices.Compact(sortIDs(events)), slices.Compact(sortIDs(members))
 	b.Queue(`SELECT id, doc FROM members WHERE id = ANY($1) ORDER BY id FOR UPDATE`, members).Query(idDocs(r.members))
 	// The events scanned, and those of the members' open attendances.
 	b.Queue(`SELECT id, doc FROM events WHERE id = ANY($1)
@@ -252,21 +251,13 @@ func (r *scanReads) event(id uuid.UUID) (ledger.Event, bool, error) {
 	return e, true, err
 }
 
-// count is the counter pair of event id as the batch sees it.
-func (r *scanReads) count(id uuid.UUID) *[2]int {
-	c := r.counts[id]
+// counter is the counter pair of event id in m (the counts as the batch
+// sees them, or what it moved), made at zero when missing.
+func counter(m map[uuid.UUID]*[2]int, id uuid.UUID) *[2]int {
+	c := m[id]
 	if c == nil {
 		c = &[2]int{}
-		r.counts[id] = c
-	}
-	return c
-}
-
-func (r *scanReads) movedOf(id uuid.UUID) *[2]int {
-	c := r.moved[id]
-	if c == nil {
-		c = &[2]int{}
-		r.moved[id] = c
+		m[id] = c
 	}
 	return c
 }
@@ -386,7 +377,7 @@ func (w *wtx) scanState(r *scanReads, o *scanOp) (ledger.ScanState, error) {
 			}
 		}
 	}
-	st.Count = r.count(o.event)[0]
+	st.Count = counter(r.counts, o.event)[0]
 	return st, nil
 }
 
@@ -416,7 +407,7 @@ func (w *wtx) runScan(r *scanReads, o *scanOp) error {
 		}
 		r.writes, r.docs = append(r.writes, a), append(r.docs, doc)
 		total, open := countChange(st, a)
-		for _, c := range []*[2]int{r.count(a.EventID), r.movedOf(a.EventID)} {
+		for _, c := range []*[2]int{counter(r.counts, a.EventID), counter(r.moved, a.EventID)} {
 			c[0], c[1] = c[0]+total, c[1]+open
 		}
 	}
@@ -430,7 +421,7 @@ func (w *wtx) runScan(r *scanReads, o *scanOp) error {
 	// The answer: the unit's name, the counters after the write, the title
 	// of the event of an attendance the scan closed (always the member's
 	// open one, whose event was read).
-	c := r.count(st.Event.ID)
+	c := counter(r.counts, st.Event.ID)
 	o.out.Event, o.out.MemberName, o.out.UnitName = st.Event, st.Member.Name, r.units[st.Event.UnitID]
 	o.out.Total, o.out.Open = c[0], c[1]
 	if d.Closed != nil {
