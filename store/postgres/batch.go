@@ -182,6 +182,7 @@ func (s *Store) commit(q chan *op, batch []*op) (waiting int) {
 	// The scans' queue shares the chain head unless a scan may need it
 	// alone (scan.go); only the commit queue uses the row cache.
 	m := mode{scans: q == s.scans, exclusive: s.needsGate(batch)}
+	m.oneTrip = !m.scans && s.mayTakeOneTrip(batch)
 	for attempt := 0; len(batch) > 0; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 		appended, err := s.runBatch(ctx, batch, m)
@@ -197,6 +198,11 @@ func (s *Store) commit(q chan *op, batch []*op) (waiting int) {
 		}
 		if errors.Is(err, errNeedsGate) && m.scans && !m.exclusive {
 			m.exclusive = true
+			attempt--
+			continue
+		}
+		if errors.Is(err, errOneTrip) && m.oneTrip {
+			m.oneTrip = false
 			attempt--
 			continue
 		}
@@ -309,6 +315,10 @@ type wtx struct {
 	// down is the first error of a round trip that found the database
 	// unreachable (dbDown).
 	down error
+	// oneTrip says the batch sends everything at commit unless a request
+	// must read; moved, that its head check found another server's
+	// commit (onetrip.go).
+	oneTrip, moved bool
 }
 
 // Exec queues a write; it is sent with the next read or at commit.
@@ -460,7 +470,10 @@ func (s *Store) sweep(ctx context.Context, ids []uuid.UUID, res *ledger.SweepRes
 // mode is how a batch runs: a batch of the commit queue (with the chain
 // head and the row cache), or of the scans' queue (scans), sharing the
 // scans' gate with other batches of scans or holding it alone (exclusive).
-type mode struct{ scans, exclusive bool }
+//
+// oneTrip is a batch of the commit queue that the row cache can decide
+// alone (onetrip.go): it goes in one round trip.
+type mode struct{ scans, exclusive, oneTrip bool }
 
 // runBatch runs the batch in one transaction and commits. It returns the
 // number of entries appended.
@@ -468,25 +481,7 @@ func (s *Store) runBatch(ctx context.Context, batch []*op, m mode) (int, error) 
 	for _, o := range batch {
 		o.entry, o.err = ledger.Entry{}, nil
 	}
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Release()
-	// BEGIN travels with the first reads and COMMIT with the writes, so a
-	// batch of appends costs two round trips. On any error the transaction
-	// is rolled back, or the connection closed if it cannot be.
-	open := true
-	defer func() {
-		if open {
-			if _, err := conn.Exec(context.Background(), "ROLLBACK"); err != nil {
-				conn.Conn().Close(context.Background())
-			}
-		}
-	}()
 	st := newBatchState()
-	w := &wtx{ctx: ctx, s: s, conn: conn, st: st, pending: &pgx.Batch{}}
-
 	// What the batch's appends, reverses and opens need, read with the
 	// head; accounts the row cache may hold wait until the head says
 	// whether it does.
@@ -504,6 +499,26 @@ func (s *Store) runBatch(ctx context.Context, batch []*op, m mode) (int, error) 
 			need.transfer(o.t)
 		}
 	}
+	if m.oneTrip && !s.fromCache(st, need) {
+		return 0, errOneTrip
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Release()
+	// BEGIN travels with the first reads and COMMIT with the writes, so a
+	// batch of appends costs two round trips. On any error the transaction
+	// is rolled back, or the connection closed if it cannot be.
+	open := true
+	defer func() {
+		if open {
+			if _, err := conn.Exec(context.Background(), "ROLLBACK"); err != nil {
+				conn.Conn().Close(context.Background())
+			}
+		}
+	}()
+	w := &wtx{ctx: ctx, s: s, conn: conn, st: st, pending: &pgx.Batch{}, oneTrip: m.oneTrip}
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
 	// The batch reads rows by key only. A plan made while a table was
@@ -520,6 +535,8 @@ func (s *Store) runBatch(ctx context.Context, batch []*op, m mode) (int, error) 
 		gate = `pg_advisory_xact_lock`
 	case m.scans:
 		gate = `pg_advisory_xact_lock_shared`
+	case m.oneTrip:
+		queueHeadCheck(b, st, &w.moved)
 	default:
 		b.Queue(`SELECT seq, hash, at FROM chain_head WHERE id = 1 FOR UPDATE`).QueryRow(func(r pgx.Row) error {
 			var seq, at int64
@@ -557,30 +574,33 @@ func (s *Store) runBatch(ctx context.Context, batch []*op, m mode) (int, error) 
 		s.queueScanReads(b, reads, scans)
 	}
 	w.pending = b
-	if !m.scans && s.cache.valid {
-		for k := range need.accounts {
-			if _, ok := s.cache.accounts[k]; ok {
-				delete(need.accounts, k)
-				later.accounts[k] = true
+	if !m.oneTrip {
+		if !m.scans && s.cache.valid {
+			for k := range need.accounts {
+				if _, ok := s.cache.accounts[k]; ok {
+					delete(need.accounts, k)
+					later.accounts[k] = true
+				}
 			}
 		}
-	}
-	if err := s.load(ctx, w, st, need); err != nil {
-		return 0, err
-	}
-	if err := w.send(&pgx.Batch{}); err != nil { // when the batch needed nothing: the head still
-		return 0, err
-	}
-	if !m.scans {
-		if st.cached = s.cache.matches(st.headSeq, st.headHash); !st.cached {
-			s.cache.reset()
+		if err := s.load(ctx, w, st, need); err != nil {
+			return 0, err
 		}
-	}
-	if m.scans && s.noteCapacities(reads, scans) && !m.exclusive {
-		return 0, errNeedsGate
-	}
-	if err := s.load(ctx, w, st, later); err != nil {
-		return 0, err
+		if err := w.send(&pgx.Batch{}); err != nil { // when the batch needed nothing: the head still
+			return 0, err
+		}
+		if !m.scans {
+			st.cached = s.cache.matches(st.headSeq, st.headHash)
+			if s.trustCache = st.cached; !st.cached {
+				s.cache.reset()
+			}
+		}
+		if m.scans && s.noteCapacities(reads, scans) && !m.exclusive {
+			return 0, errNeedsGate
+		}
+		if err := s.load(ctx, w, st, later); err != nil {
+			return 0, err
+		}
 	}
 
 	// The scans first: what they read at the start holds until another
@@ -654,6 +674,9 @@ func (s *Store) runBatch(ctx context.Context, batch []*op, m mode) (int, error) 
 		return nil
 	})
 	if err := w.send(&pgx.Batch{}); err != nil {
+		if m.oneTrip {
+			return 0, s.oneTripFailed(w, err)
+		}
 		return 0, err
 	}
 	open = false
@@ -662,6 +685,9 @@ func (s *Store) runBatch(ctx context.Context, batch []*op, m mode) (int, error) 
 	}
 	if !m.scans {
 		s.cache.keep(st)
+	}
+	if m.oneTrip {
+		s.stats.oneTrip.Add(1)
 	}
 	return len(st.appended), nil
 }
@@ -768,6 +794,9 @@ func (s *Store) load(ctx context.Context, w *wtx, st *batchState, n need) error 
 	}
 	if len(replayed) > 0 {
 		queueEntries(b, st, replayed, nil)
+	}
+	if len(b.QueuedQueries) == 0 && w.oneTrip {
+		return nil // nothing to read: the batch's one trip comes at commit
 	}
 	return w.send(b)
 }

@@ -1,6 +1,10 @@
 package postgres
 
-import "aixin/ledger"
+import (
+	"time"
+
+	"aixin/ledger"
+)
 
 // rowCache keeps the account rows and monthly totals rows that this app
 // server's commit queue read or wrote, as of the chain head it last
@@ -18,6 +22,7 @@ type rowCache struct {
 	valid    bool
 	headSeq  uint64
 	headHash ledger.Hash
+	headTime time.Time
 	accounts map[[ledger.AccountKeySize]byte]accountRow
 	// months holds, for the accounts cached, the rows of the months read:
 	// nil for a month in which the account has no row.
@@ -68,7 +73,7 @@ func (c *rowCache) keep(st *batchState) {
 		c.accounts = map[[ledger.AccountKeySize]byte]accountRow{}
 		c.months = map[monthKey]*ledger.MonthTotals{}
 	}
-	c.valid, c.headSeq, c.headHash = true, st.headSeq, st.headHash
+	c.valid, c.headSeq, c.headHash, c.headTime = true, st.headSeq, st.headHash, st.headTime
 	for k, a := range st.accounts {
 		if a == nil {
 			continue // not open when read: another server may open it

@@ -103,6 +103,9 @@ type Store struct {
 	capacity sync.Map
 	stats    stats
 	cache    rowCache // the commit queue's rows, as of its last commit
+	// trustCache says the commit queue's last batch found the head where
+	// the cache holds it: the next may take one trip (onetrip.go).
+	trustCache bool
 
 	// sweepLocked, when set (by tests), is called by a sweep that has
 	// taken its lock, with the lock's key, before it sweeps.
@@ -115,6 +118,8 @@ type stats struct {
 	store.Counters
 	retries atomic.Uint64
 	shared  atomic.Uint64 // batches of scans that shared the gate
+	oneTrip atomic.Uint64 // batches committed in one round trip (onetrip.go)
+	moved   atomic.Uint64 // one-trip batches that found another server's commit
 }
 
 // Stats returns a snapshot of the engine's counters.
