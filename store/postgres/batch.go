@@ -656,6 +656,12 @@ func (s *Store) runBatch(ctx context.Context, batch []*op, m mode) (int, error) 
 		if w.down != nil {
 			return 0, w.down // no request's own fault: the batch fails as a whole
 		}
+		if m.oneTrip {
+			// A refusal decided on what the batch did not read (a key
+			// replayed, a balance another server changed) is not settled
+			// here: the usual way reads first (onetrip.go).
+			return 0, s.oneTripFailed(w, o.err)
+		}
 		if _, refused := ledger.AsError(o.err); !refused || w.wrote {
 			return 0, &aborted{i, o.err}
 		}

@@ -18,6 +18,10 @@ package postgres
 //   - A key is taken to be new. One used before makes the key's insert
 //     fail (its primary key): nothing is written, and the batch runs
 //     again the usual way, which reads the key and answers the replay.
+//   - A refusal is never answered from the cache alone: a replayed key
+//     whose transfer would now be refused, or a balance another server
+//     raised, must not be refused unread. A request refused (or failed)
+//     sends the batch again the usual way.
 //
 // A batch that takes one trip is only one whose every request is a plain
 // append, after a batch that found the head where the cache holds it:
@@ -106,6 +110,8 @@ func (s *Store) oneTripFailed(w *wtx, err error) error {
 		return errOneTrip
 	case errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "idempotency_pkey":
 		return errOneTrip
+	case !errors.As(err, &pe):
+		return errOneTrip // a request's refusal or failure: decided again the usual way
 	}
 	return err
 }

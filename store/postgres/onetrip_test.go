@@ -22,6 +22,9 @@ import (
 //     entry, and a conflict; nothing is appended twice.
 //   - B writes; A's next batch finds the head moved, runs again the usual
 //     way and sees B's points: A can hold them all, and not one more.
+//   - A replay of a key whose transfer would now be refused gets its
+//     first entry; a hold of points only another server saw is not
+//     refused from A's cache.
 //   - 64 writers on A at once, each key sent by two of them: one entry a
 //     key; the balance and verify agree.
 func TestOneTrip(t *testing.T) {
@@ -115,6 +118,44 @@ func TestOneTrip(t *testing.T) {
 		t.Fatalf("A cannot hold the 55 points left: %v", err)
 	}
 
+	// Refusals are not answered from the cache alone. A trusts its cache
+	// again; a hold of all its points with a key, then the same key sent
+	// again: the first entry, though the points are gone.
+	for range 3 {
+		if _, err := earn(a, 4, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := ledger.Transfer{Debit: m, Credit: ledger.Escrow, Amount: 12, Kind: ledger.KindHold, IdempotencyKey: "hold-all"}
+	held, err := a.Append(ctx, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.trustCache {
+		t.Fatal("A does not trust its cache before the replay")
+	}
+	if again, err := a.Append(ctx, all); err != nil || again.Seq != held.Seq {
+		t.Fatalf("a replay of a hold of every point: %+v %v; want entry %d", again, err, held.Seq)
+	}
+	// B earns the member 9 points A has not seen: A's hold of them holds.
+	if _, err := earn(b, 9, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !a.trustCache {
+		t.Fatal("A does not trust its cache before the hold")
+	}
+	if err := hold(9); err != nil {
+		t.Fatalf("A refuses a hold of the points B earned: %v", err)
+	}
+	if got := balance(b); got != 0 {
+		t.Fatalf("balance %d after every point was held", got)
+	}
+	for range 3 { // A trusts its cache again
+		if _, err := earn(a, 1, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// 64 writers; writers 2j and 2j+1 send the same keys at the same time.
 	trips = a.stats.oneTrip.Load()
 	var seqs [64][10]uint64
@@ -140,8 +181,8 @@ func TestOneTrip(t *testing.T) {
 	if a.stats.oneTrip.Load() == trips {
 		t.Fatal("no batch of the burst took one trip")
 	}
-	if got := balance(b); got != 320 {
-		t.Fatalf("balance %d after 320 keys of 1 point", got)
+	if got := balance(b); got != 323 {
+		t.Fatalf("balance %d after 3 points and 320 keys of 1 point", got)
 	}
 	for _, s := range []*Store{a, b} {
 		rep, err := s.Verify(ctx)
