@@ -659,8 +659,12 @@ func (s *Store) runBatch(ctx context.Context, batch []*op, m mode) (int, error) 
 		if m.oneTrip {
 			// A refusal decided on what the batch did not read (a key
 			// replayed, a balance another server changed) is not settled
-			// here: the usual way reads first (onetrip.go).
-			return 0, s.oneTripFailed(w, o.err)
+			// here, nor a request's failure: the usual way reads first
+			// (onetrip.go).
+			if w.moved {
+				return 0, s.oneTripFailed(w, o.err)
+			}
+			return 0, errOneTrip
 		}
 		if _, refused := ledger.AsError(o.err); !refused || w.wrote {
 			return 0, &aborted{i, o.err}

@@ -110,8 +110,6 @@ func (s *Store) oneTripFailed(w *wtx, err error) error {
 		return errOneTrip
 	case errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "idempotency_pkey":
 		return errOneTrip
-	case !errors.As(err, &pe):
-		return errOneTrip // a request's refusal or failure: decided again the usual way
 	}
 	return err
 }
