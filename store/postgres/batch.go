@@ -508,8 +508,9 @@ func (s *Store) runBatch(ctx context.Context, batch []*op, m mode) (int, error) 
 	}
 	defer conn.Release()
 	// BEGIN travels with the first reads and COMMIT with the writes, so a
-	// batch of appends costs two round trips. On any error the transaction
-	// is rolled back, or the connection closed if it cannot be.
+	// batch of appends costs two round trips (one when it takes one trip:
+	// onetrip.go). On any error the transaction is rolled back, or the
+	// connection closed if it cannot be.
 	open := true
 	defer func() {
 		if open {
