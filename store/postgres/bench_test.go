@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"aixin/ledger"
+	"aixin/store"
 	"aixin/store/bolt"
 	"aixin/store/postgres"
 	"aixin/store/postgres/pgtest"
@@ -84,6 +85,8 @@ func benchEngine(b *testing.B, engine string, writers int) {
 
 	var wg sync.WaitGroup
 	lat := make([][]time.Duration, writers)
+	commits := func() uint64 { return j.(interface{ Stats() store.Stats }).Stats().Commits }
+	commits0 := commits()
 	b.ResetTimer()
 	start := time.Now()
 	for g := range writers {
@@ -116,6 +119,7 @@ func benchEngine(b *testing.B, engine string, writers int) {
 	b.ReportMetric(float64(len(ls))/elapsed.Seconds(), "entries/s")
 	b.ReportMetric(float64(ls[len(ls)*50/100].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(ls[len(ls)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(len(ls))/float64(max(commits()-commits0, 1)), "entries/commit")
 	b.ReportMetric(0, "ns/op")
 }
 
