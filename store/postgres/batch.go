@@ -161,6 +161,10 @@ func (s *Store) fill(q chan *op, batch *[]*op, expect int) {
 	}
 }
 
+// genericPlanBatch is the largest batch that runs its statements with
+// their generic plans.
+const genericPlanBatch = 4
+
 // batchTimeout bounds one batch's transaction, so that a database that
 // stops answering fails the requests waiting instead of holding them.
 const batchTimeout = 30 * time.Second
@@ -526,6 +530,9 @@ func (s *Store) runBatch(ctx context.Context, batch []*op, m mode) (int, error) 
 	// small (prepared statements keep theirs) must not stay a scan of the
 	// whole table once it is large: within the batch, scans lose to indexes.
 	b.Queue(`SET LOCAL enable_seqscan = off`)
+	if len(batch) <= genericPlanBatch {
+		b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+	}
 	// The chain head, alone: every batch that appends or may write what
 	// scans read. The scans' gate after it: shared by batches of scans,
 	// alone for every other batch that may write what scans read (all but
