@@ -1,7 +1,9 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/url"
 	"sync"
@@ -41,10 +43,20 @@ func TestLostCommitAnswer(t *testing.T) {
 			Minutes: 30, IdempotencyKey: key})
 	}
 	var want ledger.Points
+	settled := 0
 	settle := func() {
 		t.Helper()
-		for range 3 { // the batches after a cut find the head and trust the cache again
-			if _, err := earn(1, ""); err != nil {
+		// The batches after a cut find the head and trust the cache again.
+		// One has a key, so that the connection has the statements of a
+		// keyed batch prepared: the batch cut next then goes in one trip,
+		// with no round trip before it that the proxy would cut instead.
+		for i := range 3 {
+			key := ""
+			if i == 1 {
+				settled++
+				key = fmt.Sprint("settle-", settled)
+			}
+			if _, err := earn(1, key); err != nil {
 				t.Fatal(err)
 			}
 			want++
@@ -60,12 +72,13 @@ func TestLostCommitAnswer(t *testing.T) {
 		p.armed.Store(true)
 		e, err := earn(n, key)
 		if p.cuts.Load() != cuts+1 {
-			t.Fatalf("the proxy cut %d connections, want 1 (answer %+v, %v)", p.cuts.Load()-cuts, e, err)
+			t.Fatalf("the proxy cut %d connections after PostgreSQL answered COMMIT, want 1 (answer %+v, %v)",
+				p.cuts.Load()-cuts, e, err)
 		}
 		if code, ok := ledger.AsError(err); !ok || code.Code != ledger.EUNAVAILABLE {
 			t.Fatalf("an append whose COMMIT answer was lost answered %+v, %v; want EUNAVAILABLE", e, err)
 		}
-		want += n // PostgreSQL received the COMMIT: the entry is there
+		want += n // PostgreSQL answered COMMIT: the entry is there
 	}
 	check := func(s *Store) {
 		t.Helper()
@@ -88,9 +101,17 @@ func TestLostCommitAnswer(t *testing.T) {
 
 	// With a key: the caller's retry gets the entry that landed.
 	cut(1000, "lost-answer")
+	check(a)
+	head, _, err := a.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := earn(1000, "lost-answer")
 	if err != nil {
 		t.Fatalf("the retry of a key whose answer was lost: %v", err)
+	}
+	if after, _, err := a.Head(ctx); err != nil || after != head || e.Seq > head {
+		t.Fatalf("the retry appended: head %d before, %d after (%v), answered entry %d", head, after, err, e.Seq)
 	}
 	entries, err := a.Entries(ctx, e.Seq-1, 1)
 	if err != nil || len(entries) != 1 || entries[0].Hash != e.Hash {
@@ -109,12 +130,19 @@ func TestLostCommitAnswer(t *testing.T) {
 
 // cutProxy is a TCP proxy to a PostgreSQL server. Armed, it passes on the
 // next bytes a client sends and everything after, but none of the
-// server's answers, and closes that connection half a second later.
+// server's answers; once those answers hold COMMIT's command tag (so
+// PostgreSQL committed), it closes that connection and counts a cut. A
+// connection whose answers hold no COMMIT is closed after five seconds,
+// uncounted.
 type cutProxy struct {
 	url   string
 	armed atomic.Bool
 	cuts  atomic.Int32
 }
+
+// commitTag is the protocol's CommandComplete message for COMMIT: 'C',
+// its length (4 + 7), "COMMIT" and a zero byte.
+var commitTag = []byte{'C', 0, 0, 0, 11, 'C', 'O', 'M', 'M', 'I', 'T', 0}
 
 func newCutProxy(t *testing.T, target string) *cutProxy {
 	t.Helper()
@@ -151,14 +179,21 @@ func (p *cutProxy) pipe(client net.Conn, to string) {
 		return
 	}
 	var cutting atomic.Bool
+	closeBoth := func() { client.Close(); server.Close() }
 	done := make(chan struct{})
 	go func() { // the server's answers
 		defer close(done)
+		var dropped []byte // the answers held back, to look for COMMIT's tag in
 		buf := make([]byte, 64<<10)
 		for {
 			n, err := server.Read(buf)
-			if n > 0 && !cutting.Load() {
-				if _, err := client.Write(buf[:n]); err != nil {
+			if n > 0 {
+				if !cutting.Load() {
+					if _, err := client.Write(buf[:n]); err != nil {
+						break
+					}
+				} else if dropped = append(dropped, buf[:n]...); bytes.Contains(dropped, commitTag) {
+					p.cuts.Add(1)
 					break
 				}
 			}
@@ -166,7 +201,7 @@ func (p *cutProxy) pipe(client net.Conn, to string) {
 				break
 			}
 		}
-		client.Close()
+		closeBoth()
 	}()
 	buf := make([]byte, 64<<10)
 	for {
@@ -174,11 +209,7 @@ func (p *cutProxy) pipe(client net.Conn, to string) {
 		if n > 0 {
 			if !cutting.Load() && p.armed.CompareAndSwap(true, false) {
 				cutting.Store(true)
-				time.AfterFunc(500*time.Millisecond, func() {
-					p.cuts.Add(1)
-					client.Close()
-					server.Close()
-				})
+				time.AfterFunc(5*time.Second, closeBoth)
 			}
 			if _, err := server.Write(buf[:n]); err != nil {
 				break
@@ -188,6 +219,6 @@ func (p *cutProxy) pipe(client net.Conn, to string) {
 			break
 		}
 	}
-	server.Close()
+	closeBoth()
 	<-done
 }
