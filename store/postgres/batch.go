@@ -527,12 +527,17 @@ func (s *Store) runBatch(ctx context.Context, batch []*op, m mode) (int, error) 
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
 	// The batch reads rows by key only. A plan made while a table was
-	// small (prepared statements keep theirs) must not stay a scan of the
-	// whole table once it is large: within the batch, scans lose to indexes.
-	b.Queue(`SET LOCAL enable_seqscan = off`)
+	// small (prepared statements keep theirs until ANALYZE) must not stay a
+	// scan of the whole table once it is large: within the batch, scans
+	// and the joins that read a whole side (hash, merge) lose to index
+	// lookups. A small batch uses its statements' generic plans: custom
+	// ones, made again at every run, cost more than the batch's work.
+	planMode := "auto"
 	if len(batch) <= genericPlanBatch {
-		b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+		planMode = "force_generic_plan"
 	}
+	b.Queue(`SELECT set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true),
+		set_config('enable_mergejoin', 'off', true), set_config('plan_cache_mode', $1, true)`, planMode)
 	// The chain head, alone: every batch that appends or may write what
 	// scans read. The scans' gate after it: shared by batches of scans,
 	// alone for every other batch that may write what scans read (all but
@@ -938,8 +943,10 @@ func queueEntries(b *pgx.Batch, st *batchState, seqs []int64, accounts map[[ledg
 // queueMonths queues the read of the month rows of accts in month m.
 func (s *Store) queueMonths(b *pgx.Batch, st *batchState, m ledger.Month, accts [][]byte) {
 	st.loaded[m] = true
-	b.Queue(`SELECT account, ins, outs, minutes, wish, entries FROM account_months
-		WHERE month = $1 AND account = ANY($2)`, int32(m), accts).Query(func(rows pgx.Rows) error {
+	// A lookup of each account's row, so that no plan reads the whole month.
+	b.Queue(`SELECT a.account, a.ins, a.outs, a.minutes, a.wish, a.entries
+		FROM unnest($2::bytea[]) AS k(account) JOIN account_months a ON a.account = k.account AND a.month = $1`,
+		int32(m), accts).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			t, k, err := scanMonth(rows, m)
 			if err != nil {
